@@ -1,0 +1,112 @@
+"""Engine and session set-up, shared by every process; the config-version bump lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from fsctl import models
+
+log = logging.getLogger(__name__)
+
+
+def make_engine(database_url: str, **kwargs: object) -> Engine:
+    """Create an engine; for SQLite also its folder, foreign keys, WAL and a busy timeout."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # SQLite ignores foreign keys unless asked, per connection.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """A sessionmaker whose sessions bump the config version of every tenant they change."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# Child rows without a tenant_id of their own, and how to find the row that has one.
+_PARENT_OF = {
+    models.RingGroupMember: (models.RingGroup, "ring_group_id"),
+    models.SchedulePeriod: (models.Schedule, "schedule_id"),
+    models.ScheduleClosure: (models.Schedule, "schedule_id"),
+    models.IvrOption: (models.IvrMenu, "ivr_menu_id"),
+}
+
+
+def _tenant_ids_touched(session: Session, obj: object) -> set[int]:
+    if isinstance(obj, models.Tenant):
+        return {obj.id} if obj.id is not None else set()
+    if isinstance(obj, models.Number):
+        # A number moving between tenants changes both tenants' routing.
+        ids = {obj.tenant_id} if obj.tenant_id else set()
+        ids.update(v for v in (inspect(obj).attrs.tenant_id.history.deleted or ()) if v)
+        return ids
+    tenant_id = getattr(obj, "tenant_id", None)
+    if tenant_id is not None:
+        return {tenant_id}
+    parent = _PARENT_OF.get(type(obj))
+    if parent is not None:
+        parent_cls, key = parent
+        parent_id = getattr(obj, key, None)
+        owner = session.get(parent_cls, parent_id) if parent_id is not None else None
+        if owner is not None and owner.tenant_id is not None:
+            return {owner.tenant_id}
+    return set()
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_config_versions(session: Session, _context, _instances) -> None:
+    """Every flush that changes a tenant's configuration bumps tenants.config_version once.
+
+    Lookup caches in every serving process key on that version, so the next lookup after the commit
+    sees the change, whichever process serves it.
+    """
+    touched: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, models.AuditEntry):
+            continue
+        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+            continue
+        touched |= _tenant_ids_touched(session, obj)
+    for tenant_id in touched:
+        tenant = session.get(models.Tenant, tenant_id)
+        if tenant is not None and tenant not in session.new:
+            # A SQL expression, not a Python read-modify-write: two writers never lose a bump.
+            tenant.config_version = models.Tenant.config_version + 1
+
+
+def tenant_by_domain(session: Session, domain: str) -> models.Tenant | None:
+    """The tenant owning a SIP domain (domains are stored lower-case)."""
+    return session.scalar(select(models.Tenant).where(models.Tenant.domain == domain.lower()))

@@ -30,9 +30,9 @@ class Settings:
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
-    # How long FreeSWITCH may keep a directory <user> (ms) before asking again; changes are also
-    # pushed with `xml_flush_cache` over ESL, so this is only the upper bound of staleness if ESL is down.
-    directory_cache_ms: int = 60_000
+    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
+    # Off by default because a change would only reach the switch when that entry expires.
+    directory_cache_ms: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -52,7 +52,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         esl_password=env.get("FSCTL_ESL_PASSWORD", defaults.esl_password),
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
     )
 
 

@@ -223,6 +223,9 @@ class _Applier:
             number.destination = None
         for group in tenant.ring_groups:
             group.no_answer = None
+            # Members are rebuilt too; clearing them first keeps the ORM and the database's
+            # ON DELETE CASCADE (when a user goes) from deleting the same rows twice.
+            group.members.clear()
         for schedule in tenant.schedules:
             schedule.open_destination = schedule.closed_destination = None
         for menu in tenant.ivr_menus:
@@ -317,8 +320,6 @@ class _Applier:
             group = groups[spec["name"]]
             group.strategy = spec["strategy"]
             group.ring_seconds = spec["ring_seconds"]
-            group.members.clear()
-            self.session.flush()
             for position, extension in enumerate(spec["members"]):
                 if extension in users:
                     group.members.append(models.RingGroupMember(user=users[extension], position=position))

@@ -1,0 +1,193 @@
+"""The `fsctl` command: serve, apply, export, numbers, db, seed-demo (and trace)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import yaml
+
+from fsctl.config import PROJECT_ROOT, Settings, parse_listen, settings_from_env
+
+log = logging.getLogger(__name__)
+
+DEMO_FILE = PROJECT_ROOT / "dialplans" / "examples" / "demo.yaml"
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = settings_from_env()
+    return settings.with_overrides(
+        database_url=getattr(args, "database_url", None),
+        http_listen=parse_listen(args.http_listen, 8080) if getattr(args, "http_listen", None) else None,
+        http_workers=getattr(args, "workers", None),
+    )
+
+
+def _session_factory(settings: Settings):
+    from fsctl.db import make_engine, make_session_factory
+
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gevent import monkey
+
+    monkey.patch_all()
+    from fsctl.service import Service
+
+    settings = _settings(args)
+    if args.upgrade:
+        from fsctl import migrate
+
+        migrate.upgrade(settings.database_url)
+    Service(settings, with_esl=not args.no_esl).run()
+    return 0
+
+
+def _load_yaml(path: str) -> object:
+    text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def apply_file(settings: Settings, path: str, actor: str = "fsctl") -> int:
+    """Apply one tenant file in one transaction; print every error by its path and change nothing on error."""
+    from fsctl.db import session_scope
+    from fsctl.tenant_config import ConfigError, apply_config
+
+    try:
+        raw = _load_yaml(path)
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"{path}: cannot read: {exc}", file=sys.stderr)
+        return 2
+    factory = _session_factory(settings)
+    try:
+        with session_scope(factory) as session:
+            result = apply_config(session, raw, actor=actor)
+            if not result.changed:
+                session.rollback()
+    except ConfigError as exc:
+        print(f"{path}: refused, nothing was changed:", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return 1
+    verb = "created" if result.created else ("updated" if result.changed else "unchanged")
+    print(f"{result.domain}: {verb}")
+    return 0
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    return apply_file(_settings(args), args.file)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fsctl.db import session_scope, tenant_by_domain
+    from fsctl.tenant_config import export_tenant
+
+    with session_scope(_session_factory(_settings(args))) as session:
+        tenant = tenant_by_domain(session, args.domain)
+        if tenant is None:
+            print(f"no tenant with domain {args.domain}", file=sys.stderr)
+            return 1
+        document = export_tenant(tenant)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False) if not args.json else json.dumps(
+        document, ensure_ascii=False, indent=2
+    )
+    sys.stdout.write(text)
+    return 0
+
+
+def cmd_numbers_add(args: argparse.Namespace) -> int:
+    from fsctl.inventory import add_numbers
+    from fsctl.numbers import NumberError
+
+    try:
+        added, existing = add_numbers(_session_factory(_settings(args)), args.range)
+    except NumberError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"added {added} number(s); {existing} already in the inventory")
+    return 0
+
+
+def cmd_numbers_list(args: argparse.Namespace) -> int:
+    from fsctl.inventory import list_numbers
+
+    for row in list_numbers(_session_factory(_settings(args)), free_only=args.free):
+        print("\t".join(row))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from fsctl import migrate
+
+    settings = _settings(args)
+    migrate.upgrade(settings.database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    return apply_file(_settings(args), str(DEMO_FILE), actor="seed-demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fsctl", description="kumo: multi-tenant cloud PBX on FreeSWITCH")
+    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL or instance/kumo.sqlite3)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="answer FreeSWITCH lookups and run the event socket")
+    serve.add_argument("--http-listen", help="host:port for /fs/xml (default $FSCTL_HTTP_LISTEN or 127.0.0.1:8080)")
+    serve.add_argument("--workers", type=int, help="HTTP worker processes (default: one per core)")
+    serve.add_argument("--no-esl", action="store_true", help="do not connect to FreeSWITCH's event socket")
+    serve.add_argument("--upgrade", action="store_true", help="migrate the database before serving")
+    serve.set_defaults(func=cmd_serve)
+
+    apply = sub.add_parser("apply", help="create or update a whole tenant from a YAML file ('-' = stdin)")
+    apply.add_argument("file")
+    apply.set_defaults(func=cmd_apply)
+
+    export = sub.add_parser("export", help="write a tenant back in the apply format")
+    export.add_argument("domain")
+    export.add_argument("--json", action="store_true")
+    export.set_defaults(func=cmd_export)
+
+    numbers = sub.add_parser("numbers", help="the platform's number inventory")
+    numbers_sub = numbers.add_subparsers(dest="numbers_command", required=True)
+    add = numbers_sub.add_parser("add", help="add numbers: 0362800000-0362800099 or one number")
+    add.add_argument("range")
+    add.set_defaults(func=cmd_numbers_add)
+    listing = numbers_sub.add_parser("list", help="list the inventory")
+    listing.add_argument("--free", action="store_true", help="only numbers no tenant holds")
+    listing.set_defaults(func=cmd_numbers_list)
+
+    database = sub.add_parser("db", help="database schema")
+    database_sub = database.add_subparsers(dest="db_command", required=True)
+    database_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
+
+    try:
+        from fsctl.trace import add_trace_command
+    except ImportError:
+        pass
+    else:
+        add_trace_command(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `fsctl` console script."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Alembic environment: one migration chain for SQLite and PostgreSQL, URL from fsctl's settings."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from fsctl.db import make_engine
+from fsctl.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    # render_as_batch: SQLite can only change a table by copying it; alembic's batch mode does that.
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run `fsctl db upgrade`")
+run_migrations_online()

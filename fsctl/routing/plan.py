@@ -1,0 +1,74 @@
+"""A routing plan: plain data (dialplan actions + the decisions that led to them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+CARRIER_GATEWAY = "carrier"
+LIMIT_REALM = "kumo_external"
+DEFAULT_AFTER_HOURS = "kumo/after_hours.wav"
+# Destinations FreeSWITCH hunts again after a failed bridge or an IVR choice (see fsctl.routing.inbound).
+CONTINUATION_VAR = "kumo_continuation"
+_SAFE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
+_UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f${}\\'\"|^]")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One dialplan action: a FreeSWITCH application and its (already safe) argument string."""
+
+    app: str
+    data: str = ""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One step of reasoning: what was decided and why."""
+
+    what: str
+    why: str
+
+
+@dataclass
+class Plan:
+    """What happens to one call; `fsctl trace` prints it, the renderer turns `actions` into XML."""
+
+    context: str
+    caller: str
+    dialled: str
+    at: str
+    tenant: str | None = None
+    kind: str = "unknown"  # internal, inbound, outbound, on_net, emergency, feature, refused, ...
+    refused_by: str | None = None
+    actions: list[Action] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+
+    def decide(self, what: str, why: str) -> None:
+        self.decisions.append(Decision(what, why))
+
+    def add(self, app: str, data: str = "") -> None:
+        self.actions.append(Action(app, data))
+
+    def refuse(self, rule: str, cause: str, why: str) -> Plan:
+        """End the call with a SIP cause, naming the rule that refused it."""
+        self.refused_by = rule
+        self.decide(f"refused by {rule}", why)
+        self.add("hangup", cause)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def safe_file(path: str | None) -> str | None:
+    """A sound file path that cannot smuggle variables, spaces or `..` into an argument, or None."""
+    if path and _SAFE_FILE.match(path) and ".." not in path:
+        return path
+    return None
+
+
+def safe_text(text: str, limit: int = 60) -> str:
+    """Display text (a caller name) with every character FreeSWITCH would expand or split removed."""
+    return _UNSAFE_TEXT.sub("", text)[:limit].strip()

@@ -1,0 +1,129 @@
+"""A tenant's routing configuration as frozen plain data: what the pure planners read.
+
+Built from the models by fsctl.routing.snapshot_loader; nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Dest:
+    """A destination: kind (user, voicemail, ring_group, ivr, schedule, external, hangup) and its target."""
+
+    kind: str
+    target: str | None = None
+
+    def describe(self) -> str:
+        return self.kind if self.target is None else f"{self.kind} {self.target}"
+
+
+@dataclass(frozen=True)
+class UserSnap:
+    extension: str
+    name: str
+    direction: str = "both"  # both, inbound_only, outbound_only
+    caller_id: str | None = None
+    ring_seconds: int = 20
+    voicemail_enabled: bool = True
+    recording_enabled: bool = False
+    schedule: str | None = None
+    forward_always: Dest | None = None
+    forward_busy: Dest | None = None
+    forward_no_answer: Dest | None = None
+    forward_no_answer_seconds: int = 20
+    forward_unregistered: Dest | None = None
+
+
+@dataclass(frozen=True)
+class NumberSnap:
+    national: str
+    e164: str
+    kind: str  # geographic, ip, toll_free
+    destination: Dest | None = None
+    ivr_option: bool = False
+
+
+@dataclass(frozen=True)
+class RingGroupSnap:
+    name: str
+    members: tuple[str, ...]
+    strategy: str = "simultaneous"
+    ring_seconds: int = 20
+    no_answer: Dest | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    weekday: int  # 0 = Monday
+    start_minute: int
+    end_minute: int  # may exceed 1440: the period crosses midnight
+
+
+@dataclass(frozen=True)
+class Closure:
+    first_day: dt.date
+    last_day: dt.date
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduleSnap:
+    name: str
+    periods: tuple[Period, ...] = ()
+    closures: tuple[Closure, ...] = ()
+    closed_on_holidays: bool = True
+    closed_announcement: str | None = None
+    open_destination: Dest | None = None
+    closed_destination: Dest | None = None
+
+
+@dataclass(frozen=True)
+class IvrSnap:
+    name: str
+    greeting: str | None = None
+    timeout_seconds: int = 5
+    max_attempts: int = 3
+    options: tuple[tuple[str, Dest], ...] = ()
+    timeout_destination: Dest | None = None
+
+
+@dataclass(frozen=True)
+class TenantSnap:
+    """Everything routing needs about one tenant, at one config_version."""
+
+    id: int
+    domain: str
+    name: str
+    config_version: int = 1
+    timezone: str = "Asia/Tokyo"
+    status: str = "active"  # trial, active, suspended
+    trial_started_on: dt.date = dt.date(2026, 1, 1)
+    international_calls: bool = False
+    max_external_channels: int = 2
+    allowed_prefixes: tuple[str, ...] = ()
+    users: dict[str, UserSnap] = field(default_factory=dict)
+    numbers: dict[str, NumberSnap] = field(default_factory=dict)
+    ring_groups: dict[str, RingGroupSnap] = field(default_factory=dict)
+    schedules: dict[str, ScheduleSnap] = field(default_factory=dict)
+    ivr_menus: dict[str, IvrSnap] = field(default_factory=dict)
+    park_ranges: tuple[tuple[int, int], ...] = ()
+
+    __hash__ = object.__hash__
+
+    def representative_number(self) -> NumberSnap | None:
+        """The company number: the first number leading to a ring group, schedule or IVR, else the first."""
+        numbers = sorted(self.numbers.values(), key=lambda n: n.national)
+        for number in numbers:
+            if number.destination is not None and number.destination.kind in ("ring_group", "schedule", "ivr"):
+                return number
+        return numbers[0] if numbers else None
+
+    def geographic_number(self) -> NumberSnap | None:
+        """A geographic number of the tenant (emergency services locate by it), representative first."""
+        rep = self.representative_number()
+        if rep is not None and rep.kind == "geographic":
+            return rep
+        return next((n for n in sorted(self.numbers.values(), key=lambda n: n.national) if n.kind == "geographic"), None)

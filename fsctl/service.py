@@ -1,0 +1,128 @@
+"""`fsctl serve`: the HTTP lookup workers and the event-socket connection in one supervised service.
+
+The parent binds the HTTP socket, forks the workers (one per core by default: lookups are CPU-bound
+Python and FreeSWITCH blocks on each one), keeps the single inbound event-socket connection itself,
+and restarts a worker that dies. With one worker everything runs in one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+
+import gevent
+
+from fsctl.config import Settings
+from fsctl.esl.inbound import InboundConnection
+from fsctl.httpserver import LookupServer, bind_listener
+from fsctl.metrics import Metrics
+from fsctl.xmlcurl.app import ServiceApp
+from fsctl.xmlcurl.store import LookupStore
+
+log = logging.getLogger(__name__)
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.http_workers if settings.http_workers > 0 else max(1, os.cpu_count() or 1)
+
+
+def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int) -> None:
+    metrics.use_slot(slot)
+    store = LookupStore(settings.database_url)
+    server = LookupServer(listener, ServiceApp(settings, store, metrics).handle)
+    gevent.signal_handler(signal.SIGTERM, server.stop)
+    try:
+        server.serve_forever()
+    finally:
+        store.dispose()
+
+
+class Service:
+    def __init__(self, settings: Settings, with_esl: bool = True):
+        self.settings = settings
+        self.workers = worker_count(settings)
+        # Slot 0 is the parent's (event socket), 1..n the HTTP workers'.
+        self.metrics = Metrics(slots=self.workers + 1)
+        self.listener = bind_listener(settings.http_listen)
+        self.esl = (
+            InboundConnection(settings.esl_address, settings.esl_password, self.metrics) if with_esl else None
+        )
+        self._children: dict[int, int] = {}
+        self._stopping = False
+
+    @property
+    def address(self) -> tuple[str, int]:
+        return self.listener.getsockname()[:2]
+
+    def _fork_worker(self, slot: int) -> None:
+        pid = gevent.fork()
+        if pid == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                _run_worker(self.settings, self.listener, self.metrics, slot)
+            except BaseException:  # noqa: BLE001 - a worker must never return into the parent's code
+                log.exception("HTTP worker %d crashed", slot)
+                code = 1
+            finally:
+                os._exit(code)
+        self._children[pid] = slot
+
+    def run(self) -> None:
+        """Serve until SIGTERM/SIGINT."""
+        log.info("kumo %s: lookups on http://%s:%d/fs/xml with %d worker(s)", "serve", *self.address, self.workers)
+        if self.workers == 1:
+            if self.esl is not None:
+                self.esl.start()
+            store = LookupStore(self.settings.database_url)
+            server = LookupServer(self.listener, ServiceApp(self.settings, store, self.metrics).handle)
+            gevent.signal_handler(signal.SIGTERM, server.stop)
+            gevent.signal_handler(signal.SIGINT, server.stop)
+            try:
+                server.serve_forever()
+            finally:
+                self._shutdown_esl()
+                store.dispose()
+            return
+        for slot in range(1, self.workers + 1):
+            self._fork_worker(slot)
+        # Only after forking: a greenlet started earlier would run in every worker too.
+        if self.esl is not None:
+            self.esl.start()
+        gevent.signal_handler(signal.SIGTERM, self.stop)
+        gevent.signal_handler(signal.SIGINT, self.stop)
+        try:
+            self._supervise()
+        finally:
+            self._shutdown_esl()
+
+    def _supervise(self) -> None:
+        while not self._stopping or self._children:
+            gevent.sleep(0.2)
+            for pid in list(self._children):
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done, status = pid, 0
+                if done == 0:
+                    continue
+                slot = self._children.pop(pid)
+                if not self._stopping:
+                    log.error("HTTP worker %d (pid %d) exited with status %d; starting a new one", slot, pid, status)
+                    self._fork_worker(slot)
+
+    def stop(self) -> None:
+        if self._stopping:
+            return
+        log.info("stopping kumo service")
+        self._stopping = True
+        for pid in list(self._children):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                self._children.pop(pid, None)
+
+    def _shutdown_esl(self) -> None:
+        if self.esl is not None:
+            self.esl.stop()

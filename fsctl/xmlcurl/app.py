@@ -1,0 +1,117 @@
+"""The service's HTTP routes: mod_xml_curl's POST /fs/xml, /healthz and /metrics.
+
+Form body -> fields -> responder for the section -> bytes. Every failure becomes FreeSWITCH's valid
+"not found" document (or a 401 for wrong HTTP credentials), logged with its cause; never a 500.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from fsctl import __version__
+from fsctl.config import Settings
+from fsctl.metrics import Metrics
+from fsctl.xml.document import NOT_FOUND
+from fsctl.xmlcurl.dialplan import DialplanResponder
+from fsctl.xmlcurl.directory import DirectoryResponder
+from fsctl.xmlcurl.store import LookupStore
+
+log = logging.getLogger(__name__)
+
+XML = "text/xml; charset=utf-8"
+MAX_BODY = 1 << 20  # a dialplan lookup with every channel variable is ~10 KB
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    content_type: str
+    body: bytes
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """mod_xml_curl's url-encoded body as a dict (no key repeats in it; the last one would win)."""
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+class ServiceApp:
+    def __init__(self, settings: Settings, store: LookupStore, metrics: Metrics | None = None):
+        self.settings = settings
+        self.store = store
+        self.metrics = metrics or Metrics()
+        self.directory = DirectoryResponder(store, cacheable_ms=settings.directory_cache_ms)
+        self.dialplan = DialplanResponder(store, settings)
+        self._expected_auth = None
+        if settings.xml_curl_auth:
+            token = base64.b64encode(settings.xml_curl_auth.encode()).decode()
+            self._expected_auth = f"Basic {token}".encode()
+
+    def authorized(self, authorization: bytes | None) -> bool:
+        if self._expected_auth is None:
+            return True
+        return authorization is not None and hmac.compare_digest(authorization.strip(), self._expected_auth)
+
+    def handle(self, method: str, path: str, headers: dict[bytes, bytes], body: bytes) -> Response:
+        """Route one request."""
+        route = path.split("?", 1)[0]
+        if route == "/fs/xml":
+            if method != "POST":
+                return Response(405, "text/plain", b"POST only\n", (("Allow", "POST"),))
+            return self.xml_lookup(headers.get(b"authorization"), body)
+        if route == "/healthz" and method in ("GET", "HEAD"):
+            return self.health()
+        if route == "/metrics" and method in ("GET", "HEAD"):
+            return Response(200, "text/plain; version=0.0.4", self.metrics.render())
+        return Response(404, "text/plain", b"not found\n")
+
+    def xml_lookup(self, authorization: bytes | None, body: bytes) -> Response:
+        started = time.perf_counter()
+        if not self.authorized(authorization):
+            log.warning("xml_curl lookup refused: wrong or missing HTTP credentials")
+            self.metrics.observe_lookup("other", "unauthorized", time.perf_counter() - started)
+            return Response(401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),))
+        section = "other"
+        try:
+            fields = parse_form(body)
+            section = fields.get("section", "")
+            document, reason = self._answer(section, fields)
+        except Exception:
+            log.exception("xml_curl %s lookup failed; answering not found", section or "(no section)")
+            document, reason = None, "error"
+        if document is None:
+            if reason != "error":
+                log.info("xml_curl %s: not found (%s)", section or "(no section)", reason)
+            outcome = "error" if reason == "error" else "not_found"
+            document = NOT_FOUND
+        else:
+            outcome = "found"
+        self.metrics.observe_lookup(section, outcome, time.perf_counter() - started)
+        return Response(200, XML, document)
+
+    def _answer(self, section: str, fields: dict[str, str]) -> tuple[bytes | None, str]:
+        if section == "directory":
+            return self.directory.answer(fields)
+        if section == "dialplan":
+            document = self.dialplan.answer(fields)
+            return document, "routed" if document is not None else "no route"
+        if not section:
+            return None, "malformed body: no section"
+        # configuration and languages: the switch's own files serve them until a feature needs them.
+        return None, f"section {section[:40]!r} not served"
+
+    def health(self) -> Response:
+        database = self.store.ping()
+        payload = {
+            "status": "ok" if database else "degraded",
+            "database": "ok" if database else "unreachable",
+            "esl": "connected" if self.metrics.esl_connected else "disconnected",
+            "version": __version__,
+        }
+        return Response(200 if database else 503, "application/json", json.dumps(payload).encode())

@@ -1,0 +1,101 @@
+"""section=directory answers: one indexed query per lookup, rendered documents cached by config version."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+
+from fsctl.xml.directory import DirectoryUser, render_domain, render_user
+from fsctl.xmlcurl.store import LookupStore, LruCache
+
+log = logging.getLogger(__name__)
+
+_DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+_EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
+
+USER_SQL = (
+    "SELECT t.id, t.domain, t.config_version, u.id, u.extension, u.name, u.a1_hash, u.direction, u.caller_id,"
+    " u.ring_seconds, u.voicemail_enabled, u.voicemail_pin, u.voicemail_email, u.voicemail_attach_audio,"
+    " u.recording_enabled"
+    " FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.domain = ? AND u.extension = ?"
+)
+TENANT_SQL = "SELECT id, config_version FROM tenants WHERE domain = ?"
+
+# Lookups that carry no user and need nothing from kumo: sofia asks for gateways of each domain at
+# profile start, and acl.conf domain nodes ask for a network list. "Not found" makes the switch use
+# its own files, quietly (fixtures: directory-gateways-*.txt, directory-network-list.txt).
+_NOT_OURS = frozenset({"gateways", "network-list"})
+
+
+def plausible_domain(value: str) -> bool:
+    """A DNS name that could be a tenant's; IP literals and junk never reach the database."""
+    if not _DOMAIN.match(value):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return True
+    return False
+
+
+class DirectoryResponder:
+    def __init__(self, store: LookupStore, cacheable_ms: int = 0, cache_size: int = 100_000):
+        self.store = store
+        self.cacheable_ms = cacheable_ms
+        self._cache = LruCache(cache_size)
+
+    def answer(self, fields: dict[str, str]) -> tuple[bytes | None, str]:
+        """(document or None for "not found", reason) for one directory lookup."""
+        if fields.get("purpose") in _NOT_OURS:
+            return None, "purpose " + fields["purpose"]
+        domain = (fields.get("domain") or fields.get("key_value") or "").lower()
+        if not plausible_domain(domain):
+            return None, f"implausible domain {domain[:80]!r}"
+        user = fields.get("user")
+        if user is None:
+            return self._domain(domain)
+        # FreeSWITCH retries an unknown user with key=number-alias; users have no aliases here.
+        if fields.get("key", "id") != "id":
+            return None, f"key {fields.get('key')!r} not served"
+        if not _EXTENSION.match(user):
+            return None, f"implausible user {user[:40]!r}"
+        row = self.store.fetch_one(USER_SQL, (domain, user))
+        if row is None:
+            return None, f"no user {user}@{domain}"
+        key = ("user", row[0], row[3], row[2])
+        document = self._cache.get(key)
+        if document is None:
+            document = render_user(_directory_user(row), self.cacheable_ms)
+            self._cache.put(key, document)
+        return document, "user"
+
+    def _domain(self, domain: str) -> tuple[bytes | None, str]:
+        row = self.store.fetch_one(TENANT_SQL, (domain,))
+        if row is None:
+            return None, f"no tenant {domain}"
+        key = ("domain", row[0], row[1])
+        document = self._cache.get(key)
+        if document is None:
+            document = render_domain(domain)
+            self._cache.put(key, document)
+        return document, "domain"
+
+
+def _directory_user(row: tuple) -> DirectoryUser:
+    return DirectoryUser(
+        tenant_id=row[0],
+        domain=row[1],
+        user_id=row[3],
+        extension=row[4],
+        name=row[5],
+        a1_hash=row[6],
+        direction=row[7],
+        caller_id=row[8],
+        ring_seconds=row[9],
+        voicemail_enabled=bool(row[10]),
+        voicemail_pin=row[11],
+        voicemail_email=row[12],
+        voicemail_attach_audio=bool(row[13]),
+        recording_enabled=bool(row[14]),
+    )

@@ -132,7 +132,7 @@ class Router:
             summary = "; ".join(d.what for d in branch.decisions) or "hang up"
             p.decide(f"if {extension} {reason.replace('_', ' ')}", summary)
         # The cause is only known after the bridge, so FreeSWITCH hunts once more with it.
-        p.add("set", f"{CONTINUATION_VAR}={','.join(sorted(visited))}")
+        p.add("set", f"{CONTINUATION_VAR}={self.tenant.id}/{','.join(sorted(visited))}")
         p.add("transfer", f"kumo-after-{extension}-${{originate_disposition}} XML {self.context}")
 
     def fail_branch(self, user: UserSnap, reason: str, visited: frozenset[str]) -> Plan:
@@ -258,7 +258,7 @@ class Router:
             f"1 1 {menu.max_attempts} {menu.timeout_seconds * 1000} # {greeting} silence_stream://250"
             f" kumo_ivr_digit ^[{re.escape(digits)}]$",
         )
-        p.add("set", f"{CONTINUATION_VAR}={','.join(sorted(visited | {f'ivr:{name}'}))}")
+        p.add("set", f"{CONTINUATION_VAR}={self.tenant.id}/{','.join(sorted(visited | {f'ivr:{name}'}))}")
         p.add("transfer", f"kumo-ivr-{name}-${{kumo_ivr_digit}} XML {self.context}")
 
     # -- continuations (second hunt after a bridge or a menu) ---------------------------------------

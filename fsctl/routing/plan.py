@@ -49,6 +49,8 @@ class Plan:
         self.decisions.append(Decision(what, why))
 
     def add(self, app: str, data: str = "") -> None:
+        if app == "answer" and Action("answer") in self.actions:
+            return  # answered once is enough (announcement then voicemail)
         self.actions.append(Action(app, data))
 
     def refuse(self, rule: str, cause: str, why: str) -> Plan:

@@ -1,20 +1,123 @@
-"""section=dialplan answers (placeholder until the routing work lands: always "not found")."""
+"""section=dialplan answers: the tenant's snapshot (cached by config version) -> plan -> XML."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Callable
 
 from fsctl.config import Settings
-from fsctl.xmlcurl.store import LookupStore
+from fsctl.numbering import default_plan
+from fsctl.numbers import NumberError, to_national
+from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
+from fsctl.routing.plan import Plan
+from fsctl.routing.snapshot import TenantSnap
+from fsctl.routing.snapshot_loader import load_snapshot
+from fsctl.xml.dialplan import RenderError, render
+from fsctl.xmlcurl.store import LookupStore, LruCache
+
+log = logging.getLogger(__name__)
+
+PUBLIC_CONTEXT = "public"
+_DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
+_CONTINUATION_DEST = re.compile(r"^kumo-(after|ivr)-[A-Za-z0-9_.*#-]{1,100}$")
+_CONTINUATION_VAR = re.compile(r"^([0-9]{1,12})/((?:(?:user|group|schedule|ivr):[A-Za-z0-9_.-]{1,64},?){0,20})$")
+_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
+_CALLER = re.compile(r"^[0-9]{2,6}$")
+
+_TENANT_BY_DOMAIN = "SELECT id, config_version FROM tenants WHERE domain = ?"
+_TENANT_BY_ID = "SELECT id, config_version FROM tenants WHERE id = ?"
+_TENANT_BY_NUMBER = (
+    "SELECT t.id, t.config_version FROM numbers n JOIN tenants t ON t.id = n.tenant_id WHERE n.national = ?"
+)
 
 
 class DialplanResponder:
+    """Answers dialplan lookups; snapshots are cached per (tenant id, config_version)."""
+
     def __init__(self, store: LookupStore, settings: Settings, clock: Callable[[], dt.datetime] | None = None):
         self.store = store
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.cache = LruCache(max_entries=2_000)
+        self.numbering = default_plan()
 
     def answer(self, fields: dict[str, str]) -> bytes | None:
         """The dialplan document for this call, or None for FreeSWITCH's "not found"."""
-        return None
+        try:
+            plan = self.plan(fields)
+            if plan is None:
+                return None
+            if plan.refused_by:
+                log.info("dialplan %s -> %s in %s refused by %s", plan.caller, plan.dialled, plan.context,
+                         plan.refused_by)
+            return render(plan)
+        except RenderError:
+            log.warning("dialplan answer not rendered (unsafe input)", exc_info=True)
+            return None
+        except Exception:  # noqa: BLE001 - FreeSWITCH gets "not found" (deny-all fallback), never a 500
+            log.exception("dialplan lookup failed")
+            return None
+
+    # -- lookups ------------------------------------------------------------------------------
+    def snapshot(self, row: tuple | None) -> TenantSnap | None:
+        """The cached snapshot for a (tenant id, config_version) row, loading it on a miss."""
+        if row is None:
+            return None
+        key = ("dialplan", int(row[0]), int(row[1]))
+        snap = self.cache.get(key)
+        if snap is None:
+            with self.store.session_factory() as session:
+                snap = load_snapshot(session, tenant_id=key[1])
+            if snap is None:
+                return None
+            # Cache under the version just read: a newer commit bumps the version and misses the cache.
+            self.cache.put(key, snap)
+        return snap
+
+    def on_net(self, national: str) -> TenantSnap | None:
+        return self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,)))
+
+    def plan(self, fields: dict[str, str]) -> Plan | None:
+        """The plan for a request's fields (None = not found)."""
+        context = fields.get("Hunt-Context") or fields.get("Caller-Context") or ""
+        destination = fields.get("Hunt-Destination-Number") or fields.get("Caller-Destination-Number") or ""
+        now = self.clock()
+        if len(context) > 253 or len(destination) > 120:
+            return None
+        continuation = _CONTINUATION_VAR.match(fields.get("variable_kumo_continuation") or "")
+        if continuation and _CONTINUATION_DEST.match(destination):
+            tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_ID, (int(continuation.group(1)),)))
+            if tenant is None:
+                return None
+            visited = frozenset(v for v in continuation.group(2).split(",") if v)
+            caller = fields.get("Caller-Caller-ID-Number") or ""
+            return plan_continuation(tenant, context, destination, visited, caller, now, numbering=self.numbering)
+        if not _DIALLED.match(destination):
+            return None
+        if context == PUBLIC_CONTEXT:
+            return self._from_carrier(fields, destination, now)
+        if not _DOMAIN.match(context):
+            return None
+        tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_DOMAIN, (context,)))
+        if tenant is None:
+            return None
+        caller = fields.get("variable_user_name") or fields.get("variable_sip_auth_username") or ""
+        domain = fields.get("variable_domain_name") or ""
+        if domain != tenant.domain or not _CALLER.match(caller) or caller not in tenant.users:
+            plan = Plan(context=context, caller=caller[:20], dialled=destination, at=now.isoformat(),
+                        tenant=tenant.domain, kind="refused")
+            log.warning("call in context %s from %r@%r does not belong to it", context, caller[:20], domain[:60])
+            return plan.refuse("context_mismatch", "CALL_REJECTED",
+                               f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}")
+        return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net)
+
+    def _from_carrier(self, fields: dict[str, str], destination: str, now: dt.datetime) -> Plan:
+        caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
+        try:
+            national = to_national(destination)
+        except NumberError:
+            national = None
+        tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,))) if national else None
+        return plan_from_carrier(tenant, destination, caller, now, numbering=self.numbering, national=national)

@@ -1,0 +1,271 @@
+"""Entry points: plan a call from a phone (internal/outbound), from the carrier (public), or a continuation.
+
+Pure: the tenant snapshot(s), the numbering plan and `now` are arguments; `on_net(national)` returns the
+snapshot of the other tenant owning a number (the caller provides the lookup).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
+from fsctl.routing.destinations import Router
+from fsctl.routing.plan import CARRIER_GATEWAY, LIMIT_REALM, Plan, safe_text
+from fsctl.routing.schedules import local_time
+from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
+
+TRIAL_DAYS = 30
+OnNet = Callable[[str], TenantSnap | None]
+EXTERNAL_KINDS = ("fixed", "mobile", "ip", "toll_free", "international", "service", "on_net")
+
+
+def trial_expired(tenant: TenantSnap, now: dt.datetime) -> bool:
+    """A trial tenant past its 30 days (DECISIONS 10), counted on the tenant's calendar."""
+    if tenant.status != "trial":
+        return False
+    today = local_time(now, tenant.timezone).date()
+    return today >= tenant.trial_started_on + dt.timedelta(days=TRIAL_DAYS)
+
+
+def _new_plan(context: str, caller: str, dialled: str, now: dt.datetime, tenant: TenantSnap | None) -> Plan:
+    return Plan(context=context, caller=caller, dialled=dialled, at=now.isoformat(),
+                tenant=tenant.domain if tenant else None)
+
+
+def tenant_refusal(tenant: TenantSnap, now: dt.datetime, external: bool) -> tuple[str, str] | None:
+    """(rule, reason) when the tenant's account state refuses this call, else None."""
+    if trial_expired(tenant, now):
+        return "trial_expired", f"the trial started {tenant.trial_started_on} ended after {TRIAL_DAYS} days"
+    if external and tenant.status == "suspended":
+        return "suspended", "the tenant is suspended: external calls are refused"
+    if external and tenant.status == "trial":
+        return "trial_internal_only", "during the trial only calls between the tenant's own extensions work"
+    return None
+
+
+def number_refusal(tenant: TenantSnap, number: Classified) -> tuple[str, str] | None:
+    """(rule, reason) when the dialled number class is not allowed for this tenant, else None."""
+    if number.kind == "international" and not tenant.international_calls:
+        return "international_disabled", "international calls are not enabled for this tenant"
+    if number.kind == "service" and number.blocked_prefix:
+        if not any(number.number.startswith(p) for p in tenant.allowed_prefixes):
+            return "blocked_prefix", f"{number.rule} numbers ({number.blocked_prefix}...) are blocked unless the operator allows them"
+    if number.kind == "invalid":
+        return "invalid_number", f"{number.dialled!r} is not a number kumo can route ({number.rule})"
+    return None
+
+
+def outbound_caller_id(tenant: TenantSnap, user: UserSnap | None) -> tuple[str | None, str]:
+    """The tenant-owned number presented on an external call, and why it was chosen."""
+    if user is not None and user.caller_id:
+        if user.caller_id in tenant.numbers:
+            return tenant.numbers[user.caller_id].e164, f"{user.extension}'s own number {user.caller_id}"
+        rep = tenant.representative_number()
+        why = f"{user.caller_id} is not the tenant's number any more"
+        return (rep.e164, f"{why}; representative number {rep.national}") if rep else (None, why)
+    rep = tenant.representative_number()
+    if rep is None:
+        return None, "the tenant owns no number"
+    return rep.e164, f"representative number {rep.national}"
+
+
+class _Calls:
+    def __init__(self, tenant: TenantSnap, plan: Plan, now: dt.datetime, numbering: NumberingPlan,
+                 on_net: OnNet | None, context: str):
+        self.tenant, self.plan, self.now, self.numbering, self.on_net = tenant, plan, now, numbering, on_net
+        self.context = context
+        self._on_net_cache: dict[str, TenantSnap | None] = {}
+
+    def router(self, tenant: TenantSnap | None = None) -> Router:
+        return Router(tenant or self.tenant, self.now, self.plan, self.context, self.numbering, self.forward_external)
+
+    def lookup_on_net(self, national: str) -> TenantSnap | None:
+        if national in self.tenant.numbers or self.on_net is None:
+            return None
+        if national not in self._on_net_cache:
+            other = self.on_net(national)
+            self._on_net_cache[national] = other if other is not None and other.id != self.tenant.id else None
+        return self._on_net_cache[national]
+
+    def classify(self, dialled: str) -> Classified:
+        return classify(dialled, self.tenant, self.numbering, lambda n: self.lookup_on_net(n) is not None)
+
+    def emergency(self, number: Classified, user: UserSnap | None) -> Plan:
+        p, tenant = self.plan, self.tenant
+        p.kind = "emergency"
+        p.decide(f"{number.number} is an emergency number", "never blocked by any rule")
+        for rule, applies in (
+            ("trial_internal_only", tenant.status == "trial" and not trial_expired(tenant, self.now)),
+            ("trial_expired", trial_expired(tenant, self.now)),
+            ("suspended", tenant.status == "suspended"),
+            ("inbound_only_user", user is not None and user.direction == "inbound_only"),
+            ("channel_limit", True),
+        ):
+            if applies:
+                p.decide(f"bypass {rule}", "emergency calls go out whatever this rule says (logged)")
+        geo = tenant.geographic_number()
+        if geo is not None:
+            cid, why = geo.e164, f"the tenant's geographic number {geo.national}"
+        else:
+            cid = "+81" + self.numbering.emergency_caller_id[1:]
+            why = f"the operator's emergency caller ID {self.numbering.emergency_caller_id}"
+        p.decide(f"caller ID {cid}", why)
+        p.add("set", f"effective_caller_id_number={cid}")
+        p.add("set", "hangup_after_bridge=true")
+        p.add("bridge", f"sofia/gateway/{CARRIER_GATEWAY}/{number.number}")
+        return p
+
+    def carrier(self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None) -> None:
+        """Bridge to the carrier: channel limit, caller ID, privacy."""
+        p = self.plan
+        cid, why = outbound_caller_id(tenant, user)
+        if cid is None:
+            p.refuse("no_caller_id", "OUTGOING_CALL_BARRED", why)
+            return
+        p.decide(f"caller ID {cid}", why)
+        p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
+        # limit hash <realm> <resource> <max> !<cause>: over the cap the call ends with that cause (mod_dptools).
+        p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
+        p.add("set", f"effective_caller_id_number={cid}")
+        if privacy == "withhold":
+            p.decide("184", "caller ID withheld for this call")
+            p.add("privacy", "number")
+        elif privacy == "present":
+            p.decide("186", "caller ID presented for this call")
+        p.add("set", "hangup_after_bridge=true")
+        target = number.e164 or number.number
+        p.decide(f"out through the carrier to {target}", f"{number.kind} ({number.rule})")
+        p.add("bridge", f"sofia/gateway/{CARRIER_GATEWAY}/{target}")
+
+    def on_net_call(self, other: TenantSnap, number: Classified, user: UserSnap | None) -> None:
+        p = self.plan
+        p.kind = "on_net"
+        p.decide(f"{number.number} belongs to {other.domain}", "on-net: routed inside the platform, free, no carrier channel")
+        cid, why = outbound_caller_id(self.tenant, user)
+        if cid is not None:
+            national = "0" + cid[3:]
+            p.decide(f"shows {national}", why)
+            p.add("set", f"effective_caller_id_number={national}")
+        name = safe_text(self.tenant.name)
+        if name:
+            p.add("set", f"effective_caller_id_name={name}")
+        dest = other.numbers[number.number].destination if number.number in other.numbers else None
+        self.router(other).destination(dest, frozenset(), f"{other.domain} number {number.number}")
+
+    def forward_external(self, router: Router, target: str, visited: frozenset[str]) -> None:
+        """A forward to an external number, allowed only where the tenant's outbound rules allow it."""
+        p = router.plan
+        tenant = router.tenant
+        number = classify(target, tenant, self.numbering, None)
+        if number.kind in ("extension",):
+            router.ring_user(number.number, visited, f"forward to {target}")
+            return
+        if number.kind == "emergency" or number.kind not in EXTERNAL_KINDS:
+            p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
+            return
+        other = self.lookup_on_net(number.number) if tenant.id == self.tenant.id else None
+        refusal = tenant_refusal(tenant, self.now, external=True) or number_refusal(tenant, number)
+        if refusal:
+            p.refuse(refusal[0], "OUTGOING_CALL_BARRED", f"forward to {target}: {refusal[1]}")
+            return
+        if other is not None:
+            self.on_net_call(other, number, None)
+            return
+        self.carrier(tenant, number, None, None)
+
+
+def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datetime, *,
+                    numbering: NumberingPlan | None = None, on_net: OnNet | None = None) -> Plan:
+    """A call dialled by extension `caller` of `tenant` (context = the tenant's domain)."""
+    numbering = numbering or default_plan()
+    p = _new_plan(tenant.domain, caller, dialled, now, tenant)
+    calls = _Calls(tenant, p, now, numbering, on_net, tenant.domain)
+    user = tenant.users.get(caller)
+    if user is None:
+        return p.refuse("unknown_caller", "CALL_REJECTED", f"{caller!r} is not a user of {tenant.domain}")
+    number = calls.classify(dialled)
+    p.decide(f"{dialled} is {number.kind}", f"numbering plan rule {number.rule}")
+    if number.kind == "emergency":
+        return calls.emergency(number, user)
+    if user.direction == "inbound_only" and number.kind != "feature":
+        return p.refuse("inbound_only_user", "OUTGOING_CALL_BARRED", f"{caller} is an inbound-only line")
+    external = number.kind in EXTERNAL_KINDS
+    refusal = tenant_refusal(tenant, now, external) or number_refusal(tenant, number)
+    if refusal:
+        return p.refuse(refusal[0], "UNALLOCATED_NUMBER" if refusal[0] == "invalid_number" else "OUTGOING_CALL_BARRED", refusal[1])
+    router = calls.router()
+    if number.kind == "extension":
+        p.kind = "internal"
+        router.ring_user(number.number, frozenset(), f"{caller} dials")
+    elif number.kind == "park_slot":
+        p.kind = "feature"
+        p.decide(f"park slot {number.number}", "park here or pick up what is parked (valet_park)")
+        p.add("answer")
+        p.add("valet_park", f"{tenant.domain} {number.number}")
+    elif number.kind == "feature":
+        _feature(p, router, number, caller)
+    elif number.kind == "on_net":
+        other = calls.lookup_on_net(number.number)
+        calls.on_net_call(other, number, user)
+    elif number.number in tenant.numbers:
+        p.kind = "internal"
+        p.decide(f"{number.number} is the tenant's own number", "routed inside, like an incoming call")
+        router.destination(tenant.numbers[number.number].destination, frozenset(), f"own number {number.number}")
+    else:
+        p.kind = "outbound"
+        calls.carrier(tenant, number, user, number.privacy)
+    return p
+
+
+def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
+    p.kind = "feature"
+    domain = router.tenant.domain
+    if number.feature == "voicemail_access":
+        p.decide("voicemail access", f"{caller}'s own box")
+        p.add("answer")
+        p.add("voicemail", f"check default {domain} {caller}")
+    elif number.feature == "voicemail_access_other":
+        router.voicemail(number.feature_arg or "", "leave a message directly")
+    elif number.feature == "pickup_directed":
+        if number.feature_arg not in router.tenant.users:
+            p.refuse("invalid_number", "UNALLOCATED_NUMBER", f"no extension {number.feature_arg} to pick up")
+            return
+        p.decide(f"pick up the call ringing on {number.feature_arg}", "directed pickup (features issue)")
+        p.add("pickup", f"{number.feature_arg}@{domain}")
+    else:
+        p.decide("group pickup", "answer a call ringing in the tenant (features issue)")
+        p.add("pickup", f"group@{domain}")
+
+
+def plan_from_carrier(tenant: TenantSnap | None, dialled: str, caller: str, now: dt.datetime, *,
+                      numbering: NumberingPlan | None = None, national: str | None = None) -> Plan:
+    """A call from the carrier (context public) to one of the platform's numbers."""
+    numbering = numbering or default_plan()
+    p = _new_plan("public", caller, dialled, now, tenant)
+    p.kind = "inbound"
+    if tenant is None or national is None or national not in tenant.numbers:
+        return p.refuse("unknown_did", "UNALLOCATED_NUMBER", f"{dialled!r} is not a number of any tenant")
+    number = tenant.numbers[national]
+    p.decide(f"{dialled} is {national}", f"a number of {tenant.domain}")
+    refusal = tenant_refusal(tenant, now, external=True)
+    if refusal:
+        return p.refuse(refusal[0], "CALL_REJECTED", refusal[1])
+    p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
+    p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
+    calls = _Calls(tenant, p, now, numbering, None, "public")
+    calls.router().destination(number.destination, frozenset(), f"number {national}")
+    return p
+
+
+def plan_continuation(tenant: TenantSnap, context: str, destination: str, visited: frozenset[str],
+                      caller: str, now: dt.datetime, *, numbering: NumberingPlan | None = None) -> Plan | None:
+    """The second hunt after a failed bridge or an IVR choice; None if `destination` is not one."""
+    numbering = numbering or default_plan()
+    p = _new_plan(context, caller, destination, now, tenant)
+    p.kind = "continuation"
+    calls = _Calls(tenant, p, now, numbering, None, context)
+    return p if calls.router().continuation(destination, visited) else None
+
+
+__all__ = ["Dest", "plan_continuation", "plan_from_carrier", "plan_from_phone", "trial_expired"]

@@ -1,0 +1,42 @@
+"""The one renderer: a routing plan -> a FreeSWITCH dialplan document (mod_xml_curl answer)."""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from fsctl.routing.plan import Plan
+
+# What may appear in a context or destination we echo back; anything else never reaches XML.
+_CONTEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
+_DESTINATION = re.compile(r"^[A-Za-z0-9*#+_.-]{1,120}$")
+# Argument characters FreeSWITCH would split on or expand are refused at render time, as a last line
+# of defence behind the planners (which only build arguments from validated data).
+_UNSAFE_DATA = re.compile(r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\})")
+
+
+class RenderError(ValueError):
+    """A plan that would put unsafe text into the dialplan."""
+
+
+def render(plan: Plan) -> bytes:
+    """The whole dialplan document for this one call: one context, one extension, exact destination."""
+    if not _CONTEXT.match(plan.context) or not _DESTINATION.match(plan.dialled):
+        raise RenderError(f"unsafe context or destination: {plan.context!r} {plan.dialled!r}")
+    document = etree.Element("document", type="freeswitch/xml")
+    section = etree.SubElement(document, "section", name="dialplan", description="kumo")
+    context = etree.SubElement(section, "context", name=plan.context)
+    extension = etree.SubElement(context, "extension", name=f"kumo-{plan.kind}")
+    # An exact match on the escaped literal: no user text ever becomes regex syntax.
+    condition = etree.SubElement(
+        extension, "condition", field="destination_number", expression=f"^{re.escape(plan.dialled)}$"
+    )
+    for action in plan.actions:
+        if _UNSAFE_DATA.search(action.data) or not re.match(r"^[a-z_]{2,32}$", action.app):
+            raise RenderError(f"unsafe action {action.app!r} {action.data!r}")
+        attrs = {"application": action.app}
+        if action.data:
+            attrs["data"] = action.data
+        etree.SubElement(condition, "action", attrs)
+    return etree.tostring(document, encoding="UTF-8", xml_declaration=True)

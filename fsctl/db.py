@@ -97,7 +97,7 @@ def _bump_config_versions(session: Session, _context, _instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, models.AuditEntry):
             continue
-        if obj in session.dirty and not session.is_modified(obj, include_collections=False):
+        if obj in session.dirty and not session.is_modified(obj):
             continue
         touched |= _tenant_ids_touched(session, obj)
     for tenant_id in touched:

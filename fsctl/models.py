@@ -173,6 +173,8 @@ class Destination(Base):
 
 
 def _destination_fk() -> Mapped[int | None]:
+    # Destinations point back at users, groups, menus and schedules: the relationships using these
+    # columns are post_update, so the ORM writes the cycle as INSERT then UPDATE.
     return mapped_column(ForeignKey("destinations.id", ondelete="SET NULL", use_alter=True))
 
 
@@ -213,10 +215,10 @@ class User(Base):
 
     tenant: Mapped[Tenant] = relationship(back_populates="users")
     schedule: Mapped[Schedule | None] = relationship(foreign_keys=[schedule_id])
-    forward_always: Mapped[Destination | None] = relationship(foreign_keys=[forward_always_id])
-    forward_busy: Mapped[Destination | None] = relationship(foreign_keys=[forward_busy_id])
-    forward_no_answer: Mapped[Destination | None] = relationship(foreign_keys=[forward_no_answer_id])
-    forward_unregistered: Mapped[Destination | None] = relationship(foreign_keys=[forward_unregistered_id])
+    forward_always: Mapped[Destination | None] = relationship(foreign_keys=[forward_always_id], post_update=True)
+    forward_busy: Mapped[Destination | None] = relationship(foreign_keys=[forward_busy_id], post_update=True)
+    forward_no_answer: Mapped[Destination | None] = relationship(foreign_keys=[forward_no_answer_id], post_update=True)
+    forward_unregistered: Mapped[Destination | None] = relationship(foreign_keys=[forward_unregistered_id], post_update=True)
 
 
 class Number(Base):
@@ -262,7 +264,7 @@ class RingGroup(Base):
     members: Mapped[list[RingGroupMember]] = relationship(
         cascade="all, delete-orphan", order_by="RingGroupMember.position"
     )
-    no_answer: Mapped[Destination | None] = relationship(foreign_keys=[no_answer_id])
+    no_answer: Mapped[Destination | None] = relationship(foreign_keys=[no_answer_id], post_update=True)
 
 
 class RingGroupMember(Base):
@@ -298,8 +300,8 @@ class Schedule(Base):
     closures: Mapped[list[ScheduleClosure]] = relationship(
         cascade="all, delete-orphan", order_by="ScheduleClosure.first_day"
     )
-    open_destination: Mapped[Destination | None] = relationship(foreign_keys=[open_destination_id])
-    closed_destination: Mapped[Destination | None] = relationship(foreign_keys=[closed_destination_id])
+    open_destination: Mapped[Destination | None] = relationship(foreign_keys=[open_destination_id], post_update=True)
+    closed_destination: Mapped[Destination | None] = relationship(foreign_keys=[closed_destination_id], post_update=True)
 
 
 class SchedulePeriod(Base):
@@ -349,7 +351,7 @@ class IvrMenu(Base):
     timeout_destination_id: Mapped[int | None] = _destination_fk()
 
     options: Mapped[list[IvrOption]] = relationship(cascade="all, delete-orphan", order_by="IvrOption.digit")
-    timeout_destination: Mapped[Destination | None] = relationship(foreign_keys=[timeout_destination_id])
+    timeout_destination: Mapped[Destination | None] = relationship(foreign_keys=[timeout_destination_id], post_update=True)
 
 
 class IvrOption(Base):

@@ -240,3 +240,14 @@ def test_demo_file_applies(database_url, engine, capsys):
     assert main(["--database-url", database_url, "seed-demo"]) == 0
     assert capsys.readouterr().out.splitlines() == ["demo.kumo.test: created", "demo.kumo.test: unchanged"]
     assert (REPO_ROOT / "dialplans" / "examples" / "demo.yaml").exists()
+
+
+def test_the_readme_example_applies_and_round_trips(session_factory):
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    with db.session_scope(session_factory) as session:
+        assert apply_config(session, yaml.safe_load(example)).created
+    with db.session_scope(session_factory) as session:
+        exported = export_tenant(tenant(session))
+    with db.session_scope(session_factory) as session:
+        assert apply_config(session, exported).changed is False

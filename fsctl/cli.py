@@ -92,8 +92,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             print(f"no tenant with domain {args.domain}", file=sys.stderr)
             return 1
         document = export_tenant(tenant)
-    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False) if not args.json else json.dumps(
-        document, ensure_ascii=False, indent=2
+    text = (
+        yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+        if not args.json
+        else json.dumps(document, ensure_ascii=False, indent=2)
     )
     sys.stdout.write(text)
     return 0
@@ -135,12 +137,16 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsctl", description="kumo: multi-tenant cloud PBX on FreeSWITCH")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: $DATABASE_URL or instance/kumo.sqlite3)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: $DATABASE_URL or instance/kumo.sqlite3)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="answer FreeSWITCH lookups and run the event socket")
-    serve.add_argument("--http-listen", help="host:port for /fs/xml (default $FSCTL_HTTP_LISTEN or 127.0.0.1:8080)")
+    serve.add_argument(
+        "--http-listen", help="host:port for /fs/xml (default $FSCTL_HTTP_LISTEN or 127.0.0.1:8080)"
+    )
     serve.add_argument("--workers", type=int, help="HTTP worker processes (default: one per core)")
     serve.add_argument("--no-esl", action="store_true", help="do not connect to FreeSWITCH's event socket")
     serve.add_argument("--upgrade", action="store_true", help="migrate the database before serving")

@@ -94,7 +94,9 @@ class HttpConnection:
             except ValueError:
                 length = -1
             if length < 0 or length > MAX_BODY:
-                self.sock.sendall(encode_response(_plain(413 if length > 0 else 400, b"bad body length\n"), False))
+                self.sock.sendall(
+                    encode_response(_plain(413 if length > 0 else 400, b"bad body length\n"), False)
+                )
                 return
             while len(self.buffer) < length:
                 if not self._fill():

@@ -15,7 +15,9 @@ def add_numbers(factory: sessionmaker[Session], spec: str, actor: str = "fsctl")
     parsed = [parse_inventory_number(n) for n in expand_range(spec)]
     with session_scope(factory) as session:
         present = set(
-            session.scalars(select(models.Number.national).where(models.Number.national.in_([p[0] for p in parsed])))
+            session.scalars(
+                select(models.Number.national).where(models.Number.national.in_([p[0] for p in parsed]))
+            )
         )
         for national, e164, kind in parsed:
             if national not in present:

@@ -104,7 +104,9 @@ class Tenant(Base):
     domain: Mapped[str] = mapped_column(String(253), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
-    status: Mapped[TenantStatus] = mapped_column(_enum(TenantStatus, "tenant_status"), default=TenantStatus.TRIAL)
+    status: Mapped[TenantStatus] = mapped_column(
+        _enum(TenantStatus, "tenant_status"), default=TenantStatus.TRIAL
+    )
     trial_started_on: Mapped[dt.date] = mapped_column(Date, default=lambda: dt.date.today())
     international_calls: Mapped[bool] = mapped_column(Boolean, default=False)
     max_external_channels: Mapped[int] = mapped_column(Integer, default=2)
@@ -118,7 +120,9 @@ class Tenant(Base):
         back_populates="tenant", cascade="all, delete-orphan", order_by="User.extension"
     )
     numbers: Mapped[list[Number]] = relationship(back_populates="tenant", order_by="Number.national")
-    ring_groups: Mapped[list[RingGroup]] = relationship(cascade="all, delete-orphan", order_by="RingGroup.name")
+    ring_groups: Mapped[list[RingGroup]] = relationship(
+        cascade="all, delete-orphan", order_by="RingGroup.name"
+    )
     schedules: Mapped[list[Schedule]] = relationship(cascade="all, delete-orphan", order_by="Schedule.name")
     ivr_menus: Mapped[list[IvrMenu]] = relationship(cascade="all, delete-orphan", order_by="IvrMenu.name")
     park_ranges: Mapped[list[ParkRange]] = relationship(cascade="all, delete-orphan")
@@ -157,13 +161,9 @@ class Destination(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     kind: Mapped[DestinationKind] = mapped_column(_enum(DestinationKind, "destination_kind"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))
-    ring_group_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ring_groups.id", use_alter=True)
-    )
+    ring_group_id: Mapped[int | None] = mapped_column(ForeignKey("ring_groups.id", use_alter=True))
     ivr_menu_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id", use_alter=True))
-    schedule_id: Mapped[int | None] = mapped_column(
-        ForeignKey("schedules.id", use_alter=True)
-    )
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", use_alter=True))
     external_number: Mapped[str | None] = mapped_column(String(32))
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
@@ -215,10 +215,16 @@ class User(Base):
 
     tenant: Mapped[Tenant] = relationship(back_populates="users")
     schedule: Mapped[Schedule | None] = relationship(foreign_keys=[schedule_id])
-    forward_always: Mapped[Destination | None] = relationship(foreign_keys=[forward_always_id], post_update=True)
+    forward_always: Mapped[Destination | None] = relationship(
+        foreign_keys=[forward_always_id], post_update=True
+    )
     forward_busy: Mapped[Destination | None] = relationship(foreign_keys=[forward_busy_id], post_update=True)
-    forward_no_answer: Mapped[Destination | None] = relationship(foreign_keys=[forward_no_answer_id], post_update=True)
-    forward_unregistered: Mapped[Destination | None] = relationship(foreign_keys=[forward_unregistered_id], post_update=True)
+    forward_no_answer: Mapped[Destination | None] = relationship(
+        foreign_keys=[forward_no_answer_id], post_update=True
+    )
+    forward_unregistered: Mapped[Destination | None] = relationship(
+        foreign_keys=[forward_unregistered_id], post_update=True
+    )
 
 
 class Number(Base):
@@ -271,7 +277,9 @@ class RingGroupMember(Base):
     __tablename__ = "ring_group_members"
     __table_args__ = (UniqueConstraint("ring_group_id", "position", name="uq_ring_group_members_position"),)
 
-    ring_group_id: Mapped[int] = mapped_column(ForeignKey("ring_groups.id", ondelete="CASCADE"), primary_key=True)
+    ring_group_id: Mapped[int] = mapped_column(
+        ForeignKey("ring_groups.id", ondelete="CASCADE"), primary_key=True
+    )
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
 
@@ -300,8 +308,12 @@ class Schedule(Base):
     closures: Mapped[list[ScheduleClosure]] = relationship(
         cascade="all, delete-orphan", order_by="ScheduleClosure.first_day"
     )
-    open_destination: Mapped[Destination | None] = relationship(foreign_keys=[open_destination_id], post_update=True)
-    closed_destination: Mapped[Destination | None] = relationship(foreign_keys=[closed_destination_id], post_update=True)
+    open_destination: Mapped[Destination | None] = relationship(
+        foreign_keys=[open_destination_id], post_update=True
+    )
+    closed_destination: Mapped[Destination | None] = relationship(
+        foreign_keys=[closed_destination_id], post_update=True
+    )
 
 
 class SchedulePeriod(Base):
@@ -351,12 +363,16 @@ class IvrMenu(Base):
     timeout_destination_id: Mapped[int | None] = _destination_fk()
 
     options: Mapped[list[IvrOption]] = relationship(cascade="all, delete-orphan", order_by="IvrOption.digit")
-    timeout_destination: Mapped[Destination | None] = relationship(foreign_keys=[timeout_destination_id], post_update=True)
+    timeout_destination: Mapped[Destination | None] = relationship(
+        foreign_keys=[timeout_destination_id], post_update=True
+    )
 
 
 class IvrOption(Base):
     __tablename__ = "ivr_options"
-    __table_args__ = (CheckConstraint("digit IN ('0','1','2','3','4','5','6','7','8','9','*','#')", name="digit"),)
+    __table_args__ = (
+        CheckConstraint("digit IN ('0','1','2','3','4','5','6','7','8','9','*','#')", name="digit"),
+    )
 
     ivr_menu_id: Mapped[int] = mapped_column(ForeignKey("ivr_menus.id", ondelete="CASCADE"), primary_key=True)
     digit: Mapped[str] = mapped_column(String(1), primary_key=True)

@@ -38,7 +38,11 @@ def inventory_kind(national: str) -> NumberKind:
         return NumberKind.TOLL_FREE
     if national.startswith("050") and len(national) == 11:
         return NumberKind.IP
-    if national[1] in "123456789" and len(national) == 10 and not national.startswith(("070", "080", "090", "020")):
+    if (
+        national[1] in "123456789"
+        and len(national) == 10
+        and not national.startswith(("070", "080", "090", "020"))
+    ):
         # 0570/0990/0180 are 10-digit service numbers, not subscriber lines the platform sells.
         if national.startswith(("0570", "0990", "0180")):
             raise NumberError(f"{national}: service numbers cannot be held in the inventory")
@@ -54,7 +58,9 @@ def parse_inventory_number(number: str) -> tuple[str, str, NumberKind]:
 
 def expand_range(spec: str, limit: int = 10_000) -> list[str]:
     """`0362800000-0362800099` (or a single number) -> the national numbers in it."""
-    first, sep, last = spec.partition("-") if spec.count("-") == 1 and not spec.startswith("+") else (spec, "", "")
+    first, sep, last = (
+        spec.partition("-") if spec.count("-") == 1 and not spec.startswith("+") else (spec, "", "")
+    )
     first_n = to_national(first)
     if not sep:
         return [first_n]

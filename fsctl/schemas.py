@@ -26,7 +26,9 @@ HHMM = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", error="HH:MM,
 class JapaneseNumber(fields.String):
     """A Japanese number in any written form, loaded as its national form."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             return to_national(text)
@@ -35,7 +37,9 @@ class JapaneseNumber(fields.String):
 
 
 class Timezone(fields.String):
-    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
+    def _deserialize(
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+    ) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
             zoneinfo.ZoneInfo(text)
@@ -61,7 +65,9 @@ class DestinationSchema(Schema):
     @validates_schema
     def _exactly_one(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if len(data) != 1:
-            raise ValidationError("give exactly one of user, voicemail, ring_group, ivr, schedule, external, hangup")
+            raise ValidationError(
+                "give exactly one of user, voicemail, ring_group, ivr, schedule, external, hangup"
+            )
 
     @post_load
     def _as_pair(self, data: dict[str, Any], **_kwargs: Any) -> tuple[str, str | None]:
@@ -142,7 +148,9 @@ class OpenPeriodSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    days = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)), required=True, validate=validate.Length(1))
+    days = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAYS)), required=True, validate=validate.Length(1)
+    )
     from_ = fields.String(data_key="from", required=True, validate=HHMM)
     to = fields.String(required=True, validate=HHMM)
 
@@ -183,7 +191,9 @@ class IvrMenuSchema(Schema):
     timeout_seconds = fields.Integer(validate=validate.Range(1, 60), load_default=5)
     max_attempts = fields.Integer(validate=validate.Range(1, 10), load_default=3)
     options = fields.Dict(
-        keys=fields.String(validate=validate.OneOf(list("0123456789*#"))), values=_destination(), load_default=dict
+        keys=fields.String(validate=validate.OneOf(list("0123456789*#"))),
+        values=_destination(),
+        load_default=dict,
     )
     timeout_destination = _destination(load_default=None)
 

@@ -71,7 +71,9 @@ class Service:
 
     def run(self) -> None:
         """Serve until SIGTERM/SIGINT."""
-        log.info("kumo %s: lookups on http://%s:%d/fs/xml with %d worker(s)", "serve", *self.address, self.workers)
+        log.info(
+            "kumo %s: lookups on http://%s:%d/fs/xml with %d worker(s)", "serve", *self.address, self.workers
+        )
         if self.workers == 1:
             if self.esl is not None:
                 self.esl.start()
@@ -109,7 +111,9 @@ class Service:
                     continue
                 slot = self._children.pop(pid)
                 if not self._stopping:
-                    log.error("HTTP worker %d (pid %d) exited with status %d; starting a new one", slot, pid, status)
+                    log.error(
+                        "HTTP worker %d (pid %d) exited with status %d; starting a new one", slot, pid, status
+                    )
                     self._fork_worker(slot)
 
     def stop(self) -> None:

@@ -96,7 +96,9 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
         if did and did_owner[did] != index:
             errors.append(f"users[{index}].did: already the did of users[{did_owner[did]}]")
         if user["caller_id"] and user["caller_id"] not in owned:
-            errors.append(f"users[{index}].caller_id: {user['caller_id']} is not one of this tenant's numbers")
+            errors.append(
+                f"users[{index}].caller_id: {user['caller_id']} is not one of this tenant's numbers"
+            )
         if user["schedule"] and user["schedule"] not in schedules:
             errors.append(f"users[{index}].schedule: no schedule named {user['schedule']!r}")
 
@@ -137,7 +139,9 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
                 errors.append(f"schedules[{index}].{kind}: a schedule cannot lead to another schedule")
         for position, period in enumerate(schedule["open"]):
             if _minutes(period["to"]) == _minutes(period["from_"]):
-                errors.append(f"schedules[{index}].open[{position}]: from and to are equal (use 00:00-24:00 for all day)")
+                errors.append(
+                    f"schedules[{index}].open[{position}]: from and to are equal (use 00:00-24:00 for all day)"
+                )
     for index, menu in enumerate(data["ivr_menus"]):
         for digit, dest in menu["options"].items():
             check_dest(f"ivr_menus[{index}].options.{digit}", dest)
@@ -190,7 +194,13 @@ class _Applier:
         schedules = self._apply_named(tenant, tenant.schedules, data["schedules"], models.Schedule)
         menus = self._apply_named(tenant, tenant.ivr_menus, data["ivr_menus"], models.IvrMenu)
         session.flush()
-        self.refs = {"user": users, "voicemail": users, "ring_group": groups, "schedule": schedules, "ivr": menus}
+        self.refs = {
+            "user": users,
+            "voicemail": users,
+            "ring_group": groups,
+            "schedule": schedules,
+            "ivr": menus,
+        }
         self.tenant = tenant
         self._fill_users(users)
         self._fill_groups(groups, users)
@@ -218,7 +228,9 @@ class _Applier:
     def _drop_destinations(self, tenant: models.Tenant) -> None:
         # Destinations are rebuilt from the file; unlink everything pointing at them first.
         for user in tenant.users:
-            user.forward_always = user.forward_busy = user.forward_no_answer = user.forward_unregistered = None
+            user.forward_always = user.forward_busy = user.forward_no_answer = user.forward_unregistered = (
+                None
+            )
         for number in tenant.numbers:
             number.destination = None
         for group in tenant.ring_groups:
@@ -342,7 +354,9 @@ class _Applier:
                     )
             for closure in spec["closures"]:
                 schedule.closures.append(
-                    models.ScheduleClosure(first_day=closure["from_"], last_day=closure["to"], name=closure["name"])
+                    models.ScheduleClosure(
+                        first_day=closure["from_"], last_day=closure["to"], name=closure["name"]
+                    )
                 )
             schedule.open_destination = self._dest(spec["open_destination"])
             schedule.closed_destination = self._dest(spec["closed_destination"])
@@ -439,13 +453,19 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
     user_dids = {
         n.destination.user.extension: n.national
         for n in tenant.numbers
-        if n.destination is not None and n.destination.kind == models.DestinationKind.USER and not n.ivr_option
+        if n.destination is not None
+        and n.destination.kind == models.DestinationKind.USER
+        and not n.ivr_option
     }
     # A number is written as a user's `did` only when that keeps the round trip exact.
     did_counts = Counter(user_dids.values())
     users = []
     for user in tenant.users:
-        entry: dict[str, Any] = {"extension": user.extension, "name": user.name, "direction": user.direction.value}
+        entry: dict[str, Any] = {
+            "extension": user.extension,
+            "name": user.name,
+            "direction": user.direction.value,
+        }
         if user.caller_id:
             entry["caller_id"] = user.caller_id
         did = user_dids.get(user.extension)
@@ -509,7 +529,9 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
             }
             for m in tenant.ivr_menus
         ],
-        "park": {"slots": f"{r.first_slot}-{r.last_slot}"} if (r := next(iter(tenant.park_ranges), None)) else None,
+        "park": {"slots": f"{r.first_slot}-{r.last_slot}"}
+        if (r := next(iter(tenant.park_ranges), None))
+        else None,
     }
 
 
@@ -526,7 +548,8 @@ def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
         ],
         "holidays_closed": schedule.closed_on_holidays,
         "closures": [
-            {"from": c.first_day.isoformat(), "to": c.last_day.isoformat(), "name": c.name} for c in schedule.closures
+            {"from": c.first_day.isoformat(), "to": c.last_day.isoformat(), "name": c.name}
+            for c in schedule.closures
         ],
         "open_destination": _dest_out(schedule.open_destination),
         "closed_announcement": schedule.closed_announcement,

@@ -79,8 +79,13 @@ ACME: dict[str, Any] = {
     "international_calls": False,
     "max_external_channels": 8,
     "users": [
-        {"extension": "101", "name": "山田 太郎", "password": "Str0ng-101-pass", "caller_id": "0312345678",
-         "did": "0312345001"},
+        {
+            "extension": "101",
+            "name": "山田 太郎",
+            "password": "Str0ng-101-pass",
+            "caller_id": "0312345678",
+            "did": "0312345001",
+        },
         {"extension": "102", "name": "佐藤 花子", "password": "Str0ng-102-pass", "direction": "inbound_only"},
     ],
     "numbers": [{"number": "0312345678", "destination": {"ring_group": "reception"}}],

@@ -128,8 +128,15 @@ def test_same_extension_in_two_tenants_never_leaks(app, session_factory):
     assert params(beta, "variable")["user_context"] == "beta.kumo.test"
     assert params(beta, "variable")["effective_caller_id_name"] == "Beta 101"
     # 102 exists only in acme: asking beta for it must not find acme's user.
-    assert lookup(app, captured("directory-sip_auth-invite.txt", domain="beta.kumo.test").replace(
-        b"&user=101&", b"&user=102&")) == NOT_FOUND
+    assert (
+        lookup(
+            app,
+            captured("directory-sip_auth-invite.txt", domain="beta.kumo.test").replace(
+                b"&user=101&", b"&user=102&"
+            ),
+        )
+        == NOT_FOUND
+    )
 
 
 def test_domain_is_matched_case_insensitively(app, make_tenant):
@@ -182,7 +189,9 @@ def test_a_change_is_seen_on_the_very_next_lookup(app, session_factory, make_ten
     doc["users"][0]["password"] = "Changed-Pass-2026"
     with db.session_scope(session_factory) as session:
         apply_config(session, doc)
-    second = params(user_element(lookup(app, captured("directory-sip_auth-register.txt"))), "param")["a1-hash"]
+    second = params(user_element(lookup(app, captured("directory-sip_auth-register.txt"))), "param")[
+        "a1-hash"
+    ]
     assert first != second
     assert second == hashlib.md5(b"101:acme.kumo.test:Changed-Pass-2026").hexdigest()
     # A removed user disappears at once.
@@ -190,7 +199,10 @@ def test_a_change_is_seen_on_the_very_next_lookup(app, session_factory, make_ten
     doc["ring_groups"] = [{"name": "reception", "members": ["101"]}]
     with db.session_scope(session_factory) as session:
         apply_config(session, doc)
-    assert lookup(app, captured("directory-sip_auth-invite.txt").replace(b"&user=101&", b"&user=102&")) == NOT_FOUND
+    assert (
+        lookup(app, captured("directory-sip_auth-invite.txt").replace(b"&user=101&", b"&user=102&"))
+        == NOT_FOUND
+    )
 
 
 def test_wrong_http_credentials_get_401(database_url, engine, make_tenant):

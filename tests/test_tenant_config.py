@@ -63,7 +63,9 @@ def test_export_then_apply_is_a_no_op(session_factory, make_tenant):
         assert tenant(session).config_version == version
 
 
-def test_applying_the_same_file_twice_changes_nothing(database_url, tmp_path, make_tenant, session_factory, capsys):
+def test_applying_the_same_file_twice_changes_nothing(
+    database_url, tmp_path, make_tenant, session_factory, capsys
+):
     from fsctl.config import Settings
 
     path = tmp_path / "acme.yaml"
@@ -141,8 +143,13 @@ def test_existing_user_keeps_its_credentials_when_the_file_has_no_password(sessi
 
 def test_a_number_of_another_tenant_is_refused(session_factory, make_tenant):
     make_tenant()
-    other = tenant_doc(domain="beta.kumo.test", users=[], ring_groups=[], park=None,
-                       numbers=[{"number": "+81312345678", "destination": {"hangup": True}}])
+    other = tenant_doc(
+        domain="beta.kumo.test",
+        users=[],
+        ring_groups=[],
+        park=None,
+        numbers=[{"number": "+81312345678", "destination": {"hangup": True}}],
+    )
     with pytest.raises(ConfigError) as raised, db.session_scope(session_factory) as session:
         apply_config(session, other)
     assert raised.value.errors == ["numbers[0].number: 0312345678 belongs to another tenant"]
@@ -166,17 +173,29 @@ def test_users_and_numbers_left_out_are_removed_and_released(session_factory, ma
 
 def test_schedules_menus_and_forwarding_round_trip(session_factory, make_tenant):
     doc = tenant_doc()
-    doc["users"][0]["forward"] = {"busy": {"voicemail": "101"}, "no_answer": {"external": "0901234567"},
-                                  "no_answer_seconds": 15}
+    doc["users"][0]["forward"] = {
+        "busy": {"voicemail": "101"},
+        "no_answer": {"external": "0901234567"},
+        "no_answer_seconds": 15,
+    }
     doc["users"][1]["schedule"] = "night"
     doc["schedules"] = [
-        {"name": "business", "open": [{"days": ["mon", "tue"], "from": "09:00", "to": "18:00"}],
-         "closures": [{"from": "2026-12-29", "to": "2027-01-03", "name": "年末年始"}],
-         "open_destination": {"ring_group": "reception"}, "closed_destination": {"voicemail": "101"}},
+        {
+            "name": "business",
+            "open": [{"days": ["mon", "tue"], "from": "09:00", "to": "18:00"}],
+            "closures": [{"from": "2026-12-29", "to": "2027-01-03", "name": "年末年始"}],
+            "open_destination": {"ring_group": "reception"},
+            "closed_destination": {"voicemail": "101"},
+        },
         {"name": "night", "open": [{"days": ["fri"], "from": "22:00", "to": "06:00"}]},
     ]
-    doc["ivr_menus"] = [{"name": "main", "options": {"1": {"ring_group": "reception"}, "2": {"user": "102"}},
-                         "timeout_destination": {"schedule": "business"}}]
+    doc["ivr_menus"] = [
+        {
+            "name": "main",
+            "options": {"1": {"ring_group": "reception"}, "2": {"user": "102"}},
+            "timeout_destination": {"schedule": "business"},
+        }
+    ]
     doc["numbers"] = [{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}]
     make_tenant(**{k: doc[k] for k in ("users", "schedules", "ivr_menus", "numbers")})
     with db.session_scope(session_factory) as session:
@@ -202,9 +221,18 @@ def test_database_constraints_hold_without_python(session_factory, make_tenant):
         session.add(models.Destination(tenant_id=acme.id, kind=models.DestinationKind.USER))
         session.flush()
     with pytest.raises(IntegrityError), db.session_scope(session_factory) as session:
-        session.add(models.Number(national="0399999999", e164="+81399999999", kind=models.NumberKind.GEOGRAPHIC,
-                                  destination_id=None, tenant_id=None))
-        session.add(models.Number(national="0399999999", e164="+81399999998", kind=models.NumberKind.GEOGRAPHIC))
+        session.add(
+            models.Number(
+                national="0399999999",
+                e164="+81399999999",
+                kind=models.NumberKind.GEOGRAPHIC,
+                destination_id=None,
+                tenant_id=None,
+            )
+        )
+        session.add(
+            models.Number(national="0399999999", e164="+81399999998", kind=models.NumberKind.GEOGRAPHIC)
+        )
         session.flush()
 
 
@@ -229,7 +257,9 @@ def test_numbers_add_range_is_idempotent(session_factory):
     assert kinds["0362800000"] == models.NumberKind.GEOGRAPHIC
 
 
-@pytest.mark.parametrize("spec", ["0362800099-0362800000", "0901234567", "0570000000", "abc", "03628-0362800001"])
+@pytest.mark.parametrize(
+    "spec", ["0362800099-0362800000", "0901234567", "0570000000", "abc", "03628-0362800001"]
+)
 def test_numbers_add_refuses_bad_ranges(database_url, engine, spec, capsys):
     assert main(["--database-url", database_url, "numbers", "add", spec]) == 1
     assert "refused" in capsys.readouterr().err

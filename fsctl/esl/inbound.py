@@ -62,8 +62,9 @@ class InboundConnection:
                 log.debug("closing the event socket did not finish cleanly")
 
     def _connect_once(self) -> None:
-        esl = greenswitch.InboundESL(host=self.address[0], port=self.address[1], password=self.password,
-                                     timeout=CONNECT_TIMEOUT)
+        esl = greenswitch.InboundESL(
+            host=self.address[0], port=self.address[1], password=self.password, timeout=CONNECT_TIMEOUT
+        )
         # greenswitch's connect waits for auth/request without a timeout; bound the whole handshake.
         with gevent.Timeout(CONNECT_TIMEOUT + COMMAND_TIMEOUT):
             esl.connect()
@@ -80,8 +81,14 @@ class InboundConnection:
             except (OSError, gevent.Timeout, ValueError, greenswitch.esl.NotConnectedError) as exc:
                 self._close()
                 if not failing_since_logged:
-                    log.warning("FreeSWITCH event socket %s:%s not reachable (%s); retrying every %.0f-%.0f s",
-                                self.address[0], self.address[1], exc or type(exc).__name__, 1.0, MAX_BACKOFF)
+                    log.warning(
+                        "FreeSWITCH event socket %s:%s not reachable (%s); retrying every %.0f-%.0f s",
+                        self.address[0],
+                        self.address[1],
+                        exc or type(exc).__name__,
+                        1.0,
+                        MAX_BACKOFF,
+                    )
                     failing_since_logged = True
                 else:
                     log.debug("event socket still unreachable: %s", exc)

@@ -52,7 +52,9 @@ def render_user(user: DirectoryUser, cacheable_ms: int = 0) -> bytes:
     """The domain with exactly this one user: digest a1-hash, context, caller ID and kumo's ids."""
     document, section = new_document("directory")
     domain = _domain_element(section, user.domain)
-    users = etree.SubElement(etree.SubElement(etree.SubElement(domain, "groups"), "group", name="default"), "users")
+    users = etree.SubElement(
+        etree.SubElement(etree.SubElement(domain, "groups"), "group", name="default"), "users"
+    )
     attributes = {"id": user.extension}
     if cacheable_ms > 0:
         # The switch keeps this user for cacheable ms and skips our lookup; kumo evicts it with

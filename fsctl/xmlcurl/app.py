@@ -76,7 +76,9 @@ class ServiceApp:
         if not self.authorized(authorization):
             log.warning("xml_curl lookup refused: wrong or missing HTTP credentials")
             self.metrics.observe_lookup("other", "unauthorized", time.perf_counter() - started)
-            return Response(401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),))
+            return Response(
+                401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),)
+            )
         section = "other"
         try:
             fields = parse_form(body)

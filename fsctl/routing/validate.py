@@ -1,0 +1,125 @@
+"""Save-time checks of a tenant file (the dict `TenantConfigSchema().load` returns): `path: message` lines.
+
+Called by fsctl.tenant_config.load_config before anything is published; pure (no database, no clock).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsctl.numbering import classify, default_plan
+from fsctl.routing.schedules import DAY_NAMES, WEEK_MINUTES
+from fsctl.routing.snapshot import TenantSnap, UserSnap
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FORWARDS = ("always", "busy", "no_answer", "unregistered")
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _gaps(periods: list[dict[str, Any]]) -> list[str]:
+    """The uncovered stretches of the week, as `Mon 00:00-09:00` labels."""
+    covered = [False] * WEEK_MINUTES
+    for period in periods:
+        start, end = _minutes(period["from_"]), _minutes(period["to"])
+        if end <= start:
+            end += 1440
+        for day in period["days"]:
+            base = WEEKDAYS.index(day) * 1440
+            for minute in range(base + start, base + end):
+                covered[minute % WEEK_MINUTES] = True
+    labels: list[str] = []
+    start = None
+    for minute, ok in enumerate([*covered, True]):
+        if not ok and start is None:
+            start = minute
+        elif ok and start is not None:
+            labels.append(_label(start, minute))
+            start = None
+    return labels
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _label(start: int, end: int) -> str:
+    day, in_day = divmod(start, 1440)
+    if end - day * 1440 <= 1440:
+        return f"{DAY_NAMES[day]} {_hhmm(in_day)}-{_hhmm(end - day * 1440)}"
+    end_day, end_in_day = divmod(end, 1440)
+    return f"{DAY_NAMES[day]} {_hhmm(in_day)}-{DAY_NAMES[end_day % 7]} {_hhmm(end_in_day)}"
+
+
+def _forward_loops(data: dict[str, Any]) -> list[str]:
+    errors = []
+    users = {u["extension"]: index for index, u in enumerate(data["users"])}
+    for index, user in enumerate(data["users"]):
+        chain, current = [user["extension"]], user
+        while True:
+            dest = current["forward"]["always"]
+            if dest is None or dest[0] != "user" or dest[1] not in users:
+                break
+            if dest[1] in chain:
+                if dest[1] == user["extension"]:
+                    errors.append(f"users[{index}].forward.always: forwards in a loop "
+                                  f"{' -> '.join([*chain, dest[1]])}")
+                break
+            chain.append(dest[1])
+            current = data["users"][users[dest[1]]]
+    return errors
+
+
+def validate_routing(data: dict[str, Any]) -> list[str]:
+    """Forward loops, empty ring groups, uncovered weeks, destinations that cannot work."""
+    errors = _forward_loops(data)
+    users = {u["extension"]: u for u in data["users"]}
+    numbering = default_plan()
+    tenant = TenantSnap(id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users})
+
+    def check(path: str, dest: tuple[str, str | None] | None) -> None:
+        if dest is None:
+            return
+        kind, target = dest
+        user = users.get(target or "")
+        if kind == "user" and user is not None and user["direction"].value == "outbound_only":
+            errors.append(f"{path}.user: {target} is an outbound-only line and cannot receive calls")
+        if kind == "voicemail" and user is not None and not user["voicemail"]["enabled"]:
+            errors.append(f"{path}.voicemail: {target} has voicemail disabled")
+        if kind == "external":
+            number = classify(target or "", tenant, numbering)
+            if number.kind in ("emergency", "invalid", "feature", "park_slot"):
+                errors.append(f"{path}.external: {target} cannot be a forwarding target ({number.kind})")
+
+    for index, user in enumerate(data["users"]):
+        for kind in FORWARDS:
+            check(f"users[{index}].forward.{kind}", user["forward"][kind])
+        if user["extension"] in numbering.emergency:
+            errors.append(f"users[{index}].extension: {user['extension']} is an emergency number")
+    for index, number in enumerate(data["numbers"]):
+        check(f"numbers[{index}].destination", number["destination"])
+    for index, group in enumerate(data["ring_groups"]):
+        if not group["members"]:
+            errors.append(f"ring_groups[{index}].members: a ring group needs at least one member")
+        elif all(users.get(m) is not None and users[m]["direction"].value == "outbound_only" for m in group["members"]):
+            errors.append(f"ring_groups[{index}].members: every member is an outbound-only line")
+        check(f"ring_groups[{index}].no_answer", group["no_answer"])
+    for index, schedule in enumerate(data["schedules"]):
+        check(f"schedules[{index}].open_destination", schedule["open_destination"])
+        check(f"schedules[{index}].closed_destination", schedule["closed_destination"])
+        # Full coverage is asked for explicitly, or implied when nothing is set for closed hours.
+        wants_full = schedule.get("full_coverage") or (
+            schedule["closed_destination"] is None and schedule["closed_announcement"] is None
+        )
+        gaps = _gaps(schedule["open"])
+        if wants_full and gaps:
+            shown = ", ".join(gaps[:4]) + (" ..." if len(gaps) > 4 else "")
+            errors.append(f"schedules[{index}].open: the week is not covered ({shown}) and no closed destination is set")
+    for index, menu in enumerate(data["ivr_menus"]):
+        for digit, dest in menu["options"].items():
+            check(f"ivr_menus[{index}].options.{digit}", dest)
+        check(f"ivr_menus[{index}].timeout_destination", menu["timeout_destination"])
+    return errors

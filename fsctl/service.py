@@ -14,6 +14,7 @@ import signal
 import gevent
 
 from fsctl.config import Settings
+from fsctl.esl.cache_flush import DirectoryCacheFlusher
 from fsctl.esl.inbound import InboundConnection
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
@@ -48,6 +49,9 @@ class Service:
         self.esl = (
             InboundConnection(settings.esl_address, settings.esl_password, self.metrics) if with_esl else None
         )
+        self.flusher = None
+        if self.esl is not None and settings.directory_cache_ms > 0:
+            self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api)
         self._children: dict[int, int] = {}
         self._stopping = False
 
@@ -75,8 +79,7 @@ class Service:
             "kumo %s: lookups on http://%s:%d/fs/xml with %d worker(s)", "serve", *self.address, self.workers
         )
         if self.workers == 1:
-            if self.esl is not None:
-                self.esl.start()
+            self._start_esl()
             store = LookupStore(self.settings.database_url)
             server = LookupServer(self.listener, ServiceApp(self.settings, store, self.metrics).handle)
             gevent.signal_handler(signal.SIGTERM, server.stop)
@@ -90,8 +93,7 @@ class Service:
         for slot in range(1, self.workers + 1):
             self._fork_worker(slot)
         # Only after forking: a greenlet started earlier would run in every worker too.
-        if self.esl is not None:
-            self.esl.start()
+        self._start_esl()
         gevent.signal_handler(signal.SIGTERM, self.stop)
         gevent.signal_handler(signal.SIGINT, self.stop)
         try:
@@ -127,6 +129,14 @@ class Service:
             except ProcessLookupError:
                 self._children.pop(pid, None)
 
+    def _start_esl(self) -> None:
+        if self.esl is not None:
+            self.esl.start()
+        if self.flusher is not None:
+            self.flusher.start()
+
     def _shutdown_esl(self) -> None:
+        if self.flusher is not None:
+            self.flusher.stop()
         if self.esl is not None:
             self.esl.stop()

@@ -51,6 +51,14 @@ class InboundConnection:
             self._greenlet.kill(block=True, timeout=2)
         self._close()
 
+    def api(self, command: str) -> object:
+        """Send one command on the live connection, with a timeout; raises when not connected."""
+        esl = self.esl
+        if esl is None or not esl.connected:
+            raise ConnectionError("event socket not connected")
+        with gevent.Timeout(COMMAND_TIMEOUT):
+            return esl.send(command)
+
     def _close(self) -> None:
         esl, self.esl = self.esl, None
         self.metrics.set_esl_connected(False)

@@ -97,13 +97,23 @@ class NumberingError(ValueError):
     """A numbering data file that does not validate; the message lists `path: problem` lines."""
 
 
-def _read(path: Path, schema: Schema) -> dict[str, Any]:
-    from fsctl.schemas import flatten_errors
+def _flatten(messages: Any, prefix: str = "") -> list[str]:
+    if isinstance(messages, dict):
+        lines: list[str] = []
+        for key, value in messages.items():
+            path = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+            lines.extend(_flatten(value, path))
+        return lines
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [f"{prefix}: {m}" for m in messages]
+    return [f"{prefix}: {messages}"]
 
+
+def _read(path: Path, schema: Schema) -> dict[str, Any]:
     try:
         return schema.load(yaml.safe_load(path.read_text(encoding="utf-8")))
     except ValidationError as exc:
-        raise NumberingError("\n".join(f"{path.name}: {line}" for line in flatten_errors(exc.messages))) from exc
+        raise NumberingError("\n".join(f"{path.name}: {line}" for line in _flatten(exc.messages))) from exc
 
 
 def load_plan(directory: Path = DIALPLANS_DIR) -> NumberingPlan:

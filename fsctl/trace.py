@@ -1,0 +1,113 @@
+"""`fsctl trace`: what happens to a call from X to Y at time T, from the same planners that serve FreeSWITCH."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from fsctl import models
+from fsctl.config import Settings
+from fsctl.numbers import NumberError, to_national
+from fsctl.routing.calls import plan_from_carrier, plan_from_phone
+from fsctl.routing.plan import Plan
+from fsctl.routing.snapshot import TenantSnap
+from fsctl.routing.snapshot_loader import load_snapshot
+
+
+class TraceError(ValueError):
+    """The question cannot be asked (unknown domain, unreadable time)."""
+
+
+def parse_at(text: str | None) -> dt.datetime | None:
+    """'2026-12-31 20:00' (the tenant's wall clock) or an ISO time with offset; None = now."""
+    if not text:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text.strip().replace("T", " "))
+    except ValueError as exc:
+        raise TraceError(f"--at: {text!r} is not a time such as 2026-12-31 20:00") from exc
+
+
+def _owner_of(session: Session, national: str) -> TenantSnap | None:
+    tenant_id = session.scalar(select(models.Number.tenant_id).where(models.Number.national == national))
+    return load_snapshot(session, tenant_id=tenant_id) if tenant_id is not None else None
+
+
+def trace(session_factory: sessionmaker[Session], domain: str, from_: str, to: str,
+          at: dt.datetime | None = None) -> Plan:
+    """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number."""
+    with session_factory() as session:
+        tenant = load_snapshot(session, domain=domain)
+        if tenant is None:
+            raise TraceError(f"no tenant with domain {domain!r}")
+        now = at or dt.datetime.now(dt.UTC)
+        if now.tzinfo is None:
+            # A wall-clock time is the tenant's; make it aware so the plan shows the offset.
+            from fsctl.routing.schedules import local_time
+
+            now = local_time(now, tenant.timezone)
+        if from_ in tenant.users:
+            return plan_from_phone(tenant, from_, to, now, on_net=lambda n: _owner_of(session, n))
+        try:
+            national = to_national(to)
+        except NumberError:
+            national = None
+        owner = tenant if national in tenant.numbers else (_owner_of(session, national) if national else None)
+        plan = plan_from_carrier(owner, to, from_, now, national=national)
+        if owner is not None and owner.id != tenant.id:
+            plan.decisions.insert(0, type(plan.decisions[0])(f"{to} belongs to {owner.domain}", f"not to {domain}"))
+        return plan
+
+
+def format_text(plan: Plan) -> str:
+    """The plan for a person: who called whom, each decision with its reason, then the dialplan actions."""
+    lines = [
+        f"call {plan.caller or '(unknown)'} -> {plan.dialled} at {plan.at}",
+        f"context {plan.context}, tenant {plan.tenant or '(none)'}, kind {plan.kind}",
+    ]
+    if plan.refused_by:
+        lines.append(f"REFUSED by rule {plan.refused_by}")
+    lines.append("decisions:")
+    lines.extend(f"  {i}. {d.what}: {d.why}" for i, d in enumerate(plan.decisions, 1))
+    lines.append("dialplan actions:")
+    lines.extend(f"  {a.app} {a.data}".rstrip() for a in plan.actions)
+    return "\n".join(lines) + "\n"
+
+
+def format_json(plan: Plan) -> str:
+    """The plan as JSON (for scripts and the panel)."""
+    return json.dumps(plan.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+
+def add_trace_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `fsctl trace` on an argparse subparsers object."""
+    parser = subparsers.add_parser("trace", help="explain what happens to a call from X to Y at time T")
+    parser.add_argument("--domain", required=True, help="the tenant, e.g. acme.kumo.test")
+    parser.add_argument("--from", dest="from_", required=True, help="an extension of the tenant, or an outside number")
+    parser.add_argument("--to", required=True, help="what was dialled")
+    parser.add_argument("--at", default=None, help='the tenant\'s local time, e.g. "2026-12-31 20:00" (default: now)')
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.set_defaults(func=run_trace)
+    return parser
+
+
+def run_trace(args: argparse.Namespace, settings: Settings) -> int:
+    """Run `fsctl trace`; prints the plan, returns the exit status (0 routed, 1 refused, 2 error)."""
+    from fsctl.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    try:
+        plan = trace(make_session_factory(engine), args.domain, args.from_, args.to, parse_at(args.at))
+    except TraceError as exc:
+        print(f"fsctl trace: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    sys.stdout.write(format_json(plan) if args.json else format_text(plan))
+    return 1 if plan.refused_by else 0

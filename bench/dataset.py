@@ -42,7 +42,7 @@ class Size:
 
 
 def parse_sizes(value: str) -> list[Size]:
-    """"10x10,10000x100" -> sizes."""
+    """ "10x10,10000x100" -> sizes."""
     sizes = []
     for part in value.split(","):
         tenants, _, users = part.strip().lower().partition("x")
@@ -125,8 +125,12 @@ def _user_rows(size: Size) -> Iterator[dict]:
 def _routing_rows(size: Size, now: dt.datetime) -> dict[str, list[dict]]:
     """Ring group, schedule, destinations and the number of every tenant (ids: 3 destinations per tenant)."""
     rows: dict[str, list[dict]] = {
-        "ring_groups": [], "ring_group_members": [], "destinations": [],
-        "schedules": [], "schedule_periods": [], "numbers": [],
+        "ring_groups": [],
+        "ring_group_members": [],
+        "destinations": [],
+        "schedules": [],
+        "schedule_periods": [],
+        "numbers": [],
     }
     members = min(RING_GROUP_MEMBERS, size.users)
     for t in range(1, size.tenants + 1):
@@ -141,25 +145,47 @@ def _routing_rows(size: Size, now: dt.datetime) -> dict[str, list[dict]]:
         rows["destinations"].append(
             {"id": d_voicemail, "tenant_id": t, "kind": "voicemail", "user_id": user_id(size, t, 0)}
         )
-        rows["schedules"].append({
-            "id": t, "tenant_id": t, "name": "office", "closed_on_holidays": True,
-            "open_destination_id": d_group, "closed_destination_id": d_voicemail,
-        })
+        rows["schedules"].append(
+            {
+                "id": t,
+                "tenant_id": t,
+                "name": "office",
+                "closed_on_holidays": True,
+                "open_destination_id": d_group,
+                "closed_destination_id": d_voicemail,
+            }
+        )
         rows["schedule_periods"].extend(
-            {"id": 7 * (t - 1) + day + 1, "schedule_id": t, "weekday": day, "start_minute": 0, "end_minute": 1440}
+            {
+                "id": 7 * (t - 1) + day + 1,
+                "schedule_id": t,
+                "weekday": day,
+                "start_minute": 0,
+                "end_minute": 1440,
+            }
             for day in range(7)
         )
         rows["destinations"].append({"id": d_schedule, "tenant_id": t, "kind": "schedule", "schedule_id": t})
-        rows["numbers"].append({
-            "id": t, "e164": did_e164(t), "national": did_national(t), "kind": "geographic",
-            "tenant_id": t, "destination_id": d_schedule, "ivr_option": False, "assigned_at": now,
-        })
+        rows["numbers"].append(
+            {
+                "id": t,
+                "e164": did_e164(t),
+                "national": did_national(t),
+                "kind": "geographic",
+                "tenant_id": t,
+                "destination_id": d_schedule,
+                "ivr_option": False,
+                "assigned_at": now,
+            }
+        )
     return rows
 
 
 def _fill_missing(rows: list[dict], table) -> list[dict]:
     """Give every row the same keys (executemany needs one shape): NULL for optional columns left out."""
-    optional = [c.name for c in table.columns if c.nullable and c.default is None and c.server_default is None]
+    optional = [
+        c.name for c in table.columns if c.nullable and c.default is None and c.server_default is None
+    ]
     for row in rows:
         for name in optional:
             row.setdefault(name, None)
@@ -207,11 +233,20 @@ def load(url: str, size: Size) -> float:
             for chunk in _chunks(iter(rows)):
                 conn.execute(tables[name].insert(), _fill_missing(chunk, tables[name]))
         if engine.dialect.name == "postgresql":
-            for name in ("tenants", "users", "ring_groups", "destinations", "schedules", "schedule_periods",
-                         "numbers"):
-                conn.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
-                ))
+            for name in (
+                "tenants",
+                "users",
+                "ring_groups",
+                "destinations",
+                "schedules",
+                "schedule_periods",
+                "numbers",
+            ):
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))"
+                    )
+                )
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             conn.execute(text("ANALYZE"))

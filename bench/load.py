@@ -51,16 +51,29 @@ def directory_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
         tenant = rng.randint(1, size.tenants)
         user = extension_of(rng.randrange(size.users))
         domain = domain_of(tenant)
-        bodies.append(_rewrite(template, {
-            "domain": domain, "key_value": domain, "sip_auth_realm": domain, "sip_to_host": domain,
-            "sip_from_host": domain, "sip_request_host": domain, "sip_auth_uri": f"sip:{domain}",
-            "user": user, "sip_auth_username": user, "sip_contact_user": user, "sip_to_user": user,
-            "sip_from_user": user,
-            "sip_auth_nonce": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "sip_auth_response": hashlib.md5(rng.randbytes(16)).hexdigest(),
-            "sip_call_id": f"{rng.getrandbits(32):x}@192.0.2.{rng.randint(1, 254)}",
-            "Event-Sequence": str(1000 + n),
-        }))
+        bodies.append(
+            _rewrite(
+                template,
+                {
+                    "domain": domain,
+                    "key_value": domain,
+                    "sip_auth_realm": domain,
+                    "sip_to_host": domain,
+                    "sip_from_host": domain,
+                    "sip_request_host": domain,
+                    "sip_auth_uri": f"sip:{domain}",
+                    "user": user,
+                    "sip_auth_username": user,
+                    "sip_contact_user": user,
+                    "sip_to_user": user,
+                    "sip_from_user": user,
+                    "sip_auth_nonce": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                    "sip_auth_response": hashlib.md5(rng.randbytes(16)).hexdigest(),
+                    "sip_call_id": f"{rng.getrandbits(32):x}@192.0.2.{rng.randint(1, 254)}",
+                    "Event-Sequence": str(1000 + n),
+                },
+            )
+        )
     return bodies
 
 
@@ -72,15 +85,29 @@ def dialplan_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
         did = did_national(rng.randint(1, size.tenants))
         caller = f"090{rng.randint(0, 99_999_999):08d}"
         call_uuid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        bodies.append(_rewrite(template, {
-            "Caller-Destination-Number": did, "Hunt-Destination-Number": did,
-            "Caller-Caller-ID-Number": caller, "Caller-Orig-Caller-ID-Number": caller, "Caller-ANI": caller,
-            "Hunt-Caller-ID-Number": caller, "Hunt-Orig-Caller-ID-Number": caller, "Hunt-ANI": caller,
-            "variable_origination_caller_id_number": caller,
-            "Unique-ID": call_uuid, "Channel-Call-UUID": call_uuid, "Caller-Unique-ID": call_uuid,
-            "Hunt-Unique-ID": call_uuid, "variable_uuid": call_uuid, "variable_call_uuid": call_uuid,
-            "Event-Sequence": str(1000 + n),
-        }))
+        bodies.append(
+            _rewrite(
+                template,
+                {
+                    "Caller-Destination-Number": did,
+                    "Hunt-Destination-Number": did,
+                    "Caller-Caller-ID-Number": caller,
+                    "Caller-Orig-Caller-ID-Number": caller,
+                    "Caller-ANI": caller,
+                    "Hunt-Caller-ID-Number": caller,
+                    "Hunt-Orig-Caller-ID-Number": caller,
+                    "Hunt-ANI": caller,
+                    "variable_origination_caller_id_number": caller,
+                    "Unique-ID": call_uuid,
+                    "Channel-Call-UUID": call_uuid,
+                    "Caller-Unique-ID": call_uuid,
+                    "Hunt-Unique-ID": call_uuid,
+                    "variable_uuid": call_uuid,
+                    "variable_call_uuid": call_uuid,
+                    "Event-Sequence": str(1000 + n),
+                },
+            )
+        )
     return bodies
 
 
@@ -167,19 +194,34 @@ class WrkResult:
 
     def as_dict(self) -> dict:
         data = asdict(self)
-        data.update(rps=round(self.rps, 1), errors=self.errors, p50_ms=self.p50_us / 1000,
-                    p99_ms=self.p99_us / 1000)
+        data.update(
+            rps=round(self.rps, 1), errors=self.errors, p50_ms=self.p50_us / 1000, p99_ms=self.p99_us / 1000
+        )
         return data
 
 
 def write_script(path: Path, bodies_file: Path, port: int) -> None:
-    path.write_text(LUA_SCRIPT % {"bodies": json.dumps(str(bodies_file)), "host": json.dumps(f"127.0.0.1:{port}")})
+    path.write_text(
+        LUA_SCRIPT % {"bodies": json.dumps(str(bodies_file)), "host": json.dumps(f"127.0.0.1:{port}")}
+    )
 
 
 def run_wrk(wrk: str, script: Path, port: int, seconds: int, connections: int, threads: int) -> WrkResult:
     """One wrk run against http://127.0.0.1:port/fs/xml; bounded by `seconds` plus a margin."""
-    argv = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "5s",
-            "-s", str(script), f"http://127.0.0.1:{port}/fs/xml"]
+    argv = [
+        wrk,
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(script),
+        f"http://127.0.0.1:{port}/fs/xml",
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     match = re.search(r"^BENCH_RESULT (\{.*\})$", done.stdout, re.M)
     if done.returncode != 0 or match is None:

@@ -27,7 +27,14 @@ import time
 from pathlib import Path
 
 from bench.dataset import BenchDatabase, Size, load, parse_sizes
-from bench.load import NOT_FOUND_MARK, dialplan_bodies, directory_bodies, run_wrk, write_bodies_lua, write_script
+from bench.load import (
+    NOT_FOUND_MARK,
+    dialplan_bodies,
+    directory_bodies,
+    run_wrk,
+    write_bodies_lua,
+    write_script,
+)
 from bench.servers import FsctlServer, NginxServer, ensure_tools, post
 
 # Measured on the 2-core development machine (wrk needs a core too): see bench/README.md.
@@ -73,8 +80,13 @@ def preflight(port: int, bodies: list[bytes], rng: random.Random) -> dict:
             found += 1
             sizes.append(len(answer))
             example = example or answer
-    return {"found": found, "not_found": not_found, "failed": failed, "example": example,
-            "median_bytes": sorted(sizes)[len(sizes) // 2] if sizes else 0}
+    return {
+        "found": found,
+        "not_found": not_found,
+        "failed": failed,
+        "example": example,
+        "median_bytes": sorted(sizes)[len(sizes) // 2] if sizes else 0,
+    }
 
 
 class Bench:
@@ -88,7 +100,9 @@ class Bench:
         c = self.config
         if c["warmup"] > 0:
             run_wrk(self.tools["wrk"], script, port, c["warmup"], c["connections"], c["threads"])
-        return run_wrk(self.tools["wrk"], script, port, c["seconds"], c["connections"], c["threads"]).as_dict()
+        return run_wrk(
+            self.tools["wrk"], script, port, c["seconds"], c["connections"], c["threads"]
+        ).as_dict()
 
     def size(self, size: Size, url: str, db_kind: str) -> None:
         rng = random.Random(f"kumo-bench-{size.label}")
@@ -114,13 +128,17 @@ class Bench:
                     if nginx is None:
                         document = checks["directory"]["example"]
                         if document is None:
-                            raise RuntimeError("no directory lookup found its user; see " + str(fsctl.log_path))
+                            raise RuntimeError(
+                                "no directory lookup found its user; see " + str(fsctl.log_path)
+                            )
                         nginx = NginxServer(self.workdir, self.tools["nginx"], document)
                         nginx.wait_ready()
                         script = self.workdir / f"nginx-{size.label}.lua"
                         write_script(script, scripts["directory"], nginx.port)
                         print(f"   nginx static: {len(document)} bytes (a directory answer) ...", flush=True)
-                        self._row(size, "nginx static", None, self.measure(nginx.port, script), None, load_seconds)
+                        self._row(
+                            size, "nginx static", None, self.measure(nginx.port, script), None, load_seconds
+                        )
                     for endpoint in ("directory", "dialplan"):
                         script = self.workdir / f"fsctl-{size.label}-{endpoint}-{workers}.lua"
                         write_script(script, scripts[endpoint], fsctl.port)
@@ -134,10 +152,24 @@ class Bench:
                 nginx.stop()
         print(f"   ({time.perf_counter() - started:.0f} s for this size)", flush=True)
 
-    def _row(self, size: Size, endpoint: str, workers: int | None, figures: dict, check: dict | None,
-             load_seconds: float) -> None:
-        row = {"size": size.label, "tenants": size.tenants, "users_per_tenant": size.users,
-               "endpoint": endpoint, "workers": workers, "load_seconds": round(load_seconds, 1), **figures}
+    def _row(
+        self,
+        size: Size,
+        endpoint: str,
+        workers: int | None,
+        figures: dict,
+        check: dict | None,
+        load_seconds: float,
+    ) -> None:
+        row = {
+            "size": size.label,
+            "tenants": size.tenants,
+            "users_per_tenant": size.users,
+            "endpoint": endpoint,
+            "workers": workers,
+            "load_seconds": round(load_seconds, 1),
+            **figures,
+        }
         if check is not None:
             row["answers"] = {k: check[k] for k in ("found", "not_found", "failed", "median_bytes")}
         self.rows.append(row)
@@ -179,7 +211,11 @@ def table(rows: list[dict], config: dict) -> str:
     ]
     for r in rows:
         answers = r.get("answers")
-        found = f"{answers['found']}/{answers['found'] + answers['not_found'] + answers['failed']}" if answers else "-"
+        found = (
+            f"{answers['found']}/{answers['found'] + answers['not_found'] + answers['failed']}"
+            if answers
+            else "-"
+        )
         lines.append(
             f"{r['size']:<10} {r['endpoint']:<13} {r['workers'] or '-':>7} {r['rps']:>9.0f} {r['p50_ms']:>7.2f}"
             f" {r['p99_ms']:>7.2f} {r['ratio']:>6.2f} {r['errors']:>6} {found:>9}  {r['result']}"
@@ -193,8 +229,11 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kumo-bench-"))
     database = BenchDatabase(workdir, os.environ.get("DATABASE_URL"))
     bench = Bench(config, tools, workdir)
-    print(f"kumo bench: sizes {', '.join(s.label for s in config['sizes'])}; fsctl workers"
-          f" {', '.join(map(str, config['workers']))}; {database.kind}; work dir {workdir}", flush=True)
+    print(
+        f"kumo bench: sizes {', '.join(s.label for s in config['sizes'])}; fsctl workers"
+        f" {', '.join(map(str, config['workers']))}; {database.kind}; work dir {workdir}",
+        flush=True,
+    )
     try:
         for size in config["sizes"]:
             bench.size(size, database.new(size), database.kind)
@@ -206,14 +245,24 @@ def main() -> int:
     report = table(bench.rows, config)
     print("\n" + report)
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": sys.version.split()[0]},
-        "database": database.kind,
-        "settings": {k: ([s.label for s in v] if k == "sizes" else v) for k, v in config.items()},
-        "targets": TARGETS,
-        "results": bench.rows,
-    }, indent=2) + "\n")
+    OUT.write_text(
+        json.dumps(
+            {
+                "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "platform": platform.platform(),
+                    "python": sys.version.split()[0],
+                },
+                "database": database.kind,
+                "settings": {k: ([s.label for s in v] if k == "sizes" else v) for k, v in config.items()},
+                "targets": TARGETS,
+                "results": bench.rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"\nfigures written to {OUT}")
     return 0
 

@@ -6,10 +6,10 @@ and only the processes started here are ever signalled.
 
 from __future__ import annotations
 
+import grp
 import http.client
 import os
 import pwd
-import grp
 import shutil
 import signal
 import socket
@@ -61,9 +61,15 @@ def post(port: int, path: str, body: bytes, timeout: float = 5.0) -> tuple[int, 
     """One POST on a new connection (like mod_xml_curl); (status, body)."""
     conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
-        conn.request("POST", path, body, {
-            "Content-Type": "application/x-www-form-urlencoded", "Connection": "close",
-        })
+        conn.request(
+            "POST",
+            path,
+            body,
+            {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Connection": "close",
+            },
+        )
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -94,7 +100,11 @@ class Server:
     def _spawn(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
                 start_new_session=True,
             )
 
@@ -159,7 +169,15 @@ class FsctlServer(Server):
         env = dict(os.environ, DATABASE_URL=database_url)
         env.pop("FSCTL_XML_CURL_AUTH", None)
         self._spawn(
-            [*fsctl_command(), "serve", "--no-esl", "--http-listen", f"{HOST}:{self.port}", "--workers", str(workers)],
+            [
+                *fsctl_command(),
+                "serve",
+                "--no-esl",
+                "--http-listen",
+                f"{HOST}:{self.port}",
+                "--workers",
+                str(workers),
+            ],
             env,
         )
 
@@ -243,8 +261,19 @@ class NginxServer(Server):
         (root / "www" / "directory.xml").chmod(0o644)
         self.document = document
         self.pid_file = root / "nginx.pid"
-        self._spawn([nginx, "-p", str(root), "-e", str(root / "nginx-error.log"), "-c", str(conf),
-                     "-g", "daemon off;"])
+        self._spawn(
+            [
+                nginx,
+                "-p",
+                str(root),
+                "-e",
+                str(root / "nginx-error.log"),
+                "-c",
+                str(conf),
+                "-g",
+                "daemon off;",
+            ]
+        )
 
     def wait_ready(self, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout

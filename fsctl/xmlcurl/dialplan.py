@@ -52,6 +52,10 @@ class DialplanResponder:
             if plan.refused_by:
                 log.info("dialplan %s -> %s in %s refused by %s", plan.caller, plan.dialled, plan.context,
                          plan.refused_by)
+            if plan.kind == "emergency":
+                bypassed = [d.what for d in plan.decisions if d.what.startswith("bypass ")]
+                log.warning("emergency call %s -> %s in %s: %s", plan.caller, plan.dialled, plan.context,
+                            ", ".join(bypassed))
             return render(plan)
         except RenderError:
             log.warning("dialplan answer not rendered (unsafe input)", exc_info=True)

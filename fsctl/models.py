@@ -297,6 +297,8 @@ class Schedule(Base):
     name: Mapped[str] = mapped_column(String(64))
     # Japanese national holidays (incl. substitute and citizens' holidays) count as closed.
     closed_on_holidays: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Saving is refused while the open periods leave part of the week uncovered.
+    full_coverage: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Audio file played when closed (tenant upload); None = the platform's default announcement.
     closed_announcement: Mapped[str | None] = mapped_column(String(255))
     open_destination_id: Mapped[int | None] = _destination_fk()

@@ -176,6 +176,8 @@ class ScheduleSchema(Schema):
     name = fields.String(required=True, validate=NAME_KEY)
     open = fields.List(fields.Nested(OpenPeriodSchema), load_default=list)
     holidays_closed = fields.Boolean(load_default=True)
+    # Refuse the file when the open periods leave part of the week uncovered.
+    full_coverage = fields.Boolean(load_default=False)
     closures = fields.List(fields.Nested(ClosureSchema), load_default=list)
     open_destination = _destination(load_default=None)
     closed_announcement = fields.String(load_default=None, validate=validate.Length(1, 255))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.numbers import NumberError, parse_inventory_number
+from fsctl.routing.validate import validate_routing
 from fsctl.schemas import WEEKDAYS, TenantConfigSchema, ValidationError, flatten_errors
 
 Dest = tuple[str, str | None]
@@ -53,6 +54,9 @@ def load_config(raw: Any) -> dict[str, Any]:
     except ValidationError as exc:
         raise ConfigError(flatten_errors(exc.messages)) from exc
     errors = reference_errors(data)
+    if not errors:
+        # Routing checks assume the references resolve.
+        errors = validate_routing(data)
     if errors:
         raise ConfigError(errors)
     return data
@@ -341,6 +345,7 @@ class _Applier:
         for spec in self.data["schedules"]:
             schedule = schedules[spec["name"]]
             schedule.closed_on_holidays = spec["holidays_closed"]
+            schedule.full_coverage = spec["full_coverage"]
             schedule.closed_announcement = spec["closed_announcement"]
             schedule.periods.clear()
             schedule.closures.clear()
@@ -547,6 +552,7 @@ def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
             for (start, end), days in grouped.items()
         ],
         "holidays_closed": schedule.closed_on_holidays,
+        "full_coverage": schedule.full_coverage,
         "closures": [
             {"from": c.first_day.isoformat(), "to": c.last_day.isoformat(), "name": c.name}
             for c in schedule.closures

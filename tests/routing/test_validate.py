@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import pytest
 from conftest import tenant_doc
 
 from fsctl.routing.validate import validate_routing
 from fsctl.schemas import TenantConfigSchema
+from fsctl.tenant_config import ConfigError, load_config
 
 
 def errors_of(**overrides):
@@ -27,19 +29,21 @@ def test_forward_loop():
 
 
 def test_ring_group_without_members():
-    assert "ring_groups[0].members: a ring group needs at least one member" in errors_of(
-        ring_groups=[{"name": "reception", "members": []}])
+    # Checked with the other references, before the routing checks run.
+    with pytest.raises(ConfigError) as raised:
+        load_config(tenant_doc(ring_groups=[{"name": "reception", "members": []}]))
+    assert "ring_groups[0].members: a ring group needs at least one member" in raised.value.errors
 
 
-def test_week_not_covered_without_a_closed_destination():
+def test_week_not_covered_when_full_coverage_is_asked():
     schedule = {"name": "office", "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
-                "open_destination": {"ring_group": "reception"}}
+                "open_destination": {"ring_group": "reception"}, "full_coverage": True}
     errors = errors_of(schedules=[schedule])
     assert any(e.startswith("schedules[0].open: the week is not covered (Mon 00:00-09:00") for e in errors)
-    covered = {**schedule, "closed_destination": {"voicemail": "101"}}
-    assert errors_of(schedules=[covered]) == []
+    assert errors_of(schedules=[{**schedule, "full_coverage": False}]) == []
     always = {"name": "always", "open": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                          "from": "00:00", "to": "24:00"}], "open_destination": {"user": "101"}}
+                                          "from": "00:00", "to": "24:00"}], "open_destination": {"user": "101"},
+              "full_coverage": True}
     assert errors_of(schedules=[always]) == []
 
 

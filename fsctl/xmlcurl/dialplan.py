@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from fsctl.config import Settings
 from fsctl.numbering import default_plan
@@ -43,7 +43,7 @@ class DialplanResponder:
         self.cache = LruCache(max_entries=2_000)
         self.numbering = default_plan()
 
-    def answer(self, fields: dict[str, str]) -> bytes | None:
+    def answer(self, fields: Mapping[str, str]) -> bytes | None:
         """The dialplan document for this call, or None for FreeSWITCH's "not found"."""
         try:
             plan = self.plan(fields)
@@ -83,7 +83,7 @@ class DialplanResponder:
     def on_net(self, national: str) -> TenantSnap | None:
         return self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,)))
 
-    def plan(self, fields: dict[str, str]) -> Plan | None:
+    def plan(self, fields: Mapping[str, str]) -> Plan | None:
         """The plan for a request's fields (None = not found)."""
         context = fields.get("Hunt-Context") or fields.get("Caller-Context") or ""
         destination = fields.get("Hunt-Destination-Number") or fields.get("Caller-Destination-Number") or ""
@@ -117,7 +117,7 @@ class DialplanResponder:
                                f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}")
         return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net)
 
-    def _from_carrier(self, fields: dict[str, str], destination: str, now: dt.datetime) -> Plan:
+    def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
         caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
         try:
             national = to_national(destination)

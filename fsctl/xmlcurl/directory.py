@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+from collections.abc import Mapping
 
 from fsctl.xml.directory import DirectoryUser, render_domain, render_user
 from fsctl.xmlcurl.store import LookupStore, LruCache
@@ -45,7 +46,7 @@ class DirectoryResponder:
         self.cacheable_ms = cacheable_ms
         self._cache = LruCache(cache_size)
 
-    def answer(self, fields: dict[str, str]) -> tuple[bytes | None, str]:
+    def answer(self, fields: Mapping[str, str]) -> tuple[bytes | None, str]:
         """(document or None for "not found", reason) for one directory lookup."""
         if fields.get("purpose") in _NOT_OURS:
             return None, "purpose " + fields["purpose"]

@@ -276,9 +276,16 @@ class BenchDatabase:
             return f"sqlite:///{self.workdir / f'bench-{size.label}.sqlite3'}"
         name = f"kumo_bench_{size.label}_{uuid.uuid4().hex[:8]}"
         admin = create_engine(self.base_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        except Exception as exc:  # noqa: BLE001 - explain and stop
+            raise SystemExit(
+                f"cannot create a throw-away database on the server of DATABASE_URL ({exc.__class__.__name__}:"
+                f" {str(exc).strip()[:200]}); it needs CREATEDB, or unset DATABASE_URL to bench on SQLite"
+            ) from exc
+        finally:
+            admin.dispose()
         self.created.append(name)
         return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
 

@@ -21,6 +21,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ from bench.load import (
     write_bodies_lua,
     write_script,
 )
-from bench.servers import FsctlServer, NginxServer, ensure_tools, post
+from bench.servers import LOGS, FsctlServer, NginxServer, ensure_tools, post
 
 # Measured on the 2-core development machine (wrk needs a core too): see bench/README.md.
 DEFAULT_WORKERS = 2
@@ -224,7 +225,10 @@ def table(rows: list[dict], config: dict) -> str:
 
 
 def main() -> int:
+    # `kill`/`timeout` end the run through the finally blocks below, which stop every server.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     config = settings()
+    shutil.rmtree(LOGS, ignore_errors=True)
     tools = ensure_tools()
     workdir = Path(tempfile.mkdtemp(prefix="kumo-bench-"))
     database = BenchDatabase(workdir, os.environ.get("DATABASE_URL"))

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
+LOGS = Path(__file__).resolve().parent / "out" / "logs"
 
 
 def ensure_tools() -> dict[str, str]:
@@ -122,6 +123,20 @@ class Server:
         process, self.process = self.process, None
         if process is None:
             return
+        try:
+            self._stop(process, grace)
+        finally:
+            self._keep_log()
+
+    def _keep_log(self) -> None:
+        """A copy of the server's log in bench/out/logs (the work dir is removed at the end)."""
+        try:
+            LOGS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.log_path, LOGS / self.log_path.name)
+        except OSError:
+            pass
+
+    def _stop(self, process: subprocess.Popen, grace: float) -> None:
         if process.poll() is None:
             self._signal(process, signal.SIGTERM)
             try:

@@ -66,6 +66,12 @@ class HttpConnection:
         self.buffer += chunk
         return True
 
+    def _send(self, data: bytes) -> None:
+        # One send() usually takes a whole lookup answer; gevent's sendall costs an extra syscall each time.
+        sent = self.sock.send(data)
+        if sent < len(data):
+            self.sock.sendall(data[sent:])
+
     def serve(self) -> None:
         while True:
             while b"\r\n\r\n" not in self.buffer:
@@ -106,7 +112,7 @@ class HttpConnection:
             connection = headers.get(b"connection", b"").lower()
             keep_alive = connection != b"close" if parts[2] == b"HTTP/1.1" else connection == b"keep-alive"
             response = self.handler(method, parts[1].decode("latin-1"), headers, body)
-            self.sock.sendall(encode_response(response, keep_alive, head_only=method == "HEAD"))
+            self._send(encode_response(response, keep_alive, head_only=method == "HEAD"))
             if not keep_alive:
                 return
 
@@ -117,6 +123,9 @@ class LookupServer:
     def __init__(self, listener: socket.socket | tuple[str, int], handler: Handler):
         self.handler = handler
         self.server = StreamServer(listener, self._serve)
+        # Accept one connection per loop turn: with several workers on one socket, a worker that
+        # grabs a burst of 100 (gevent's default) makes those callers wait while another idles.
+        self.server.max_accept = 1
 
     def _serve(self, sock: socket.socket, _address) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

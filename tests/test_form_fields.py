@@ -17,7 +17,11 @@ def test_matches_parse_qsl_on_captured_bodies(name):
     body = (FIXTURES / "xml_curl" / name).read_bytes()
     lines = body.splitlines() if name == "configuration-startup-sequence.txt" else [body]
     for line in lines:
-        assert dict(parse_form(line)) == dict(parse_qsl(line.decode(), keep_blank_values=True))
+        expected = dict(parse_qsl(line.decode(), keep_blank_values=True))
+        assert dict(parse_form(line)) == expected
+        lazy = parse_form(line)  # field by field, without the full parse
+        assert {key: lazy[key] for key in expected} == expected
+        assert lazy.get("no-such-field") is None and "no-such-field" not in lazy
 
 
 def test_encoded_keys_values_and_utf8():

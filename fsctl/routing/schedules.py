@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ def local_time(now: dt.datetime, timezone: str) -> dt.datetime:
     return now.astimezone(tz)
 
 
+@functools.lru_cache(maxsize=4096)
 def holiday_name(day: dt.date) -> str | None:
     """The Japanese national holiday on `day` (substitute and citizens' holidays included), or None."""
     return jpholiday.is_holiday_name(day)
@@ -46,7 +48,11 @@ def evaluate(schedule: ScheduleSnap, timezone: str, now: dt.datetime) -> Schedul
     for closure in schedule.closures:
         if closure.first_day <= day <= closure.last_day:
             label = f" {closure.name!r}" if closure.name else ""
-            return ScheduleState(False, f"closed: company closure{label} {closure.first_day}..{closure.last_day} ({stamp})", local)
+            return ScheduleState(
+                False,
+                f"closed: company closure{label} {closure.first_day}..{closure.last_day} ({stamp})",
+                local,
+            )
     if schedule.closed_on_holidays:
         name = holiday_name(day)
         if name:
@@ -66,7 +72,9 @@ def uncovered_minutes(schedule: ScheduleSnap) -> list[tuple[int, int]]:
     """Minute-of-week ranges no period covers (for the full-coverage check at save time)."""
     covered = [False] * WEEK_MINUTES
     for period in schedule.periods:
-        for m in range(period.weekday * 1440 + period.start_minute, period.weekday * 1440 + period.end_minute):
+        for m in range(
+            period.weekday * 1440 + period.start_minute, period.weekday * 1440 + period.end_minute
+        ):
             covered[m % WEEK_MINUTES] = True
     gaps: list[tuple[int, int]] = []
     start = None

@@ -39,34 +39,60 @@ class Response:
 
 
 _PAIR = re.compile(r"([^&=]*)=([^&]*)")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class FormFields(Mapping[str, str]):
-    """mod_xml_curl's url-encoded body, decoded lazily: a value is unquoted only when it is read.
+    """mod_xml_curl's url-encoded body, read lazily: a field is found and unquoted only when asked for.
 
-    A dialplan body carries ~200 fields of which routing reads a dozen; full parse_qsl was most of
-    the cost of a lookup. No key repeats in the captured bodies; if one did, the last would win.
+    A dialplan body carries ~200 fields (6 KB) of which routing reads a dozen; a full parse was most
+    of the cost of a lookup. FreeSWITCH encodes '&' and '=' inside values, so `&key=` only occurs at a
+    field boundary. If a key repeats, the last one wins (as with a standard form decoder).
     """
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_text", "_all")
 
     def __init__(self, body: bytes):
-        text = body.decode("utf-8", "replace")
-        self._raw = dict(_PAIR.findall(text))
-        keys = "".join(self._raw)
-        if "%" in keys or "+" in keys:
-            # Rare (no captured body has one): decode the keys too.
-            self._raw = {unquote_plus(k): v for k, v in self._raw.items()}
+        self._text = "&" + body.decode("utf-8", "replace")
+        self._all: dict[str, str] | None = None
+
+    def _every_field(self) -> dict[str, str]:
+        if self._all is None:
+            pairs = _PAIR.findall(self._text)
+            self._all = {(unquote_plus(k) if "%" in k or "+" in k else k): v for k, v in pairs}
+        return self._all
+
+    def _raw(self, key: str) -> str | None:
+        if self._all is not None or not _PLAIN_KEY.match(key):
+            return self._every_field().get(key)
+        marker = "&" + key + "="
+        at = self._text.rfind(marker)
+        if at < 0:
+            return None
+        start = at + len(marker)
+        end = self._text.find("&", start)
+        return self._text[start:] if end < 0 else self._text[start:end]
 
     def __getitem__(self, key: str) -> str:
-        value = self._raw[key]
+        value = self._raw(key)
+        if value is None:
+            raise KeyError(key)
         return unquote_plus(value) if "%" in value or "+" in value else value
 
+    def get(self, key: str, default: str | None = None) -> str | None:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._raw(key) is not None
+
     def __iter__(self) -> Iterator[str]:
-        return iter(self._raw)
+        return iter(self._every_field())
 
     def __len__(self) -> int:
-        return len(self._raw)
+        return len(self._every_field())
 
 
 def parse_form(body: bytes) -> FormFields:

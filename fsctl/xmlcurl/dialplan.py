@@ -13,7 +13,7 @@ from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.plan import Plan
 from fsctl.routing.snapshot import TenantSnap
-from fsctl.routing.snapshot_loader import load_snapshot
+from fsctl.routing.snapshot_rows import load_snapshot_rows
 from fsctl.xml.dialplan import RenderError, render
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 PUBLIC_CONTEXT = "public"
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _CONTINUATION_DEST = re.compile(r"^kumo-(after|ivr)-[A-Za-z0-9_.*#-]{1,100}$")
-_CONTINUATION_VAR = re.compile(r"^([0-9]{1,12})/((?:(?:user|group|schedule|ivr):[A-Za-z0-9_.-]{1,64},?){0,20})$")
+_CONTINUATION_VAR = re.compile(
+    r"^([0-9]{1,12})/((?:(?:user|group|schedule|ivr):[A-Za-z0-9_.-]{1,64},?){0,20})$"
+)
 _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 _CALLER = re.compile(r"^[0-9]{2,6}$")
 
@@ -36,7 +38,9 @@ _TENANT_BY_NUMBER = (
 class DialplanResponder:
     """Answers dialplan lookups; snapshots are cached per (tenant id, config_version)."""
 
-    def __init__(self, store: LookupStore, settings: Settings, clock: Callable[[], dt.datetime] | None = None):
+    def __init__(
+        self, store: LookupStore, settings: Settings, clock: Callable[[], dt.datetime] | None = None
+    ):
         self.store = store
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -50,12 +54,22 @@ class DialplanResponder:
             if plan is None:
                 return None
             if plan.refused_by:
-                log.info("dialplan %s -> %s in %s refused by %s", plan.caller, plan.dialled, plan.context,
-                         plan.refused_by)
+                log.info(
+                    "dialplan %s -> %s in %s refused by %s",
+                    plan.caller,
+                    plan.dialled,
+                    plan.context,
+                    plan.refused_by,
+                )
             if plan.kind == "emergency":
                 bypassed = [d.what for d in plan.decisions if d.what.startswith("bypass ")]
-                log.warning("emergency call %s -> %s in %s: %s", plan.caller, plan.dialled, plan.context,
-                            ", ".join(bypassed))
+                log.warning(
+                    "emergency call %s -> %s in %s: %s",
+                    plan.caller,
+                    plan.dialled,
+                    plan.context,
+                    ", ".join(bypassed),
+                )
             return render(plan)
         except RenderError:
             log.warning("dialplan answer not rendered (unsafe input)", exc_info=True)
@@ -72,8 +86,7 @@ class DialplanResponder:
         key = ("dialplan", int(row[0]), int(row[1]))
         snap = self.cache.get(key)
         if snap is None:
-            with self.store.session_factory() as session:
-                snap = load_snapshot(session, tenant_id=key[1])
+            snap = load_snapshot_rows(self.store.fetch_all, key[1])
             if snap is None:
                 return None
             # Cache under the version just read: a newer commit bumps the version and misses the cache.
@@ -97,7 +110,9 @@ class DialplanResponder:
                 return None
             visited = frozenset(v for v in continuation.group(2).split(",") if v)
             caller = fields.get("Caller-Caller-ID-Number") or ""
-            return plan_continuation(tenant, context, destination, visited, caller, now, numbering=self.numbering)
+            return plan_continuation(
+                tenant, context, destination, visited, caller, now, numbering=self.numbering
+            )
         if not _DIALLED.match(destination):
             return None
         if context == PUBLIC_CONTEXT:
@@ -110,11 +125,22 @@ class DialplanResponder:
         caller = fields.get("variable_user_name") or fields.get("variable_sip_auth_username") or ""
         domain = fields.get("variable_domain_name") or ""
         if domain != tenant.domain or not _CALLER.match(caller) or caller not in tenant.users:
-            plan = Plan(context=context, caller=caller[:20], dialled=destination, at=now.isoformat(),
-                        tenant=tenant.domain, kind="refused")
-            log.warning("call in context %s from %r@%r does not belong to it", context, caller[:20], domain[:60])
-            return plan.refuse("context_mismatch", "CALL_REJECTED",
-                               f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}")
+            plan = Plan(
+                context=context,
+                caller=caller[:20],
+                dialled=destination,
+                at=now.isoformat(),
+                tenant=tenant.domain,
+                kind="refused",
+            )
+            log.warning(
+                "call in context %s from %r@%r does not belong to it", context, caller[:20], domain[:60]
+            )
+            return plan.refuse(
+                "context_mismatch",
+                "CALL_REJECTED",
+                f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}",
+            )
         return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net)
 
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
@@ -124,4 +150,6 @@ class DialplanResponder:
         except NumberError:
             national = None
         tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,))) if national else None
-        return plan_from_carrier(tenant, destination, caller, now, numbering=self.numbering, national=national)
+        return plan_from_carrier(
+            tenant, destination, caller, now, numbering=self.numbering, national=national
+        )

@@ -1,0 +1,63 @@
+"""The raw-SQL snapshot loader (hot path) and the ORM loader (trace) read the same snapshot."""
+
+from __future__ import annotations
+
+from conftest import tenant_doc
+
+from fsctl import db
+from fsctl.routing.snapshot_loader import load_snapshot
+from fsctl.routing.snapshot_rows import load_snapshot_rows
+from fsctl.tenant_config import apply_config
+from fsctl.xmlcurl.store import LookupStore
+
+
+def test_raw_and_orm_loaders_agree_on_a_full_tenant(engine, session_factory):
+    doc = tenant_doc(allowed_prefixes=["0570"], trial_started_on="2026-11-01")
+    doc["users"][0]["forward"] = {
+        "busy": {"voicemail": "101"},
+        "no_answer": {"external": "0901234567"},
+        "unregistered": {"ring_group": "reception"},
+        "no_answer_seconds": 15,
+    }
+    doc["users"][1]["schedule"] = "night"
+    doc["schedules"] = [
+        {
+            "name": "business",
+            "open": [{"days": ["mon", "fri"], "from": "09:00", "to": "18:00"}],
+            "closures": [{"from": "2026-12-29", "to": "2027-01-03", "name": "年末年始"}],
+            "holidays_closed": False,
+            "closed_announcement": "after.wav",
+            "open_destination": {"ring_group": "reception"},
+            "closed_destination": {"voicemail": "101"},
+        },
+        {"name": "night", "open": [{"days": ["sat"], "from": "22:00", "to": "06:00"}]},
+    ]
+    doc["ivr_menus"] = [
+        {
+            "name": "main",
+            "greeting": "g.wav",
+            "options": {"1": {"ring_group": "reception"}, "#": {"hangup": True}},
+            "timeout_destination": {"schedule": "business"},
+        }
+    ]
+    doc["ring_groups"] = [
+        {
+            "name": "reception",
+            "members": ["102", "101"],
+            "strategy": "sequential",
+            "no_answer": {"ivr": "main"},
+        }
+    ]
+    doc["numbers"] = [{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}]
+    with db.session_scope(session_factory) as session:
+        apply_config(session, doc)
+        apply_config(
+            session, tenant_doc(domain="beta.kumo.test", users=[], ring_groups=[], numbers=[], park=None)
+        )
+    with session_factory() as session:
+        orm = load_snapshot(session, domain="acme.kumo.test")
+    raw = load_snapshot_rows(LookupStore(engine=engine).fetch_all, orm.id)
+    assert raw == orm
+    assert raw.ring_groups["reception"].members == ("102", "101")
+    assert raw.users["101"].forward_unregistered.kind == "ring_group"
+    assert load_snapshot_rows(LookupStore(engine=engine).fetch_all, 999_999) is None

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Dest:
     """A destination: kind (user, voicemail, ring_group, ivr, schedule, external, hangup) and its target."""
 
@@ -20,7 +20,7 @@ class Dest:
         return self.kind if self.target is None else f"{self.kind} {self.target}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UserSnap:
     extension: str
     name: str
@@ -37,7 +37,7 @@ class UserSnap:
     forward_unregistered: Dest | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NumberSnap:
     national: str
     e164: str
@@ -46,7 +46,7 @@ class NumberSnap:
     ivr_option: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RingGroupSnap:
     name: str
     members: tuple[str, ...]
@@ -55,21 +55,21 @@ class RingGroupSnap:
     no_answer: Dest | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Period:
     weekday: int  # 0 = Monday
     start_minute: int
     end_minute: int  # may exceed 1440: the period crosses midnight
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Closure:
     first_day: dt.date
     last_day: dt.date
     name: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ScheduleSnap:
     name: str
     periods: tuple[Period, ...] = ()
@@ -80,7 +80,7 @@ class ScheduleSnap:
     closed_destination: Dest | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IvrSnap:
     name: str
     greeting: str | None = None
@@ -90,7 +90,7 @@ class IvrSnap:
     timeout_destination: Dest | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TenantSnap:
     """Everything routing needs about one tenant, at one config_version."""
 

@@ -44,7 +44,7 @@ class DialplanResponder:
         self.store = store
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.cache = LruCache(max_entries=2_000)
+        self.cache = LruCache(max_entries=settings.dialplan_cache_tenants)
         self.numbering = default_plan()
 
     def answer(self, fields: Mapping[str, str]) -> bytes | None:

@@ -207,3 +207,33 @@ def test_health_metrics_and_a_calm_log_without_freeswitch(database_url, make_ten
     # FreeSWITCH is not running: the service says so once, not at every retry, and never crashes.
     assert log.count("event socket") == 1, log
     assert "Traceback" not in log
+
+
+def carrier_call(did: str) -> bytes:
+    """The captured dialplan body of a real call, turned into a carrier call to `did` in context public."""
+    body = read_fixture("xml_curl/dialplan-bridge-1002.txt")
+    for field in (b"Hunt-Context", b"Caller-Context"):
+        body = body.replace(field + b"=default", field + b"=public")
+    for field in (b"Hunt-Destination-Number", b"Caller-Destination-Number"):
+        body = body.replace(field + b"=1002", field + b"=" + did.encode())
+    return body
+
+
+def bridge_of(document: bytes) -> str:
+    actions = etree.fromstring(document).findall(".//action[@application='bridge']")
+    assert len(actions) == 1, document
+    return actions[0].get("data")
+
+
+def test_a_routing_change_is_seen_by_every_serving_process(database_url, session_factory, make_tenant):
+    make_tenant()
+    body = post("/fs/xml", carrier_call("0312345678"))
+    with running_service(database_url) as (port_a, _a), running_service(database_url) as (port_b, _b):
+        before = {bridge_of(split_response(http(port, body))[2]) for port in (port_a, port_b)}
+        assert before == {"user/101@acme.kumo.test,user/102@acme.kumo.test"}
+        doc = tenant_doc()
+        doc["ring_groups"] = [{"name": "reception", "members": ["102"]}]
+        with db.session_scope(session_factory) as session:
+            apply_config(session, doc)
+        after = {bridge_of(split_response(http(port, body))[2]) for port in (port_a, port_b)}
+        assert after == {"user/102@acme.kumo.test"}

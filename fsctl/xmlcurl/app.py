@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from fsctl import __version__
+from fsctl.cdr.intake import CdrIntake
 from fsctl.config import Settings
 from fsctl.metrics import Metrics
 from fsctl.xml.document import NOT_FOUND
@@ -107,6 +108,7 @@ class ServiceApp:
         self.metrics = metrics or Metrics()
         self.directory = DirectoryResponder(store, cacheable_ms=settings.directory_cache_ms)
         self.dialplan = DialplanResponder(store, settings)
+        self.cdr_intake = CdrIntake(store)
         self._expected_auth = None
         if settings.xml_curl_auth:
             token = base64.b64encode(settings.xml_curl_auth.encode()).decode()
@@ -124,6 +126,17 @@ class ServiceApp:
             if method != "POST":
                 return Response(405, "text/plain", b"POST only\n", (("Allow", "POST"),))
             return self.xml_lookup(headers.get(b"authorization"), body)
+        if route == "/fs/cdr":
+            # Call records (issue 7, fsctl.cdr.intake); the same HTTP credentials as /fs/xml (DECISIONS 3).
+            if method != "POST":
+                return Response(405, "text/plain", b"POST only\n", (("Allow", "POST"),))
+            if not self.authorized(headers.get(b"authorization")):
+                log.warning("CDR post refused: wrong or missing HTTP credentials")
+                return Response(
+                    401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),)
+                )
+            status, text = self.cdr_intake(path, headers, body)
+            return Response(status, "text/plain", text)
         if route == "/healthz" and method in ("GET", "HEAD"):
             return self.health()
         if route == "/metrics" and method in ("GET", "HEAD"):

@@ -224,6 +224,9 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
     if number.feature == "voicemail_access":
         p.decide("voicemail access", f"{caller}'s own box")
         p.add("answer")
+        # voicemail_authorized=true would make `voicemail check` skip the PIN (voicemail_function in
+        # mod_voicemail.c); it is never ours to inherit, so it is cleared before every login.
+        p.add("set", "voicemail_authorized=false")
         p.add("voicemail", f"check default {domain} {caller}")
     elif number.feature == "voicemail_access_other":
         router.voicemail(number.feature_arg or "", "leave a message directly")

@@ -68,10 +68,9 @@ def render_user(user: DirectoryUser, cacheable_ms: int = 0) -> bytes:
     ]
     if user.voicemail_pin:
         params.append(("vm-password", user.voicemail_pin))
-    if user.voicemail_email:
-        params.append(("vm-mailto", user.voicemail_email))
-        params.append(("vm-attach-file", "true" if user.voicemail_attach_audio else "false"))
-        params.append(("vm-email-all-messages", "true"))
+    # No vm-mailto / vm-email-all-messages / vm-attach-file: with them mod_voicemail mails each message
+    # itself through the switch's mailer (deliver_vm in mod_voicemail.c). kumo sends the e-mail from
+    # its own index instead (fsctl.media.vm_mail), in its own format, with the platform's SMTP settings.
     add_pairs(element, "params", "param", params)
     variables = [
         # Calls from this phone are routed in a context named after its tenant (see fsctl.routing).

@@ -19,6 +19,8 @@ from urllib.parse import unquote_plus
 from fsctl import __version__
 from fsctl.cdr.intake import CdrIntake
 from fsctl.config import Settings
+from fsctl.media.settings import media_settings_from_env
+from fsctl.media.vm_config import ConfigurationResponder
 from fsctl.metrics import Metrics
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.dialplan import DialplanResponder
@@ -109,6 +111,8 @@ class ServiceApp:
         self.directory = DirectoryResponder(store, cacheable_ms=settings.directory_cache_ms)
         self.dialplan = DialplanResponder(store, settings)
         self.cdr_intake = CdrIntake(store)
+        # voicemail.conf (issue 5); other configuration names stay with the switch's own files.
+        self.configuration = ConfigurationResponder(media_settings_from_env())
         self._expected_auth = None
         if settings.xml_curl_auth:
             token = base64.b64encode(settings.xml_curl_auth.encode()).decode()
@@ -177,6 +181,8 @@ class ServiceApp:
             return document, "routed" if document is not None else "no route"
         if not section:
             return None, "malformed body: no section"
+        if section == "configuration":
+            return self.configuration.answer(fields)
         # configuration and languages: the switch's own files serve them until a feature needs them.
         return None, f"section {section[:40]!r} not served"
 

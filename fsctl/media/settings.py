@@ -1,0 +1,74 @@
+"""Media settings (FSCTL_VOICEMAIL_DIR, FSCTL_RECORDINGS_DIR, FSCTL_SOUNDS_DIR, FSCTL_AUDIO_DIR, FSCTL_SMTP_*).
+
+Kept apart from fsctl.config.Settings (shared by every feature): tests build a MediaSettings directly.
+Paths are the switch's paths; kumo reads them too (one switch on the same host or a shared mount).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fsctl.config import PROJECT_ROOT
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = ""
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    starttls: bool = False
+    sender: str = "voicemail@localhost"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True)
+class MediaSettings:
+    # mod_voicemail profile storage-dir: messages land in <voicemail_root>/<domain>/<extension>/.
+    # Empty = the switch's default ($${storage_dir}/voicemail/default/<domain>/<extension>).
+    voicemail_root: str = ""
+    # record_session files: <recordings_root>/<domain>/<yyyy>/<mm>/<dd>/<uuid>.wav
+    recordings_root: str = "/var/lib/kumo/recordings"
+    # Uploaded tenant audio: <audio_root>/<domain>/<rate>/<name>.wav
+    audio_root: str = "/var/lib/kumo/audio"
+    # Generated default prompts (make prompts): <sounds_root>/<lang>/<...>/<rate>/<file>.wav
+    sounds_root: str = str(PROJECT_ROOT / "build" / "sounds")
+    default_retention_days: int = 90
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_seconds: int = 600
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSettings:
+    """Read the FSCTL_* media and SMTP variables."""
+    env = os.environ if environ is None else environ
+    d = MediaSettings()
+    smtp = SmtpSettings(
+        host=env.get("FSCTL_SMTP_HOST", ""),
+        port=int(env.get("FSCTL_SMTP_PORT", "25")),
+        user=env.get("FSCTL_SMTP_USER", ""),
+        password=env.get("FSCTL_SMTP_PASSWORD", ""),
+        starttls=env.get("FSCTL_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
+        sender=env.get("FSCTL_SMTP_FROM", SmtpSettings.sender),
+    )
+    return MediaSettings(
+        voicemail_root=env.get("FSCTL_VOICEMAIL_DIR", d.voicemail_root),
+        recordings_root=env.get("FSCTL_RECORDINGS_DIR", d.recordings_root),
+        audio_root=env.get("FSCTL_AUDIO_DIR", d.audio_root),
+        sounds_root=env.get("FSCTL_SOUNDS_DIR", d.sounds_root),
+        default_retention_days=int(env.get("FSCTL_RECORDING_RETENTION_DAYS", str(d.default_retention_days))),
+        max_upload_bytes=int(env.get("FSCTL_AUDIO_MAX_BYTES", str(d.max_upload_bytes))),
+        smtp=smtp,
+    )
+
+
+def inside(root: str | Path, path: str | Path) -> bool:
+    """True when `path` (resolved, symlinks followed) lies strictly under `root`."""
+    root_p = Path(root).resolve()
+    path_p = Path(path).resolve()
+    return path_p != root_p and root_p in path_p.parents

@@ -6,6 +6,7 @@ Built from the models by fsctl.routing.snapshot_loader; nothing here touches a d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 
@@ -35,6 +36,38 @@ class UserSnap:
     forward_no_answer: Dest | None = None
     forward_no_answer_seconds: int = 20
     forward_unregistered: Dest | None = None
+
+
+class LazyUsers(Mapping[str, UserSnap]):
+    """A tenant's users built one by one when routing first asks for them.
+
+    A tenant of hundreds of users is loaded on a cache miss, but one call reads a handful of them;
+    building every frozen UserSnap up front was most of the cost of a miss. `build` turns the
+    stored row into a UserSnap; it is pure (the rows were read before).
+    """
+
+    __slots__ = ("_rows", "_build", "_built")
+
+    def __init__(self, rows: dict[str, tuple], build: Callable[[tuple], UserSnap]):
+        self._rows = rows
+        self._build = build
+        self._built: dict[str, UserSnap] = {}
+
+    def __getitem__(self, extension: str) -> UserSnap:
+        user = self._built.get(extension)
+        if user is None:
+            user = self._build(self._rows[extension])
+            self._built[extension] = user
+        return user
+
+    def __contains__(self, extension: object) -> bool:
+        return extension in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +137,7 @@ class TenantSnap:
     international_calls: bool = False
     max_external_channels: int = 2
     allowed_prefixes: tuple[str, ...] = ()
-    users: dict[str, UserSnap] = field(default_factory=dict)
+    users: Mapping[str, UserSnap] = field(default_factory=dict)
     numbers: dict[str, NumberSnap] = field(default_factory=dict)
     ring_groups: dict[str, RingGroupSnap] = field(default_factory=dict)
     schedules: dict[str, ScheduleSnap] = field(default_factory=dict)
@@ -117,7 +150,11 @@ class TenantSnap:
         """The company number: the first number leading to a ring group, schedule or IVR, else the first."""
         numbers = sorted(self.numbers.values(), key=lambda n: n.national)
         for number in numbers:
-            if number.destination is not None and number.destination.kind in ("ring_group", "schedule", "ivr"):
+            if number.destination is not None and number.destination.kind in (
+                "ring_group",
+                "schedule",
+                "ivr",
+            ):
                 return number
         return numbers[0] if numbers else None
 
@@ -126,4 +163,7 @@ class TenantSnap:
         rep = self.representative_number()
         if rep is not None and rep.kind == "geographic":
             return rep
-        return next((n for n in sorted(self.numbers.values(), key=lambda n: n.national) if n.kind == "geographic"), None)
+        return next(
+            (n for n in sorted(self.numbers.values(), key=lambda n: n.national) if n.kind == "geographic"),
+            None,
+        )

@@ -16,6 +16,7 @@ from fsctl.routing.snapshot import (
     Closure,
     Dest,
     IvrSnap,
+    LazyUsers,
     NumberSnap,
     Period,
     RingGroupSnap,
@@ -109,8 +110,23 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
     def dest(dest_id: int | None) -> Dest | None:
         return dests.get(dest_id) if dest_id is not None else None
 
-    users = {
-        ext: UserSnap(
+    def user(row: tuple) -> UserSnap:
+        (
+            ext,
+            uname,
+            direction,
+            caller_id,
+            ring,
+            vm,
+            rec,
+            schedule,
+            always,
+            busy,
+            no_answer,
+            no_answer_seconds,
+            unregistered,
+        ) = row
+        return UserSnap(
             extension=ext,
             name=uname,
             direction=direction,
@@ -125,22 +141,8 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
             forward_no_answer_seconds=no_answer_seconds,
             forward_unregistered=dest(unregistered),
         )
-        for (
-            ext,
-            uname,
-            direction,
-            caller_id,
-            ring,
-            vm,
-            rec,
-            schedule,
-            always,
-            busy,
-            no_answer,
-            no_answer_seconds,
-            unregistered,
-        ) in fetch_all(_USERS, (tid,))
-    }
+
+    users = LazyUsers({row[0]: row for row in fetch_all(_USERS, (tid,))}, user)
     numbers = {
         national: NumberSnap(national, e164, kind, dest(dest_id), bool(ivr))
         for national, e164, kind, dest_id, ivr in fetch_all(_NUMBERS, (tid,))

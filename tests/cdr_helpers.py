@@ -58,3 +58,44 @@ def send_raw(port: int, raw: bytes) -> tuple[int, bytes]:
         while len(body) < length:
             body += sock.recv(65536)
     return int(head.split(b" ")[1]), body
+
+
+def synthetic_leg(
+    uuid: str,
+    destination: str,
+    *,
+    billsec: int = 0,
+    start: str = "2026-11-25 12:57:03",
+    context: str = "acme.example",
+    caller: str = "1001",
+    b_leg_of: str | None = None,
+    variables: dict[str, str] | None = None,
+) -> bytes:
+    """SYNTHETIC: the captured A-leg JSON (or B-leg JSON when `b_leg_of`) with the call's facts replaced."""
+    import datetime as dt
+    import json
+
+    name = "json-bridge-b-leg.http" if b_leg_of else "json-bridge-a-leg.http"
+    doc = json.loads(captured_body(name))
+    started = dt.datetime.strptime(start, "%Y-%m-%d %H:%M:%S").replace(tzinfo=dt.UTC)
+    start_us = int(started.timestamp()) * 1_000_000
+    v = doc["variables"]
+    v.update(
+        uuid=uuid,
+        call_uuid=uuid,
+        start_uepoch=str(start_us),
+        answer_uepoch=str(start_us + 1_000_000) if billsec else "0",
+        end_uepoch=str(start_us + (billsec + 1) * 1_000_000),
+        billsec=str(billsec),
+        duration=str(billsec + 1),
+        user_name=caller,
+    )
+    v.update(variables or {})
+    profile = doc["callflow"][0]["caller_profile"]
+    profile.update(destination_number=destination, context=context, uuid=uuid, caller_id_number=caller)
+    if b_leg_of:
+        for origin in profile["originator"]["originator_caller_profiles"]:
+            origin.update(
+                uuid=b_leg_of, context=context, destination_number=destination, caller_id_number=caller
+            )
+    return json.dumps(doc).encode()

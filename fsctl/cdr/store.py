@@ -67,10 +67,10 @@ class DbResolver:
 def _insert_ignoring_duplicates(engine: Engine, table):
     dialect = engine.dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["uuid"])
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["uuid"]).returning(table.c.id)
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["uuid"])
-    return insert(table)
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["uuid"]).returning(table.c.id)
+    return insert(table).returning(table.c.id)
 
 
 def row_of(leg: Leg, c: Classification, source: str) -> dict:
@@ -114,8 +114,8 @@ class CdrStore:
         """True when the leg was new, False when it was already stored."""
         classification = classify_leg(leg, self.resolver, self.plan)
         with self.engine.begin() as conn:
-            result = conn.execute(self._insert, [row_of(leg, classification, source)])
-        created = result.rowcount == 1
+            # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns the new id.
+            created = conn.execute(self._insert, row_of(leg, classification, source)).first() is not None
         if not created:
             log.info("CDR %s already stored; the repeat is ignored", leg.uuid)
         return created

@@ -1,0 +1,1 @@
+"""Rating, subscriptions over time, monthly statements, invoices (PDF, e-mail, CSV)."""

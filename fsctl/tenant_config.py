@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsctl import models
+from fsctl.billing.subscriptions import sync_subscriptions
 from fsctl.numbers import NumberError, parse_inventory_number
 from fsctl.routing.validate import validate_routing
 from fsctl.schemas import WEEKDAYS, TenantConfigSchema, ValidationError, flatten_errors
@@ -218,6 +219,8 @@ class _Applier:
         session.expire(tenant)
         after = export_tenant(tenant)
         changed = created or after != before
+        # Billing history (issue 7): users, numbers and options held from today on.
+        sync_subscriptions(session, tenant)
         if changed:
             session.add(
                 models.AuditEntry(

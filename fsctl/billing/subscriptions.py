@@ -1,0 +1,149 @@
+"""What a tenant held, day by day: subscription periods written whenever its configuration is saved.
+
+`sync_subscriptions` compares what the tenant holds now (service, users, numbers, options) with the
+open periods and closes or opens periods dated `day` (the tenant's calendar day, or the day set with
+`billing_day(...)`). `fsctl apply` calls it (fsctl.tenant_config); anything else that changes users,
+numbers or options (the panel) calls it too. Releasing a number records its cancellation fee.
+
+The rule for part months (README "Billing"): an item is billed in full for every calendar month in
+which it was held on at least one day on which the tenant's service was active (not in trial).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+from collections.abc import Iterator
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.orm import Session
+
+from fsctl import models
+from fsctl.billing.prices import PriceList, default_prices
+
+NUMBER_ITEMS = {
+    models.NumberKind.GEOGRAPHIC: "number_geographic",
+    models.NumberKind.IP: "number_ip",
+    models.NumberKind.TOLL_FREE: "number_toll_free",
+}
+ONE_OFF_KINDS = ("porting_toll_free", "cancel_number", "cancel_toll_free")
+
+_day: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("kumo_billing_day", default=None)
+
+
+@contextlib.contextmanager
+def billing_day(day: dt.date) -> Iterator[None]:
+    """Record subscription changes made inside as happening on `day` (imports, tests)."""
+    token = _day.set(day)
+    try:
+        yield
+    finally:
+        _day.reset(token)
+
+
+def today_for(tenant: models.Tenant) -> dt.date:
+    """The day changes are recorded on: `billing_day` if set, else today in the tenant's timezone."""
+    day = _day.get()
+    if day is not None:
+        return day
+    try:
+        zone = ZoneInfo(tenant.timezone or "Asia/Tokyo")
+    except (KeyError, ValueError):
+        zone = ZoneInfo("Asia/Tokyo")
+    return dt.datetime.now(zone).date()
+
+
+def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
+    """(item, subject) pairs the tenant holds at this moment."""
+    items: set[tuple[str, str]] = set()
+    if tenant.status != models.TenantStatus.TRIAL:
+        items.add(("service", ""))
+    for user in tenant.users:
+        items.add(("user", user.extension))
+        if user.recording_enabled:
+            items.add(("recording", user.extension))
+    for number in tenant.numbers:
+        items.add((NUMBER_ITEMS[number.kind], number.national))
+        if number.ivr_option:
+            items.add(("ivr", number.national))
+    account = session.get(models.BillingAccount, tenant.id)
+    if account is not None and account.paper_invoice:
+        items.add(("paper_invoice", ""))
+    return items
+
+
+def sync_subscriptions(session: Session, tenant: models.Tenant, prices: PriceList | None = None) -> None:
+    """Close periods of what the tenant no longer holds and open periods for what is new."""
+    day = today_for(tenant)
+    sub = models.Subscription
+    open_rows = session.execute(
+        select(sub.id, sub.item, sub.subject).where(sub.tenant_id == tenant.id, sub.ended_on.is_(None))
+    ).all()
+    current = held_now(session, tenant)
+    open_items = {(row.item, row.subject): row.id for row in open_rows}
+    in_service = ("service", "") in current or ("service", "") in open_items
+    for (item, subject), row_id in open_items.items():
+        if (item, subject) in current:
+            continue
+        session.execute(update(sub).where(sub.id == row_id).values(ended_on=day))
+        if item.startswith("number_") and in_service:
+            kind = "cancel_toll_free" if item == "number_toll_free" else "cancel_number"
+            add_one_off(session, tenant.id, kind, subject, day, prices)
+    new = [
+        {"tenant_id": tenant.id, "item": item, "subject": subject, "started_on": day}
+        for item, subject in sorted(current - set(open_items))
+    ]
+    if new:
+        session.execute(insert(sub), new)
+
+
+def add_one_off(
+    session: Session, tenant_id: int, kind: str, subject: str, day: dt.date, prices: PriceList | None = None
+) -> int:
+    """Record a one-off fee (porting, cancellation) at the price of that day; returns the yen."""
+    if kind not in ONE_OFF_KINDS:
+        raise ValueError(f"unknown one-off charge {kind!r}; one of {', '.join(ONE_OFF_KINDS)}")
+    amount = (prices or default_prices()).at(day).one_off[kind]
+    session.execute(
+        insert(models.OneOffCharge),
+        [
+            {
+                "tenant_id": tenant_id,
+                "occurred_on": day,
+                "kind": kind,
+                "subject": subject,
+                "amount_yen": amount,
+            }
+        ],
+    )
+    return amount
+
+
+def set_billing_account(
+    session: Session, tenant: models.Tenant, email: str | None = None, paper_invoice: bool | None = None
+) -> models.BillingAccount:
+    """Set where invoices go and the paper option (the option's history is a subscription period)."""
+    account = session.get(models.BillingAccount, tenant.id)
+    if account is None:
+        account = models.BillingAccount(tenant_id=tenant.id, paper_invoice=False)
+        session.add(account)
+    if email is not None:
+        account.email = email or None
+    if paper_invoice is not None:
+        account.paper_invoice = paper_invoice
+    session.flush()
+    sync_subscriptions(session, tenant)
+    return account
+
+
+def periods_in(session: Session, first: dt.date, last: dt.date, tenant_ids: list[int] | None = None):
+    """Every subscription row overlapping [first, last], for all tenants (or those given)."""
+    sub = models.Subscription
+    query = select(sub.tenant_id, sub.item, sub.subject, sub.started_on, sub.ended_on).where(
+        and_(sub.started_on <= last, (sub.ended_on.is_(None)) | (sub.ended_on >= first))
+    )
+    if tenant_ids is not None:
+        query = query.where(sub.tenant_id.in_(tenant_ids))
+    return session.execute(query).all()

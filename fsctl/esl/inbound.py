@@ -1,119 +1,244 @@
-"""The inbound event-socket connection: connect, authenticate, subscribe, and keep reconnecting.
+"""The inbound event-socket connection: connect, authenticate, subscribe, resync, and keep reconnecting.
 
 FreeSWITCH may be down or restarting at any time; the service then retries with back-off and says so
-once per state change rather than once per attempt.
+once per state change rather than once per attempt. Every step has a timeout (greenswitch 0.0.19's
+connect and send wait forever, defect 3). After each (re)connection the subscription is sent again
+and the live state is read back from the switch (`show channels as json`, `valet_info`,
+`show registrations as json`): the switch keeps nothing for a client that was away.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import gevent
-import greenswitch
+import gevent.socket
+from gevent.event import Event as Flag
 
+from fsctl.esl.connection import CommandTimeout, Connection, NotConnected, Reply
+from fsctl.esl.dispatch import Dispatcher
+from fsctl.esl.events import make_event, snapshot
+from fsctl.esl.protocol import Frame, ProtocolError, decode_event
 from fsctl.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
+# Always asked for: HEARTBEAT proves the link is alive; the rest come from the handlers.
+BASE_EVENTS = ("HEARTBEAT",)
 SUBSCRIPTION = "events plain HEARTBEAT CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE CUSTOM"
+RESYNC = (
+    ("channels", "show channels as json"),
+    ("valet", "valet_info"),
+    ("registrations", "show registrations as json"),
+)
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 5.0
 MAX_BACKOFF = 30.0
+# With HEARTBEAT every 20 s, this much silence means the link is dead even if TCP has not noticed.
+IDLE_PROBE = 30.0
+
+
+class AuthError(ValueError):
+    """The switch refused our password."""
+
+
+def subscription_command(dispatcher: Dispatcher | None, fmt: str = "plain") -> str:
+    if dispatcher is None:
+        return SUBSCRIPTION
+    keys = dispatcher.subscribed
+    if "*" in keys:
+        return f"event {fmt} ALL"
+    names = sorted({*BASE_EVENTS, *(k for k in keys if "::" not in k and k.isupper())})
+    subclasses = sorted(k for k in keys if "::" in k and not k.startswith("kumo::"))
+    parts = [f"event {fmt}", *names]
+    if subclasses:
+        parts += ["CUSTOM", *subclasses]
+    return " ".join(parts)
+
+
+class _Link(Connection):
+    """The socket of one inbound connection: decodes events and hands them to the dispatcher."""
+
+    def __init__(self, sock, owner: InboundConnection):
+        super().__init__(sock, command_timeout=owner.command_timeout, name="inbound event socket")
+        self.owner = owner
+        self.last_frame = time.monotonic()
+
+    def _on_frame(self, frame: Frame) -> None:
+        self.last_frame = time.monotonic()
+        super()._on_frame(frame)
+
+    def on_event_frame(self, frame: Frame) -> None:
+        owner = self.owner
+        owner.metrics.esl_event()
+        try:
+            decoded = decode_event(frame)
+        except (ValueError, ProtocolError):
+            log.debug("undecodable event frame skipped")
+            return
+        if decoded is None or owner.dispatcher is None:
+            return
+        owner.dispatcher.submit(make_event(*decoded))
+
+    def on_disconnect_notice(self, frame: Frame) -> None:
+        self.close("disconnect notice from the switch")
 
 
 class InboundConnection:
-    """Owns one greenswitch InboundESL at a time and replaces it when it drops."""
+    """Owns one connection to the switch at a time and replaces it when it drops."""
 
     def __init__(
         self,
         address: tuple[str, int],
         password: str,
         metrics: Metrics,
-        on_connect: Callable[[greenswitch.InboundESL], None] | None = None,
+        on_connect: Callable[[InboundConnection], None] | None = None,
+        dispatcher: Dispatcher | None = None,
+        *,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        command_timeout: float = COMMAND_TIMEOUT,
+        max_backoff: float = MAX_BACKOFF,
+        first_backoff: float = 1.0,
+        resync: tuple[tuple[str, str], ...] = RESYNC,
     ):
         self.address = address
         self.password = password
         self.metrics = metrics
         self.on_connect = on_connect
-        self.esl: greenswitch.InboundESL | None = None
+        self.dispatcher = dispatcher
+        self.connect_timeout = connect_timeout
+        self.command_timeout = command_timeout
+        self.max_backoff = max_backoff
+        self.first_backoff = first_backoff
+        self.resync_commands = resync
+        self.link: _Link | None = None
+        self.connections = 0
+        self.synced = Flag()
         self._greenlet: gevent.Greenlet | None = None
         self._running = False
-        self._connections = 0
 
+    # -- public --------------------------------------------------------------------------------
     def start(self) -> None:
         self._running = True
+        if self.dispatcher is not None:
+            self.dispatcher.start()
         self._greenlet = gevent.spawn(self._run)
 
     def stop(self) -> None:
         self._running = False
+        link = self.link
+        if link is not None and link.connected:
+            try:
+                link.send("exit", timeout=1.0)
+            except (NotConnected, CommandTimeout):
+                pass
         if self._greenlet is not None:
             self._greenlet.kill(block=True, timeout=2)
-        self._close()
+        self._close("stopped")
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
 
-    def api(self, command: str) -> object:
-        """Send one command on the live connection, with a timeout; raises when not connected."""
-        esl = self.esl
-        if esl is None or not esl.connected:
-            raise ConnectionError("event socket not connected")
-        with gevent.Timeout(COMMAND_TIMEOUT):
-            return esl.send(command)
+    @property
+    def connected(self) -> bool:
+        return self.link is not None and self.link.connected
 
-    def _close(self) -> None:
-        esl, self.esl = self.esl, None
+    def api(self, command: str, timeout: float | None = None) -> Reply:
+        """Send one command (`api ...`, `bgapi ...`) on the live connection, with a timeout."""
+        link = self.link
+        if link is None or not link.connected:
+            raise NotConnected("event socket not connected")
+        return link.send(command, timeout=timeout)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _close(self, reason: str) -> None:
+        link, self.link = self.link, None
+        self.synced.clear()
         self.metrics.set_esl_connected(False)
-        if esl is not None:
-            try:
-                with gevent.Timeout(COMMAND_TIMEOUT):
-                    esl.stop()
-            except (gevent.Timeout, OSError, greenswitch.esl.NotConnectedError):
-                log.debug("closing the event socket did not finish cleanly")
+        if link is not None:
+            link.close(reason)
 
-    def _connect_once(self) -> None:
-        esl = greenswitch.InboundESL(
-            host=self.address[0], port=self.address[1], password=self.password, timeout=CONNECT_TIMEOUT
-        )
-        # greenswitch's connect waits for auth/request without a timeout; bound the whole handshake.
-        with gevent.Timeout(CONNECT_TIMEOUT + COMMAND_TIMEOUT):
-            esl.connect()
-            esl.register_handle("*", lambda _event: self.metrics.esl_event())
-            esl.send(SUBSCRIPTION)
-        self.esl = esl
+    def _connect_once(self) -> _Link:
+        sock = gevent.socket.create_connection(self.address, timeout=self.connect_timeout)
+        sock.settimeout(None)
+        link = _Link(sock, self)
+        link.start()
+        try:
+            if not link.auth_requested.wait(self.connect_timeout) or not link.connected:
+                raise NotConnected(f"no auth request from the switch ({link.close_reason or 'timeout'})")
+            reply = link.send(f"auth {self.password}", timeout=self.command_timeout)
+            if reply.reply_text != "+OK accepted":
+                raise AuthError(f"the switch refused the event socket password ({reply.reply_text})")
+            reply = link.send(subscription_command(self.dispatcher), timeout=self.command_timeout)
+            if not reply.ok:
+                raise NotConnected(f"subscription refused: {reply.reply_text}")
+            self.link = link
+            self._resync(link)
+        except BaseException:
+            link.close("handshake failed")
+            raise
+        return link
+
+    def _resync(self, link: _Link) -> None:
+        """Read the switch's state back; each snapshot is queued at its place in the event stream."""
+        for kind, command in self.resync_commands:
+
+            def queue(reply: Reply, kind: str = kind) -> None:
+                if self.dispatcher is not None and reply.ok:
+                    self.dispatcher.submit(snapshot(kind, reply.body))
+
+            reply = link.send(f"api {command}", timeout=self.command_timeout, on_reply=queue)
+            if not reply.ok:
+                log.info("resync: `%s` not available (%s)", command, reply.body.strip()[:80])
+        self.synced.set()
 
     def _run(self) -> None:
-        backoff = 1.0
+        backoff = self.first_backoff
         failing_since_logged = False
         while self._running:
             try:
-                self._connect_once()
-            except (OSError, gevent.Timeout, ValueError, greenswitch.esl.NotConnectedError) as exc:
-                self._close()
+                link = self._connect_once()
+            except (OSError, gevent.Timeout, ValueError, NotConnected, CommandTimeout) as exc:
+                self._close("connect failed")
                 if not failing_since_logged:
                     log.warning(
                         "FreeSWITCH event socket %s:%s not reachable (%s); retrying every %.0f-%.0f s",
                         self.address[0],
                         self.address[1],
                         exc or type(exc).__name__,
-                        1.0,
-                        MAX_BACKOFF,
+                        self.first_backoff,
+                        self.max_backoff,
                     )
                     failing_since_logged = True
                 else:
                     log.debug("event socket still unreachable: %s", exc)
                 gevent.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                backoff = min(backoff * 2, self.max_backoff)
                 continue
-            self._connections += 1
-            if self._connections > 1:
+            self.connections += 1
+            if self.connections > 1:
                 self.metrics.esl_reconnected()
             self.metrics.set_esl_connected(True)
             log.info("connected to FreeSWITCH event socket %s:%s", *self.address)
             failing_since_logged = False
-            backoff = 1.0
+            backoff = self.first_backoff
             if self.on_connect is not None:
-                self.on_connect(self.esl)
-            while self._running and self.esl is not None and self.esl.connected:
-                gevent.sleep(1.0)
+                try:
+                    self.on_connect(self)
+                except Exception:  # noqa: BLE001
+                    log.exception("on_connect hook failed")
+            self._watch(link)
             if self._running:
-                log.warning("FreeSWITCH event socket connection lost; reconnecting")
-            self._close()
+                log.warning("FreeSWITCH event socket connection lost (%s); reconnecting", link.close_reason)
+            self._close("lost")
+
+    def _watch(self, link: _Link) -> None:
+        """Return when the link is gone; probe it when it has been silent too long."""
+        while self._running and link.connected:
+            link.closed.wait(IDLE_PROBE / 3)
+            if link.connected and time.monotonic() - link.last_frame > IDLE_PROBE:
+                try:
+                    link.send("api status", timeout=self.command_timeout)
+                except (NotConnected, CommandTimeout):
+                    return

@@ -1,0 +1,204 @@
+"""The event socket wire format, parsed on bytes: frames, header blocks, event bodies.
+
+Our own small protocol layer beside greenswitch (0.0.19), because its parser has defects found here:
+
+1. greenswitch URL-decodes a whole header block before splitting it into lines, so an encoded
+   newline (`%0A`) in a value (a caller name, a SIP header) becomes a line of its own: a fake header.
+   Here lines are split first and each value is decoded alone.
+2. greenswitch merges an event's own body (BACKGROUND_JOB results, api output inside events) into
+   its `Content-Length` header. Here the inner `Content-Length` says how many bytes after the blank
+   line are the body, and they stay the body.
+
+A message on the socket is a header block (`Key: value` lines, then a blank line) and, when the block
+has `Content-Length: N`, exactly N bytes after it (an api/response body may lack a trailing newline,
+so the next header block follows directly). Reads may end anywhere: `FrameReader` keeps what it has
+until a message is complete.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+# Limits on what one peer may make us buffer: a corrupt length must not eat memory.
+MAX_HEADER_BLOCK = 1 << 20
+MAX_BODY = 64 << 20
+
+
+class ProtocolError(ValueError):
+    """Bytes that are not an event socket message (a corrupt length, an oversized header block)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One message as it came off the socket: its outer headers and its body (bytes, maybe empty)."""
+
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+
+def parse_headers(block: str) -> dict[str, str]:
+    """`Key: value` lines -> dict; each value URL-decoded on its own, after the split (defect 1)."""
+    headers: dict[str, str] = {}
+    for line in block.split("\n"):
+        key, sep, value = line.partition(": ")
+        if not sep:
+            key, sep, value = line.partition(":")
+            if not sep or not key:
+                continue  # a stray line: ignored, never merged into another header
+        if "%" in value:
+            value = unquote(value)
+        headers[key] = value
+    return headers
+
+
+def _decode(data: bytes | bytearray | memoryview) -> str:
+    return bytes(data).decode("utf-8", errors="replace")
+
+
+class FrameReader:
+    """Incremental parser: `feed(chunk)` returns the messages completed by that chunk, in order.
+
+    Reads split anywhere (inside a header name, between `\\n` and `\\n`, inside a body) give the
+    same frames as one read of everything.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._scan = 0  # where to resume looking for the blank line
+        self._pending: dict[str, str] | None = None  # headers of a message waiting for its body
+        self._need = 0
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buf)
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        buf = self._buf
+        buf += chunk
+        frames: list[Frame] = []
+        pos = 0
+        while True:
+            if self._pending is not None:
+                if len(buf) - pos < self._need:
+                    break
+                frames.append(Frame(self._pending, bytes(buf[pos : pos + self._need])))
+                pos += self._need
+                self._pending = None
+                self._need = 0
+                self._scan = pos
+                continue
+            # Blank lines between messages carry nothing.
+            while pos < len(buf) and buf[pos] == 0x0A:
+                pos += 1
+            start = max(pos, self._scan - 1)
+            end = buf.find(b"\n\n", start)
+            if end < 0:
+                if len(buf) - pos > MAX_HEADER_BLOCK:
+                    raise ProtocolError("header block too large")
+                self._scan = len(buf)
+                break
+            headers = parse_headers(_decode(buf[pos:end]))
+            pos = end + 2
+            self._scan = pos
+            length = headers.get("Content-Length")
+            if length is None:
+                frames.append(Frame(headers))
+                continue
+            try:
+                need = int(length)
+            except ValueError as exc:
+                raise ProtocolError(f"bad Content-Length {length!r}") from exc
+            if need < 0 or need > MAX_BODY:
+                raise ProtocolError(f"bad Content-Length {need}")
+            self._pending, self._need = headers, need
+        if pos:
+            del buf[:pos]
+            self._scan = max(0, self._scan - pos)
+        return frames
+
+
+# -- event bodies --------------------------------------------------------------------------------
+def decode_plain_event(body: bytes) -> tuple[dict[str, str], str]:
+    """A text/event-plain body -> (headers, the event's own body)."""
+    text = _decode(body)
+    block, sep, rest = text.partition("\n\n")
+    headers = parse_headers(block)
+    inner = ""
+    if sep and "Content-Length" in headers:
+        try:
+            length = int(headers["Content-Length"])
+        except ValueError:
+            length = len(rest)
+        # Content-Length counts bytes; slice on bytes so multi-byte text is cut right.
+        raw = rest.encode("utf-8")
+        inner = raw[: max(0, length)].decode("utf-8", errors="replace")
+    return headers, inner
+
+
+def decode_json_event(body: bytes) -> tuple[dict[str, str], str]:
+    """A text/event-json body -> (headers, body); values are not URL-encoded, the body is `_body`."""
+    data = json.loads(_decode(body))
+    if not isinstance(data, dict):
+        raise ProtocolError("json event is not an object")
+    inner = data.pop("_body", "")
+    headers: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, str):
+            headers[key] = value
+        elif isinstance(value, list):
+            headers[key] = "ARRAY::" + "|:".join(str(v) for v in value)
+        else:
+            headers[key] = str(value)
+    return headers, inner if isinstance(inner, str) else str(inner)
+
+
+def decode_event(frame: Frame) -> tuple[dict[str, str], str] | None:
+    """(headers, body) of an event frame, or None when the frame is not an event we read."""
+    content_type = frame.content_type
+    if content_type == "text/event-plain":
+        return decode_plain_event(frame.body)
+    if content_type == "text/event-json":
+        return decode_json_event(frame.body)
+    return None
+
+
+# -- what we send --------------------------------------------------------------------------------
+def _clean(value: str) -> str:
+    """A command argument that cannot end the command early or add a header line."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("a command may not contain a line break")
+    return value
+
+
+def command_bytes(command: str) -> bytes:
+    """One command (`api status`, `event plain ...`) terminated by the blank line."""
+    return (_clean(command) + "\n\n").encode("utf-8")
+
+
+def sendmsg_bytes(
+    app: str,
+    arg: str | None = None,
+    *,
+    uuid: str | None = None,
+    event_uuid: str | None = None,
+    event_lock: bool = False,
+) -> bytes:
+    """A `sendmsg` execute message; `event_uuid` is echoed as Application-UUID in its events."""
+    lines = [
+        f"sendmsg {_clean(uuid)}" if uuid else "sendmsg",
+        "call-command: execute",
+        f"execute-app-name: {_clean(app)}",
+    ]
+    if arg:
+        lines.append(f"execute-app-arg: {_clean(arg)}")
+    if event_lock:
+        lines.append("event-lock: true")
+    if event_uuid:
+        lines.append(f"Event-UUID: {_clean(event_uuid)}")
+    return ("\n".join(lines) + "\n\n").encode("utf-8")

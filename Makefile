@@ -6,7 +6,7 @@ FSCTL := $(VENV)/bin/fsctl
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | md5sum | cut -c1-12)
 FS_CONF_DIR ?=
 
-.PHONY: help install run serve test lint format db-upgrade seed-demo bench fs-config clean
+.PHONY: help install run serve test lint format db-upgrade seed-demo bench fs-config clean test-deps prompts media-deps purge-recordings
 
 help:
 	@echo "make run          install, migrate, apply the demo tenant, start the service (foreground)"
@@ -38,7 +38,7 @@ run: seed-demo
 serve: install
 	$(FSCTL) serve
 
-test: install
+test: install test-deps
 	$(PY) -m pytest -q
 
 lint: install
@@ -51,7 +51,36 @@ format: install
 bench: install
 	$(PY) -m bench.run
 
-fs-config:
+# Debian packages the media features and their tests need (prompts, audio conversion).
+MEDIA_DEBS := open-jtalk open-jtalk-mecab-naist-jdic espeak-ng sox libsox-fmt-mp3
+# The Japanese voice is in Debian's contrib component; when the machine's sources list only main, it
+# is installed through a one-off source list derived from them (nothing under /etc is changed).
+JP_VOICE := hts-voice-nitech-jp-atr503-m001
+APT_CONTRIB := build/apt/contrib.list
+APT_CONTRIB_OPTS := -o Dir::Etc::SourceList=$(CURDIR)/$(APT_CONTRIB) -o Dir::Etc::SourceParts=/dev/null
+
+media-deps:
+	@for p in $(MEDIA_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+	@if ! dpkg -s $(JP_VOICE) >/dev/null 2>&1; then \
+	  mkdir -p $(dir $(APT_CONTRIB)); \
+	  awk '/^URIs:/{u=$$2} /^Suites:/{s=$$2} /^$$/{if(u&&s&&!n){print "deb " u " " s " main contrib"; n=1}} \
+	       END{if(u&&s&&!n) print "deb " u " " s " main contrib"}' /etc/apt/sources.list.d/*.sources > $(APT_CONTRIB) 2>/dev/null; \
+	  grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | sed 's/ main$$/ main contrib/' >> $(APT_CONTRIB) || true; \
+	  apt-get update $(APT_CONTRIB_OPTS) && DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_CONTRIB_OPTS) $(JP_VOICE); \
+	fi
+
+test-deps: media-deps
+
+# Default prompts (Japanese and English, 8 and 16 kHz) into FS_SOUNDS_DIR or build/sounds.
+FS_SOUNDS_DIR ?=
+prompts: install media-deps
+	$(FSCTL) prompts generate $(if $(FS_SOUNDS_DIR),--root $(FS_SOUNDS_DIR))
+
+purge-recordings: install
+	$(FSCTL) recordings purge
+
+fs-config: prompts
 	@test -n "$(FS_CONF_DIR)" || { echo "usage: make fs-config FS_CONF_DIR=/etc/freeswitch"; exit 2; }
 	bash freeswitch/deploy.sh "$(FS_CONF_DIR)"
 

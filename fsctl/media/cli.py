@@ -1,0 +1,53 @@
+"""`fsctl prompts`, `fsctl recordings`, `fsctl audio`: the media commands (wired in fsctl.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from fsctl.config import PROJECT_ROOT
+from fsctl.media.settings import media_settings_from_env
+
+SessionFactory = Callable[[argparse.Namespace], object]
+
+
+def cmd_prompts_generate(args: argparse.Namespace) -> int:
+    from fsctl.media.prompts import PromptError, generate
+
+    root = Path(args.root or media_settings_from_env().sounds_root)
+    try:
+        made = generate(root, force=args.force, jobs=args.jobs)
+    except PromptError as exc:
+        print(f"prompts: {exc}", file=sys.stderr)
+        return 1
+    print(f"{made} prompts made under {root}")
+    return 0
+
+
+def cmd_prompts_lang_xml(args: argparse.Namespace) -> int:
+    from fsctl.media.phrase_macros import LANG_REGION, render_language
+
+    for lang in LANG_REGION:
+        target = Path(args.directory) / lang / f"{lang}.xml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(render_language(lang))
+        print(target)
+    return 0
+
+
+def add_media_commands(sub: argparse._SubParsersAction, session_factory: SessionFactory) -> None:
+    """Register the media sub-commands; `session_factory(args)` opens the configured database."""
+    prompts = sub.add_parser("prompts", help="default voicemail/menu prompts (Japanese and English)")
+    prompts_sub = prompts.add_subparsers(dest="prompts_command", required=True)
+    gen = prompts_sub.add_parser("generate", help="synthesise missing prompts (open-jtalk, espeak-ng, sox)")
+    gen.add_argument("--root", help="sounds tree (default $FSCTL_SOUNDS_DIR or build/sounds)")
+    gen.add_argument("--force", action="store_true", help="synthesise every prompt again")
+    gen.add_argument("--jobs", type=int, default=4)
+    gen.set_defaults(func=cmd_prompts_generate)
+    lang = prompts_sub.add_parser(
+        "lang-xml", help="write the phrase macros (freeswitch/lang/<lang>/<lang>.xml)"
+    )
+    lang.add_argument("directory", nargs="?", default=str(PROJECT_ROOT / "freeswitch" / "lang"))
+    lang.set_defaults(func=cmd_prompts_lang_xml)

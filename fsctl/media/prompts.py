@@ -1,0 +1,126 @@
+"""Default prompts: synthesised at install time (`make prompts`) and the phrase macros that play them.
+
+Japanese with Open JTalk (Debian open-jtalk + open-jtalk-mecab-naist-jdic + hts-voice-nitech-jp-atr503-m001),
+English with espeak-ng, both converted by sox to 16-bit mono WAV at 8 and 16 kHz, laid out as FreeSWITCH
+looks for them: <root>/<lang>/<region>/<dir>/<rate>/<name>.wav. mod_sndfile tries the
+`<dir>/<rate>/<name>` form first for the channel's rate (sndfile_file_open in mod_sndfile.c), so one
+relative name like `voicemail/vm-hello.wav` serves narrowband and wideband calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+log = logging.getLogger(__name__)
+
+PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
+LANG_DIRS = {"en": "en/us", "ja": "ja/jp"}
+RATES = (8000, 16000)
+JTALK_DIC = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
+JTALK_VOICE = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice"
+
+
+class PromptError(RuntimeError):
+    """A synthesiser or sox is missing or failed."""
+
+
+@dataclass(frozen=True)
+class Prompt:
+    path: str  # "voicemail/vm-hello" (no extension, no rate)
+    lang: str
+    text: str
+
+    def target(self, root: Path, rate: int) -> Path:
+        directory, _, name = self.path.rpartition("/")
+        return root / LANG_DIRS[self.lang] / directory / str(rate) / f"{name}.wav"
+
+
+def load_prompts(path: Path = PHRASES_FILE) -> list[Prompt]:
+    """Every prompt of the phrase list in every language, plus digits/0 .. digits/<numbers>."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    prompts = [Prompt(p, lang, text) for p, texts in data["prompts"].items() for lang, text in texts.items()]
+    for lang in LANG_DIRS:
+        prompts += [Prompt(f"digits/{n}", lang, str(n)) for n in range(int(data.get("numbers", 9)) + 1)]
+    missing = {(p.path, lang) for p in prompts for lang in LANG_DIRS} - {(p.path, p.lang) for p in prompts}
+    if missing:
+        raise PromptError(f"phrases without every language: {sorted(missing)}")
+    return prompts
+
+
+def _run(command: list[str], **kwargs) -> None:
+    if shutil.which(command[0]) is None:
+        raise PromptError(f"{command[0]} is not installed (make test-deps installs it)")
+    result = subprocess.run(command, capture_output=True, **kwargs)
+    if result.returncode != 0:
+        raise PromptError(f"{' '.join(command[:2])} failed: {result.stderr.decode(errors='replace')[-300:]}")
+
+
+def synthesise(prompt: Prompt, raw: Path) -> None:
+    """Speak one prompt into a WAV at the synthesiser's own rate."""
+    if prompt.lang == "ja":
+        if not Path(JTALK_VOICE).exists():
+            raise PromptError(
+                f"{JTALK_VOICE} missing: install hts-voice-nitech-jp-atr503-m001 (Debian contrib)"
+            )
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as text:
+            text.write(prompt.text + "\n")
+        try:
+            _run(["open_jtalk", "-x", JTALK_DIC, "-m", JTALK_VOICE, "-ow", str(raw), text.name])
+        finally:
+            Path(text.name).unlink(missing_ok=True)
+    else:
+        _run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), prompt.text])
+
+
+def convert(source: Path, target: Path, rate: int) -> None:
+    """Any audio sox reads -> 16-bit mono PCM WAV at `rate`, peak-normalised to -3 dBFS."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part.wav")
+    _run(
+        [
+            "sox",
+            str(source),
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(partial),
+            "norm",
+            "-3",
+        ]
+    )
+    partial.replace(target)
+
+
+def generate_one(prompt: Prompt, root: Path, force: bool = False) -> bool:
+    """Synthesise one prompt at every rate; False when it was already there."""
+    targets = [prompt.target(root, rate) for rate in RATES]
+    if not force and all(t.exists() for t in targets):
+        return False
+    with tempfile.TemporaryDirectory(prefix="kumo-prompt-") as tmp:
+        raw = Path(tmp) / "raw.wav"
+        synthesise(prompt, raw)
+        for rate, target in zip(RATES, targets, strict=True):
+            convert(raw, target, rate)
+    return True
+
+
+def generate(root: Path, prompts: list[Prompt] | None = None, force: bool = False, jobs: int = 4) -> int:
+    """Synthesise every missing prompt under `root`; returns how many were made."""
+    prompts = load_prompts() if prompts is None else prompts
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        made = sum(pool.map(lambda p: generate_one(p, root, force), prompts))
+    log.info("prompts: %d made, %d already there, under %s", made, len(prompts) - made, root)
+    return made

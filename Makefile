@@ -6,10 +6,10 @@ FSCTL := $(VENV)/bin/fsctl
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | md5sum | cut -c1-12)
 FS_CONF_DIR ?=
 
-.PHONY: help install run serve test lint format db-upgrade seed-demo bench fs-config clean test-deps prompts media-deps purge-recordings
+.PHONY: help install run serve test lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
 
 help:
-	@echo "make run          install, migrate, apply the demo tenant, start the service (foreground)"
+	@echo "make run          install, migrate, apply the demo tenant, start the service and the panel (foreground)"
 	@echo "make test         install what tests need and run the whole suite"
 	@echo "make bench        lookup benchmarks against an nginx static ceiling"
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
@@ -32,8 +32,9 @@ db-upgrade: install
 seed-demo: db-upgrade
 	$(FSCTL) seed-demo
 
+# The panel runs beside the service; Ctrl-C (or the service ending) stops both.
 run: seed-demo
-	$(FSCTL) serve
+	$(FSCTL) panel & panel=$$!; trap 'kill $$panel 2>/dev/null; wait $$panel' EXIT INT TERM; $(FSCTL) serve
 
 serve: install
 	$(FSCTL) serve
@@ -70,7 +71,14 @@ media-deps:
 	  apt-get update $(APT_CONTRIB_OPTS) && DEBIAN_FRONTEND=noninteractive apt-get install -y $(APT_CONTRIB_OPTS) $(JP_VOICE); \
 	fi
 
-test-deps: media-deps
+# Browser tests of the panel: Debian's chromium (driven by playwright, which never downloads a
+# browser here) and a Japanese font so screenshots show the pages as customers see them.
+PANEL_DEBS := chromium fonts-noto-cjk
+panel-deps:
+	@for p in $(PANEL_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+test-deps: media-deps panel-deps
 
 # Default prompts (Japanese and English, 8 and 16 kHz) into FS_SOUNDS_DIR or build/sounds.
 FS_SOUNDS_DIR ?=
@@ -86,3 +94,24 @@ fs-config: prompts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+
+# --- Billing (issue 7) ------------------------------------------------------------------------------
+.PHONY: billing-deps invoices bench-billing
+# The Japanese TrueType font reportlab embeds in invoice PDFs (DECISIONS 21).
+BILLING_DEBS := fonts-ipafont
+billing-deps:
+	@for p in $(BILLING_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+test-deps: billing-deps
+
+# Close a month: statements, PDFs + CSV + summary (FSCTL_INVOICE_DIR, default instance/invoices/MONTH), e-mail.
+invoices: db-upgrade billing-deps
+	@test -n "$(MONTH)" || { echo "usage: make invoices MONTH=2026-11"; exit 2; }
+	$(FSCTL) invoices --month $(MONTH)
+
+# Rating 1,000,000 CDRs and closing 1,000 tenants' statements on a throw-away database.
+bench-billing: install billing-deps
+	$(PY) -m bench.billing
+
+bench: bench-billing

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from fsctl.billing.cli import add_billing_commands
 from fsctl.config import PROJECT_ROOT, Settings, parse_listen, settings_from_env
 from fsctl.media.cli import add_media_commands
 from fsctl.trace import add_trace_command, run_trace
@@ -179,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
 
     add_trace_command(sub).set_defaults(func=lambda args: run_trace(args, _settings(args)))
+    add_billing_commands(sub, lambda args: _session_factory(_settings(args)))
     add_media_commands(sub, lambda args: _session_factory(_settings(args)))
     return parser
 

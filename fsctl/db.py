@@ -95,7 +95,9 @@ def _bump_config_versions(session: Session, _context, _instances) -> None:
     """
     touched: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, models.AuditEntry):
+        if isinstance(obj, models.AuditEntry) or getattr(obj, "__tenant_config__", True) is False:
+            # Audit rows and models marked `__tenant_config__ = False` (panel logins, tokens, ...)
+            # are not routing configuration: changing them must not empty the lookup caches.
             continue
         if obj in session.dirty and not session.is_modified(obj):
             continue

@@ -1,0 +1,19 @@
+"""The one place where the ESL features are put together: handlers, dispatcher, connections."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from fsctl.esl.dispatch import Dispatcher, Handler
+from fsctl.esl.handlers import Calls, Parking, Registrations
+from fsctl.esl.state import Tenants
+
+
+def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handler]:
+    """The live-state handlers (registrations, calls + ringing, parked calls)."""
+    tenants = tenants or Tenants(engine)
+    return [Registrations(engine, tenants), Calls(engine, tenants), Parking(engine, tenants)]
+
+
+def build_dispatcher(engine: Engine) -> Dispatcher:
+    return Dispatcher(state_handlers(engine))

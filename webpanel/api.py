@@ -1,0 +1,323 @@
+"""The JSON REST API (/api/v1): the same resources and the same validation as the panel's forms.
+
+Bodies are the entries of the tenant file (fsctl.schemas: UserSchema, NumberSchema, RingGroupSchema,
+ScheduleSchema); every write goes through webpanel.tenantdoc.save_tenant, i.e. apply_config. Errors
+are JSON and name the field: {"errors": [{"field": "voicemail.pin", "message": "4 to 12 digits"}]}.
+Resources are addressed by their natural key inside the token's tenant (extension, number, name), so
+another tenant's objects cannot even be named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, g, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from fsctl import models
+from fsctl.trace import TraceError, parse_at, trace
+from webpanel.extensions import db
+from webpanel.provisioning import generate_sip_password
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
+from webpanel.views.numbers import number_destinations, release, set_destination
+from webpanel.views.refs import rename_references
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+SECTIONS = {
+    "users": ("users", "extension"),
+    "ring-groups": ("ring_groups", "name"),
+    "schedules": ("schedules", "name"),
+}
+
+
+def _error(status: int, errors: list[dict[str, str]]):
+    return jsonify({"errors": errors}), status
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in ("api.openapi",):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    row = None
+    if scheme.lower() == "bearer" and token:
+        digest = hashlib.sha256(token.strip().encode()).hexdigest()
+        row = db.session.scalar(select(models.ApiToken).where(models.ApiToken.token_hash == digest))
+    if row is None:
+        response = jsonify(
+            {"errors": [{"field": "Authorization", "message": "a valid bearer token is required"}]}
+        )
+        response.status_code = 401
+        response.headers["WWW-Authenticate"] = 'Bearer realm="kumo"'
+        return response
+    row.last_used_at = dt.datetime.now(dt.UTC)
+    db.session.commit()
+    g.api_token = row
+    g.tenant = db.session.get(models.Tenant, row.tenant_id)
+    return None
+
+
+def _actor() -> str:
+    return f"api:{g.api_token.name}#{g.api_token.id}"
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(_error(400, [{"field": "(body)", "message": "a JSON object is required"}]))
+    return body
+
+
+def _save(change: Callable[[dict], None], action: str, summary: str, prefix: str):
+    """Apply; None on success, else the 422 response naming each field relative to `prefix`."""
+    try:
+        save_tenant(g.tenant.id, change, actor=_actor(), action=action, summary=summary)
+    except SaveRefused as refused:
+        return _error(422, [{"field": _relative(p, prefix), "message": m} for p, m in refused.errors])
+    return None
+
+
+def _relative(path: str, prefix: str) -> str:
+    """The error's field inside the resource ('voicemail.pin'); a path elsewhere stays whole."""
+    if prefix == "numbers":
+        # A number's entry may sit anywhere in the list: any numbers[N] is the resource.
+        match = re.match(r"^numbers\[\d+\]\.?(.*)$", path)
+        return (match.group(1) or "(body)") if match else (path or "(document)")
+    if path == prefix:
+        return "(body)"
+    if prefix and (path.startswith(prefix + ".") or path.startswith(prefix + "[")):
+        return path[len(prefix) :].lstrip(".")
+    return path or "(document)"
+
+
+def _find(items: list[dict], key: str, value: str) -> int:
+    for index, item in enumerate(items):
+        if item[key] == value:
+            return index
+    abort(_error(404, [{"field": key, "message": f"no {key} {value!r} in this tenant"}]))
+
+
+@bp.get("/v1/tenant")
+def tenant_get():
+    doc = current_document(g.tenant)
+    keys = (
+        "domain",
+        "name",
+        "status",
+        "trial_started_on",
+        "international_calls",
+        "max_external_channels",
+        "park",
+    )
+    return jsonify({k: doc[k] for k in keys})
+
+
+@bp.patch("/v1/tenant")
+def tenant_patch():
+    body = _body()
+    allowed = {"international_calls", "park"}
+    if unknown := sorted(set(body) - allowed):
+        return _error(422, [{"field": k, "message": "cannot be changed here"} for k in unknown])
+    if failure := _save(lambda d: d.update(body), "settings.update", "api", ""):
+        return failure
+    return tenant_get()
+
+
+def _list(section: str):
+    name, _key = SECTIONS[section]
+    return jsonify(current_document(g.tenant)[name])
+
+
+def _create(section: str):
+    name, key = SECTIONS[section]
+    body = _body()
+    doc = current_document(g.tenant)
+    index = len(doc[name])
+    generated = None
+    if section == "users" and "password" not in body:
+        generated = body["password"] = generate_sip_password()
+    if failure := _save(
+        lambda d: d[name].append(body), f"{name[:-1]}.add", str(body.get(key)), f"{name}[{index}]"
+    ):
+        return failure
+    entry = current_document(g.tenant)[name][index]
+    if generated:
+        entry = dict(entry, password=generated)  # returned this once; only its hash is kept
+    return jsonify(entry), 201
+
+
+def _get(section: str, value: str):
+    name, key = SECTIONS[section]
+    doc = current_document(g.tenant)
+    return jsonify(doc[name][_find(doc[name], key, value)])
+
+
+def _replace(section: str, value: str):
+    name, key = SECTIONS[section]
+    body = _body()
+    doc = current_document(g.tenant)
+    index = _find(doc[name], key, value)
+    body.setdefault(key, value)
+
+    def change(document: dict) -> None:
+        document[name][index] = body
+        if body[key] != value and section != "users":
+            rename_references(
+                document, "ring_group" if section == "ring-groups" else "schedule", value, body[key]
+            )
+
+    if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]"):
+        return failure
+    updated = current_document(g.tenant)[name]
+    return jsonify(updated[_find(updated, key, body[key])])
+
+
+def _delete(section: str, value: str):
+    name, key = SECTIONS[section]
+    doc = current_document(g.tenant)
+    index = _find(doc[name], key, value)
+
+    def change(document: dict) -> None:
+        removed = document[name].pop(index)
+        if section == "users" and removed.get("did"):
+            # The did number stays with the tenant.
+            document["numbers"].append({"number": removed["did"], "destination": None, "ivr_option": False})
+
+    if failure := _save(change, f"{name[:-1]}.remove", value, f"{name}[{index}]"):
+        return failure
+    return "", 204
+
+
+for _section in SECTIONS:
+    _ep = _section.replace("-", "_")
+    bp.add_url_rule(f"/v1/{_section}", f"{_ep}_list", lambda s=_section: _list(s), methods=["GET"])
+    bp.add_url_rule(f"/v1/{_section}", f"{_ep}_create", lambda s=_section: _create(s), methods=["POST"])
+    bp.add_url_rule(
+        f"/v1/{_section}/<value>", f"{_ep}_get", lambda value, s=_section: _get(s, value), methods=["GET"]
+    )
+    bp.add_url_rule(
+        f"/v1/{_section}/<value>",
+        f"{_ep}_replace",
+        lambda value, s=_section: _replace(s, value),
+        methods=["PUT"],
+    )
+    bp.add_url_rule(
+        f"/v1/{_section}/<value>",
+        f"{_ep}_delete",
+        lambda value, s=_section: _delete(s, value),
+        methods=["DELETE"],
+    )
+
+
+def _numbers_out(doc: dict) -> list[dict]:
+    destinations = number_destinations(doc)
+    rows = db.session.scalars(
+        select(models.Number).where(models.Number.tenant_id == g.tenant.id).order_by(models.Number.national)
+    )
+    return [
+        {
+            "number": n.national,
+            "e164": n.e164,
+            "kind": n.kind.value,
+            "destination": destinations.get(n.national),
+        }
+        for n in rows
+    ]
+
+
+@bp.get("/v1/numbers")
+def numbers_list():
+    return jsonify(_numbers_out(current_document(g.tenant)))
+
+
+@bp.get("/v1/numbers/available")
+def numbers_available():
+    prefix = request.args.get("prefix", "")
+    query = select(models.Number.national).where(models.Number.tenant_id.is_(None))
+    if prefix.isdigit():
+        query = query.where(models.Number.national.like(f"{prefix}%"))
+    return jsonify(list(db.session.scalars(query.order_by(models.Number.national).limit(100))))
+
+
+@bp.post("/v1/numbers")
+def numbers_claim():
+    body = _body()
+    national = str(body.get("number", ""))
+    if g.tenant.status != models.TenantStatus.ACTIVE:
+        return _error(
+            409, [{"field": "number", "message": "numbers can be chosen once the account is active"}]
+        )
+    free = db.session.scalar(
+        select(models.Number)
+        .where(models.Number.national == national, models.Number.tenant_id.is_(None))
+        .with_for_update()
+    )
+    if free is None:
+        return _error(
+            422, [{"field": "number", "message": f"{national!r} is not a free number of the inventory"}]
+        )
+    if failure := _save(
+        lambda d: set_destination(d, national, body.get("destination")), "number.claim", national, "numbers"
+    ):
+        return failure
+    return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national)), 201
+
+
+def _own_number(national: str) -> None:
+    if (
+        db.session.scalar(
+            select(models.Number.id).where(
+                models.Number.national == national, models.Number.tenant_id == g.tenant.id
+            )
+        )
+        is None
+    ):
+        abort(_error(404, [{"field": "number", "message": f"{national!r} is not a number of this tenant"}]))
+
+
+@bp.put("/v1/numbers/<national>")
+def numbers_update(national: str):
+    _own_number(national)
+    body = _body()
+    if failure := _save(
+        lambda d: set_destination(d, national, body.get("destination")), "number.update", national, "numbers"
+    ):
+        return failure
+    return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national))
+
+
+@bp.delete("/v1/numbers/<national>")
+def numbers_release(national: str):
+    _own_number(national)
+    if failure := _save(lambda d: release(d, national), "number.release", national, "numbers"):
+        return failure
+    return "", 204
+
+
+@bp.get("/v1/trace")
+def trace_call():
+    """What happens to a call (from, to, at = the tenant's wall clock, e.g. 2026-12-31 20:00)."""
+    try:
+        plan = trace(
+            sessionmaker(db.engine),
+            g.tenant.domain,
+            request.args.get("from", "09012345678"),
+            request.args.get("to", ""),
+            parse_at(request.args.get("at")),
+        )
+    except TraceError as exc:
+        return _error(422, [{"field": "at", "message": str(exc)}])
+    return jsonify(plan.to_dict())
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from webpanel.openapi import openapi_document
+
+    return jsonify(openapi_document())

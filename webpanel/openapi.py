@@ -1,0 +1,206 @@
+"""The OpenAPI 3 document of /api/v1, its schemas generated from fsctl's marshmallow schemas."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from fsctl import schemas
+
+_ERRORS = {
+    "type": "object",
+    "properties": {
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "required": ["field", "message"],
+            },
+        }
+    },
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _responses(ok: dict[str, Any] | None, code: str = "200") -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        "401": {"description": "missing or wrong token", **_json(_ref("Errors"))},
+        "404": {"description": "not an object of this tenant", **_json(_ref("Errors"))},
+        "422": {"description": "refused; each error names the field", **_json(_ref("Errors"))},
+    }
+    responses[code] = {"description": "ok", **(_json(ok) if ok else {})}
+    return responses
+
+
+def _collection(spec: APISpec, path: str, schema: str, key: str, tag: str) -> None:
+    item = _ref(schema)
+    spec.path(
+        path=f"/api/v1/{path}",
+        operations={
+            "get": {
+                "tags": [tag],
+                "summary": f"list {tag}",
+                "responses": _responses({"type": "array", "items": item}),
+            },
+            "post": {
+                "tags": [tag],
+                "summary": f"add one of {tag}",
+                "requestBody": _json(item),
+                "responses": _responses(item, "201"),
+            },
+        },
+    )
+    parameter = {
+        "name": "value",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": key,
+    }
+    spec.path(
+        path=f"/api/v1/{path}/{{value}}",
+        operations={
+            "parameters": [parameter],
+            "get": {"tags": [tag], "summary": f"one of {tag} by {key}", "responses": _responses(item)},
+            "put": {
+                "tags": [tag],
+                "summary": "replace it",
+                "requestBody": _json(item),
+                "responses": _responses(item),
+            },
+            "delete": {"tags": [tag], "summary": "remove it", "responses": _responses(None, "204")},
+        },
+    )
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The document served at /api/openapi.json."""
+    spec = APISpec(
+        title="kumo tenant API",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Send `Authorization: Bearer <token>` (tokens are made in the panel's API page)."
+        },
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("User", schema=schemas.UserSchema)
+    spec.components.schema("RingGroup", schema=schemas.RingGroupSchema)
+    spec.components.schema("Schedule", schema=schemas.ScheduleSchema)
+    spec.components.schema("NumberEntry", schema=schemas.NumberSchema)
+    spec.components.schema("Errors", _ERRORS)
+    _collection(spec, "users", "User", "extension", "users")
+    _collection(spec, "ring-groups", "RingGroup", "name", "ring groups")
+    _collection(spec, "schedules", "Schedule", "name", "schedules")
+    number = _ref("NumberEntry")
+    tenant = {
+        "type": "object",
+        "properties": {
+            "domain": {"type": "string"},
+            "name": {"type": "string"},
+            "status": {"type": "string", "enum": ["trial", "active", "suspended"]},
+            "trial_started_on": {"type": "string", "format": "date"},
+            "international_calls": {"type": "boolean"},
+            "max_external_channels": {"type": "integer", "readOnly": True},
+            "park": {"type": "object", "nullable": True, "properties": {"slots": {"type": "string"}}},
+        },
+    }
+    spec.path(
+        path="/api/v1/tenant",
+        operations={
+            "get": {
+                "tags": ["tenant"],
+                "summary": "status and calling settings",
+                "responses": _responses(tenant),
+            },
+            "patch": {
+                "tags": ["tenant"],
+                "summary": "change international_calls and/or park",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "international_calls": {"type": "boolean"},
+                            "park": {"type": "object", "nullable": True},
+                        },
+                    }
+                ),
+                "responses": _responses(tenant),
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/numbers",
+        operations={
+            "get": {
+                "tags": ["numbers"],
+                "summary": "the tenant's numbers",
+                "responses": _responses({"type": "array", "items": number}),
+            },
+            "post": {
+                "tags": ["numbers"],
+                "summary": "claim a free number (active tenants)",
+                "requestBody": _json(number),
+                "responses": _responses(number, "201"),
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/numbers/available",
+        operations={
+            "get": {
+                "tags": ["numbers"],
+                "summary": "free numbers of the inventory (?prefix=03)",
+                "responses": _responses({"type": "array", "items": {"type": "string"}}),
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/numbers/{national}",
+        operations={
+            "parameters": [
+                {"name": "national", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "put": {
+                "tags": ["numbers"],
+                "summary": "set where it rings",
+                "requestBody": _json(number),
+                "responses": _responses(number),
+            },
+            "delete": {
+                "tags": ["numbers"],
+                "summary": "release it to the inventory",
+                "responses": _responses(None, "204"),
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/trace",
+        operations={
+            "get": {
+                "tags": ["trace"],
+                "summary": "what happens to a call",
+                "parameters": [
+                    {"name": n, "in": "query", "required": n == "to", "schema": {"type": "string"}}
+                    for n in ("from", "to", "at")
+                ],
+                "responses": _responses({"type": "object"}),
+            }
+        },
+    )
+    document = spec.to_dict()
+    document["security"] = [{"bearer": []}]
+    return document

@@ -1,0 +1,31 @@
+"""Platform settings the operator maintains (stored in platform_settings)."""
+
+from __future__ import annotations
+
+from fsctl import models
+from webpanel.extensions import db
+
+DEFAULTS = {
+    # New tenants get <slug>.<suffix> as their SIP domain.
+    "sip_domain_suffix": "kumo.example",
+    # What phones register to (host name of the SIP proxy / FreeSWITCH); empty = the tenant's domain.
+    "sip_server": "",
+    "sip_port": "5060",
+    "sip_tls_port": "5061",
+    # The operator's mail server for notices and invoices (used by later features).
+    "smtp_host": "",
+    "smtp_from": "",
+}
+
+
+def get_setting(key: str) -> str:
+    row = db.session.get(models.PlatformSetting, key)
+    return row.value if row is not None and row.value else DEFAULTS.get(key, "")
+
+
+def set_setting(key: str, value: str) -> None:
+    row = db.session.get(models.PlatformSetting, key)
+    if row is None:
+        db.session.add(models.PlatformSetting(key=key, value=value))
+    else:
+        row.value = value

@@ -1,0 +1,181 @@
+"""Sign-in, roles, CSRF tokens and DB-backed login rate limiting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, abort, g, redirect, request, session, url_for
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from fsctl import models
+from fsctl.accounts import hash_password, verify_password
+from webpanel.extensions import db
+
+log = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Rate limiting: failures counted in the database so every panel process shares the count.
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+MAX_FAILURES_PER_EMAIL = 5
+MAX_FAILURES_PER_IP = 30
+# Verified against when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
+_DUMMY_HASH: str | None = None
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def csrf_field() -> Markup:
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % csrf_token()
+
+
+def _check_csrf() -> None:
+    if request.method in SAFE_METHODS or request.blueprint == "api":
+        return  # the API authenticates with a bearer token, never with the session cookie
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent, expected):
+        log.warning("CSRF token missing or wrong on %s %s", request.method, request.path)
+        abort(400, description="csrf")
+
+
+def _session_fingerprint(account: models.PanelAccount) -> str:
+    # Changing the password (new hash) signs out every other session of that account.
+    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+
+
+def _load_account() -> None:
+    g.account = None
+    g.tenant = None
+    account_id = session.get("account_id")
+    if account_id is None:
+        return
+    account = db.session.get(models.PanelAccount, account_id)
+    if account is None or session.get("fp") != _session_fingerprint(account):
+        session.pop("account_id", None)
+        return
+    g.account = account
+    if account.tenant_id is not None:
+        g.tenant = db.session.get(models.Tenant, account.tenant_id)
+
+
+def sign_in(account: models.PanelAccount) -> None:
+    """Start a fresh session (no fixation: whatever the session held before is dropped)."""
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session["account_id"] = account.id
+    session["fp"] = _session_fingerprint(account)
+    if lang:
+        session["lang"] = lang
+    account.last_login_at = dt.datetime.now(dt.UTC)
+
+
+def sign_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def client_ip() -> str:
+    return (request.remote_addr or "unknown")[:45]
+
+
+def login_blocked(email: str, ip: str, now: dt.datetime | None = None) -> bool:
+    """True when this e-mail or this address failed too often within the window."""
+    since = (now or dt.datetime.now(dt.UTC)) - LOGIN_WINDOW
+    failures = select(func.count(models.LoginAttempt.id)).where(
+        models.LoginAttempt.success.is_(False), models.LoginAttempt.at >= since
+    )
+    by_email = db.session.scalar(failures.where(models.LoginAttempt.email == email)) or 0
+    if by_email >= MAX_FAILURES_PER_EMAIL:
+        return True
+    by_ip = db.session.scalar(failures.where(models.LoginAttempt.ip == ip)) or 0
+    return by_ip >= MAX_FAILURES_PER_IP
+
+
+def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None, bool]:
+    """(account or None, rate_limited). Records the attempt and commits it."""
+    global _DUMMY_HASH
+    email = email.strip().lower()[:254]
+    ip = client_ip()
+    if login_blocked(email, ip):
+        log.warning("login rate limited for %s from %s", email, ip)
+        return None, True
+    account = db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.email == email))
+    if account is None:
+        _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(16))
+        verify_password(_DUMMY_HASH, password)
+        ok = False
+    else:
+        ok = verify_password(account.password_hash, password)
+    db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=dt.datetime.now(dt.UTC)))
+    db.session.commit()
+    return (account if ok else None), False
+
+
+def require(*roles: models.AccountRole) -> Callable:
+    """View decorator: signed in, with one of `roles` (any role when none given)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            account = g.get("account")
+            if account is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if roles and account.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+admin_required = require(models.AccountRole.ADMIN)
+tenant_required = require(models.AccountRole.ADMIN, models.AccountRole.USER)
+operator_required = require(models.AccountRole.OPERATOR)
+
+
+def tenant_object(model: type, object_id: int) -> Any:
+    """The signed-in tenant's object with this id, else 404 (never another tenant's: no IDOR)."""
+    tenant = g.get("tenant")
+    if tenant is None:
+        abort(404)
+    obj = db.session.get(model, object_id)
+    if obj is None or getattr(obj, "tenant_id", None) != tenant.id:
+        abort(404)
+    return obj
+
+
+def init_security(app: Flask) -> None:
+    app.before_request(_load_account)
+    app.before_request(_check_csrf)
+    app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token)
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        # No inline scripts anywhere in the panel; images may be data: URIs (none today).
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+        )
+        if g.get("account") is not None:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

@@ -1,0 +1,130 @@
+"""Every tenant change goes through the tenant's exported document and fsctl's apply_config.
+
+That is the same validation as `fsctl apply` (schema, references, routing checks), in one transaction:
+export the tenant, change the part the form edits, apply the whole document. Errors come back as
+`users[3].extension: message` lines, which `field_errors` maps back onto the form's fields.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from fsctl import models
+from fsctl.tenant_config import ApplyResult, ConfigError, apply_config, export_tenant
+from webpanel.extensions import db
+
+log = logging.getLogger(__name__)
+
+Document = dict[str, Any]
+
+
+@dataclass
+class SaveRefused(Exception):
+    """apply_config refused the document; nothing was changed."""
+
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def field_errors(self, prefix: str) -> dict[str, str]:
+        """Errors under `prefix` (e.g. 'users[2]'), keyed by the rest of the path ('voicemail.pin')."""
+        return field_errors(self.errors, prefix)
+
+    def other_errors(self, prefix: str) -> list[str]:
+        """Errors elsewhere in the document (another user's forward to this one...), as lines."""
+        return [f"{path}: {message}" for path, message in self.errors if not _under(path, prefix)]
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+
+
+def split_error(line: str) -> tuple[str, str]:
+    path, sep, message = line.partition(": ")
+    return (path, message) if sep else ("", line)
+
+
+def field_errors(errors: list[tuple[str, str]], prefix: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for path, message in errors:
+        if not _under(path, prefix):
+            continue
+        key = path[len(prefix) :].lstrip(".") if prefix else path
+        result.setdefault(key or "_", message)
+    return result
+
+
+def current_document(tenant: models.Tenant) -> Document:
+    """The tenant in the `fsctl apply` format (no passwords)."""
+    return export_tenant(tenant)
+
+
+def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
+    """Which parts of the document differ (the "what" of the audit entry); values are not logged."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths: list[str] = []
+        for key in sorted(set(before) | set(after), key=str):
+            sub = f"{path}.{key}" if path else str(key)
+            paths.extend(_changed_paths(before.get(key), after.get(key), sub))
+        return paths
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        paths = []
+        for index, (b, a) in enumerate(zip(before, after, strict=True)):
+            paths.extend(_changed_paths(b, a, f"{path}[{index}]"))
+        return paths
+    return [] if before == after else [path or "(document)"]
+
+
+def save_tenant(
+    tenant_id: int,
+    change: Callable[[Document], None],
+    *,
+    actor: str,
+    action: str,
+    summary: str,
+) -> ApplyResult:
+    """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused."""
+    session = db.session
+    # FOR UPDATE (PostgreSQL): two admins saving at once are serialised, so neither overwrites the
+    # other's part with the document it read before the other committed.
+    tenant = session.scalar(select(models.Tenant).where(models.Tenant.id == tenant_id).with_for_update())
+    if tenant is None:
+        raise SaveRefused([("", "no such tenant")])
+    document = export_tenant(tenant)
+    before = copy.deepcopy(document)
+    change(document)
+    try:
+        result = apply_config(session, document, actor=actor)
+    except ConfigError as exc:
+        session.rollback()
+        log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)
+        raise SaveRefused([split_error(line) for line in exc.errors]) from exc
+    if not result.changed:
+        session.rollback()
+        return result
+    # apply_config wrote a generic "tenant.apply" entry; say what the panel did instead.
+    for entry in session.new:
+        if isinstance(entry, models.AuditEntry) and entry.action == "tenant.apply":
+            entry.action = action
+            entry.detail = json.dumps(
+                {"summary": summary, "changed": _changed_paths(before, document)[:50]}, ensure_ascii=False
+            )
+    session.commit()
+    return result
+
+
+def audit(actor: str, action: str, summary: str, tenant_id: int | None = None) -> None:
+    """An audit entry for a change that does not go through apply_config (caller commits)."""
+    db.session.add(
+        models.AuditEntry(
+            actor=actor,
+            tenant_id=tenant_id,
+            action=action,
+            detail=json.dumps({"summary": summary}, ensure_ascii=False),
+        )
+    )

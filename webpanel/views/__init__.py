@@ -1,0 +1,13 @@
+"""Blueprints of the panel; each feature registers its pages here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from webpanel import api
+    from webpanel.views import auth, numbers, operator, ringgroups, schedules, tenant, trace, users
+
+    for module in (auth, tenant, users, numbers, ringgroups, schedules, trace, operator, api):
+        app.register_blueprint(module.bp)

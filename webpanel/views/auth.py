@@ -1,0 +1,161 @@
+"""Sign-in, sign-out and sign-up (a new tenant in trial with its administrator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import unicodedata
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from fsctl import models
+from fsctl.accounts import hash_password, password_problem
+from fsctl.tenant_config import ConfigError, apply_config
+from webpanel.extensions import db
+from webpanel.platform import get_setting
+from webpanel.security import authenticate, sign_in, sign_out
+
+log = logging.getLogger(__name__)
+bp = Blueprint("auth", __name__)
+
+PHONE = validate.Regexp(r"^[0-9+\-() ]{6,20}$", error="digits, spaces, + - ( ) only")
+
+
+class SignupSchema(Schema):
+    """The sign-up form (and the only fields it takes)."""
+
+    company = fields.String(required=True, validate=validate.Length(1, 200))
+    contact_name = fields.String(required=True, validate=validate.Length(1, 100))
+    phone = fields.String(required=True, validate=PHONE)
+    email = fields.Email(required=True, validate=validate.Length(3, 254))
+    password = fields.String(
+        required=True, validate=validate.Length(10, 128, error="must be 10 to 128 characters")
+    )
+
+
+def _slug_candidates(company: str, email: str) -> list[str]:
+    ascii_name = unicodedata.normalize("NFKD", company).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:30].strip("-")
+    mail_label = email.split("@")[-1].split(".")[0].lower()
+    candidates = [s for s in (slug, re.sub(r"[^a-z0-9-]", "", mail_label)) if len(s) >= 3 and s[0].isalpha()]
+    # Japanese company names have no ASCII letters; fall back to a random, unguessable label.
+    candidates.append("t" + secrets.token_hex(4))
+    return candidates
+
+
+def new_sip_domain(company: str, email: str) -> str:
+    """<slug>.<platform suffix>, not yet used by any tenant."""
+    suffix = get_setting("sip_domain_suffix")
+    for base in _slug_candidates(company, email):
+        for n in range(1, 20):
+            domain = f"{base if n == 1 else f'{base}-{n}'}.{suffix}"
+            if db.session.scalar(select(models.Tenant.id).where(models.Tenant.domain == domain)) is None:
+                return domain
+    return f"t{secrets.token_hex(6)}.{suffix}"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        account, limited = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if limited:
+            return render_template(
+                "login.html", error=gettext("Too many failed sign-ins. Try again in 15 minutes.")
+            ), 429
+        if account is None:
+            return render_template("login.html", error=gettext("Wrong e-mail address or password.")), 401
+        sign_in(account)
+        db.session.commit()
+        target = request.args.get("next", "")
+        # Only local paths: never an open redirect to another site.
+        if not target.startswith("/") or target.startswith("//"):
+            target = url_for("tenant.home")
+        return redirect(target)
+    return render_template("login.html")
+
+
+@bp.post("/logout")
+def logout():
+    sign_out()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    errors: dict[str, str] = {}
+    form = request.form
+    if request.method == "POST":
+        try:
+            data = SignupSchema().load({k: form.get(k, "") for k in SignupSchema().fields})
+        except ValidationError as exc:
+            errors = {k: v[0] for k, v in exc.messages.items()}
+            data = None
+        if data is not None:
+            email = data["email"].strip().lower()
+            if problem := password_problem(data["password"]):
+                errors["password"] = problem
+            elif db.session.scalar(select(models.PanelAccount.id).where(models.PanelAccount.email == email)):
+                errors["email"] = "an account with this e-mail address already exists"
+            else:
+                account = _create_tenant(data, email)
+                if account is not None:
+                    sign_in(account)
+                    db.session.commit()
+                    flash(gettext("Welcome! Your 30-day trial has started."), "ok")
+                    return redirect(url_for("tenant.home"))
+                errors["company"] = "could not create the tenant"
+    return render_template("signup.html", errors=errors, form=form)
+
+
+def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
+    domain = new_sip_domain(data["company"], email)
+    today = dt.date.today()
+    document = {
+        "domain": domain,
+        "name": data["company"],
+        "status": "trial",
+        "trial_started_on": today.isoformat(),
+    }
+    try:
+        result = apply_config(db.session, document, actor=f"signup:{email}")
+    except ConfigError as exc:
+        db.session.rollback()
+        log.warning("sign-up of %s refused: %s", domain, exc.errors)
+        return None
+    tenant = db.session.scalar(select(models.Tenant).where(models.Tenant.domain == result.domain))
+    db.session.add(
+        models.TenantProfile(
+            tenant_id=tenant.id, contact_name=data["contact_name"], phone=data["phone"], email=email
+        )
+    )
+    account = models.PanelAccount(
+        email=email,
+        password_hash=hash_password(data["password"]),
+        role=models.AccountRole.ADMIN,
+        tenant_id=tenant.id,
+        display_name=data["contact_name"],
+    )
+    db.session.add(account)
+    db.session.flush()
+    log.info("sign-up: tenant %s for %s", domain, email)
+    return account
+
+
+@bp.get("/lang/<code>")
+def language(code: str):
+    from flask import session
+
+    from webpanel.i18n import LANGUAGES
+
+    if code in LANGUAGES:
+        session["lang"] = code
+        if g.get("account") is not None:
+            g.account.locale = code
+            db.session.commit()
+    target = request.args.get("next", "/")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")

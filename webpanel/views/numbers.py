@@ -1,0 +1,163 @@
+"""The tenant's numbers: claim free numbers from the inventory, set where each rings, release."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import func, select
+
+from fsctl import models
+from webpanel.extensions import db
+from webpanel.security import admin_required, tenant_object
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
+from webpanel.views.common import (
+    PAGE_SIZE,
+    actor,
+    destination_choices,
+    destination_value,
+    page_number,
+    parse_destination,
+)
+
+bp = Blueprint("numbers", __name__, url_prefix="/numbers")
+KIND_PREFIXES = {"03": "03", "06": "06", "050": "050", "0120": "0120", "0800": "0800"}
+
+
+def number_destinations(doc: dict) -> dict[str, dict | None]:
+    """national -> destination, whether the document lists the number as a user's did or under numbers."""
+    result = {n["number"]: n["destination"] for n in doc["numbers"]}
+    for user in doc["users"]:
+        if user.get("did"):
+            result[user["did"]] = {"user": user["extension"]}
+    return result
+
+
+def set_destination(doc: dict, national: str, destination: dict | None) -> None:
+    """Point one number of the tenant somewhere (moving it off a user's did if it was one)."""
+    for user in doc["users"]:
+        if user.get("did") == national:
+            del user["did"]
+    for entry in doc["numbers"]:
+        if entry["number"] == national:
+            entry["destination"] = destination
+            return
+    doc["numbers"].append({"number": national, "destination": destination, "ivr_option": False})
+
+
+def release(doc: dict, national: str) -> None:
+    for user in doc["users"]:
+        if user.get("did") == national:
+            del user["did"]
+    doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
+
+
+@bp.get("/")
+@admin_required
+def index():
+    doc = current_document(g.tenant)
+    rows = db.session.scalars(
+        select(models.Number).where(models.Number.tenant_id == g.tenant.id).order_by(models.Number.national)
+    ).all()
+    destinations = number_destinations(doc)
+    pickers = {n.id: destination_value(destinations.get(n.national)) for n in rows}
+    return render_template(
+        "numbers/index.html", numbers=rows, pickers=pickers, choices=destination_choices(doc), errors={}
+    )
+
+
+@bp.get("/available")
+@admin_required
+def available():
+    page = page_number()
+    prefix = request.args.get("prefix", "")
+    query = select(models.Number).where(models.Number.tenant_id.is_(None))
+    if prefix in KIND_PREFIXES:
+        query = query.where(models.Number.national.like(f"{prefix}%"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.scalars(
+        query.order_by(models.Number.national).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "numbers/available.html",
+        numbers=rows,
+        page=page,
+        total=total,
+        prefix=prefix,
+        prefixes=KIND_PREFIXES,
+        page_size=PAGE_SIZE,
+    )
+
+
+@bp.post("/available/<int:number_id>/claim")
+@admin_required
+def claim(number_id: int):
+    if g.tenant.status != models.TenantStatus.ACTIVE:
+        flash(gettext("Numbers can be chosen once your account is active."), "error")
+        return redirect(url_for("numbers.available"))
+    # Lock the free number (PostgreSQL) so two tenants claiming it at once cannot both get it.
+    number = db.session.scalar(
+        select(models.Number)
+        .where(models.Number.id == number_id, models.Number.tenant_id.is_(None))
+        .with_for_update()
+    )
+    if number is None:
+        flash(gettext("That number is no longer available."), "error")
+        return redirect(url_for("numbers.available"))
+    national = number.national
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda doc: set_destination(doc, national, None),
+            actor=actor(),
+            action="number.claim",
+            summary=national,
+        )
+    except SaveRefused as refused:
+        for path, message in refused.errors:
+            flash(f"{path}: {message}", "error")
+        return redirect(url_for("numbers.available"))
+    flash(gettext("Number %(number)s is now yours. Choose where it rings.", number=national), "ok")
+    return redirect(url_for("numbers.index"))
+
+
+@bp.post("/<int:number_id>")
+@admin_required
+def update(number_id: int):
+    number = tenant_object(models.Number, number_id)
+    national = number.national
+    destination = parse_destination(request.form, "destination")
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda doc: set_destination(doc, national, destination),
+            actor=actor(),
+            action="number.update",
+            summary=national,
+        )
+    except SaveRefused as refused:
+        for path, message in refused.errors:
+            flash(f"{national}: {message}" if path.startswith("numbers[") else f"{path}: {message}", "error")
+        return redirect(url_for("numbers.index"))
+    flash(gettext("Saved."), "ok")
+    return redirect(url_for("numbers.index"))
+
+
+@bp.post("/<int:number_id>/release")
+@admin_required
+def release_number(number_id: int):
+    number = tenant_object(models.Number, number_id)
+    national = number.national
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda doc: release(doc, national),
+            actor=actor(),
+            action="number.release",
+            summary=national,
+        )
+    except SaveRefused as refused:
+        for path, message in refused.errors:
+            flash(f"{path}: {message}", "error")
+        return redirect(url_for("numbers.index"))
+    flash(gettext("Number %(number)s was released.", number=national), "ok")
+    return redirect(url_for("numbers.index"))

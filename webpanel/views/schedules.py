@@ -1,0 +1,168 @@
+"""Schedules: weekly open periods, Japanese holidays, closures, after-hours announcement and destination."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import jpholiday
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from fsctl import models
+from webpanel.i18n import WEEKDAY_KEYS
+from webpanel.security import admin_required, tenant_object
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
+from webpanel.views.common import actor, checkbox, destination_choices, destination_value, parse_destination
+from webpanel.views.refs import rename_references
+
+bp = Blueprint("schedules", __name__, url_prefix="/schedules")
+BLANK_ROWS = 2
+
+
+def _index(doc: dict, name: str) -> int:
+    for index, schedule in enumerate(doc["schedules"]):
+        if schedule["name"] == name:
+            return index
+    abort(404)
+
+
+def upcoming_holidays(today: dt.date | None = None, days: int = 365) -> list[tuple[dt.date, str]]:
+    """Japanese national holidays (substitute and citizens' holidays included) for the next year."""
+    today = today or dt.date.today()
+    return [(day, name) for day, name in jpholiday.between(today, today + dt.timedelta(days=days))]
+
+
+def _rows(form: Any, prefix: str, keys: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for n in range(int(form.get(f"{prefix}-count", "0") or 0)):
+        row = {key: form.get(f"{prefix}-{n}-{key}", "").strip() for key in keys}
+        if prefix == "open":
+            row["days"] = [d for d in form.getlist(f"open-{n}-days") if d in WEEKDAY_KEYS]
+        if any(row.values()):  # a row left blank is no row
+            rows.append(row)
+    return rows
+
+
+def _entry_from_form(form: Any) -> dict:
+    entry: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "open": [
+            {"days": r["days"], "from": r["from"], "to": r["to"]} for r in _rows(form, "open", ("from", "to"))
+        ],
+        "holidays_closed": checkbox(form, "holidays_closed"),
+        "full_coverage": checkbox(form, "full_coverage"),
+        "closures": [
+            {"from": r["from"], "to": r["to"], "name": r["name"]}
+            for r in _rows(form, "closures", ("from", "to", "name"))
+        ],
+        "open_destination": parse_destination(form, "open_destination"),
+        "closed_destination": parse_destination(form, "closed_destination"),
+        "closed_announcement": form.get("closed_announcement", "").strip() or None,
+    }
+    return entry
+
+
+def _render(
+    doc: dict,
+    entry: dict,
+    errors: dict,
+    other: list[str],
+    schedule: models.Schedule | None,
+    status: int = 200,
+):
+    return (
+        render_template(
+            "schedules/form.html",
+            entry=entry,
+            errors=errors,
+            other_errors=other,
+            schedule=schedule,
+            choices=destination_choices(doc, allow_schedule=False),
+            open_destination=destination_value(entry.get("open_destination")),
+            closed_destination=destination_value(entry.get("closed_destination")),
+            open_rows=list(entry.get("open", [])) + [{"days": [], "from": "", "to": ""}] * BLANK_ROWS,
+            closure_rows=list(entry.get("closures", [])) + [{"from": "", "to": "", "name": ""}] * BLANK_ROWS,
+            weekdays=WEEKDAY_KEYS,
+            holidays=upcoming_holidays(),
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return render_template(
+        "schedules/index.html", schedules=g.tenant.schedules, holidays=upcoming_holidays()[:8]
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def new():
+    doc = current_document(g.tenant)
+    if request.method == "GET":
+        start = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+        return _render(doc, {"open": [start], "holidays_closed": True, "closures": []}, {}, [], None)
+    entry = _entry_from_form(request.form)
+    index = len(doc["schedules"])
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda d: d["schedules"].append(entry),
+            actor=actor(),
+            action="schedule.add",
+            summary=entry["name"],
+        )
+    except SaveRefused as refused:
+        prefix = f"schedules[{index}]"
+        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), None, 422)
+    flash(gettext("Saved."), "ok")
+    return redirect(url_for("schedules.index"))
+
+
+@bp.route("/<int:schedule_id>", methods=["GET", "POST"])
+@admin_required
+def edit(schedule_id: int):
+    schedule = tenant_object(models.Schedule, schedule_id)
+    doc = current_document(g.tenant)
+    index = _index(doc, schedule.name)
+    if request.method == "GET":
+        return _render(doc, doc["schedules"][index], {}, [], schedule)
+    entry = _entry_from_form(request.form)
+    old_name = schedule.name
+
+    def change(document: dict) -> None:
+        document["schedules"][index] = entry
+        if entry["name"] != old_name:
+            rename_references(document, "schedule", old_name, entry["name"])
+
+    try:
+        save_tenant(g.tenant.id, change, actor=actor(), action="schedule.update", summary=old_name)
+    except SaveRefused as refused:
+        prefix = f"schedules[{index}]"
+        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), schedule, 422)
+    flash(gettext("Saved."), "ok")
+    return redirect(url_for("schedules.edit", schedule_id=schedule_id))
+
+
+@bp.post("/<int:schedule_id>/delete")
+@admin_required
+def delete(schedule_id: int):
+    schedule = tenant_object(models.Schedule, schedule_id)
+    name = schedule.name
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda d: d["schedules"].pop(_index(d, name)),
+            actor=actor(),
+            action="schedule.remove",
+            summary=name,
+        )
+    except SaveRefused as refused:
+        for path, message in refused.errors:
+            flash(f"{path}: {message}", "error")
+        return redirect(url_for("schedules.edit", schedule_id=schedule_id))
+    flash(gettext("Removed."), "ok")
+    return redirect(url_for("schedules.index"))

@@ -1,0 +1,164 @@
+"""The tenant's home (status, trial, application), calling settings, audit log, API tokens, slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import func, select
+
+from fsctl import models
+from fsctl.routing.calls import TRIAL_DAYS
+from webpanel.extensions import db
+from webpanel.security import admin_required, require, tenant_object, tenant_required
+from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
+from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
+
+bp = Blueprint("tenant", __name__)
+
+
+def trial_info(tenant: models.Tenant, today: dt.date | None = None) -> dict:
+    """When the trial ends and how many days are left (DECISIONS 10)."""
+    today = today or dt.date.today()
+    ends = tenant.trial_started_on + dt.timedelta(days=TRIAL_DAYS)
+    return {"ends_on": ends, "days_left": max(0, (ends - today).days), "expired": today >= ends}
+
+
+@bp.app_context_processor
+def _tenant_status() -> dict:
+    tenant = g.get("tenant")
+    if tenant is None:
+        return {}
+    return {
+        "tenant": tenant,
+        "trial": trial_info(tenant) if tenant.status == models.TenantStatus.TRIAL else None,
+    }
+
+
+@bp.get("/")
+@require()
+def home():
+    account = g.account
+    if account.role == models.AccountRole.OPERATOR:
+        return redirect(url_for("operator.tenants"))
+    if account.role == models.AccountRole.USER:
+        return redirect(url_for("users.me"))
+    tenant = g.tenant
+    profile = db.session.get(models.TenantProfile, tenant.id)
+    counts = {
+        "users": db.session.scalar(
+            select(func.count(models.User.id)).where(models.User.tenant_id == tenant.id)
+        ),
+        "numbers": db.session.scalar(
+            select(func.count(models.Number.id)).where(models.Number.tenant_id == tenant.id)
+        ),
+    }
+    return render_template("home.html", profile=profile, counts=counts)
+
+
+@bp.post("/application")
+@admin_required
+def apply_formally():
+    """The customer's formal application; the operator verifies it and activates the tenant."""
+    profile = db.session.get(models.TenantProfile, g.tenant.id)
+    if profile is None:
+        profile = models.TenantProfile(
+            tenant_id=g.tenant.id, contact_name=g.account.display_name, phone="", email=g.account.email
+        )
+        db.session.add(profile)
+    if profile.applied_at is None:
+        profile.applied_at = dt.datetime.now(dt.UTC)
+        profile.application_note = request.form.get("note", "")[:2000]
+        audit(actor(), "tenant.application", "formal application sent", g.tenant.id)
+        db.session.commit()
+        flash(gettext("Your application was sent. We will verify it and activate your account."), "ok")
+    return redirect(url_for("tenant.home"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    doc = current_document(g.tenant)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        international = checkbox(request.form, "international_calls")
+        slots = request.form.get("park", "").strip()
+
+        def change(document: dict) -> None:
+            document["international_calls"] = international
+            document["park"] = {"slots": slots} if slots else None
+
+        try:
+            save_tenant(
+                g.tenant.id, change, actor=actor(), action="settings.update", summary="calling settings"
+            )
+            flash(gettext("Saved."), "ok")
+            return redirect(url_for("tenant.settings"))
+        except SaveRefused as refused:
+            errors = refused.field_errors("")
+            doc.update(international_calls=international, park={"slots": slots} if slots else None)
+    return render_template("settings.html", doc=doc, errors=errors)
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    page = page_number()
+    query = select(models.AuditEntry).where(models.AuditEntry.tenant_id == g.tenant.id)
+    entries = db.session.scalars(
+        query.order_by(models.AuditEntry.at.desc(), models.AuditEntry.id.desc())
+        .limit(PAGE_SIZE + 1)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "audit.html", entries=entries[:PAGE_SIZE], page=page, more=len(entries) > PAGE_SIZE, operator=False
+    )
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@admin_required
+def api_tokens():
+    new_token = None
+    if request.method == "POST":
+        name = request.form.get("name", "").strip()[:100] or "token"
+        new_token = "kumo_" + secrets.token_urlsafe(32)
+        db.session.add(
+            models.ApiToken(
+                tenant_id=g.tenant.id,
+                name=name,
+                token_hash=hashlib.sha256(new_token.encode()).hexdigest(),
+                created_by=g.account.email,
+            )
+        )
+        audit(actor(), "api_token.create", name, g.tenant.id)
+        db.session.commit()
+    tokens = db.session.scalars(
+        select(models.ApiToken).where(models.ApiToken.tenant_id == g.tenant.id).order_by(models.ApiToken.id)
+    ).all()
+    return render_template("api_tokens.html", tokens=tokens, new_token=new_token)
+
+
+@bp.post("/api-tokens/<int:token_id>/delete")
+@admin_required
+def api_token_delete(token_id: int):
+    token = tenant_object(models.ApiToken, token_id)
+    db.session.delete(token)
+    audit(actor(), "api_token.delete", token.name, g.tenant.id)
+    db.session.commit()
+    return redirect(url_for("tenant.api_tokens"))
+
+
+# Pages that belong to features other issues are building (live state over ESL, voicemail and
+# recordings, call history and billing): the navigation has their slots, they fill them in.
+UPCOMING = {"live": "Live view", "voicemail": "Voicemail and recordings", "history": "Call history"}
+
+
+@bp.get("/coming/<slot>")
+@tenant_required
+def upcoming(slot: str):
+    if slot not in UPCOMING:
+        abort(404)
+    return render_template("upcoming.html", title=UPCOMING[slot])

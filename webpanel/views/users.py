@@ -1,0 +1,279 @@
+"""Users (extensions): list, add, edit, remove, new SIP credentials; a tenant user's own settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import func, or_, select
+
+from fsctl import models
+from fsctl.accounts import hash_password, password_problem
+from webpanel.extensions import db
+from webpanel.provisioning import generate_sip_password, phone_settings, qr_svg
+from webpanel.security import admin_required, require, tenant_object
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
+from webpanel.views.common import (
+    PAGE_SIZE,
+    actor,
+    checkbox,
+    destination_choices,
+    destination_value,
+    page_number,
+    parse_destination,
+)
+
+bp = Blueprint("users", __name__, url_prefix="/users")
+FORWARD_KINDS = ("always", "busy", "no_answer", "unregistered")
+
+
+def _index(doc: dict, extension: str) -> int:
+    for index, user in enumerate(doc["users"]):
+        if user["extension"] == extension:
+            return index
+    abort(404)
+
+
+def _keep_number(doc: dict, national: str | None) -> None:
+    """A number that stops being a user's did stays with the tenant, without a destination."""
+    if national and all(n["number"] != national for n in doc["numbers"]):
+        if all(u.get("did") != national for u in doc["users"]):
+            doc["numbers"].append({"number": national, "destination": None, "ivr_option": False})
+
+
+def personal_fields(form: Any, entry: dict) -> None:
+    """Voicemail, forwarding and personal schedule: what a tenant user may change on their own."""
+    voicemail: dict[str, Any] = {"enabled": checkbox(form, "voicemail.enabled")}
+    if pin := form.get("voicemail.pin", "").strip():
+        voicemail["pin"] = pin
+    if email := form.get("voicemail.email", "").strip():
+        voicemail["email"] = email
+    voicemail["attach_audio"] = checkbox(form, "voicemail.attach_audio")
+    entry["voicemail"] = voicemail
+    forward: dict[str, Any] = {}
+    for kind in FORWARD_KINDS:
+        if (dest := parse_destination(form, f"forward.{kind}")) is not None:
+            forward[kind] = dest
+    forward["no_answer_seconds"] = form.get("forward.no_answer_seconds", "20").strip() or "20"
+    entry["forward"] = forward
+    schedule = form.get("schedule", "").strip()
+    entry.pop("schedule", None)
+    if schedule:
+        entry["schedule"] = schedule
+
+
+def admin_fields(form: Any, entry: dict) -> None:
+    entry["name"] = form.get("name", "").strip()
+    entry["direction"] = form.get("direction", "both")
+    for key in ("caller_id", "did"):
+        entry.pop(key, None)
+        if value := form.get(key, "").strip():
+            entry[key] = value
+    entry["ring_seconds"] = form.get("ring_seconds", "20").strip() or "20"
+    entry["recording"] = checkbox(form, "recording")
+    personal_fields(form, entry)
+
+
+def _form_context(doc: dict, entry: dict | None, errors: dict, other: list[str]) -> dict:
+    forward = (entry or {}).get("forward", {})
+    pickers = {kind: destination_value(forward.get(kind)) for kind in FORWARD_KINDS}
+    own_did = (entry or {}).get("did")
+    # Offer numbers that ring nothing yet, plus this user's own.
+    free_numbers = [n["number"] for n in doc["numbers"] if n["destination"] is None]
+    did_choices = sorted(set(free_numbers) | ({own_did} if own_did else set()))
+    all_numbers = sorted(
+        {n["number"] for n in doc["numbers"]} | {u["did"] for u in doc["users"] if u.get("did")}
+    )
+    return {
+        "doc": doc,
+        "entry": entry or {},
+        "errors": errors,
+        "other_errors": other,
+        "choices": destination_choices(doc),
+        "pickers": pickers,
+        "did_choices": did_choices,
+        "caller_id_choices": all_numbers,
+        "schedules": [s["name"] for s in doc["schedules"]],
+    }
+
+
+@bp.get("/")
+@admin_required
+def index():
+    page = page_number()
+    q = request.args.get("q", "").strip()
+    query = select(models.User).where(models.User.tenant_id == g.tenant.id)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(models.User.extension.like(like), models.User.name.like(like)))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    users = db.session.scalars(
+        query.order_by(models.User.extension).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template("users/index.html", users=users, page=page, total=total, q=q, page_size=PAGE_SIZE)
+
+
+def _credentials_page(tenant: models.Tenant, extension: str, name: str, password: str):
+    settings = phone_settings(tenant.domain, extension, password)
+    return render_template(
+        "users/credentials.html", extension=extension, name=name, settings=settings, qr=qr_svg(settings)
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def new():
+    doc = current_document(g.tenant)
+    if request.method == "GET":
+        return render_template("users/form.html", **_form_context(doc, None, {}, []), creating=True)
+    entry: dict[str, Any] = {"extension": request.form.get("extension", "").strip()}
+    admin_fields(request.form, entry)
+    password = generate_sip_password()
+    index = len(doc["users"])
+
+    def change(document: dict) -> None:
+        document["users"].append(dict(entry, password=password))
+        if entry.get("did"):
+            document["numbers"] = [n for n in document["numbers"] if n["number"] != entry["did"]]
+
+    try:
+        save_tenant(
+            g.tenant.id, change, actor=actor(), action="user.add", summary=f"extension {entry['extension']}"
+        )
+    except SaveRefused as refused:
+        context = _form_context(
+            doc, entry, refused.field_errors(f"users[{index}]"), refused.other_errors(f"users[{index}]")
+        )
+        return render_template("users/form.html", **context, creating=True), 422
+    # Shown this once: only md5(ext:domain:password) is kept.
+    return _credentials_page(g.tenant, entry["extension"], entry["name"], password)
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit(user_id: int):
+    user = tenant_object(models.User, user_id)
+    doc = current_document(g.tenant)
+    index = _index(doc, user.extension)
+    if request.method == "GET":
+        account = db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.user_id == user.id))
+        return render_template(
+            "users/form.html",
+            **_form_context(doc, doc["users"][index], {}, []),
+            creating=False,
+            user=user,
+            login=account,
+        )
+    entry = dict(doc["users"][index])
+    old_did = entry.get("did")
+    admin_fields(request.form, entry)
+    return _save_user(user, doc, index, entry, old_did, "users/form.html")
+
+
+def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: str | None, template: str):
+    def change(document: dict) -> None:
+        document["users"][index] = entry
+        if entry.get("did"):
+            document["numbers"] = [n for n in document["numbers"] if n["number"] != entry["did"]]
+        if old_did and old_did != entry.get("did"):
+            _keep_number(document, old_did)
+
+    try:
+        save_tenant(
+            g.tenant.id, change, actor=actor(), action="user.update", summary=f"extension {user.extension}"
+        )
+    except SaveRefused as refused:
+        context = _form_context(
+            doc, entry, refused.field_errors(f"users[{index}]"), refused.other_errors(f"users[{index}]")
+        )
+        return render_template(template, **context, creating=False, user=user), 422
+    flash(gettext("Saved."), "ok")
+    return redirect(request.path)
+
+
+@bp.post("/<int:user_id>/delete")
+@admin_required
+def delete(user_id: int):
+    user = tenant_object(models.User, user_id)
+
+    def change(document: dict) -> None:
+        index = _index(document, user.extension)
+        did = document["users"].pop(index).get("did")
+        _keep_number(document, did)
+
+    try:
+        save_tenant(
+            g.tenant.id, change, actor=actor(), action="user.remove", summary=f"extension {user.extension}"
+        )
+    except SaveRefused as refused:
+        for line in [f"{p}: {m}" for p, m in refused.errors]:
+            flash(line, "error")
+        return redirect(url_for("users.edit", user_id=user_id))
+    flash(gettext("Removed."), "ok")
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/credentials")
+@admin_required
+def new_credentials(user_id: int):
+    """A new SIP password (the old one stops working at the next registration)."""
+    user = tenant_object(models.User, user_id)
+    password = generate_sip_password()
+
+    def change(document: dict) -> None:
+        document["users"][_index(document, user.extension)]["password"] = password
+
+    save_tenant(
+        g.tenant.id, change, actor=actor(), action="user.credentials", summary=f"extension {user.extension}"
+    )
+    return _credentials_page(g.tenant, user.extension, user.name, password)
+
+
+@bp.post("/<int:user_id>/login")
+@admin_required
+def create_login(user_id: int):
+    """A panel sign-in for the person using this extension (role: tenant user)."""
+    user = tenant_object(models.User, user_id)
+    email = request.form.get("email", "").strip().lower()
+    password = request.form.get("password", "")
+    problem = password_problem(password)
+    if "@" not in email or len(email) > 254:
+        flash(gettext("Enter a valid e-mail address."), "error")
+    elif problem:
+        flash(gettext("Password %(problem)s.", problem=gettext(problem)), "error")
+    elif db.session.scalar(select(models.PanelAccount.id).where(models.PanelAccount.email == email)):
+        flash(gettext("An account with this e-mail address already exists."), "error")
+    else:
+        db.session.add(
+            models.PanelAccount(
+                email=email,
+                password_hash=hash_password(password),
+                role=models.AccountRole.USER,
+                tenant_id=g.tenant.id,
+                user_id=user.id,
+                display_name=user.name,
+            )
+        )
+        from webpanel.tenantdoc import audit
+
+        audit(actor(), "account.create", f"{email} for extension {user.extension}", g.tenant.id)
+        db.session.commit()
+        flash(gettext("Sign-in created."), "ok")
+    return redirect(url_for("users.edit", user_id=user_id))
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@require(models.AccountRole.USER)
+def me():
+    """A tenant user's own extension: voicemail, forwarding, personal schedule."""
+    user = db.session.get(models.User, g.account.user_id)
+    if user is None or user.tenant_id != g.tenant.id:
+        abort(404)
+    doc = current_document(g.tenant)
+    index = _index(doc, user.extension)
+    if request.method == "GET":
+        return render_template("users/me.html", **_form_context(doc, doc["users"][index], {}, []), user=user)
+    entry = dict(doc["users"][index])
+    personal_fields(request.form, entry)
+    return _save_user(user, doc, index, entry, entry.get("did"), "users/me.html")

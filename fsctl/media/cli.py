@@ -37,6 +37,52 @@ def cmd_prompts_lang_xml(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recordings_purge(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from fsctl.db import session_scope
+    from fsctl.media.recordings import purge
+
+    with session_scope(args.session_factory(args)) as session:
+        result = purge(session, media_settings_from_env(), dt.datetime.now(dt.UTC), args.domain)
+    print(f"purged {result.rows} recordings, {result.files} files")
+    return 0
+
+
+def cmd_recordings_retention(args: argparse.Namespace) -> int:
+    from fsctl.db import session_scope
+    from fsctl.media.recordings import set_retention
+
+    try:
+        with session_scope(args.session_factory(args)) as session:
+            set_retention(session, args.domain, args.days)
+    except (LookupError, ValueError) as exc:
+        print(f"recordings: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_recordings_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from fsctl import models
+
+    factory = args.session_factory(args)
+    with factory() as session:
+        rows = session.scalars(
+            select(models.CallRecording)
+            .join(models.Tenant)
+            .where(models.Tenant.domain == args.domain.lower())
+            .order_by(models.CallRecording.started_at.desc())
+        ).all()
+        for r in rows:
+            print(
+                f"{r.started_at:%Y-%m-%d %H:%M} {r.direction:8} {r.user_extension or '-':6} {r.caller} -> {r.callee}"
+                f" {r.duration_seconds}s {r.file_size}B {r.file_path}"
+            )
+    return 0
+
+
 def add_media_commands(sub: argparse._SubParsersAction, session_factory: SessionFactory) -> None:
     """Register the media sub-commands; `session_factory(args)` opens the configured database."""
     prompts = sub.add_parser("prompts", help="default voicemail/menu prompts (Japanese and English)")
@@ -51,3 +97,17 @@ def add_media_commands(sub: argparse._SubParsersAction, session_factory: Session
     )
     lang.add_argument("directory", nargs="?", default=str(PROJECT_ROOT / "freeswitch" / "lang"))
     lang.set_defaults(func=cmd_prompts_lang_xml)
+
+    recordings = sub.add_parser("recordings", help="call recordings (paid option per user)")
+    recordings.set_defaults(session_factory=session_factory)
+    rec_sub = recordings.add_subparsers(dest="recordings_command", required=True)
+    purge = rec_sub.add_parser("purge", help="delete recordings older than each tenant's retention")
+    purge.add_argument("--domain", help="only this tenant")
+    purge.set_defaults(func=cmd_recordings_purge)
+    retention = rec_sub.add_parser("retention", help="set a tenant's retention in days")
+    retention.add_argument("domain")
+    retention.add_argument("days", type=int)
+    retention.set_defaults(func=cmd_recordings_retention)
+    listing = rec_sub.add_parser("list", help="a tenant's recordings, newest first")
+    listing.add_argument("domain")
+    listing.set_defaults(func=cmd_recordings_list)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from fsctl.media.record_plan import record_here
 from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
 from fsctl.routing.destinations import Router
 from fsctl.routing.plan import CARRIER_GATEWAY, LIMIT_REALM, Plan, safe_text
@@ -194,6 +195,8 @@ def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datet
     refusal = tenant_refusal(tenant, now, external) or number_refusal(tenant, number)
     if refusal:
         return p.refuse(refusal[0], "UNALLOCATED_NUMBER" if refusal[0] == "invalid_number" else "OUTGOING_CALL_BARRED", refusal[1])
+    if user.recording_enabled and number.kind not in ("feature", "park_slot"):
+        record_here(p, tenant.domain, caller, "outbound" if external else "internal", now, tenant.timezone)
     router = calls.router()
     if number.kind == "extension":
         p.kind = "internal"

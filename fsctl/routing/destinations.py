@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fsctl.media.record_plan import leg_prefix, record_here
 from fsctl.numbering import NumberingPlan
 from fsctl.routing import schedules as sched
 from fsctl.routing.plan import CONTINUATION_VAR, DEFAULT_AFTER_HOURS, Plan, safe_file
@@ -121,6 +122,9 @@ class Router:
         p.add("set", f"call_timeout={seconds}")
         p.add("set", "continue_on_fail=true")
         p.add("set", "hangup_after_bridge=true")
+        if user.recording_enabled:
+            record_here(p, self.domain, extension, "inbound" if self.context == "public" else "internal",
+                        self.now, self.tenant.timezone)
         p.add("bridge", f"user/{extension}@{self.domain}")
         branches = {reason: self.fail_branch(user, reason, visited) for reason in ("busy", "no_answer", "unregistered")}
         first = branches["no_answer"]
@@ -184,7 +188,11 @@ class Router:
                     continue
             ringing.append(extension)
         if ringing:
-            legs = [f"user/{ext}@{self.domain}" for ext in ringing]
+            direction = "inbound" if self.context == "public" else "internal"
+            # A member with call recording records their own leg, only if they answer (fsctl.media).
+            legs = [(leg_prefix(self.domain, ext, direction, self.now, self.tenant.timezone)
+                     if self.tenant.users[ext].recording_enabled else "") + f"user/{ext}@{self.domain}"
+                    for ext in ringing]
             if group.strategy == "sequential":
                 timeout = group.ring_seconds * len(legs)
                 dial = "|".join(f"[leg_timeout={group.ring_seconds}]{leg}" for leg in legs)

@@ -13,7 +13,11 @@ _CONTEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
 _DESTINATION = re.compile(r"^[A-Za-z0-9*#+_.-]{1,120}$")
 # Argument characters FreeSWITCH would split on or expand are refused at render time, as a last line
 # of defence behind the planners (which only build arguments from validated data).
-_UNSAFE_DATA = re.compile(r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\})")
+_UNSAFE_DATA = re.compile(
+    r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\}"
+    # call recording (fsctl.media.record_plan) and tenant audio (fsctl.media.audio) paths
+    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\})"
+)
 
 
 class RenderError(ValueError):

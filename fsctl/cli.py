@@ -138,6 +138,39 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return apply_file(_settings(args), str(DEMO_FILE), actor="seed-demo")
 
 
+def cmd_panel(args: argparse.Namespace) -> int:
+    """Run the customer control panel. A new process, not an import: fsctl never imports webpanel."""
+    import os
+
+    argv = [sys.executable, "-m", "webpanel"]
+    if args.listen:
+        argv += ["--listen", args.listen]
+    if args.upgrade:
+        argv.append("--upgrade")
+    if getattr(args, "database_url", None):
+        os.environ["DATABASE_URL"] = args.database_url
+    os.execv(sys.executable, argv)
+    return 0  # not reached
+
+
+def cmd_operator_create(args: argparse.Namespace) -> int:
+    """Create a platform operator's panel account; the password comes from stdin or a prompt."""
+    import getpass
+
+    from fsctl.accounts import create_operator
+    from fsctl.db import session_scope
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    try:
+        with session_scope(_session_factory(_settings(args))) as session:
+            create_operator(session, args.email, password)
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    print(f"operator {args.email.strip().lower()} created")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fsctl", description="kumo: multi-tenant cloud PBX on FreeSWITCH")
     parser.add_argument(
@@ -178,6 +211,17 @@ def build_parser() -> argparse.ArgumentParser:
     database_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
 
     sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
+
+    panel = sub.add_parser("panel", help="run the customer control panel (default $WEBPANEL_LISTEN or 127.0.0.1:8000)")
+    panel.add_argument("--listen", help="host:port")
+    panel.add_argument("--upgrade", action="store_true", help="migrate the database before serving")
+    panel.set_defaults(func=cmd_panel)
+    operator = sub.add_parser("operator", help="platform operator accounts of the panel")
+    operator_sub = operator.add_subparsers(dest="operator_command", required=True)
+    create = operator_sub.add_parser("create", help="create an operator account")
+    create.add_argument("email")
+    create.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    create.set_defaults(func=cmd_operator_create)
 
     add_trace_command(sub).set_defaults(func=lambda args: run_trace(args, _settings(args)))
     add_billing_commands(sub, lambda args: _session_factory(_settings(args)))

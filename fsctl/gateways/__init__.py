@@ -1,1 +1,0 @@
-"""Customer gateways (issue 8): existing numbers kept through a customer's gateway, channel plans."""

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from fsctl.models import Direction, RingStrategy, TenantStatus
+from fsctl.gateways.schema import CARRIER, OUTBOUND_VIA, GatewaySchema
 from fsctl.numbers import NumberError, to_national
 
 EXTENSION = validate.Regexp(r"^[1-9][0-9]{1,5}$", error="must be 2 to 6 digits, not starting with 0")
@@ -115,6 +116,8 @@ class UserSchema(Schema):
     recording = fields.Boolean(load_default=False)
     schedule = fields.String(validate=NAME_KEY, load_default=None)
     forward = fields.Nested(ForwardSchema, load_default=lambda: ForwardSchema().load({}))
+    # carrier or a gateway name: overrides the tenant's outbound_via for this user (issue 8).
+    outbound_via = fields.String(validate=OUTBOUND_VIA, load_default=None)
 
     @validates_schema
     def _password_not_trivial(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -231,6 +234,9 @@ class TenantConfigSchema(Schema):
     schedules = fields.List(fields.Nested(ScheduleSchema), load_default=list)
     ivr_menus = fields.List(fields.Nested(IvrMenuSchema), load_default=list)
     park = fields.Nested(ParkSchema, load_default=None)
+    # Customer gateways and which way external calls leave (issue 8, fsctl/gateways/).
+    gateways = fields.List(fields.Nested(GatewaySchema), load_default=list)
+    outbound_via = fields.String(validate=OUTBOUND_VIA, load_default=CARRIER)
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> list[str]:

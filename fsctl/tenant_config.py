@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.billing.subscriptions import sync_subscriptions
+from fsctl.gateways import config as gateway_config
 from fsctl.numbers import NumberError, parse_inventory_number
 from fsctl.routing.validate import validate_routing
 from fsctl.schemas import WEEKDAYS, TenantConfigSchema, ValidationError, flatten_errors
@@ -92,6 +93,7 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
     menus = {m["name"] for m in data["ivr_menus"]}
     listed_numbers = {n["number"] for n in data["numbers"]}
     owned = listed_numbers | {u["did"] for u in data["users"] if u["did"]}
+    owned |= gateway_config.carried_numbers(data)  # a user may present a number its gateway carries
 
     did_owner = _first_seen([u["did"] for u in data["users"]], lambda did: did)
     for index, user in enumerate(data["users"]):
@@ -157,6 +159,8 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
             errors.append("park.slots: the range ends before it starts")
         elif clash := sorted(e for e in extensions if first <= int(e) <= last):
             errors.append(f"park.slots: overlaps the extensions {', '.join(clash)}")
+    known = {"user": extensions, "voicemail": extensions, "ring_group": groups, "ivr": menus, "schedule": schedules}
+    errors.extend(gateway_config.gateway_errors(data, known))
     return errors
 
 
@@ -213,6 +217,7 @@ class _Applier:
         self._fill_menus(menus)
         self._apply_numbers(tenant, users)
         self._apply_park(tenant)
+        gateway_config.apply_gateways(self, tenant)
         if self.errors:
             raise ConfigError(self.errors)
         session.flush()
@@ -234,6 +239,7 @@ class _Applier:
 
     def _drop_destinations(self, tenant: models.Tenant) -> None:
         # Destinations are rebuilt from the file; unlink everything pointing at them first.
+        gateway_config.unlink_destinations(self.session, tenant)
         for user in tenant.users:
             user.forward_always = user.forward_busy = user.forward_no_answer = user.forward_unregistered = (
                 None
@@ -467,6 +473,7 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
     }
     # A number is written as a user's `did` only when that keeps the round trip exact.
     did_counts = Counter(user_dids.values())
+    gateways = gateway_config.export_gateways(tenant)
     users = []
     for user in tenant.users:
         entry: dict[str, Any] = {
@@ -497,6 +504,8 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
         }
         forward["no_answer_seconds"] = user.forward_no_answer_seconds
         entry["forward"] = forward
+        if user.extension in gateways["users"]:
+            entry["outbound_via"] = gateways["users"][user.extension]
         users.append(entry)
     written_as_did = {did for did in user_dids.values() if did_counts[did] == 1}
     numbers = [
@@ -540,6 +549,8 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
         "park": {"slots": f"{r.first_slot}-{r.last_slot}"}
         if (r := next(iter(tenant.park_ranges), None))
         else None,
+        "gateways": gateways["gateways"],
+        "outbound_via": gateways["outbound_via"],
     }
 
 

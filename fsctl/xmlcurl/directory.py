@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 
+from fsctl.security.bans import BANNED_SQL
 from fsctl.xml.directory import DirectoryUser, render_domain, render_user
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
@@ -20,6 +22,10 @@ USER_SQL = (
     " u.recording_enabled"
     " FROM tenants t JOIN users u ON u.tenant_id = t.id WHERE t.domain = ? AND u.extension = ?"
 )
+# sip_auth lookups (REGISTER/INVITE digest) carry the source `ip`: the same one query also says whether
+# that source is banned (fsctl.security.bans); a banned source gets "not found", so the switch answers
+# 403 exactly as for a wrong password or an unknown user (sofia_reg_parse_auth: AUTH_FORBIDDEN).
+AUTH_USER_SQL = USER_SQL.replace(" FROM tenants t", ", " + BANNED_SQL + " FROM tenants t", 1)
 TENANT_SQL = "SELECT id, config_version FROM tenants WHERE domain = ?"
 
 # Lookups that carry no user and need nothing from kumo: sofia asks for gateways of each domain at
@@ -58,7 +64,13 @@ class DirectoryResponder:
             return None, f"key {fields.get('key')!r} not served"
         if not _EXTENSION.match(user):
             return None, f"implausible user {user[:40]!r}"
-        row = self.store.fetch_one(USER_SQL, (domain, user))
+        ip = fields.get("ip") if fields.get("action") == "sip_auth" else None
+        if ip:
+            row = self.store.fetch_one(AUTH_USER_SQL, (ip, int(time.time()), domain, user))
+            if row is not None and row[15]:
+                return None, f"banned source {ip[:45]} for {user}@{domain}"
+        else:
+            row = self.store.fetch_one(USER_SQL, (domain, user))
         if row is None:
             return None, f"no user {user}@{domain}"
         key = ("user", row[0], row[3], row[2])

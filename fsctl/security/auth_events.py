@@ -1,0 +1,174 @@
+"""The ESL side of brute-force protection: failed and successful digest authentications.
+
+sofia_reg.c (sofia_reg_handle_register_token) fires, for one failed REGISTER or INVITE digest:
+`sofia::register_attempt` with `auth-result: FORBIDDEN` (line ~1606, carrying the *auth* `username` and
+`realm`), then `sofia::register_failure` (line ~1792, carrying only `to-user`/`to-host`, which for an
+INVITE is the dialled number, not the account). Both come from one failure, so it is counted once: from
+the attempt, and a failure event is counted only when no attempt from the same source with the same
+Event-Date-Timestamp came before it (a listener subscribed to `register_failure` alone still works).
+`RENEWED`/`SUCCESS`/`STALE` attempts are not failures: every INVITE digest auth fires a RENEWED attempt.
+An unknown user or domain is AUTH_FORBIDDEN too (sofia_reg_parse_auth: "Can't find user"), so scanners
+are counted the same way. `sofia::register` (a successful registration) marks the user+IP pair trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from fsctl.db import make_session_factory
+from fsctl.security.bans import Failure, mark_trusted, record_failures
+from fsctl.security.settings import SecuritySettings
+
+log = logging.getLogger(__name__)
+
+ATTEMPT = "sofia::register_attempt"
+FAILURE = "sofia::register_failure"
+REGISTER = "sofia::register"
+# A trusted pair's last_seen is written at most this often (phones re-register every few minutes).
+TRUST_REFRESH_SECONDS = 600
+
+
+def _headers(event: Any) -> Mapping[str, str]:
+    """The header mapping of a typed event (fsctl.esl.events.Event) or of a plain mapping."""
+    headers = getattr(event, "headers", None)
+    return headers if isinstance(headers, Mapping) else event
+
+
+def _subclass(h: Mapping[str, str]) -> str:
+    return h.get("Event-Subclass", "") if h.get("Event-Name") == "CUSTOM" else ""
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+class AuthEventHandler:
+    """Counts failed digest authentications and trusts successful registrations (events: see `events`).
+
+    Duck-compatible with fsctl.esl.dispatch.Handler (`events`, `name`, `handle`, `handle_batch`);
+    `handle` also takes a plain header mapping, which is what replay tests feed it.
+    """
+
+    events: tuple[str, ...] = (ATTEMPT, FAILURE, REGISTER)
+    name = "security.auth"
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: SecuritySettings | None = None):
+        self.session_factory = session_factory
+        self.settings = settings or SecuritySettings()
+        # (ip, port, Event-Date-Timestamp) of counted attempts, to skip their register_failure twin.
+        self._counted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._trusted_at: dict[tuple[str, str, str], float] = {}
+
+    def handle(self, event: Mapping[str, str] | Any) -> None:
+        self.handle_batch([event])
+
+    def handle_batch(self, events: list[Any]) -> None:
+        failures: list[Failure] = []
+        successes: list[tuple[str, str, str]] = []
+        for event in events:
+            h = _headers(event)
+            kind = _subclass(h)
+            if kind == ATTEMPT:
+                failure = self._from_attempt(h)
+            elif kind == FAILURE:
+                failure = self._from_failure(h)
+            elif kind == REGISTER:
+                success = _success(h)
+                if success is not None:
+                    successes.append(success)
+                continue
+            else:
+                continue
+            if failure is not None:
+                failures.append(failure)
+        if failures:
+            with self.session_factory() as session:
+                record_failures(session, failures, self.settings)
+        for ip, domain, username in successes:
+            self._trust(ip, domain, username)
+
+    def _from_attempt(self, h: Mapping[str, str]) -> Failure | None:
+        if h.get("auth-result") != "FORBIDDEN":
+            return None
+        ip = h.get("network-ip", "")
+        self._remember((ip, h.get("network-port", ""), h.get("Event-Date-Timestamp", "")))
+        return _failure(
+            h, ip, h.get("realm") or h.get("from-host", ""), h.get("username") or h.get("from-user", "")
+        )
+
+    def _from_failure(self, h: Mapping[str, str]) -> Failure | None:
+        ip = h.get("network-ip", "")
+        if (ip, h.get("network-port", ""), h.get("Event-Date-Timestamp", "")) in self._counted:
+            return None
+        kind = h.get("registration-type", "REGISTER")
+        # For an INVITE, to-user is the dialled number: count the IP only.
+        username = h.get("to-user", "") if kind == "REGISTER" else ""
+        return _failure(h, ip, h.get("to-host", ""), username, kind)
+
+    def _remember(self, key: tuple[str, str, str]) -> None:
+        self._counted[key] = None
+        while len(self._counted) > 1000:
+            self._counted.popitem(last=False)
+
+    def _trust(self, ip: str, domain: str, username: str) -> None:
+        key = (ip, domain, username)
+        now = time.monotonic()
+        if now - self._trusted_at.get(key, -TRUST_REFRESH_SECONDS) < TRUST_REFRESH_SECONDS:
+            return
+        with self.session_factory() as session:
+            mark_trusted(session, ip, domain, username)
+        self._trusted_at[key] = now
+        if len(self._trusted_at) > 100_000:
+            self._trusted_at.clear()
+
+
+def _failure(h: Mapping[str, str], ip: str, domain: str, username: str, kind: str = "") -> Failure | None:
+    if not ip:
+        return None
+    stamp = _int(h.get("Event-Date-Timestamp"))
+    at = stamp // 1_000_000 if stamp else int(time.time())
+    if not kind:
+        # register_attempt: an INVITE's attempt has from-user = the dialled number but username = the
+        # account, so it is counted for the account either way.
+        kind = "REGISTER"
+    return Failure(
+        ip=ip[:45],
+        domain=domain.lower()[:253],
+        username=username[:64],
+        at=at,
+        kind=kind,
+        core_uuid=h.get("Core-UUID") or None,
+        sequence=_int(h.get("Event-Sequence")),
+    )
+
+
+def _success(h: Mapping[str, str]) -> tuple[str, str, str] | None:
+    ip = h.get("network-ip", "")
+    domain = (h.get("realm") or h.get("domain_name") or h.get("to-host") or "").lower()
+    username = h.get("username") or h.get("to-user") or ""
+    if not (ip and domain and username):
+        return None
+    return ip[:45], domain[:253], username[:64]
+
+
+def wire(
+    dispatcher: Any, database: Engine | sessionmaker[Session], settings: SecuritySettings | None = None
+) -> AuthEventHandler:
+    """Add the handler to an fsctl.esl.dispatch.Dispatcher (or anything with `add(handler)`).
+
+    The one line for fsctl/esl/wiring.py: `wire(dispatcher, engine)`.
+    """
+    factory = make_session_factory(database) if isinstance(database, Engine) else database
+    handler = AuthEventHandler(factory, settings)
+    dispatcher.add(handler)
+    return handler

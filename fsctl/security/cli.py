@@ -1,0 +1,85 @@
+"""`fsctl bans ...` (and `fsctl limits ...`): the operator's view of the defences."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fsctl.security import bans
+from fsctl.security.settings import security_settings_from_env
+
+SessionFactoryOf = Callable[[argparse.Namespace], Any]
+
+
+def add_security_commands(sub: Any, session_factory_of: SessionFactoryOf) -> None:
+    """Register `fsctl bans` (and `fsctl limits`) on the main parser's subparsers."""
+    parser = sub.add_parser("bans", help="brute-force bans: list, lift, purge, nft")
+    bans_sub = parser.add_subparsers(dest="bans_command", required=True)
+    listing = bans_sub.add_parser("list", help="active bans (--all: expired ones too)")
+    listing.add_argument("--all", action="store_true")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=lambda args: cmd_list(args, session_factory_of(args)))
+    lift = bans_sub.add_parser("lift", help="end a ban now: by id, or every ban of --ip")
+    lift.add_argument("id", nargs="?", type=int)
+    lift.add_argument("--ip")
+    lift.set_defaults(func=lambda args: cmd_lift(args, session_factory_of(args)))
+    purge = bans_sub.add_parser("purge", help="delete old failure counters and long-expired bans")
+    purge.set_defaults(func=lambda args: cmd_purge(args, session_factory_of(args)))
+    nft = bans_sub.add_parser("nft", help="print an `nft -f` script loading the IP bans into an nftables set")
+    nft.add_argument("--table", default="inet kumo")
+    nft.add_argument("--set", dest="set_name", default="sip_banned")
+    nft.set_defaults(func=lambda args: cmd_nft(args, session_factory_of(args)))
+
+
+def cmd_list(args: argparse.Namespace, session_factory: Any) -> int:
+    with session_factory() as session:
+        views = bans.list_bans(session, include_expired=args.all)
+    if args.json:
+        print(json.dumps([_as_dict(v) for v in views], ensure_ascii=False, indent=2))
+        return 0
+    if not views:
+        print("no bans")
+    for v in views:
+        state = "active" if v.active else "expired"
+        print(f"{v.id:>6}  {v.subject:<48} until {v.until:%Y-%m-%d %H:%M:%S} UTC  {state}  ({v.reason})")
+    return 0
+
+
+def _as_dict(view: bans.BanView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "ip": view.ip,
+        "domain": view.domain,
+        "username": view.username,
+        "created_at": view.created_at.isoformat(),
+        "until": view.until.isoformat(),
+        "failures": view.failures,
+        "reason": view.reason,
+        "active": view.active,
+    }
+
+
+def cmd_lift(args: argparse.Namespace, session_factory: Any) -> int:
+    if args.id is None and not args.ip:
+        print("fsctl bans lift: name a ban id or --ip ADDRESS")
+        return 2
+    with session_factory() as session:
+        lifted = bans.lift_bans(session, "fsctl", ban_id=args.id, ip=args.ip)
+    print(f"{lifted} ban(s) lifted")
+    return 0 if lifted else 1
+
+
+def cmd_purge(_args: argparse.Namespace, session_factory: Any) -> int:
+    with session_factory() as session:
+        failures, old = bans.purge(session, security_settings_from_env())
+    print(f"deleted {failures} failure counter(s) and {old} expired ban(s)")
+    return 0
+
+
+def cmd_nft(args: argparse.Namespace, session_factory: Any) -> int:
+    with session_factory() as session:
+        views = bans.list_bans(session)
+    print(bans.nft_script(views, args.table, args.set_name), end="")
+    return 0

@@ -10,14 +10,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fsctl.media.audio_ref import audio_path
 from fsctl.media.record_plan import leg_prefix, record_here
 from fsctl.numbering import NumberingPlan
 from fsctl.routing import schedules as sched
-from fsctl.routing.plan import CONTINUATION_VAR, DEFAULT_AFTER_HOURS, Plan, safe_file
+from fsctl.routing.plan import CONTINUATION_VAR, DEFAULT_AFTER_HOURS, Plan
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 
 MAX_DEPTH = 8
 DEFAULT_IVR_GREETING = "kumo/ivr_greeting.wav"
+IVR_INVALID = "kumo/invalid_entry.wav"  # played by play_and_get_digits after a wrong digit, then it asks again
+IVR_NO_ENTRY = "kumo/no_entry.wav"
 # originate_disposition values (switch_cause names) -> which forwarding applies.
 FAIL_REASONS = {"USER_BUSY": "busy", "USER_NOT_REGISTERED": "unregistered", "SUBSCRIBER_ABSENT": "unregistered"}
 _DEFAULT_CAUSE = {"busy": "USER_BUSY", "no_answer": "NO_ANSWER", "unregistered": "USER_NOT_REGISTERED"}
@@ -234,7 +237,7 @@ class Router:
     def closed_branch(self, schedule, visited: frozenset[str], via: str, default: UserSnap | None = None) -> None:
         """After-hours: the announcement, then the closed destination."""
         p = self.plan
-        announcement = safe_file(schedule.closed_announcement)
+        announcement = audio_path(self.domain, schedule.closed_announcement)
         if schedule.closed_announcement and announcement is None:
             p.decide("after-hours announcement", "the tenant's file name is not a safe path; default prompt used")
         p.decide("after-hours announcement", announcement or f"default prompt {DEFAULT_AFTER_HOURS}")
@@ -257,13 +260,13 @@ class Router:
             p.add("hangup", "UNALLOCATED_NUMBER")
             return
         digits = "".join(d for d, _ in menu.options) or "0"
-        greeting = safe_file(menu.greeting) or DEFAULT_IVR_GREETING
+        greeting = audio_path(self.domain, menu.greeting) or DEFAULT_IVR_GREETING
         p.decide(f"IVR menu {name!r}", f"options {', '.join(d for d, _ in menu.options) or 'none'}; {menu.timeout_seconds} s to choose")
         p.add("answer")
         # play_and_get_digits <min> <max> <tries> <timeout ms> <terminators> <file> <invalid file> <var> <regex>
         p.add(
             "play_and_get_digits",
-            f"1 1 {menu.max_attempts} {menu.timeout_seconds * 1000} # {greeting} silence_stream://250"
+            f"1 1 {menu.max_attempts} {menu.timeout_seconds * 1000} # {greeting} {IVR_INVALID}"
             f" kumo_ivr_digit ^[{re.escape(digits)}]$",
         )
         p.add("set", f"{CONTINUATION_VAR}={self.tenant.id}/{','.join(sorted(visited | {f'ivr:{name}'}))}")
@@ -292,8 +295,12 @@ class Router:
             if digit in options:
                 p.decide(f"IVR {name!r}: caller pressed {digit}", options[digit].describe())
                 self.destination(options[digit], visited, f"{name!r} option {digit}")
+            elif menu.timeout_destination is None:
+                p.decide(f"IVR {name!r}: no valid choice after {menu.max_attempts} tries", "no fallback set; hang up")
+                p.add("playback", IVR_NO_ENTRY)
+                p.add("hangup", "NORMAL_CLEARING")
             else:
-                p.decide(f"IVR {name!r}: no valid choice", "timeout destination")
+                p.decide(f"IVR {name!r}: no valid choice after {menu.max_attempts} tries", "final fallback")
                 self.destination(menu.timeout_destination, visited, f"{name!r} timeout")
             return True
         return False

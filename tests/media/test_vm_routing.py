@@ -83,7 +83,8 @@ def test_forwarding_to_ones_own_number_never_opens_the_mailbox(forward):
 def test_ring_group_goes_to_the_groups_chosen_mailbox():
     plan = plan_from_carrier(tenant(), "0312345678", "09012345678", NOW, national="0312345678")
     apps = [(a.app, a.data) for a in plan.actions]
-    assert ("bridge", "user/102@acme.kumo.test,user/103@acme.kumo.test") in apps
+    (dial,) = [data for app, data in apps if app == "bridge"]
+    assert dial.startswith("user/102@acme.kumo.test,user/103@acme.kumo.test")
     assert apps[-1] == ("voicemail", "default acme.kumo.test 103")
 
 

@@ -14,11 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from fsctl import models
+from fsctl.gateways.contexts import ACL_DOMAIN
 from fsctl.gateways.schema import CARRIER
 from fsctl.numbers import NumberError, parse_inventory_number
-
-# The pseudo-domain of address-authenticated gateways in the switch's ACL (see fsctl.gateways.directory).
-ACL_DOMAIN = "gateways.kumo.invalid"
 
 
 def carried_numbers(data: dict[str, Any]) -> set[str]:

@@ -8,6 +8,8 @@ import time
 from collections.abc import Mapping
 
 from fsctl.security.bans import BANNED_SQL
+from fsctl.gateways.contexts import ACL_DOMAIN
+from fsctl.gateways.directory import GatewayDirectory, is_gateway_lookup
 from fsctl.xml.directory import DirectoryUser, render_domain, render_user
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
@@ -48,15 +50,19 @@ class DirectoryResponder:
         self.store = store
         self.cacheable_ms = cacheable_ms
         self._cache = LruCache(cache_size)
+        self.gateways = GatewayDirectory(store, self._cache)
 
     def answer(self, fields: Mapping[str, str]) -> tuple[bytes | None, str]:
         """(document or None for "not found", reason) for one directory lookup."""
-        if fields.get("purpose") in _NOT_OURS:
+        # The network list of the customer gateways' ACL pseudo-domain is ours (fsctl.gateways.directory).
+        if fields.get("purpose") in _NOT_OURS and fields.get("domain") != ACL_DOMAIN:
             return None, "purpose " + fields["purpose"]
         domain = (fields.get("domain") or fields.get("key_value") or "").lower()
         if not plausible_domain(domain):
             return None, f"implausible domain {domain[:80]!r}"
         user = fields.get("user")
+        if is_gateway_lookup(domain, user):  # customer gateways (issue 8): names, never extensions
+            return self.gateways.answer(fields, domain, user)
         if user is None:
             return self._domain(domain)
         # FreeSWITCH retries an unknown user with key=number-alias; users have no aliases here.

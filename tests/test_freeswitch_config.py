@@ -194,6 +194,17 @@ def test_no_users_and_no_literal_passwords(path: Path) -> None:
             )
 
 
+# FreeSWITCH's vanilla defaults that attackers try first: the ESL password and the users' default_password.
+WELL_KNOWN_DEFAULTS = re.compile(r"ClueCon|default_password|\b1234\b")
+
+
+@pytest.mark.parametrize("path", sorted(p for p in FS_DIR.rglob("*") if p.is_file()),
+                         ids=lambda p: p.relative_to(FS_DIR).as_posix())
+def test_no_well_known_default_password_anywhere(path: Path) -> None:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    assert not WELL_KNOWN_DEFAULTS.search(text), f"{path} mentions a vanilla default password"
+
+
 def test_secret_vars_default_to_placeholders() -> None:
     vars_ = Preprocessed(FS_DIR / "vars.xml", SAMPLE_ENV).vars
     secrets = {k: v for k, v in vars_.items() if re.search(r"password|credentials|username", k)}
@@ -244,6 +255,12 @@ def test_internal_profile_authenticates_everyone(tree: etree._Element) -> None:
     assert settings["challenge-realm"] == "auto_from"
     assert settings["context"] == "public"
     assert int(settings["nonce-ttl"]) >= 60
+    # digest hygiene (issue 9): short-lived nonces, bounded reuse, MESSAGE challenged too
+    assert int(settings["nonce-ttl"]) <= 300
+    assert 0 < int(settings["max-auth-validity"]) <= 1000
+    assert settings["auth-messages"] == "true"
+    assert "NDLB-broken-auth-hash" not in settings  # would retry a failed digest with another method
+    assert "disable-auth-messages" not in settings and "disable-auth-subscriptions" not in settings
     # multi-tenant: the domain is the tenant
     assert "force-register-domain" not in settings
     assert "force-register-db-domain" not in settings

@@ -14,21 +14,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, select
 
 from fsctl import models
+from fsctl.routing.plan import park_lot  # noqa: F401 - the lot name, defined beside the dialplan
 
 REG = models.LiveRegistration.__table__
 CALL = models.LiveCall.__table__
 RING = models.RingingCall.__table__
 PARK = models.ParkedCall.__table__
 TENANT = models.Tenant.__table__
-
-LOT_PREFIX = "park@"
-
-
-def park_lot(domain: str) -> str:
-    """The valet_parking lot of a tenant. mod_valet_parking takes the part after '@' as the presence
-    domain of the slots (`701@<domain>`) and matches `park+701@<domain>` subscriptions only to lots
-    naming that domain: a lot called by the bare domain would show every tenant's slot 701."""
-    return f"{LOT_PREFIX}{domain}"
 
 
 def lot_domain(lot: str) -> str:

@@ -12,7 +12,15 @@ from collections.abc import Callable
 from fsctl.media.record_plan import record_here
 from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
 from fsctl.routing.destinations import Router
-from fsctl.routing.plan import CARRIER_GATEWAY, LIMIT_REALM, Plan, safe_text
+from fsctl.routing.plan import (
+    CARRIER_GATEWAY,
+    LIMIT_REALM,
+    Plan,
+    last_dial_realm,
+    park_lot,
+    pickup_group,
+    safe_text,
+)
 from fsctl.routing.schedules import local_time
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 
@@ -177,8 +185,12 @@ class _Calls:
 
 
 def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datetime, *,
-                    numbering: NumberingPlan | None = None, on_net: OnNet | None = None) -> Plan:
-    """A call dialled by extension `caller` of `tenant` (context = the tenant's domain)."""
+                    numbering: NumberingPlan | None = None, on_net: OnNet | None = None,
+                    blind_transfer: bool = False, referred_by: str | None = None) -> Plan:
+    """A call dialled by extension `caller` of `tenant` (context = the tenant's domain).
+
+    `blind_transfer`: this hunt is a blind transfer (SIP REFER) of the caller's channel to `dialled`,
+    asked for by `referred_by` (an extension of the tenant, when known)."""
     numbering = numbering or default_plan()
     p = _new_plan(tenant.domain, caller, dialled, now, tenant)
     calls = _Calls(tenant, p, now, numbering, on_net, tenant.domain)
@@ -202,10 +214,7 @@ def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datet
         p.kind = "internal"
         router.ring_user(number.number, frozenset(), f"{caller} dials")
     elif number.kind == "park_slot":
-        p.kind = "feature"
-        p.decide(f"park slot {number.number}", "park here or pick up what is parked (valet_park)")
-        p.add("answer")
-        p.add("valet_park", f"{tenant.domain} {number.number}")
+        _park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":
         _feature(p, router, number, caller)
     elif number.kind == "on_net":
@@ -237,11 +246,43 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         if number.feature_arg not in router.tenant.users:
             p.refuse("invalid_number", "UNALLOCATED_NUMBER", f"no extension {number.feature_arg} to pick up")
             return
-        p.decide(f"pick up the call ringing on {number.feature_arg}", "directed pickup (features issue)")
-        p.add("pickup", f"{number.feature_arg}@{domain}")
+        p.decide(f"pick up the call ringing on {number.feature_arg}",
+                 "intercept the call last dialled to it (kept per tenant by `hash insert`), only while it rings")
+        # An answered call is never taken over: intercept refuses a bridged channel with this set.
+        p.add("set", "intercept_unbridged_only=true")
+        p.add("intercept", f"${{hash(select/{last_dial_realm(domain)}/{number.feature_arg})}}")
+        p.add("hangup", "NO_ANSWER")
     else:
-        p.decide("group pickup", "answer a call ringing in the tenant (features issue)")
-        p.add("pickup", f"group@{domain}")
+        p.decide("group pickup", f"answer a call ringing in the tenant's pickup group {pickup_group(domain)}")
+        p.add("pickup", pickup_group(domain))
+
+
+def _park(p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: bool,
+          referred_by: str | None) -> None:
+    """Park on a slot of the tenant's own lot, or pick up the call parked there.
+
+    `valet_park <lot> <slot>` on a slot that holds a call bridges to that call (mod_valet_parking):
+    right for a phone dialling the slot, wrong for a call blind-transferred there, which would be
+    bridged to the parked caller. A transferred call therefore takes the first free slot from the
+    one asked for (`auto in`, which never picks a taken slot), then any free slot of the range."""
+    p.kind = "feature"
+    first, last = next(r for r in tenant.park_ranges if r[0] <= slot <= r[1])
+    lot = park_lot(tenant.domain)
+    parker = referred_by if referred_by in tenant.users else caller
+    p.add("set", f"kumo_parked_by={parker}")
+    p.add("answer")
+    if blind_transfer:
+        p.decide(f"{parker} transfers the call to park slot {slot}",
+                 f"parked in {slot}, or the next free slot when it is taken (never onto a parked call)")
+        # mod_valet_parking's upper bound is exclusive (next_id: i < max).
+        p.add("valet_park", f"{lot} auto in {slot} {last + 1}")
+        if slot > first:
+            p.add("valet_park", f"{lot} auto in {first} {slot}")
+        p.decide("no free slot", "the lot is full; hang up")
+        p.add("hangup", "NORMAL_TEMPORARY_FAILURE")
+    else:
+        p.decide(f"park slot {slot}", "pick up the call parked there, or park this call there if it is free")
+        p.add("valet_park", f"{lot} {slot}")
 
 
 def plan_from_carrier(tenant: TenantSnap | None, dialled: str, caller: str, now: dt.datetime, *,

@@ -14,7 +14,14 @@ from fsctl.media.audio_ref import audio_path
 from fsctl.media.record_plan import leg_prefix, record_here
 from fsctl.numbering import NumberingPlan
 from fsctl.routing import schedules as sched
-from fsctl.routing.plan import CONTINUATION_VAR, DEFAULT_AFTER_HOURS, Plan
+from fsctl.routing.plan import (
+    CONTINUATION_VAR,
+    DEFAULT_AFTER_HOURS,
+    Plan,
+    last_dial_realm,
+    park_lot,
+    pickup_group,
+)
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 
 MAX_DEPTH = 8
@@ -26,6 +33,9 @@ FAIL_REASONS = {"USER_BUSY": "busy", "USER_NOT_REGISTERED": "unregistered", "SUB
 _DEFAULT_CAUSE = {"busy": "USER_BUSY", "no_answer": "NO_ANSWER", "unregistered": "USER_NOT_REGISTERED"}
 AFTER_RE = re.compile(r"^kumo-after-([1-9][0-9]{1,5})-([A-Z_]{0,40})$")
 IVR_RE = re.compile(r"^kumo-ivr-([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-([0-9*#]?)$")
+# A parked call that waited too long, sent back by the ESL service (fsctl.esl.park): parker, slot.
+PARK_RETURN_RE = re.compile(r"^kumo-parkreturn-([1-9][0-9]{1,5})-([0-9]{1,6})$")
+PARK_RETURN_SECONDS = 30
 
 
 @dataclass
@@ -128,10 +138,16 @@ class Router:
         if user.recording_enabled:
             record_here(p, self.domain, extension, "inbound" if self.context == "public" else "internal",
                         self.now, self.tenant.timezone)
-        p.add("bridge", f"user/{extension}@{self.domain}")
         branches = {reason: self.fail_branch(user, reason, visited) for reason in ("busy", "no_answer", "unregistered")}
         first = branches["no_answer"]
-        if all(b.actions == first.actions for b in branches.values()):
+        same = all(b.actions == first.actions for b in branches.values())
+        # Directed pickup (**<ext>) intercepts the uuid kept here; group pickup (*8) takes the
+        # pickup/<group> leg ringing beside the phone. That leg would ring on when the phone is
+        # unregistered or busy and hide why the bridge failed, so only when every failure is the same.
+        p.add("hash", f"insert/{last_dial_realm(self.domain)}/{extension}/${{uuid}}")
+        dial = f"user/{extension}@{self.domain}"
+        p.add("bridge", f"{dial},pickup/{pickup_group(self.domain)}" if same else dial)
+        if same:
             p.decide(f"if {extension} is busy, does not answer or is not registered", "same handling for each")
             self.merge(first)
             return
@@ -202,7 +218,10 @@ class Router:
                 p.decide(f"ring group {name!r} in turn", f"{', '.join(ringing)}, {group.ring_seconds} s each")
             else:
                 timeout = group.ring_seconds
-                dial = ",".join(legs)
+                # every member's call can be picked up by the tenant's group (*8) or directed (**<ext>)
+                dial = ",".join([*legs, f"pickup/{pickup_group(self.domain)}"])
+                for ext in ringing:
+                    p.add("hash", f"insert/{last_dial_realm(self.domain)}/{ext}/${{uuid}}")
                 p.decide(f"ring group {name!r} all at once", f"{', '.join(ringing)} for {group.ring_seconds} s")
             p.add("set", f"call_timeout={timeout}")
             p.add("set", "continue_on_fail=true")
@@ -285,6 +304,8 @@ class Router:
             p.decide(f"ringing {extension} ended with {cause or 'no cause'}", f"handled as {reason.replace('_', ' ')}")
             self.merge(self.fail_branch(user, reason, visited | {f"user:{extension}"}))
             return True
+        if match := PARK_RETURN_RE.match(destination):
+            return self.park_return(*match.groups())
         if match := IVR_RE.match(destination):
             name, digit = match.groups()
             menu = self.tenant.ivr_menus.get(name)
@@ -304,3 +325,22 @@ class Router:
                 self.destination(menu.timeout_destination, visited, f"{name!r} timeout")
             return True
         return False
+
+    def park_return(self, extension: str, slot: str) -> bool:
+        """Ring the phone that parked the call; unanswered, the call is parked again in the range."""
+        p = self.plan
+        ranges = [r for r in self.tenant.park_ranges if r[0] <= int(slot) <= r[1]]
+        if extension not in self.tenant.users or not ranges:
+            return False
+        first, last = ranges[0]
+        p.decide(f"parked in {slot} too long", f"ring {extension}, who parked it, for {PARK_RETURN_SECONDS} s")
+        p.add("set", f"call_timeout={PARK_RETURN_SECONDS}")
+        p.add("set", "continue_on_fail=true")
+        p.add("set", "hangup_after_bridge=true")
+        p.add("bridge", f"user/{extension}@{self.domain}")
+        p.decide(f"{extension} did not answer", f"park again in {first}-{last}")
+        p.add("set", f"kumo_parked_by={extension}")
+        # mod_valet_parking's upper bound is exclusive (next_id: i < max).
+        p.add("valet_park", f"{park_lot(self.domain)} auto in {first} {last + 1}")
+        p.add("hangup", "NORMAL_TEMPORARY_FAILURE")
+        return True

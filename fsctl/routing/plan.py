@@ -64,6 +64,23 @@ class Plan:
         return asdict(self)
 
 
+def park_lot(domain: str) -> str:
+    """The tenant's valet_parking lot. mod_valet_parking takes the part after '@' as the presence
+    domain of its slots and matches `park+<slot>@<domain>` subscriptions only to lots naming that
+    domain, so `park@<domain>` keeps slot 701 of one tenant apart from slot 701 of another."""
+    return f"park@{domain}"
+
+
+def pickup_group(domain: str) -> str:
+    """The tenant's pickup group (`pickup/<group>` legs, the `pickup <group>` application)."""
+    return f"group@{domain}"
+
+
+def last_dial_realm(domain: str) -> str:
+    """mod_hash realm where the uuid of the call last dialled to each extension is kept."""
+    return f"{domain}-last_dial_ext"
+
+
 def safe_file(path: str | None) -> str | None:
     """A sound file path that cannot smuggle variables, spaces or `..` into an argument, or None."""
     if path and _SAFE_FILE.match(path) and ".." not in path:

@@ -16,7 +16,9 @@ _DESTINATION = re.compile(r"^[A-Za-z0-9*#+_.-]{1,120}$")
 _UNSAFE_DATA = re.compile(
     r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\}"
     # call recording (fsctl.media.record_plan) and tenant audio (fsctl.media.audio) paths
-    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\})"
+    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}"
+    # directed pickup: the uuid kept by `hash insert` when the extension was dialled (fsctl.routing)
+    r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\)\})"
 )
 
 

@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 PUBLIC_CONTEXT = "public"
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
-_CONTINUATION_DEST = re.compile(r"^kumo-(after|ivr)-[A-Za-z0-9_.*#-]{1,100}$")
+_CONTINUATION_DEST = re.compile(r"^kumo-(after|ivr|parkreturn)-[A-Za-z0-9_.*#-]{1,100}$")
+_REFERRED_BY = re.compile(r"sip:([0-9]{2,6})@")
 _CONTINUATION_VAR = re.compile(
     r"^([0-9]{1,12})/((?:(?:user|group|schedule|ivr):[A-Za-z0-9_.-]{1,64},?){0,20})$"
 )
@@ -141,7 +142,10 @@ class DialplanResponder:
                 "CALL_REJECTED",
                 f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}",
             )
-        return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net)
+        referred = _REFERRED_BY.search(fields.get("variable_sip_h_Referred-By") or "")
+        return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net,
+                               blind_transfer=blind_transfer_to(fields, destination),
+                               referred_by=referred.group(1) if referred else None)
 
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
         caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
@@ -153,3 +157,11 @@ class DialplanResponder:
         return plan_from_carrier(
             tenant, destination, caller, now, numbering=self.numbering, national=national
         )
+
+
+def blind_transfer_to(fields: Mapping[str, str], destination: str) -> bool:
+    """Whether this hunt is a blind transfer (SIP REFER) to `destination`: sofia records it as the
+    last `transfer_history` entry `<epoch>:<uuid>:bl_xfer:<dest>/<context>/<dialplan>`."""
+    history = (fields.get("variable_transfer_history") or "").removeprefix("ARRAY::")
+    parts = history.split("|:")[-1].split(":", 3)
+    return len(parts) == 4 and parts[2] == "bl_xfer" and parts[3].split("/", 1)[0] == destination

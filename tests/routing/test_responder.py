@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import urllib.parse
 
 import pytest
@@ -40,7 +41,8 @@ def responder(engine, settings):
 
 def actions(document: bytes) -> list[tuple[str, str]]:
     root = etree.fromstring(document)
-    return [(a.get("application"), a.get("data") or "") for a in root.iter("action")]
+    # bridge strings without the tenant's pickup/<group> leg (tests/esl/test_esl_features.py has it)
+    return [(a.get("application"), re.sub(r",pickup/[^,|]+", "", a.get("data") or "")) for a in root.iter("action")]
 
 
 def test_phone_call_replayed_from_the_capture(make_tenant, responder, fixtures_dir):

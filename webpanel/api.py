@@ -74,10 +74,10 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _save(change: Callable[[dict], None], action: str, summary: str, prefix: str):
+def _save(change: Callable[[dict], None], action: str, summary: str, prefix: str, force: bool = False):
     """Apply; None on success, else the 422 response naming each field relative to `prefix`."""
     try:
-        save_tenant(g.tenant.id, change, actor=_actor(), action=action, summary=summary)
+        save_tenant(g.tenant.id, change, actor=_actor(), action=action, summary=summary, force=force)
     except SaveRefused as refused:
         return _error(422, [{"field": _relative(p, prefix), "message": m} for p, m in refused.errors])
     return None
@@ -172,7 +172,8 @@ def _replace(section: str, value: str):
                 document, "ring_group" if section == "ring-groups" else "schedule", value, body[key]
             )
 
-    if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]"):
+    # A new password alone does not change the exported document: save it all the same.
+    if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]", force="password" in body):
         return failure
     updated = current_document(g.tenant)[name]
     return jsonify(updated[_find(updated, key, body[key])])

@@ -41,6 +41,8 @@ class SaveRefused(Exception):
 
 
 def _under(path: str, prefix: str) -> bool:
+    if not prefix:
+        return True  # the whole document
     return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
 
 
@@ -87,8 +89,13 @@ def save_tenant(
     actor: str,
     action: str,
     summary: str,
+    force: bool = False,
 ) -> ApplyResult:
-    """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused."""
+    """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused.
+
+    `force`: commit even when the exported document is unchanged. apply_config reports "changed"
+    by comparing exports, which never contain SIP passwords, so a new password alone looks unchanged.
+    """
     session = db.session
     # FOR UPDATE (PostgreSQL): two admins saving at once are serialised, so neither overwrites the
     # other's part with the document it read before the other committed.
@@ -104,16 +111,21 @@ def save_tenant(
         session.rollback()
         log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)
         raise SaveRefused([split_error(line) for line in exc.errors]) from exc
-    if not result.changed:
+    if not result.changed and not force:
+        # Nothing changed: roll back so the config version (and every lookup cache) stays as it was.
         session.rollback()
         return result
+    detail = json.dumps(
+        {"summary": summary, "changed": _changed_paths(before, document)[:50]}, ensure_ascii=False
+    )
     # apply_config wrote a generic "tenant.apply" entry; say what the panel did instead.
-    for entry in session.new:
-        if isinstance(entry, models.AuditEntry) and entry.action == "tenant.apply":
-            entry.action = action
-            entry.detail = json.dumps(
-                {"summary": summary, "changed": _changed_paths(before, document)[:50]}, ensure_ascii=False
-            )
+    entries = [e for e in session.new if isinstance(e, models.AuditEntry) and e.action == "tenant.apply"]
+    if not entries:
+        entries = [models.AuditEntry(actor=actor, tenant_id=tenant_id)]
+        session.add(entries[0])
+    for entry in entries:
+        entry.action = action
+        entry.detail = detail
     session.commit()
     return result
 

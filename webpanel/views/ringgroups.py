@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy import select
 
 from fsctl import models
+from webpanel.extensions import db
 from webpanel.security import admin_required, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import actor, destination_choices, destination_value, parse_destination
@@ -105,7 +107,13 @@ def edit(group_id: int):
         prefix = f"ring_groups[{index}]"
         return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), group, 422)
     flash(gettext("Saved."), "ok")
-    return redirect(url_for("ringgroups.edit", group_id=group_id))
+    # apply_config matches by name: a renamed ringgroup is a new row with a new id.
+    saved = db.session.scalar(
+        select(models.RingGroup.id).where(
+            models.RingGroup.tenant_id == g.tenant.id, models.RingGroup.name == entry["name"]
+        )
+    )
+    return redirect(url_for("ringgroups.edit", group_id=saved))
 
 
 @bp.post("/<int:group_id>/delete")

@@ -8,8 +8,10 @@ from typing import Any
 import jpholiday
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy import select
 
 from fsctl import models
+from webpanel.extensions import db
 from webpanel.i18n import WEEKDAY_KEYS
 from webpanel.security import admin_required, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
@@ -144,7 +146,13 @@ def edit(schedule_id: int):
         prefix = f"schedules[{index}]"
         return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), schedule, 422)
     flash(gettext("Saved."), "ok")
-    return redirect(url_for("schedules.edit", schedule_id=schedule_id))
+    # apply_config matches by name: a renamed schedule is a new row with a new id.
+    saved = db.session.scalar(
+        select(models.Schedule.id).where(
+            models.Schedule.tenant_id == g.tenant.id, models.Schedule.name == entry["name"]
+        )
+    )
+    return redirect(url_for("schedules.edit", schedule_id=saved))
 
 
 @bp.post("/<int:schedule_id>/delete")

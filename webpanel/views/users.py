@@ -225,7 +225,12 @@ def new_credentials(user_id: int):
         document["users"][_index(document, user.extension)]["password"] = password
 
     save_tenant(
-        g.tenant.id, change, actor=actor(), action="user.credentials", summary=f"extension {user.extension}"
+        g.tenant.id,
+        change,
+        actor=actor(),
+        action="user.credentials",
+        summary=f"extension {user.extension}",
+        force=True,
     )
     return _credentials_page(g.tenant, user.extension, user.name, password)
 

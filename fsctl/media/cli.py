@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +45,10 @@ def cmd_recordings_purge(args: argparse.Namespace) -> int:
     from fsctl.media.recordings import purge
 
     with session_scope(args.session_factory(args)) as session:
-        result = purge(session, media_settings_from_env(), dt.datetime.now(dt.UTC), args.domain)
+        settings = media_settings_from_env()
+        if args.recordings_dir:
+            settings = dataclasses.replace(settings, recordings_root=args.recordings_dir)
+        result = purge(session, settings, dt.datetime.now(dt.UTC), args.domain)
     print(f"purged {result.rows} recordings, {result.files} files")
     return 0
 
@@ -83,6 +87,23 @@ def cmd_recordings_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audio_upload(args: argparse.Namespace) -> int:
+    from fsctl.db import session_scope
+    from fsctl.media.audio import AudioError, store_upload
+
+    try:
+        with session_scope(args.session_factory(args)) as session:
+            settings = media_settings_from_env()
+            if args.audio_dir:
+                settings = dataclasses.replace(settings, audio_root=args.audio_dir)
+            stored = store_upload(session, settings, args.domain, Path(args.file), args.name)
+    except (AudioError, OSError) as exc:
+        print(f"audio: {exc}", file=sys.stderr)
+        return 1
+    print(f"{stored.name}: {stored.duration_ms / 1000:.1f} s; refer to it as {stored.name}.wav")
+    return 0
+
+
 def add_media_commands(sub: argparse._SubParsersAction, session_factory: SessionFactory) -> None:
     """Register the media sub-commands; `session_factory(args)` opens the configured database."""
     prompts = sub.add_parser("prompts", help="default voicemail/menu prompts (Japanese and English)")
@@ -103,6 +124,7 @@ def add_media_commands(sub: argparse._SubParsersAction, session_factory: Session
     rec_sub = recordings.add_subparsers(dest="recordings_command", required=True)
     purge = rec_sub.add_parser("purge", help="delete recordings older than each tenant's retention")
     purge.add_argument("--domain", help="only this tenant")
+    purge.add_argument("--recordings-dir", help="storage root (default $FSCTL_RECORDINGS_DIR)")
     purge.set_defaults(func=cmd_recordings_purge)
     retention = rec_sub.add_parser("retention", help="set a tenant's retention in days")
     retention.add_argument("domain")
@@ -111,3 +133,13 @@ def add_media_commands(sub: argparse._SubParsersAction, session_factory: Session
     listing = rec_sub.add_parser("list", help="a tenant's recordings, newest first")
     listing.add_argument("domain")
     listing.set_defaults(func=cmd_recordings_list)
+
+    audio = sub.add_parser("audio", help="tenant audio: greetings, announcements, IVR prompts")
+    audio.set_defaults(session_factory=session_factory)
+    audio_sub = audio.add_subparsers(dest="audio_command", required=True)
+    upload = audio_sub.add_parser("upload", help="WAV or MP3 -> 8/16 kHz mono WAV in the tenant's storage")
+    upload.add_argument("domain")
+    upload.add_argument("file")
+    upload.add_argument("name", help="what the tenant file refers to (greeting: NAME.wav)")
+    upload.add_argument("--audio-dir", help="storage root (default $FSCTL_AUDIO_DIR)")
+    upload.set_defaults(func=cmd_audio_upload)

@@ -63,6 +63,7 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
         sounds_root=env.get("FSCTL_SOUNDS_DIR", d.sounds_root),
         default_retention_days=int(env.get("FSCTL_RECORDING_RETENTION_DAYS", str(d.default_retention_days))),
         max_upload_bytes=int(env.get("FSCTL_AUDIO_MAX_BYTES", str(d.max_upload_bytes))),
+        max_upload_seconds=int(env.get("FSCTL_AUDIO_MAX_SECONDS", str(d.max_upload_seconds))),
         smtp=smtp,
     )
 

@@ -178,11 +178,13 @@ def test_purge_keeps_each_tenant_for_its_retention(make_tenant, session_factory,
     assert sorted(p.name for p in root.rglob("*.wav")) == ["call-0010.wav", "call-0040.wav"]
 
 
-def test_retention_cli(make_tenant, database_url, capsys):
+def test_retention_cli(make_tenant, database_url, capsys, tmp_path):
     from fsctl.cli import main
 
     make_tenant()
     assert main(["--database-url", database_url, "recordings", "retention", "acme.kumo.test", "7"]) == 0
     assert main(["--database-url", database_url, "recordings", "retention", "nobody.test", "7"]) == 1
-    assert main(["--database-url", database_url, "recordings", "purge"]) == 0
+    assert (
+        main(["--database-url", database_url, "recordings", "purge", "--recordings-dir", str(tmp_path)]) == 0
+    )
     assert "purged 0 recordings" in capsys.readouterr().out

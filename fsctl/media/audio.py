@@ -1,0 +1,142 @@
+"""Tenant audio uploads (greetings, announcements, IVR prompts): WAV or MP3 in, 8 and 16 kHz mono WAV out.
+
+Stored as <audio_root>/<domain>/<rate>/<name>.wav for both rates plus <audio_root>/<domain>/<name>.wav
+(the 8 kHz file): mod_sndfile opens `<dir>/<rate>/<file>` for the call's rate and falls back to the
+plain name (sndfile_file_open in mod_sndfile.c). The dialplan refers to `${kumo_audio_dir}/<domain>/<name>.wav`
+(fsctl.media.audio_ref). The panel calls `store_upload`; the CLI is `fsctl audio upload DOMAIN FILE NAME`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from fsctl import models
+from fsctl.media.recordings import StorageError, tenant_root
+from fsctl.media.settings import MediaSettings
+
+log = logging.getLogger(__name__)
+
+RATES = (8000, 16000)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class AudioError(ValueError):
+    """An upload refused; the message is meant for the person who uploaded it."""
+
+
+@dataclass(frozen=True)
+class StoredAudio:
+    name: str
+    duration_ms: int
+    paths: tuple[Path, ...]
+
+
+def audio_name(name: str) -> str:
+    """The stored name ("Main Menu.wav" is refused; "main-menu.wav" -> "main-menu")."""
+    stem = name[:-4] if name.lower().endswith((".wav", ".mp3")) else name
+    if not _NAME.match(stem):
+        raise AudioError(f"name {name!r}: use 1-64 lower-case letters, digits, '-' or '_'")
+    return stem
+
+
+def sniff(head: bytes) -> str:
+    """'wav' or 'mp3' from the first bytes, or AudioError."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    raise AudioError("not a WAV or MP3 file")
+
+
+def _sox(*args: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which("sox") is None:
+        raise RuntimeError("sox is not installed (make test-deps installs it)")
+    return subprocess.run(["sox", *args], capture_output=True, text=True, timeout=120)
+
+
+def convert(source: Path, target_dir: Path, name: str, settings: MediaSettings) -> StoredAudio:
+    """Check and convert one file; writes <target_dir>/<rate>/<name>.wav and <target_dir>/<name>.wav."""
+    size = source.stat().st_size
+    if size > settings.max_upload_bytes:
+        raise AudioError(f"file too large: {size // 1024} KB, at most {settings.max_upload_bytes // 1024} KB")
+    if size == 0:
+        raise AudioError("the file is empty")
+    with source.open("rb") as f:
+        kind = sniff(f.read(12))
+    probe = _sox("-t", kind, str(source), "-n", "stat")
+    match = re.search(r"Length \(seconds\):\s+([0-9.]+)", probe.stderr)
+    if probe.returncode != 0 or match is None:
+        raise AudioError(f"the {kind.upper()} file cannot be decoded")
+    seconds = float(match.group(1))
+    if seconds < 0.2:
+        raise AudioError("the recording is shorter than 0.2 seconds")
+    if seconds > settings.max_upload_seconds:
+        raise AudioError(f"the recording is {seconds:.0f} s long, at most {settings.max_upload_seconds} s")
+    written: list[Path] = []
+    for rate in RATES:
+        target = target_dir / str(rate) / f"{name}.wav"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{name}.part.wav")
+        result = _sox(
+            "-t",
+            kind,
+            str(source),
+            "-r",
+            str(rate),
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(partial),
+            "norm",
+            "-3",
+        )
+        if result.returncode != 0:
+            partial.unlink(missing_ok=True)
+            raise AudioError(f"the {kind.upper()} file cannot be converted")
+        partial.replace(target)
+        written.append(target)
+    fallback = target_dir / f"{name}.wav"
+    shutil.copyfile(written[0], fallback)
+    return StoredAudio(name, int(seconds * 1000), (*written, fallback))
+
+
+def store_upload(
+    session: Session, settings: MediaSettings, domain: str, source: Path, name: str, original_name: str = ""
+) -> StoredAudio:
+    """Convert an uploaded file into the tenant's audio and record it (replacing one of the same name)."""
+    stem = audio_name(name)
+    tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == domain.lower()))
+    if tenant is None:
+        raise AudioError(f"no tenant {domain}")
+    try:
+        base = tenant_root(settings.audio_root, tenant.domain)
+    except StorageError as exc:
+        raise AudioError(str(exc)) from exc
+    with tempfile.TemporaryDirectory(prefix="kumo-upload-") as tmp:
+        staged = Path(tmp) / "upload"
+        shutil.copyfile(source, staged)
+        stored = convert(staged, base, stem, settings)
+    row = session.scalar(
+        select(models.AudioFile).where(models.AudioFile.tenant_id == tenant.id, models.AudioFile.name == stem)
+    )
+    if row is None:
+        row = models.AudioFile(tenant_id=tenant.id, name=stem)
+        session.add(row)
+    row.original_name = (original_name or source.name)[:255]
+    row.duration_ms = stored.duration_ms
+    row.uploaded_at = dt.datetime.now(dt.UTC)
+    log.info("audio %s of %s stored (%d ms)", stem, tenant.domain, stored.duration_ms)
+    return stored

@@ -14,8 +14,12 @@ import signal
 import gevent
 
 from fsctl.config import Settings
+from fsctl.db import make_engine
 from fsctl.esl.cache_flush import DirectoryCacheFlusher
 from fsctl.esl.inbound import InboundConnection
+from fsctl.esl.outbound import Application, OutboundServer
+from fsctl.esl.park import ParkTimeouts
+from fsctl.esl.wiring import build_dispatcher
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
 from fsctl.xmlcurl.app import ServiceApp
@@ -131,12 +135,28 @@ class Service:
 
     def _start_esl(self) -> None:
         if self.esl is not None:
+            # Live state (fsctl.esl.wiring), the outbound socket and park ring-back run in this
+            # (parent) process only, started after the workers were forked.
+            live_engine = make_engine(self.settings.database_url)
+            self.esl.dispatcher = build_dispatcher(live_engine)
             self.esl.start()
+            self.park_timeouts = ParkTimeouts(live_engine, self.esl.api)
+            self.park_timeouts.start()
+            self.outbound = OutboundServer(self.settings.outbound_listen, Application)
+            try:
+                self.outbound.start()
+            except OSError as exc:
+                log.error("outbound socket server %s:%d not started: %s", *self.settings.outbound_listen, exc)
+                self.outbound = None
         if self.flusher is not None:
             self.flusher.start()
 
     def _shutdown_esl(self) -> None:
         if self.flusher is not None:
             self.flusher.stop()
+        if getattr(self, "outbound", None) is not None:
+            self.outbound.stop()
+        if getattr(self, "park_timeouts", None) is not None:
+            self.park_timeouts.stop()
         if self.esl is not None:
             self.esl.stop()

@@ -216,7 +216,7 @@ class OutboundServer:
     def start(self) -> None:
         self._server = StreamServer(self.listen_address, self._serve, backlog=256)
         self._server.start()
-        log.info("outbound event socket listening on %s:%d", *self.address)
+        log.info("outbound socket server (the `socket` application) listening on %s:%d", *self.address)
 
     def stop(self, timeout: float = 2.0) -> None:
         if self._server is not None:

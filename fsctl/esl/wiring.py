@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from fsctl.esl.dispatch import Dispatcher, Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.state import Tenants
+from fsctl.media.esl_handlers import media_handlers
 
 
 def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handler]:
@@ -16,4 +17,5 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 
 
 def build_dispatcher(engine: Engine) -> Dispatcher:
-    return Dispatcher(state_handlers(engine))
+    # voicemail index + e-mail and call recordings (issue 5)
+    return Dispatcher([*state_handlers(engine), *media_handlers(engine)])

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, g, jsonify, request
+from flask import Blueprint, Response, abort, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
@@ -35,8 +35,10 @@ SECTIONS = {
 }
 
 
-def _error(status: int, errors: list[dict[str, str]]):
-    return jsonify({"errors": errors}), status
+def _error(status: int, errors: list[dict[str, str]]) -> Response:
+    response = jsonify({"errors": errors})
+    response.status_code = status
+    return response
 
 
 @bp.before_request

@@ -70,8 +70,8 @@ def _collection(spec: APISpec, path: str, schema: str, key: str, tag: str) -> No
     }
     spec.path(
         path=f"/api/v1/{path}/{{value}}",
+        parameters=[parameter],
         operations={
-            "parameters": [parameter],
             "get": {"tags": [tag], "summary": f"one of {tag} by {key}", "responses": _responses(item)},
             "put": {
                 "tags": [tag],
@@ -170,10 +170,8 @@ def openapi_document() -> dict[str, Any]:
     )
     spec.path(
         path="/api/v1/numbers/{national}",
+        parameters=[{"name": "national", "in": "path", "required": True, "schema": {"type": "string"}}],
         operations={
-            "parameters": [
-                {"name": "national", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
             "put": {
                 "tags": ["numbers"],
                 "summary": "set where it rings",

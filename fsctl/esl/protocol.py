@@ -44,17 +44,26 @@ class Frame:
 
 def parse_headers(block: str) -> dict[str, str]:
     """`Key: value` lines -> dict; each value URL-decoded on its own, after the split (defect 1)."""
-    headers: dict[str, str] = {}
+    keys: list[str] = []
+    values: list[str] = []
     for line in block.split("\n"):
         key, sep, value = line.partition(": ")
         if not sep:
             key, sep, value = line.partition(":")
             if not sep or not key:
                 continue  # a stray line: ignored, never merged into another header
-        if "%" in value:
-            value = unquote(value)
-        headers[key] = value
-    return headers
+        keys.append(key)
+        values.append(value)
+    if "%" in block:
+        # One decode of all values joined by NUL (cheaper than one per value); the split happened
+        # before, so an encoded newline stays inside its value. A value that decodes to a NUL itself
+        # (%00) would shift the join: then each value is decoded alone.
+        joined = "\x00".join(values)
+        decoded = unquote(joined).split("\x00") if "%00" not in joined else None
+        if decoded is None or len(decoded) != len(values):
+            decoded = [unquote(v) if "%" in v else v for v in values]
+        values = decoded
+    return dict(zip(keys, values, strict=True))
 
 
 def _decode(data: bytes | bytearray | memoryview) -> str:

@@ -1,0 +1,124 @@
+"""ESL benchmarks: `python -m bench.esl`.
+
+1. Events parsed and applied per second, one core: every captured inbound stream (plain and json,
+   ../shared/fixtures/freeswitch/esl) is fed through FrameReader -> decode -> typed event -> the
+   live-state handlers writing to a throw-away SQLite database (batches in one transaction, as the
+   service does). Target >= 20,000/s.
+2. Outbound socket call set-up: from a client's TCP connect to the first command our server sends
+   (`connect`), over loopback. Target <= 5 ms.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import json  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.socket  # noqa: E402
+
+from fsctl import models  # noqa: E402
+from fsctl.db import make_engine  # noqa: E402
+from fsctl.esl.events import make_event  # noqa: E402
+from fsctl.esl.outbound import Application, OutboundServer  # noqa: E402
+from fsctl.esl.protocol import FrameReader, decode_event  # noqa: E402
+from fsctl.esl.wiring import build_dispatcher  # noqa: E402
+
+ESL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "freeswitch" / "esl"
+
+
+def streams() -> list[bytes]:
+    out = []
+    for path in sorted(ESL_DIR.glob("inbound-*.log*")):
+        data = path.read_bytes()
+        out.append(gzip.decompress(data) if path.suffix == ".gz" else data)
+    return out
+
+
+def bench_events(rounds: int) -> dict:
+    data = streams()
+    with tempfile.TemporaryDirectory() as tmp:
+        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3")
+        models.Base.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for domain in ("acme.example", "beta.example", "lot1"):
+                conn.execute(
+                    models.Tenant.__table__.insert().values(
+                        domain=domain,
+                        name=domain,
+                        timezone="Asia/Tokyo",
+                        status="active",
+                        trial_started_on=models.dt.date(2026, 11, 1),
+                        international_calls=False,
+                        max_external_channels=2,
+                        allowed_prefixes=[],
+                        config_version=1,
+                        created_at=models.dt.datetime.now(models.dt.UTC),
+                    )
+                )
+        dispatcher = build_dispatcher(engine)
+        events = 0
+        started = time.perf_counter()
+        for _ in range(rounds):
+            # A round's events are applied as the service's queues take them under load: in batches
+            # (fsctl.esl.dispatch.BATCH) of one transaction each.
+            batch = []
+            for stream in data:
+                for frame in FrameReader().feed(stream):
+                    decoded = decode_event(frame)
+                    if decoded is not None:
+                        batch.append(make_event(*decoded))
+            events += len(batch)
+            dispatcher.run_inline(batch)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    return {"events": events, "seconds": round(seconds, 3), "events_per_second": round(events / seconds)}
+
+
+def bench_outbound(calls: int) -> dict:
+    server = OutboundServer(("127.0.0.1", 0), Application)
+    server.start()
+    samples = []
+    try:
+        for _ in range(calls):
+            started = time.perf_counter()
+            sock = gevent.socket.create_connection(server.address)
+            first = sock.recv(64)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert first.startswith(b"connect"), first
+            sock.close()
+            gevent.sleep(0)
+    finally:
+        server.stop()
+    samples.sort()
+    return {
+        "calls": calls,
+        "median_ms": round(statistics.median(samples), 3),
+        "p99_ms": round(samples[int(len(samples) * 0.99) - 1], 3),
+        "max_ms": round(samples[-1], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20, help="times every captured stream is replayed")
+    parser.add_argument("--calls", type=int, default=500, help="outbound connections to time")
+    args = parser.parse_args()
+    result = {"inbound_events": bench_events(args.rounds), "outbound_setup": bench_outbound(args.calls)}
+    result["targets"] = {
+        "events_per_second>=20000": result["inbound_events"]["events_per_second"] >= 20_000,
+        "outbound_setup_median_ms<=5": result["outbound_setup"]["median_ms"] <= 5,
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -23,6 +23,7 @@ from fsctl.routing.plan import (
 )
 from fsctl.routing.schedules import local_time
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
+from fsctl.security.limits import apply_call_caps
 
 TRIAL_DAYS = 30
 OnNet = Callable[[str], TenantSnap | None]
@@ -110,6 +111,9 @@ class _Calls:
             ("suspended", tenant.status == "suspended"),
             ("inbound_only_user", user is not None and user.direction == "inbound_only"),
             ("channel_limit", True),
+            ("call_rate", tenant.external_rate[0] > 0),
+            ("calls_per_user", tenant.user_external_calls > 0),
+            ("external_suspended", tenant.external_suspended),
         ):
             if applies:
                 p.decide(f"bypass {rule}", "emergency calls go out whatever this rule says (logged)")
@@ -128,6 +132,8 @@ class _Calls:
     def carrier(self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None) -> None:
         """Bridge to the carrier: channel limit, caller ID, privacy."""
         p = self.plan
+        if not apply_call_caps(p, tenant, user):  # rate, per-user and spend caps (issue 9)
+            return
         cid, why = outbound_caller_id(tenant, user)
         if cid is None:
             p.refuse("no_caller_id", "OUTGOING_CALL_BARRED", why)

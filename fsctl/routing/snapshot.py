@@ -143,6 +143,11 @@ class TenantSnap:
     schedules: dict[str, ScheduleSnap] = field(default_factory=dict)
     ivr_menus: dict[str, IvrSnap] = field(default_factory=dict)
     park_ranges: tuple[tuple[int, int], ...] = ()
+    # Security caps (issue 9, fsctl/security/limits.py): new external calls per interval (calls, seconds;
+    # 0 calls = no rate cap), concurrent external calls per user (0 = none), suspension after a spend alert.
+    external_rate: tuple[int, int] = (2, 1)
+    user_external_calls: int = 0
+    external_suspended: bool = False
 
     __hash__ = object.__hash__
 

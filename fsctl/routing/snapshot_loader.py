@@ -17,6 +17,7 @@ from fsctl.routing.snapshot import (
     TenantSnap,
     UserSnap,
 )
+from fsctl.security.limits import limit_fields
 
 
 def dest_of(row: models.Destination | None) -> Dest | None:
@@ -100,7 +101,21 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         schedules=schedules,
         ivr_menus=menus,
         park_ranges=tuple((r.first_slot, r.last_slot) for r in tenant.park_ranges),
+        **security_limit_fields(tenant),
     )
+
+
+def security_limit_fields(tenant: models.Tenant) -> dict:
+    """The tenant's external call caps (issue 9); the defaults without a row or outside a session."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(tenant)
+    if session is None or tenant.id is None:
+        return {}
+    row = session.get(models.TenantCallLimits, tenant.id)
+    if row is None:
+        return {}
+    return limit_fields((row.calls_per_interval, row.interval_seconds, row.user_external_calls, row.external_suspended))
 
 
 def load_snapshot(session: Session, tenant_id: int | None = None, domain: str | None = None) -> TenantSnap | None:

@@ -24,6 +24,7 @@ from fsctl.routing.snapshot import (
     TenantSnap,
     UserSnap,
 )
+from fsctl.security.limits import limit_fields
 
 FetchAll = Callable[[str, Sequence[Any]], list[tuple]]
 
@@ -70,6 +71,10 @@ _MENUS = (
 _OPTIONS = (
     "SELECT o.ivr_menu_id, o.digit, o.destination_id FROM ivr_options o JOIN ivr_menus m ON m.id = o.ivr_menu_id"
     " WHERE m.tenant_id = ? ORDER BY o.ivr_menu_id, o.digit"
+)
+_LIMITS = (
+    "SELECT calls_per_interval, interval_seconds, user_external_calls, external_suspended"
+    " FROM security_tenant_limits WHERE tenant_id = ?"
 )
 _PARK = "SELECT first_slot, last_slot FROM park_ranges WHERE tenant_id = ? ORDER BY id"
 
@@ -199,4 +204,5 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
         schedules=schedules,
         ivr_menus=menus,
         park_ranges=tuple((a, b) for a, b in fetch_all(_PARK, (tid,))),
+        **limit_fields(next(iter(fetch_all(_LIMITS, (tid,))), None)),
     )

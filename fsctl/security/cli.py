@@ -32,6 +32,22 @@ def add_security_commands(sub: Any, session_factory_of: SessionFactoryOf) -> Non
     nft.add_argument("--set", dest="set_name", default="sip_banned")
     nft.set_defaults(func=lambda args: cmd_nft(args, session_factory_of(args)))
 
+    limits = sub.add_parser("limits", help="per-tenant external call caps and spend alerts (operator)")
+    limits_sub = limits.add_subparsers(dest="limits_command", required=True)
+    show = limits_sub.add_parser("show", help="a tenant's caps")
+    show.add_argument("domain")
+    show.set_defaults(func=lambda args: cmd_limits_show(args, session_factory_of(args)))
+    change = limits_sub.add_parser("set", help="change a tenant's caps")
+    change.add_argument("domain")
+    change.add_argument("--rate", help="new external calls per interval: N/SECONDS (0/1 = no rate cap)")
+    change.add_argument("--user-calls", type=int, help="concurrent external calls per extension (0 = none)")
+    change.add_argument("--spend-cap", type=int, help="yen of outbound charges per 5 minutes that alert")
+    change.add_argument("--suspend-on-alert", choices=("yes", "no"))
+    change.set_defaults(func=lambda args: cmd_limits_set(args, session_factory_of(args)))
+    resume = limits_sub.add_parser("resume", help="re-enable external calls after a spend suspension")
+    resume.add_argument("domain")
+    resume.set_defaults(func=lambda args: cmd_limits_resume(args, session_factory_of(args)))
+
 
 def cmd_list(args: argparse.Namespace, session_factory: Any) -> int:
     with session_factory() as session:
@@ -82,4 +98,52 @@ def cmd_nft(args: argparse.Namespace, session_factory: Any) -> int:
     with session_factory() as session:
         views = bans.list_bans(session)
     print(bans.nft_script(views, args.table, args.set_name), end="")
+    return 0
+
+
+def _print_limits(view: Any) -> None:
+    rate = "none" if view.calls_per_interval == 0 else f"{view.calls_per_interval}/{view.interval_seconds}s"
+    print(
+        f"{view.domain}: external call rate {rate}, per extension {view.user_external_calls or 'no cap'},"
+        f" spend cap {view.spend_cap_yen if view.spend_cap_yen is not None else '-'} yen/5 min,"
+        f" suspend on alert {'yes' if view.suspend_on_alert else 'no'},"
+        f" external calls {'SUSPENDED' if view.external_suspended else 'allowed'}"
+    )
+
+
+def cmd_limits_show(args: argparse.Namespace, session_factory: Any) -> int:
+    from fsctl.security.tenant_limits import get_limits
+
+    with session_factory() as session:
+        _print_limits(get_limits(session, args.domain))
+    return 0
+
+
+def cmd_limits_set(args: argparse.Namespace, session_factory: Any) -> int:
+    from fsctl.security.tenant_limits import set_limits
+
+    changes: dict[str, Any] = {}
+    if args.rate:
+        calls, _, seconds = args.rate.partition("/")
+        changes["calls_per_interval"], changes["interval_seconds"] = int(calls), int(seconds or 1)
+    if args.user_calls is not None:
+        changes["user_external_calls"] = args.user_calls
+    if args.spend_cap is not None:
+        changes["spend_cap_yen"] = args.spend_cap
+    if args.suspend_on_alert:
+        changes["suspend_on_alert"] = args.suspend_on_alert == "yes"
+    with session_factory() as session:
+        _print_limits(set_limits(session, args.domain, "fsctl", **changes))
+    return 0
+
+
+def cmd_limits_resume(args: argparse.Namespace, session_factory: Any) -> int:
+    from fsctl.security.tenant_limits import get_limits, set_external_suspended
+
+    with session_factory() as session:
+        view = get_limits(session, args.domain)
+        changed = set_external_suspended(
+            session, view.tenant_id, False, "fsctl", "re-enabled by the operator"
+        )
+    print(f"{args.domain}: external calls {'re-enabled' if changed else 'were not suspended'}")
     return 0

@@ -40,7 +40,7 @@ def _owner_of(session: Session, national: str) -> TenantSnap | None:
 
 
 def trace(session_factory: sessionmaker[Session], domain: str, from_: str, to: str,
-          at: dt.datetime | None = None) -> Plan:
+          at: dt.datetime | None = None, gateway: str | None = None) -> Plan:
     """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number."""
     with session_factory() as session:
         tenant = load_snapshot(session, domain=domain)
@@ -52,6 +52,13 @@ def trace(session_factory: sessionmaker[Session], domain: str, from_: str, to: s
             from fsctl.routing.schedules import local_time
 
             now = local_time(now, tenant.timezone)
+        if gateway is not None:  # a call arriving from the tenant's own gateway (issue 8)
+            from fsctl.gateways.inbound import trace_from_gateway
+
+            plan = trace_from_gateway(tenant, gateway, from_, to, now)
+            if plan is None:
+                raise TraceError(f"{domain} has no gateway named {gateway!r}")
+            return plan
         if from_ in tenant.users:
             return plan_from_phone(tenant, from_, to, now, on_net=lambda n: _owner_of(session, n))
         try:
@@ -93,6 +100,7 @@ def add_trace_command(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--to", required=True, help="what was dialled")
     parser.add_argument("--at", default=None, help='the tenant\'s local time, e.g. "2026-12-31 20:00" (default: now)')
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--gateway", default=None, help="the call arrives from this customer gateway of the tenant")
     parser.set_defaults(func=run_trace)
     return parser
 
@@ -103,7 +111,8 @@ def run_trace(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(settings.database_url)
     try:
-        plan = trace(make_session_factory(engine), args.domain, args.from_, args.to, parse_at(args.at))
+        plan = trace(make_session_factory(engine), args.domain, args.from_, args.to, parse_at(args.at),
+                     gateway=getattr(args, "gateway", None))
     except TraceError as exc:
         print(f"fsctl trace: {exc}", file=sys.stderr)
         return 2

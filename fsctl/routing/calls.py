@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from fsctl.gateways.routing import route_emergency, route_external
 from fsctl.media.record_plan import record_here
 from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
 from fsctl.routing.destinations import Router
@@ -117,6 +118,8 @@ class _Calls:
         ):
             if applies:
                 p.decide(f"bypass {rule}", "emergency calls go out whatever this rule says (logged)")
+        if route_emergency(p, tenant, number, user):  # the tenant's own gateway first (issue 8)
+            return p
         geo = tenant.geographic_number()
         if geo is not None:
             cid, why = geo.e164, f"the tenant's geographic number {geo.national}"
@@ -132,6 +135,8 @@ class _Calls:
     def carrier(self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None) -> None:
         """Bridge to the carrier: channel limit, caller ID, privacy."""
         p = self.plan
+        if route_external(p, tenant, number, user):  # or through the tenant's own gateway (issue 8)
+            return
         if not apply_call_caps(p, tenant, user):  # rate, per-user and spend caps (issue 9)
             return
         cid, why = outbound_caller_id(tenant, user)

@@ -8,6 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fsctl.gateways.snapshot import CarriedSnap, GatewaySnap
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,12 @@ class TenantSnap:
     schedules: dict[str, ScheduleSnap] = field(default_factory=dict)
     ivr_menus: dict[str, IvrSnap] = field(default_factory=dict)
     park_ranges: tuple[tuple[int, int], ...] = ()
+    # Customer gateways (issue 8, fsctl/gateways/): by name; the numbers they carry by national form;
+    # which way external calls leave (a gateway name, None = the platform's carrier), per user too.
+    gateways: dict[str, GatewaySnap] = field(default_factory=dict)
+    carried: dict[str, CarriedSnap] = field(default_factory=dict)
+    outbound_via: str | None = None
+    user_outbound_via: dict[str, str | None] = field(default_factory=dict)
     # Security caps (issue 9, fsctl/security/limits.py): new external calls per interval (calls, seconds;
     # 0 calls = no rate cap), concurrent external calls per user (0 = none), suspension after a spend alert.
     external_rate: tuple[int, int] = (2, 1)

@@ -101,6 +101,7 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         schedules=schedules,
         ivr_menus=menus,
         park_ranges=tuple((r.first_slot, r.last_slot) for r in tenant.park_ranges),
+        **gateway_fields(tenant),
         **security_limit_fields(tenant),
     )
 
@@ -116,6 +117,16 @@ def security_limit_fields(tenant: models.Tenant) -> dict:
     if row is None:
         return {}
     return limit_fields((row.calls_per_interval, row.interval_seconds, row.user_external_calls, row.external_suspended))
+
+
+def gateway_fields(tenant: models.Tenant) -> dict:
+    """The tenant's customer gateways (issue 8) from the models; empty for a tenant not in a session."""
+    from sqlalchemy.orm import object_session
+
+    from fsctl.gateways.snapshot import gateway_snap_fields_orm
+
+    session = object_session(tenant)
+    return gateway_snap_fields_orm(session, tenant) if session is not None and tenant.id is not None else {}
 
 
 def load_snapshot(session: Session, tenant_id: int | None = None, domain: str | None = None) -> TenantSnap | None:

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from fsctl.gateways.snapshot import gateway_snap_fields
 from fsctl.routing.snapshot import (
     Closure,
     Dest,
@@ -204,5 +205,6 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
         schedules=schedules,
         ivr_menus=menus,
         park_ranges=tuple((a, b) for a, b in fetch_all(_PARK, (tid,))),
+        **gateway_snap_fields(fetch_all, tid, dest),
         **limit_fields(next(iter(fetch_all(_LIMITS, (tid,))), None)),
     )

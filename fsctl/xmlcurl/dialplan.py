@@ -8,6 +8,8 @@ import re
 from collections.abc import Callable, Mapping
 
 from fsctl.config import Settings
+from fsctl.gateways.contexts import parse_context as parse_gateway_context
+from fsctl.gateways.responder import plan_gateway_call
 from fsctl.numbering import default_plan
 from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
@@ -118,6 +120,8 @@ class DialplanResponder:
             return None
         if context == PUBLIC_CONTEXT:
             return self._from_carrier(fields, destination, now)
+        if (gateway := parse_gateway_context(context)) is not None:  # a customer gateway's call (issue 8)
+            return plan_gateway_call(self, fields, gateway, destination, now)
         if not _DOMAIN.match(context):
             return None
         tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_DOMAIN, (context,)))

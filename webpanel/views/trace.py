@@ -25,6 +25,13 @@ def _parse_at(day: str, time: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(f"{day} {time or '12:00'}")
 
 
+def _display_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).strftime("%Y/%m/%d %H:%M")
+    except ValueError:
+        return iso
+
+
 @bp.get("/")
 @admin_required
 def index():

@@ -135,9 +135,9 @@ class _Calls:
     def carrier(self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None) -> None:
         """Bridge to the carrier: channel limit, caller ID, privacy."""
         p = self.plan
-        if route_external(p, tenant, number, user):  # or through the tenant's own gateway (issue 8)
-            return
         if not apply_call_caps(p, tenant, user):  # rate, per-user and spend caps (issue 9)
+            return
+        if route_external(p, tenant, number, user):  # or through the tenant's own gateway (issue 8)
             return
         cid, why = outbound_caller_id(tenant, user)
         if cid is None:

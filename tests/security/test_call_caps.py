@@ -123,3 +123,28 @@ def test_set_limits_refuses_nonsense(session_factory, make_tenant):
             set_limits(session, domain, "op", max_channels=3)
         with pytest.raises(LookupError):
             set_limits(session, "nobody.kumo.test", "op", calls_per_interval=1)
+
+
+def test_calls_through_a_customer_gateway_are_capped_and_suspended_too():
+    """External = carrier or customer gateway (DECISIONS 2): a stolen password abuses either."""
+    from fsctl.gateways.snapshot import CarriedSnap, GatewaySnap
+
+    gateway = GatewaySnap(
+        id=7, name="office-pbx", auth="address", channels=4, address="192.0.2.80", numbers=("0355550000",)
+    )
+    carried = {"0355550000": CarriedSnap("0355550000", "+81355550000", "office-pbx")}
+    snap = make_snapshot(
+        gateways={"office-pbx": gateway}, carried=carried, outbound_via="office-pbx", user_external_calls=1
+    )
+    plan = plan_from_phone(snap, "101", "0312349999", NOON)
+    bridge = [a.data for a in plan.actions if a.app == "bridge"]
+    assert bridge and "gateway/carrier/" not in bridge[0]
+    assert f"hash {RATE_REALM} 1 2/1 !NORMAL_TEMPORARY_FAILURE" in limits(plan)
+    assert f"hash {USER_REALM} 1_101 1 !USER_BUSY" in limits(plan)
+    suspended = plan_from_phone(
+        make_snapshot(gateways={"office-pbx": gateway}, outbound_via="office-pbx", external_suspended=True),
+        "101",
+        "0312349999",
+        NOON,
+    )
+    assert suspended.refused_by == "external_suspended"

@@ -904,6 +904,25 @@ class GatewayRefusal(Base):
     destination: Mapped[str] = mapped_column(String(64), default="")
 
 
+class GatewayChannel(Base):
+    """A channel holding one of a gateway's plan channels now (its `limit` passed; gone at hang-up).
+
+    Live state (DECISIONS 5): the panel counts only rows whose channel is still in live_calls, which
+    the ESL service rebuilds from the switch after a reconnect, so a hang-up missed while away never
+    leaves a channel counted for ever.
+    """
+
+    __tablename__ = "gateway_channels"
+    __tenant_config__ = False
+    __table_args__ = (Index("ix_gateway_channels_gateway", "gateway_id"),)
+
+    uuid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gateway_id: Mapped[int] = mapped_column(ForeignKey("gateways.id", ondelete="CASCADE"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8), default="")  # in, out
+    since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 # --- Security: brute-force bans, trusted sources, call caps, spend alerts (issue 9, fsctl/security/) --
 # Times of the ban machinery are epoch seconds (integers): the directory's hot-path query compares them
 # with a plain parameter, identically on SQLite and PostgreSQL.

@@ -24,8 +24,13 @@ MONTHLY_KEYS = (
     "option_recording",
     "option_ivr",
     "paper_invoice",
+    # customer gateways by channel plan (issue 8, fsctl.gateways.billing)
+    "gateway_4ch",
+    "gateway_8ch",
+    "gateway_16ch",
+    "gateway_32ch",
 )
-ONE_OFF_KEYS = ("porting_toll_free", "cancel_number", "cancel_toll_free")
+ONE_OFF_KEYS = ("porting_toll_free", "cancel_number", "cancel_toll_free", "gateway_setup")
 _YEN = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))
 
 

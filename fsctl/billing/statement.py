@@ -32,6 +32,7 @@ ONE_OFF_NAMES = {
     "porting_toll_free": "フリーダイヤル番号ポータビリティ手数料",
     "cancel_number": "番号解約手数料 (03/06/050等)",
     "cancel_toll_free": "番号解約手数料 (0120/0800)",
+    "gateway_setup": "ゲートウェイ 初期費用",
 }
 
 
@@ -127,6 +128,11 @@ def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]
         ("recording", "option_recording", "オプション 通話録音 (ユーザー)"),
         ("ivr", "option_ivr", "オプション IVR (番号)"),
         ("paper_invoice", "paper_invoice", "紙の請求書 郵送"),
+        # customer gateways by channel plan (issue 8)
+        ("gateway_4ch", "gateway_4ch", "ゲートウェイ 4ch"),
+        ("gateway_8ch", "gateway_8ch", "ゲートウェイ 8ch"),
+        ("gateway_16ch", "gateway_16ch", "ゲートウェイ 16ch"),
+        ("gateway_32ch", "gateway_32ch", "ゲートウェイ 32ch"),
     ):
         count = len(items.get(item, ()))
         if count:

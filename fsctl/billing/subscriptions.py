@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.billing.prices import PriceList, default_prices
+from fsctl.gateways.billing import gateway_items
 
 NUMBER_ITEMS = {
     models.NumberKind.GEOGRAPHIC: "number_geographic",
     models.NumberKind.IP: "number_ip",
     models.NumberKind.TOLL_FREE: "number_toll_free",
 }
-ONE_OFF_KINDS = ("porting_toll_free", "cancel_number", "cancel_toll_free")
+ONE_OFF_KINDS = ("porting_toll_free", "cancel_number", "cancel_toll_free", "gateway_setup")
 
 _day: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("kumo_billing_day", default=None)
 
@@ -68,6 +69,7 @@ def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
         items.add((NUMBER_ITEMS[number.kind], number.national))
         if number.ivr_option:
             items.add(("ivr", number.national))
+    items |= gateway_items(session, tenant)  # customer gateways by channel plan (issue 8)
     account = session.get(models.BillingAccount, tenant.id)
     if account is not None and account.paper_invoice:
         items.add(("paper_invoice", ""))

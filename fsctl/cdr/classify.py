@@ -128,6 +128,12 @@ def classify_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan | None = None
             gateway=gateway,
         )
     ref = _phone_tenant(leg, resolver, context)
+    if ref is not None and context.startswith("gw_"):
+        # From a customer gateway (issue 8, context gw_<id>.<domain>): inbound to a carried number.
+        return Classification(
+            "inbound", "in", ref.snap.id, number=_national(dialled), caller=caller, destination=dialled,
+            remote=caller, gateway=gateway,
+        )
     if ref is None:
         return Classification(
             "unknown", "out", caller=caller, destination=dialled, remote=dialled, gateway=gateway

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from fsctl import models
+from fsctl.gateways.billing import charge_setups
 from fsctl.gateways.contexts import ACL_DOMAIN
 from fsctl.gateways.schema import CARRIER
 from fsctl.numbers import NumberError, parse_inventory_number
@@ -89,6 +90,7 @@ def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
             session.delete(gateway)
     session.flush()
     by_name: dict[str, models.Gateway] = {}
+    new: set[str] = set()
     for index, spec in enumerate(specs):
         gateway = existing.get(spec["name"])
         static = spec["address"] is not None
@@ -98,6 +100,7 @@ def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
                 continue
             gateway = models.Gateway(tenant_id=tenant.id, name=spec["name"])
             session.add(gateway)
+            new.add(spec["name"])
         elif not static and "password" not in spec and gateway.a1_hash is None:
             applier.errors.append(f"gateways[{index}].password: required to switch to registration")
             continue
@@ -117,6 +120,8 @@ def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
         if gateway is not None:
             _apply_carried(applier, tenant, gateway, index, spec["numbers"])
     _apply_routes(applier, tenant, by_name)
+    session.flush()
+    charge_setups(session, tenant, new)
 
 
 def _apply_carried(

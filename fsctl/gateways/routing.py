@@ -88,6 +88,8 @@ def bridge_to(plan: Plan, tenant: TenantSnap, gateway: GatewaySnap, target: str)
 
 def _count(plan: Plan, gateway: GatewaySnap, limit: int | None) -> None:
     plan.add("set", f"kumo_gateway_id={gateway.id}")
+    # The CDR keeps it as the call's gateway; rating prices calls through a customer gateway at 0.
+    plan.add("set", f"kumo_gateway={gateway.name}")
     plan.add("set", "limit_ignore_transfer=true")
     if limit is None:
         # A negative max makes `limit` a counter that never refuses (mod_dptools limit_function).

@@ -74,8 +74,9 @@ def test_a_call_from_the_gateway_for_a_carried_number_rings_the_ring_group(ids, 
     root = etree.fromstring(document)
     assert root.find("section/context").get("name") == f"gw_{gw}.acme.kumo.test"
     acts = actions(document)
-    assert acts[:3] == [
+    assert acts[:4] == [
         ("set", f"kumo_gateway_id={gw}"),
+        ("set", "kumo_gateway=honsha"),
         ("set", "limit_ignore_transfer=true"),
         ("limit", f"hash kumo_gateway {gw} 4 !USER_BUSY"),
     ]

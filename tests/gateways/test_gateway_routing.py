@@ -60,8 +60,9 @@ def test_a_carried_number_routes_like_a_did_through_the_schedule_under_the_gatew
     plan = plan_from_gateway(gw_tenant(), 7, "+81355550100", "0901112222", OPEN, national="0355550100")
     assert plan.refused_by is None and plan.kind == "inbound" and plan.context == "gw_7.acme.kumo.test"
     assert limits(plan) == ["hash kumo_gateway 7 4 !USER_BUSY"]  # not kumo_external: not the carrier's
-    assert apps(plan)[:3] == [
+    assert apps(plan)[:4] == [
         ("set", "kumo_gateway_id=7"),
+        ("set", "kumo_gateway=honsha"),
         ("set", "limit_ignore_transfer=true"),
         ("limit", "hash kumo_gateway 7 4 !USER_BUSY"),
     ]
@@ -121,6 +122,7 @@ def test_external_calls_leave_through_the_tenants_gateway_with_a_carried_caller_
     assert plan.kind == "outbound" and plan.refused_by is None
     assert apps(plan) == [
         ("set", "kumo_gateway_id=7"),
+        ("set", "kumo_gateway=honsha"),
         ("set", "limit_ignore_transfer=true"),
         ("limit", "hash kumo_gateway 7 4 !USER_BUSY"),
         ("set", "effective_caller_id_number=0355550100"),
@@ -201,6 +203,7 @@ def test_emergency_goes_through_the_gateway_uncapped_and_falls_back_to_the_carri
     assert plan.kind == "emergency" and plan.refused_by is None
     assert apps(plan) == [
         ("set", "kumo_gateway_id=7"),
+        ("set", "kumo_gateway=honsha"),
         ("set", "limit_ignore_transfer=true"),
         ("limit", "hash kumo_gateway 7 -1"),  # counted, never refused
         ("set", "effective_caller_id_number=0355550100"),

@@ -22,6 +22,8 @@ from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.wiring import build_dispatcher
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
+from fsctl.security.settings import security_settings_from_env
+from fsctl.security.spend import SpendWatcher
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -150,8 +152,15 @@ class Service:
                 self.outbound = None
         if self.flusher is not None:
             self.flusher.start()
+        # Spend anomaly alerts (issue 9): reads new call records every 15 s.
+        self.spend_watcher = SpendWatcher(
+            make_engine(self.settings.database_url), security_settings_from_env()
+        )
+        self.spend_watcher.start()
 
     def _shutdown_esl(self) -> None:
+        if getattr(self, "spend_watcher", None) is not None:
+            self.spend_watcher.stop()
         if self.flusher is not None:
             self.flusher.stop()
         if getattr(self, "outbound", None) is not None:

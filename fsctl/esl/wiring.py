@@ -8,6 +8,7 @@ from fsctl.esl.dispatch import Dispatcher, Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.state import Tenants
 from fsctl.media.esl_handlers import media_handlers
+from fsctl.security.auth_events import security_handlers
 
 
 def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handler]:
@@ -18,4 +19,5 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 
 def build_dispatcher(engine: Engine) -> Dispatcher:
     # voicemail index + e-mail and call recordings (issue 5)
-    return Dispatcher([*state_handlers(engine), *media_handlers(engine)])
+    # brute-force counting and trusted sources (issue 9)
+    return Dispatcher([*state_handlers(engine), *media_handlers(engine), *security_handlers(engine)])

@@ -172,3 +172,10 @@ def wire(
     handler = AuthEventHandler(factory, settings)
     dispatcher.add(handler)
     return handler
+
+
+def security_handlers(engine: Engine, settings: SecuritySettings | None = None) -> list[AuthEventHandler]:
+    """The ESL handlers of issue 9, for fsctl.esl.wiring.build_dispatcher."""
+    from fsctl.security.settings import security_settings_from_env
+
+    return [AuthEventHandler(make_session_factory(engine), settings or security_settings_from_env())]

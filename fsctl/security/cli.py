@@ -48,6 +48,11 @@ def add_security_commands(sub: Any, session_factory_of: SessionFactoryOf) -> Non
     resume.add_argument("domain")
     resume.set_defaults(func=lambda args: cmd_limits_resume(args, session_factory_of(args)))
 
+    spend = sub.add_parser("spend", help="spend anomaly alerts (the service checks every 15 s by itself)")
+    spend_sub = spend.add_subparsers(dest="spend_command", required=True)
+    check = spend_sub.add_parser("check", help="check the last 5 minutes once now (alerts, mails, suspends)")
+    check.set_defaults(func=lambda args: cmd_spend_check(args, session_factory_of(args)))
+
 
 def cmd_list(args: argparse.Namespace, session_factory: Any) -> int:
     with session_factory() as session:
@@ -146,4 +151,15 @@ def cmd_limits_resume(args: argparse.Namespace, session_factory: Any) -> int:
             session, view.tenant_id, False, "fsctl", "re-enabled by the operator"
         )
     print(f"{args.domain}: external calls {'re-enabled' if changed else 'were not suspended'}")
+    return 0
+
+
+def cmd_spend_check(_args: argparse.Namespace, session_factory: Any) -> int:
+    from fsctl.security.spend import SpendWatcher
+
+    alerts = SpendWatcher(session_factory, security_settings_from_env()).tick()
+    for alert in alerts:
+        print(f"{alert.domain}: {alert.reason}{' (external calls suspended)' if alert.suspended else ''}")
+    if not alerts:
+        print("no tenant above its spend limits")
     return 0

@@ -359,3 +359,11 @@ def test_failure_dataclass_is_frozen():
     failure = bans.Failure("192.0.2.1", "acme.example", "1001", 1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         failure.ip = "x"  # type: ignore[misc]
+
+
+def test_the_service_dispatcher_counts_failures(engine):
+    from fsctl.esl.wiring import build_dispatcher
+
+    dispatcher = build_dispatcher(engine)
+    assert any(isinstance(h, AuthEventHandler) for h in dispatcher.handlers)
+    assert {"sofia::register_attempt", "sofia::register_failure", "sofia::register"} <= dispatcher.subscribed

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from fsctl.gateways.contexts import ACL_DOMAIN
+
 FS_DIR = Path(__file__).resolve().parent.parent / "freeswitch"
 XML_FILES = sorted(FS_DIR.rglob("*.xml"))
 VAR_REF = re.compile(r"\$\$\{([^}]*)\}")
@@ -272,13 +274,17 @@ def test_internal_profile_authenticates_everyone(tree: etree._Element) -> None:
 def test_carrier_profile_is_acl_guarded(tree: etree._Element) -> None:
     profile = _profile(tree, "carrier")
     settings = _params(profile.find("settings"))
-    assert settings["apply-inbound-acl"] == "carriers"
+    acls = [p.get("value") for p in profile.find("settings").findall("param[@name='apply-inbound-acl']")]
+    assert acls == ["carriers", "kumo-gateways"]  # the carrier first; then customer gateways (issue 8)
     assert settings["context"] == "public"
     assert settings["disable-register"] == "true"
     gateways = profile.findall("gateways/gateway")
     assert [g.get("name") for g in gateways] == ["carrier"]
     acl = _config(tree, "acl.conf").xpath("network-lists/list[@name='carriers']")[0]
     assert acl.get("default") == "deny"
+    gateways_acl = _config(tree, "acl.conf").xpath("network-lists/list[@name='kumo-gateways']")[0]
+    assert gateways_acl.get("default") == "deny"
+    assert [(n.get("type"), n.get("domain")) for n in gateways_acl.findall("node")] == [("allow", ACL_DOMAIN)]
 
 
 def test_event_socket_listens_on_loopback(tree: etree._Element) -> None:

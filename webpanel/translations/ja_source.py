@@ -286,3 +286,8 @@ JA = {
     "from and to are equal (use 00:00-24:00 for all day)": "開始と終了が同じです (終日は 00:00-24:00)",
     "Must be one of: both, inbound_only, outbound_only.": "発着信・着信のみ・発信のみ のいずれかを選んでください。",
 }
+
+# The voicemail and recordings page (issue 5) keeps its own strings.
+from webpanel.translations.ja_media import JA_MEDIA  # noqa: E402
+
+JA.update({k: v for k, v in JA_MEDIA.items() if k not in JA})

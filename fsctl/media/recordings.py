@@ -182,3 +182,21 @@ def purge(
                     stray.unlink()
                     result.files += 1
     return result
+
+
+def recording_file(session: Session, settings: MediaSettings, domain: str, recording_id: int) -> Path:
+    """The file of one of `domain`'s recordings (for the panel's download); LookupError otherwise.
+
+    The row is looked up within the tenant and its path re-checked against the tenant's tree, so an id
+    or a row of another tenant never yields a file."""
+    row = session.scalar(
+        select(models.CallRecording)
+        .join(models.Tenant)
+        .where(models.Tenant.domain == domain.lower(), models.CallRecording.id == recording_id)
+    )
+    if row is None:
+        raise LookupError(f"no recording {recording_id} for {domain}")
+    try:
+        return tenant_file(settings.recordings_root, domain.lower(), row.file_path)
+    except StorageError as exc:
+        raise LookupError(str(exc)) from exc

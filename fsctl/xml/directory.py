@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from lxml import etree
@@ -33,6 +34,16 @@ class DirectoryUser:
     voicemail_email: str | None
     voicemail_attach_audio: bool
     recording_enabled: bool
+
+
+CLOSED_MAILBOX_HASH = "x" * 32  # never an md5 hex digest: no entry matches it
+
+
+def voicemail_hash(user: DirectoryUser) -> str:
+    """md5(extension:domain:PIN) as mod_voicemail compares it, or a value no entry can match."""
+    if not user.voicemail_pin:
+        return CLOSED_MAILBOX_HASH
+    return hashlib.md5(f"{user.extension}:{user.domain}:{user.voicemail_pin}".encode()).hexdigest()
 
 
 def _domain_element(section: etree._Element, domain: str) -> etree._Element:
@@ -68,6 +79,10 @@ def render_user(user: DirectoryUser, cacheable_ms: int = 0) -> bytes:
     ]
     if user.voicemail_pin:
         params.append(("vm-password", user.voicemail_pin))
+    # mod_voicemail also accepts a login whose md5(id:domain:entered) equals the user's a1-hash, i.e.
+    # the SIP password typed on the keypad; vm-a1-hash replaces that hash (VM_CHECK_AUTH in
+    # mod_voicemail.c), so only the PIN opens the mailbox, and a mailbox without a PIN stays closed.
+    params.append(("vm-a1-hash", voicemail_hash(user)))
     # No vm-mailto / vm-email-all-messages / vm-attach-file: with them mod_voicemail mails each message
     # itself through the switch's mailer (deliver_vm in mod_voicemail.c). kumo sends the e-mail from
     # its own index instead (fsctl.media.vm_mail), in its own format, with the platform's SMTP settings.

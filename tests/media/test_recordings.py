@@ -188,3 +188,26 @@ def test_retention_cli(make_tenant, database_url, capsys, tmp_path):
         main(["--database-url", database_url, "recordings", "purge", "--recordings-dir", str(tmp_path)]) == 0
     )
     assert "purged 0 recordings" in capsys.readouterr().out
+
+
+def test_a_recording_is_only_reachable_through_its_own_tenant(make_tenant, session_factory, tmp_path):
+    from fsctl.media.recordings import recording_file
+
+    make_tenant()
+    make_tenant(domain="beta.kumo.test", users=[], numbers=[], ring_groups=[], park=None)
+    root = tmp_path / "rec"
+    settings = MediaSettings(recordings_root=str(root))
+    path = root / "acme.kumo.test" / "2026" / "11" / "25" / f"{UUID}.wav"
+    with db.session_scope(session_factory) as session:
+        acme = session.scalar(select(models.Tenant.id).where(models.Tenant.domain == "acme.kumo.test"))
+        row = models.CallRecording(tenant_id=acme, call_uuid=UUID, started_at=NOW, file_path=str(path))
+        bad = models.CallRecording(tenant_id=acme, call_uuid="x", started_at=NOW, file_path="/etc/passwd")
+        session.add_all([row, bad])
+        session.flush()
+        ids = row.id, bad.id
+    with session_factory() as session:
+        assert recording_file(session, settings, "acme.kumo.test", ids[0]) == path.resolve()
+        with pytest.raises(LookupError):
+            recording_file(session, settings, "beta.kumo.test", ids[0])
+        with pytest.raises(LookupError):
+            recording_file(session, settings, "acme.kumo.test", ids[1])

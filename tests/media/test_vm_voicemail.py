@@ -210,3 +210,50 @@ def test_audio_outside_the_tenant_tree_is_never_attached(
     )
     handler.handle(leave)
     assert sent[0].audio is None
+
+
+def _mod_voicemail_login(params: dict[str, str], ext: str, domain: str, entered: str) -> bool:
+    """VM_CHECK_AUTH of mod_voicemail.c (1.11), profile allow-empty-password-auth=false, no local prefs:
+    a1-hash, replaced by vm-a1-hash when given, is compared as md5(id:domain:entered); vm-password as is."""
+    import hashlib
+
+    thehash = params.get("vm-a1-hash") or params.get("a1-hash")
+    thepass = params.get("vm-password") or params.get("password")
+    if thehash and hashlib.md5(f"{ext}:{domain}:{entered}".encode()).hexdigest() == thehash:
+        return True
+    return bool(thepass) and thepass == entered
+
+
+def test_only_the_pin_opens_a_mailbox_and_no_pin_keeps_it_closed(make_tenant, engine, settings, fixtures_dir):
+    users = [dict(LAB_USERS[1]), {"extension": "1003", "name": "C", "password": "1234567890**"}]
+    lab_tenant(make_tenant, users=users)
+    app = ServiceApp(settings, LookupStore(engine=engine))
+    body = (fixtures_dir / "xml_curl" / "directory-voicemail-lookup.txt").read_bytes()
+
+    def params(ext: str) -> dict[str, str]:
+        document = app.handle("POST", "/fs/xml", {}, body.replace(b"user=1002", f"user={ext}".encode())).body
+        return {p.get("name"): p.get("value") for p in etree.fromstring(document).iter("param")}
+
+    bob = params("1002")
+    assert _mod_voicemail_login(bob, "1002", "acme.example", "2580")
+    assert not _mod_voicemail_login(bob, "1002", "acme.example", "Str0ng-1002-pass")  # the SIP password
+    assert not _mod_voicemail_login(bob, "1002", "acme.example", "")
+    carol = params("1003")  # no PIN: closed even to her keypad-typable SIP password
+    assert _mod_voicemail_login({"a1-hash": carol["a1-hash"]}, "1003", "acme.example", "1234567890**")
+    assert not _mod_voicemail_login(carol, "1003", "acme.example", "1234567890**")
+    assert not _mod_voicemail_login(carol, "1003", "acme.example", "")
+
+
+@pytest.mark.parametrize(
+    "stream", ["inbound-plain-voicemail_access.log.gz", "inbound-json-voicemail_access.log.gz"]
+)
+def test_mailbox_login_events_index_nothing(make_tenant, session_factory, fixtures_dir, stream):
+    lab_tenant(make_tenant)
+    captured = events(fixtures_dir, stream)
+    actions = [e.get("VM-Action") for e in captured if e.get("Event-Subclass") == "vm::maintenance"]
+    assert actions == ["authentication", "folder-summary"]
+    handler = VoicemailEventHandler(session_factory, MediaSettings(), sender=lambda mail: None)
+    for headers in captured:
+        handler.handle(headers)
+    with session_factory() as session:
+        assert list_messages(session, "acme.example") == []

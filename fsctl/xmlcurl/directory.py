@@ -7,9 +7,9 @@ import re
 import time
 from collections.abc import Mapping
 
-from fsctl.security.bans import BANNED_SQL
 from fsctl.gateways.contexts import ACL_DOMAIN
 from fsctl.gateways.directory import GatewayDirectory, is_gateway_lookup
+from fsctl.security.bans import BANNED_SQL
 from fsctl.xml.directory import DirectoryUser, render_domain, render_user
 from fsctl.xmlcurl.store import LookupStore, LruCache
 

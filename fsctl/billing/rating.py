@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, and_, case, literal, or_, update
+from sqlalchemy import Connection, Engine, and_, case, func, literal, select, update
 
 from fsctl import models
 from fsctl.billing.prices import PriceList
@@ -58,7 +58,10 @@ def _charge_sql(unit_seconds: int, yen: int):
 def charge_expression(prices: PriceList):
     """The CASE expression computing charge_yen for a cdrs row."""
     cdr = models.CallRecord
+    priced = sorted({c for period in prices.periods for c in period.calls} | {"international"})
     whens = [
+        # Most legs are free classes (internal, B legs, inbound): decided by the first branch.
+        (cdr.call_class.not_in(priced), literal(0)),
         (cdr.billsec <= 0, literal(0)),
         (and_(cdr.gateway.is_not(None), cdr.gateway != CARRIER_GATEWAY), literal(0)),
     ]
@@ -88,13 +91,30 @@ def charge_expression(prices: PriceList):
     return case(*whens, else_=literal(0))
 
 
-def rate_unrated(engine: Engine, prices: PriceList, tenant_ids: list[int] | None = None) -> int:
-    """Rate every leg not rated yet (charge_yen IS NULL); returns how many were rated."""
+BATCH = 100_000
+
+
+def rate_unrated(bind: Engine | Connection, prices: PriceList) -> int:
+    """Rate every leg not rated yet (charge_yen IS NULL); returns how many were rated.
+
+    `bind` is an engine (batches of BATCH ids, one transaction each, so SQLite's WAL stays small and
+    a crash loses at most one batch of work) or a connection (one UPDATE in the caller's transaction).
+    """
     cdr = models.CallRecord
     statement = update(cdr).where(cdr.charge_yen.is_(None)).values(charge_yen=charge_expression(prices))
-    if tenant_ids is not None:
-        statement = statement.where(or_(cdr.tenant_id.in_(tenant_ids)))
-    with engine.begin() as conn:
-        count = conn.execute(statement.execution_options(synchronize_session=False)).rowcount
+    statement = statement.execution_options(synchronize_session=False)
+    if isinstance(bind, Connection):
+        count = bind.execute(statement).rowcount
+        log.info("rated %s call legs", count)
+        return count
+    with bind.connect() as conn:
+        low, high = conn.execute(
+            select(func.min(cdr.id), func.max(cdr.id)).where(cdr.charge_yen.is_(None))
+        ).one()
+    count = 0
+    if low is not None:
+        for first in range(low, high + 1, BATCH):
+            with bind.begin() as conn:
+                count += conn.execute(statement.where(cdr.id >= first, cdr.id < first + BATCH)).rowcount
     log.info("rated %s call legs", count)
     return count

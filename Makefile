@@ -80,6 +80,13 @@ panel-deps:
 
 test-deps: media-deps panel-deps
 
+# p95 page time of the panel's main pages for a tenant with 1,000 users (BENCH_PANEL_USERS).
+.PHONY: bench-panel
+bench-panel: install
+	$(PY) -m bench.panel
+
+bench: bench-panel
+
 # Default prompts (Japanese and English, 8 and 16 kHz) into FS_SOUNDS_DIR or build/sounds.
 FS_SOUNDS_DIR ?=
 prompts: install media-deps

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from fsctl import models
 from fsctl.tenant_config import ApplyResult, ConfigError, apply_config, export_tenant
@@ -61,9 +62,29 @@ def field_errors(errors: list[tuple[str, str]], prefix: str) -> dict[str, str]:
     return result
 
 
+def preload(tenant_id: int) -> models.Tenant | None:
+    """Load the whole tenant in a handful of queries, so export_tenant does not lazy-load row by row.
+
+    Many-to-one references (a destination's user, a user's forward) are then found in the identity
+    map without SQL; one-to-many collections come from the selectin loads here.
+    """
+    tenant_entity = models.Tenant
+    options = (
+        selectinload(tenant_entity.users),
+        selectinload(tenant_entity.numbers),
+        selectinload(tenant_entity.destinations),
+        selectinload(tenant_entity.ring_groups).selectinload(models.RingGroup.members),
+        selectinload(tenant_entity.schedules).selectinload(models.Schedule.periods),
+        selectinload(tenant_entity.schedules).selectinload(models.Schedule.closures),
+        selectinload(tenant_entity.ivr_menus).selectinload(models.IvrMenu.options),
+        selectinload(tenant_entity.park_ranges),
+    )
+    return db.session.scalar(select(tenant_entity).where(tenant_entity.id == tenant_id).options(*options))
+
+
 def current_document(tenant: models.Tenant) -> Document:
     """The tenant in the `fsctl apply` format (no passwords)."""
-    return export_tenant(tenant)
+    return export_tenant(preload(tenant.id) or tenant)
 
 
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -102,6 +123,7 @@ def save_tenant(
     tenant = session.scalar(select(models.Tenant).where(models.Tenant.id == tenant_id).with_for_update())
     if tenant is None:
         raise SaveRefused([("", "no such tenant")])
+    preload(tenant_id)
     document = export_tenant(tenant)
     before = copy.deepcopy(document)
     change(document)

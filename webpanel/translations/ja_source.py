@@ -255,6 +255,9 @@ JA = {
     "Password %(problem)s.": "パスワード: %(problem)s。",
     "An account with this e-mail address already exists.": "このメールアドレスのアカウントはすでに存在します。",
     "Sign-in created.": "ログインを作成しました。",
+    "Change": "変更",
+    "Extension %(ext)s": "内線 %(ext)s",
+    "Releasing gives the number back; it may cost a cancellation fee.": "解約すると番号は返却されます。解約手数料がかかる場合があります。",
     # Validation messages from fsctl.schemas, fsctl.tenant_config and marshmallow, shown under fields.
     "must be 2 to 6 digits, not starting with 0": "0以外で始まる2〜6桁の数字にしてください",
     "letters, digits, _ . - (up to 64)": "英数字と _ . - で64文字以内にしてください",

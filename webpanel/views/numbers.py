@@ -51,17 +51,71 @@ def release(doc: dict, national: str) -> None:
     doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
 
 
+def _label(destination: dict | None) -> str:
+    if not destination:
+        return gettext("(none)")
+    ((kind, target),) = destination.items()
+    labels = {
+        "user": gettext("Extension %(ext)s", ext=target),
+        "voicemail": gettext("Voicemail of %(ext)s", ext=target),
+        "ring_group": gettext("Ring group %(name)s", name=target),
+        "schedule": gettext("Schedule %(name)s", name=target),
+        "ivr": gettext("IVR menu %(name)s", name=target),
+        "external": str(target),
+        "hangup": gettext("Hang up"),
+    }
+    return labels.get(kind, kind)
+
+
 @bp.get("/")
 @admin_required
 def index():
-    doc = current_document(g.tenant)
-    rows = db.session.scalars(
-        select(models.Number).where(models.Number.tenant_id == g.tenant.id).order_by(models.Number.national)
+    # One query for every number and where it rings (no whole-tenant export for a list).
+    rows = db.session.execute(
+        select(
+            models.Number,
+            models.Destination.kind,
+            models.User.extension,
+            models.RingGroup.name,
+            models.Schedule.name,
+            models.IvrMenu.name,
+            models.Destination.external_number,
+        )
+        .outerjoin(models.Destination, models.Number.destination_id == models.Destination.id)
+        .outerjoin(models.User, models.Destination.user_id == models.User.id)
+        .outerjoin(models.RingGroup, models.Destination.ring_group_id == models.RingGroup.id)
+        .outerjoin(models.Schedule, models.Destination.schedule_id == models.Schedule.id)
+        .outerjoin(models.IvrMenu, models.Destination.ivr_menu_id == models.IvrMenu.id)
+        .where(models.Number.tenant_id == g.tenant.id)
+        .order_by(models.Number.national)
     ).all()
-    destinations = number_destinations(doc)
-    pickers = {n.id: destination_value(destinations.get(n.national)) for n in rows}
+    numbers, labels = [], {}
+    for number, kind, extension, group, schedule, menu, external in rows:
+        target = {
+            "user": extension,
+            "voicemail": extension,
+            "ring_group": group,
+            "schedule": schedule,
+            "ivr": menu,
+        }
+        destination = None
+        if kind is not None:
+            value = True if kind.value == "hangup" else target.get(kind.value, external)
+            destination = {kind.value: value}
+        numbers.append(number)
+        labels[number.id] = _label(destination)
+    return render_template("numbers/index.html", numbers=numbers, labels=labels)
+
+
+@bp.get("/<int:number_id>")
+@admin_required
+def edit(number_id: int):
+    """One number's destination picker (one page per number: a big tenant has thousands of targets)."""
+    number = tenant_object(models.Number, number_id)
+    doc = current_document(g.tenant)
+    current = destination_value(number_destinations(doc).get(number.national))
     return render_template(
-        "numbers/index.html", numbers=rows, pickers=pickers, choices=destination_choices(doc), errors={}
+        "numbers/edit.html", number=number, current=current, choices=destination_choices(doc)
     )
 
 
@@ -137,7 +191,7 @@ def update(number_id: int):
     except SaveRefused as refused:
         for path, message in refused.errors:
             flash(f"{national}: {message}" if path.startswith("numbers[") else f"{path}: {message}", "error")
-        return redirect(url_for("numbers.index"))
+        return redirect(url_for("numbers.edit", number_id=number_id))
     flash(gettext("Saved."), "ok")
     return redirect(url_for("numbers.index"))
 

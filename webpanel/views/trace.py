@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, g, render_template, request
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from fsctl import models
 from fsctl.trace import TraceError, trace
 from webpanel.extensions import db
 from webpanel.security import admin_required
-from webpanel.tenantdoc import current_document
 
 bp = Blueprint("trace", __name__, url_prefix="/what-if")
 # When no caller is given, the question is "someone outside calls this number".
@@ -35,7 +36,6 @@ def _display_time(iso: str) -> str:
 @bp.get("/")
 @admin_required
 def index():
-    doc = current_document(g.tenant)
     form = {k: request.args.get(k, "").strip() for k in ("from", "to", "day", "time")}
     plan = error = None
     if form["to"]:
@@ -47,7 +47,15 @@ def index():
             )
         except (TraceError, ValueError) as exc:
             error = str(exc)
-    numbers = sorted({n["number"] for n in doc["numbers"]} | {u["did"] for u in doc["users"] if u.get("did")})
-    return render_template(
-        "trace.html", form=form, plan=plan, error=error, users=doc["users"], numbers=numbers
-    )
+    # Suggestions for the form, straight from the tables (no whole-tenant export on every question).
+    users = db.session.execute(
+        select(models.User.extension, models.User.name)
+        .where(models.User.tenant_id == g.tenant.id)
+        .order_by(models.User.extension)
+    ).all()
+    numbers = db.session.scalars(
+        select(models.Number.national)
+        .where(models.Number.tenant_id == g.tenant.id)
+        .order_by(models.Number.national)
+    ).all()
+    return render_template("trace.html", form=form, plan=plan, error=error, users=users, numbers=numbers)

@@ -1,0 +1,205 @@
+"""`python -m bench.panel` (part of `make bench`): p95 page time of the panel's main pages, big tenant.
+
+Builds on a throw-away database (SQLite file, or a throw-away PostgreSQL database on the server of
+DATABASE_URL) one active tenant with BENCH_PANEL_USERS users (default 1,000), 100 numbers, 10 ring
+groups and 5 schedules, plus 50 other small tenants. Then requests each main page through the WSGI
+app in process (what a page costs the server, without the network) and prints p50/p95 in ms. Saving
+goes through apply_config with the whole tenant's document, so it is measured too.
+
+Knobs: BENCH_PANEL_USERS=1000, BENCH_PANEL_REQUESTS=40 (per page; saves: a quarter of it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bench.dataset import BenchDatabase, Size
+from fsctl import db, migrate, models
+from fsctl.accounts import create_operator, hash_password
+from fsctl.inventory import add_numbers
+from fsctl.tenant_config import apply_config
+
+OUT = Path(__file__).resolve().parent / "out" / "panel.json"
+TARGET_P95_MS = 300.0
+PASSWORD = "Bench-pass-2026"
+
+
+def _document(domain: str, users: int) -> dict:
+    extensions = [str(1000 + i) for i in range(users)]
+    numbers = [f"03123{i:05d}" for i in range(100)]
+    return {
+        "domain": domain,
+        "name": "株式会社ベンチ",
+        "status": "active",
+        "max_external_channels": 32,
+        "users": [
+            {
+                "extension": ext,
+                "name": f"利用者 {ext}",
+                "password": f"Bench-{ext}-password",
+                "voicemail": {"pin": "2468"},
+                "forward": {"no_answer": {"voicemail": ext}},
+            }
+            for ext in extensions
+        ],
+        "numbers": [
+            {"number": n, "destination": {"ring_group": f"group{i % 10}"}} for i, n in enumerate(numbers)
+        ],
+        "ring_groups": [
+            {"name": f"group{g}", "members": extensions[g * 10 : g * 10 + 10], "strategy": "sequential"}
+            for g in range(10)
+        ],
+        "schedules": [
+            {
+                "name": f"hours{s}",
+                "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+                "open_destination": {"ring_group": f"group{s}"},
+                "closed_destination": {"voicemail": extensions[s]},
+            }
+            for s in range(5)
+        ],
+        "park": {"slots": "700-719"},
+    }
+
+
+def build(url: str, users: int) -> None:
+    migrate.upgrade(url)
+    engine = db.make_engine(url)
+    factory = db.make_session_factory(engine)
+    add_numbers(factory, "0312300000-0312300099")
+    with db.session_scope(factory) as session:
+        apply_config(session, _document("big.kumo.example", users), actor="bench")
+        for t in range(50):
+            apply_config(
+                session,
+                {
+                    "domain": f"small{t}.kumo.example",
+                    "name": f"Small {t}",
+                    "users": [{"extension": "101", "name": "a", "password": "Small-101-pass"}],
+                },
+                actor="bench",
+            )
+        tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == "big.kumo.example"))
+        session.add(
+            models.PanelAccount(
+                email="admin@big.example",
+                password_hash=hash_password(PASSWORD),
+                role=models.AccountRole.ADMIN,
+                tenant_id=tenant.id,
+            )
+        )
+        create_operator(session, "ops@kumo.example", PASSWORD)
+    engine.dispose()
+
+
+def _time(call, count: int) -> dict:
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = call()
+        samples.append((time.perf_counter() - start) * 1000)
+        if response.status_code >= 400:
+            raise SystemExit(
+                f"bench request failed: {response.status_code} {response.get_data(as_text=True)[:300]}"
+            )
+    samples.sort()
+    return {
+        "n": count,
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, int(len(samples) * 0.95) - 1)], 1),
+    }
+
+
+def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
+    from webpanel import create_app
+    from webpanel.extensions import db as panel_db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
+    admin, ops = app.test_client(), app.test_client()
+    for client, email in ((admin, "admin@big.example"), (ops, "ops@kumo.example")):
+        with client.session_transaction() as session:
+            session["csrf"] = "bench"
+        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": "bench"})
+        with client.session_transaction() as session:
+            session["csrf"] = "bench"
+    with app.app_context():
+        tenant_id = panel_db.session.scalar(
+            select(models.Tenant.id).where(models.Tenant.domain == "big.kumo.example")
+        )
+        user_id = panel_db.session.scalar(
+            select(models.User.id).where(models.User.tenant_id == tenant_id, models.User.extension == "1500")
+        )
+        schedule_id = panel_db.session.scalar(
+            select(models.Schedule.id).where(models.Schedule.tenant_id == tenant_id)
+        )
+    save = {
+        "csrf_token": "bench",
+        "name": "利用者 1500",
+        "direction": "both",
+        "voicemail.enabled": "on",
+        "voicemail.pin": "2468",
+        "forward.no_answer": "voicemail:1500",
+    }
+    pages = {
+        "overview /": lambda: admin.get("/"),
+        "users /users/": lambda: admin.get("/users/"),
+        "users page 10": lambda: admin.get("/users/?page=10"),
+        "users search": lambda: admin.get("/users/?q=15"),
+        "user edit form": lambda: admin.get(f"/users/{user_id}"),
+        "numbers /numbers/": lambda: admin.get("/numbers/"),
+        "ring groups": lambda: admin.get("/ring-groups/"),
+        "schedules": lambda: admin.get("/schedules/"),
+        "schedule form": lambda: admin.get(f"/schedules/{schedule_id}"),
+        "what happens if": lambda: admin.get("/what-if/?to=0312300005&day=2026-12-07&time=10:00"),
+        "audit log": lambda: admin.get("/audit"),
+        "operator tenants": lambda: ops.get("/operator/tenants"),
+        "operator inventory": lambda: ops.get("/operator/numbers"),
+    }
+    results = {name: _time(call, requests) for name, call in pages.items()}
+    # Saves alternate between two ring times so every one of them really changes the tenant.
+    flip = iter(range(10_000))
+    results["save a user (apply_config)"] = _time(
+        lambda: admin.post(f"/users/{user_id}", data=dict(save, ring_seconds=str(20 + next(flip) % 2))),
+        max(4, requests // 4),
+    )
+    with app.app_context():
+        panel_db.session.remove()
+        panel_db.engines[None].dispose()
+    return results
+
+
+def main() -> int:
+    users = int(os.environ.get("BENCH_PANEL_USERS", "1000"))
+    requests = int(os.environ.get("BENCH_PANEL_REQUESTS", "40"))
+    with tempfile.TemporaryDirectory(prefix="kumo-bench-panel-") as workdir:
+        databases = BenchDatabase(Path(workdir), os.environ.get("DATABASE_URL"))
+        try:
+            url = databases.new(Size(1, users))
+            started = time.perf_counter()
+            build(url, users)
+            print(
+                f"panel bench on {databases.kind}: 1 tenant x {users:,} users built in {time.perf_counter() - started:.1f} s"
+            )
+            results = measure(url, str(Path(workdir) / "instance"), requests)
+        finally:
+            databases.drop_all()
+    print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {TARGET_P95_MS:.0f} ms")
+    for name, figures in results.items():
+        mark = "ok" if figures["p95_ms"] <= TARGET_P95_MS else "SLOW"
+        print(f"{name:32} {figures['p50_ms']:8.1f} {figures['p95_ms']:8.1f}  {mark}")
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(
+        json.dumps({"database": databases.kind, "users": users, "pages": results}, indent=2) + "\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

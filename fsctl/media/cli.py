@@ -104,6 +104,29 @@ def cmd_audio_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_voicemail_list(args: argparse.Namespace) -> int:
+    from fsctl.media.vm_index import list_messages
+
+    with args.session_factory(args)() as session:
+        for m in list_messages(session, args.domain, args.mailbox):
+            print(
+                f"{m.received_at:%Y-%m-%d %H:%M} {m.mailbox:6} {m.folder:5} {m.caller_number:16} {m.duration_seconds}s"
+                f" {m.file_path}"
+            )
+    return 0
+
+
+def cmd_voicemail_mail_pending(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from fsctl.media.vm_index import VoicemailEventHandler
+
+    handler = VoicemailEventHandler(args.session_factory(args), media_settings_from_env())
+    sent = handler.mail_pending(dt.datetime.now(dt.UTC), dt.timedelta(hours=args.hours))
+    print(f"{sent} voicemail e-mails sent")
+    return 0
+
+
 def add_media_commands(sub: argparse._SubParsersAction, session_factory: SessionFactory) -> None:
     """Register the media sub-commands; `session_factory(args)` opens the configured database."""
     prompts = sub.add_parser("prompts", help="default voicemail/menu prompts (Japanese and English)")
@@ -133,6 +156,17 @@ def add_media_commands(sub: argparse._SubParsersAction, session_factory: Session
     listing = rec_sub.add_parser("list", help="a tenant's recordings, newest first")
     listing.add_argument("domain")
     listing.set_defaults(func=cmd_recordings_list)
+
+    voicemail = sub.add_parser("voicemail", help="voicemail messages (indexed from the switch's events)")
+    voicemail.set_defaults(session_factory=session_factory)
+    vm_sub = voicemail.add_subparsers(dest="voicemail_command", required=True)
+    vm_list = vm_sub.add_parser("list", help="a tenant's messages, newest first")
+    vm_list.add_argument("domain")
+    vm_list.add_argument("mailbox", nargs="?")
+    vm_list.set_defaults(func=cmd_voicemail_list)
+    pending = vm_sub.add_parser("mail-pending", help="send the e-mails that failed (e.g. from cron)")
+    pending.add_argument("--hours", type=int, default=24, help="only messages of the last HOURS")
+    pending.set_defaults(func=cmd_voicemail_mail_pending)
 
     audio = sub.add_parser("audio", help="tenant audio: greetings, announcements, IVR prompts")
     audio.set_defaults(session_factory=session_factory)

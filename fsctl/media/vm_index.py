@@ -98,25 +98,7 @@ class VoicemailEventHandler:
                 folder="new",
             )
             session.add(message)
-            user = session.scalar(
-                select(models.User).where(
-                    models.User.tenant_id == tenant.id, models.User.extension == mailbox
-                )
-            )
-            if user is not None and user.voicemail_email:
-                mail = vm_mail.NewMessageMail(
-                    to=user.voicemail_email,
-                    tenant_name=tenant.name,
-                    domain=tenant.domain,
-                    mailbox=mailbox,
-                    mailbox_name=user.name,
-                    caller_number=message.caller_number,
-                    caller_name=message.caller_name,
-                    received_at=message.received_at,
-                    timezone=tenant.timezone,
-                    duration_seconds=message.duration_seconds,
-                    audio=self.audio_path(tenant.domain, path) if user.voicemail_attach_audio else None,
-                )
+            mail = self.mail_for(session, tenant, message)
             session.commit()
             message_id = message.id
         log.info(
@@ -125,6 +107,49 @@ class VoicemailEventHandler:
         if mail is not None:
             self._mail(mail, message_id)
 
+    def mail_for(
+        self, session: Session, tenant: models.Tenant, message: models.VoicemailMessage
+    ) -> vm_mail.NewMessageMail | None:
+        """The e-mail for a message, when its mailbox's user gave an address (opt-in)."""
+        user = session.scalar(
+            select(models.User).where(
+                models.User.tenant_id == tenant.id, models.User.extension == message.mailbox
+            )
+        )
+        if user is None or not user.voicemail_email:
+            return None
+        return vm_mail.NewMessageMail(
+            to=user.voicemail_email,
+            tenant_name=tenant.name,
+            domain=tenant.domain,
+            mailbox=message.mailbox,
+            mailbox_name=user.name,
+            caller_number=message.caller_number,
+            caller_name=message.caller_name,
+            received_at=message.received_at,
+            timezone=tenant.timezone,
+            duration_seconds=message.duration_seconds,
+            audio=self.audio_path(tenant.domain, message.file_path) if user.voicemail_attach_audio else None,
+        )
+
+    def mail_pending(self, now: dt.datetime, within: dt.timedelta = dt.timedelta(days=1)) -> int:
+        """Send the e-mails that failed (SMTP down) for messages of the last `within`; returns how many went."""
+        with self.session_factory() as session:
+            rows = session.execute(
+                select(models.VoicemailMessage, models.Tenant)
+                .join(models.Tenant)
+                .where(
+                    models.VoicemailMessage.emailed_at.is_(None),
+                    models.VoicemailMessage.received_at >= now - within,
+                )
+                .order_by(models.VoicemailMessage.received_at)
+            ).all()
+            pending = [(m.id, mail) for m, t in rows if (mail := self.mail_for(session, t, m)) is not None]
+        sent = 0
+        for message_id, mail in pending:
+            sent += self._mail(mail, message_id)
+        return sent
+
     def audio_path(self, domain: str, path: str) -> Path | None:
         """The message file, only when it lies inside this tenant's own voicemail tree."""
         if self.settings.voicemail_root and not inside(Path(self.settings.voicemail_root) / domain, path):
@@ -132,12 +157,12 @@ class VoicemailEventHandler:
             return None
         return Path(path)
 
-    def _mail(self, mail: vm_mail.NewMessageMail, message_id: int) -> None:
+    def _mail(self, mail: vm_mail.NewMessageMail, message_id: int) -> bool:
         try:
             self.sender(mail)
-        except Exception:  # noqa: BLE001 - SMTP trouble is logged; the message stays indexed
+        except Exception:  # noqa: BLE001 - SMTP trouble is logged; the message stays indexed, retried later
             log.exception("voicemail e-mail to %s failed", mail.to)
-            return
+            return False
         with self.session_factory() as session:
             session.execute(
                 update(models.VoicemailMessage)
@@ -145,6 +170,7 @@ class VoicemailEventHandler:
                 .values(emailed_at=dt.datetime.now(dt.UTC))
             )
             session.commit()
+        return True
 
     def _smtp_send(self, mail: vm_mail.NewMessageMail) -> None:
         if not self.settings.smtp.enabled:

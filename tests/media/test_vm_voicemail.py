@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import urllib.parse
 
@@ -257,3 +258,27 @@ def test_mailbox_login_events_index_nothing(make_tenant, session_factory, fixtur
         handler.handle(headers)
     with session_factory() as session:
         assert list_messages(session, "acme.example") == []
+
+
+def test_mail_that_failed_is_sent_later(make_tenant, session_factory, fixtures_dir):
+    lab_tenant(make_tenant)
+    leave = next(
+        e
+        for e in events(fixtures_dir, "inbound-plain-voicemail.log.gz")
+        if e.get("VM-Action") == "leave-message"
+    )
+
+    def smtp_down(mail):
+        raise ConnectionRefusedError("SMTP down")
+
+    VoicemailEventHandler(session_factory, MediaSettings(), sender=smtp_down).handle(leave)
+    with session_factory() as session:
+        (message,) = list_messages(session, "acme.example")
+        assert message.emailed_at is None
+    sent: list[vm_mail.NewMessageMail] = []
+    later = VoicemailEventHandler(session_factory, MediaSettings(), sender=sent.append)
+    received = message.received_at.replace(tzinfo=message.received_at.tzinfo or dt.UTC)
+    assert later.mail_pending(received + dt.timedelta(minutes=5)) == 1
+    assert later.mail_pending(received + dt.timedelta(minutes=6)) == 0  # not twice
+    assert later.mail_pending(received + dt.timedelta(days=2)) == 0
+    assert [m.to for m in sent] == ["bob@acme.example"]

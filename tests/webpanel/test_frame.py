@@ -215,3 +215,19 @@ def test_trial_expiry_is_shown(app, client, session_factory):
         session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "トライアルは" in page and "終了しました" in page
+
+
+def test_changing_ones_password_ends_the_other_sessions(app, admin):
+    from panel_helpers import field_error as shown
+
+    other = PanelClient(app.test_client())
+    other.login("admin@acme.example")
+    assert other.get("/users/").status_code == 200
+    page = admin.post("/account", {"current": "wrong", "new": "Brand-new-pass-1"}).get_data(as_text=True)
+    assert shown(page, "current") == "パスワードが正しくありません"
+    page = admin.post("/account", {"current": PASSWORD, "new": "short"}).get_data(as_text=True)
+    assert shown(page, "new") == "10文字以上にしてください"
+    assert admin.post("/account", {"current": PASSWORD, "new": "Brand-new-pass-1"}).status_code == 302
+    assert admin.get("/users/").status_code == 200  # this session goes on
+    assert other.get("/users/").status_code == 302  # the other one is signed out
+    assert PanelClient(app.test_client()).login("admin@acme.example", "Brand-new-pass-1").status_code == 302

@@ -256,6 +256,12 @@ JA = {
     "An account with this e-mail address already exists.": "このメールアドレスのアカウントはすでに存在します。",
     "Sign-in created.": "ログインを作成しました。",
     "Change": "変更",
+    "My account": "アカウント",
+    "Current password": "現在のパスワード",
+    "New password (10 characters or more)": "新しいパスワード (10文字以上)",
+    "Change the password": "パスワードを変更",
+    "Your password was changed.": "パスワードを変更しました。",
+    "wrong password": "パスワードが正しくありません",
     "Extension %(ext)s": "内線 %(ext)s",
     "Releasing gives the number back; it may cost a cancellation fee.": "解約すると番号は返却されます。解約手数料がかかる場合があります。",
     # Validation messages from fsctl.schemas, fsctl.tenant_config and marshmallow, shown under fields.

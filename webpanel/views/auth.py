@@ -14,11 +14,12 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from fsctl import models
-from fsctl.accounts import hash_password, password_problem
+from fsctl.accounts import hash_password, password_problem, verify_password
 from fsctl.tenant_config import ConfigError, apply_config
 from webpanel.extensions import db
 from webpanel.platform import get_setting
-from webpanel.security import authenticate, sign_in, sign_out
+from webpanel.security import authenticate, require, sign_in, sign_out
+from webpanel.tenantdoc import audit
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -144,6 +145,28 @@ def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
     db.session.flush()
     log.info("sign-up: tenant %s for %s", domain, email)
     return account
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@require()
+def account():
+    """Change one's own panel password (other sessions of the account end: see security)."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        current = request.form.get("current", "")
+        new = request.form.get("new", "")
+        if not verify_password(g.account.password_hash, current):
+            errors["current"] = "wrong password"
+        elif problem := password_problem(new):
+            errors["new"] = problem
+        else:
+            g.account.password_hash = hash_password(new)
+            audit(f"panel:{g.account.email}", "account.password", g.account.email, g.account.tenant_id)
+            sign_in(g.account)  # this session continues under the new fingerprint
+            db.session.commit()
+            flash(gettext("Your password was changed."), "ok")
+            return redirect(url_for("auth.account"))
+    return render_template("account.html", errors=errors)
 
 
 @bp.get("/lang/<code>")

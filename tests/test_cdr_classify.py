@@ -161,8 +161,12 @@ CASES = [
 
 
 def test_rating_is_exact_integer_yen_in_sql_and_python(store, session_factory, engine):
+    unrated = CdrStore(engine, session_factory, rate_on_intake=False)
     for n, (dialled, billsec, _yen) in enumerate(CASES):
-        store.store(parse_json(synthetic_leg(uid(100 + n), dialled, billsec=billsec)), "http")
+        unrated.store(parse_json(synthetic_leg(uid(100 + n), dialled, billsec=billsec)), "http")
+        # The same legs rated on intake (the service's path) must cost the same.
+        store.store(parse_json(synthetic_leg(uid(300 + n), dialled, billsec=billsec)), "http")
+        assert stored(session_factory, uid(300 + n)).charge_yen == CASES[n][2], dialled
     assert rate_unrated(engine, default_prices()) == len(CASES)
     assert rate_unrated(engine, default_prices()) == 0  # rated once
     for n, (dialled, billsec, yen) in enumerate(CASES):
@@ -194,6 +198,9 @@ def test_a_price_change_applies_from_its_day(store, session_factory, engine):
     store.store(
         parse_json(synthetic_leg(uid(201), "0612345679", billsec=10, start="2026-11-30 15:00:30")), "http"
     )
+    assert rate_unrated(engine, prices) == 0  # rated on intake with the default prices
+    with engine.begin() as conn:
+        conn.execute(models.CallRecord.__table__.update().values(charge_yen=None))
     rate_unrated(engine, prices)
     assert stored(session_factory, uid(200)).charge_yen == 8
     assert stored(session_factory, uid(201)).charge_yen == 10

@@ -10,6 +10,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl import models
+from fsctl.billing.prices import PriceError, PriceList, default_prices
+from fsctl.billing.rating import rate_call
 from fsctl.cdr.classify import Classification, TenantRef, classify_leg
 from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, default_plan
@@ -103,19 +105,43 @@ class CdrStore:
     """Classify and store legs; a leg already stored (same uuid) is left as it is."""
 
     def __init__(
-        self, engine: Engine, session_factory: sessionmaker[Session], plan: NumberingPlan | None = None
+        self,
+        engine: Engine,
+        session_factory: sessionmaker[Session],
+        plan: NumberingPlan | None = None,
+        prices: PriceList | None = None,
+        rate_on_intake: bool = True,
     ):
         self.engine = engine
         self.resolver = DbResolver(session_factory)
         self.plan = plan or default_plan()
+        self.prices = prices
+        if rate_on_intake and prices is None:
+            try:
+                self.prices = default_prices()
+            except (PriceError, OSError):
+                # Never lose a call over a broken price file: store it unrated; `fsctl cdr rate` rates it.
+                log.exception("price file unusable: CDRs are stored unrated until it is fixed")
+        self.rate_on_intake = rate_on_intake
         self._insert = _insert_ignoring_duplicates(engine, models.CallRecord.__table__)
 
     def store(self, leg: Leg, source: str) -> bool:
         """True when the leg was new, False when it was already stored."""
         classification = classify_leg(leg, self.resolver, self.plan)
+        row = row_of(leg, classification, source)
+        if self.rate_on_intake and self.prices is not None:
+            # Rated now so the history and month-to-date show it at once; the batch rates the rest.
+            row["charge_yen"] = rate_call(
+                self.prices,
+                row["call_class"],
+                row["remote"],
+                row["billsec"],
+                row["started_at"],
+                row["gateway"],
+            )
         with self.engine.begin() as conn:
             # RETURNING, not rowcount: psycopg reports -1 for an INSERT that returns the new id.
-            created = conn.execute(self._insert, row_of(leg, classification, source)).first() is not None
+            created = conn.execute(self._insert, row).first() is not None
         if not created:
             log.info("CDR %s already stored; the repeat is ignored", leg.uuid)
         return created

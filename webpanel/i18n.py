@@ -8,6 +8,7 @@ newer), so a fresh checkout needs no build step and no binary file lives in git.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import tempfile
@@ -116,6 +117,22 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def audit_detail(detail: str) -> str:
+    """An audit entry's detail for people: the summary, then which parts of the tenant changed."""
+    try:
+        data = json.loads(detail)
+    except (ValueError, TypeError):
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    parts = [str(data.get("summary", ""))] if data.get("summary") else []
+    if data.get("changed"):
+        parts.append(", ".join(str(p) for p in data["changed"]))
+    if not parts:
+        parts = [f"{k}: {v}" for k, v in data.items()]
+    return " — ".join(parts)
+
+
 def translate_message(message: str) -> str:
     """A validation message from fsctl in the user's language when the catalogue knows it."""
     return gettext(message) if message else message
@@ -137,6 +154,7 @@ def init_i18n(app: Flask) -> None:
         weekday=weekday_name,
         number_kind=number_kind_label,
         status_label=status_label,
+        audit_detail=audit_detail,
         dict_without_page=lambda args: urlencode({k: v for k, v in args.items() if k != "page"}),
     )
     app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_lang=lang, tr=translate_message)

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, verify_password
@@ -26,6 +26,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_WINDOW = dt.timedelta(minutes=15)
 MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 30
+ATTEMPTS_KEPT = dt.timedelta(days=1)
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
 _DUMMY_HASH: str | None = None
 
@@ -122,7 +123,11 @@ def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None,
         ok = False
     else:
         ok = verify_password(account.password_hash, password)
-    db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=dt.datetime.now(dt.UTC)))
+    now = dt.datetime.now(dt.UTC)
+    db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=now))
+    if secrets.randbelow(100) == 0:
+        # Keep the table small: only the last window matters for the limit, a day is plenty for forensics.
+        db.session.execute(delete(models.LoginAttempt).where(models.LoginAttempt.at < now - ATTEMPTS_KEPT))
     db.session.commit()
     return (account if ok else None), False
 

@@ -146,6 +146,10 @@ class Dispatcher:
                 worker.greenlet.kill(block=False)
                 worker.greenlet = None
 
+    def wants(self, key: str) -> bool:
+        """Whether some handler listens to `key` (an Event-Name or a CUSTOM subclass)."""
+        return bool(self._everything) or key in self._routes
+
     def submit(self, event: Event) -> None:
         """Queue an event for every handler that wants it (returns at once)."""
         for worker in self._routes.get(event.key, ()):

@@ -7,7 +7,10 @@ anything unknown is a plain `Event`, never an error.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from fsctl.esl.protocol import Frame, decode_event, event_key
 
 _SIP_USER = re.compile(r"sip:([^@;>]+)@([^;>:]+)")
 
@@ -239,6 +242,17 @@ def make_event(headers: dict[str, str], body: str = "") -> Event:
     if name == "BACKGROUND_JOB":
         return BackgroundJob(name, headers, body)
     return Event(name, headers, body)
+
+
+def event_from_frame(frame: Frame, wants: Callable[[str], bool] | None = None) -> Event | None:
+    """The typed event of an event frame; None for other frames and, when `wants` is given, for
+    events no handler asked for, which are dropped before their (large) header block is decoded."""
+    if wants is not None:
+        key = event_key(frame)
+        if key is not None and not wants(key):
+            return None
+    decoded = decode_event(frame)
+    return None if decoded is None else make_event(*decoded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import json
 import logging
 import xml.etree.ElementTree as ET
 
-from sqlalchemy import Connection, Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select
 
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.events import SNAPSHOT, ChannelEvent, Event, RegistrationEvent, Snapshot, ValetEvent
@@ -35,6 +35,23 @@ def _epoch(value: str | None) -> dt.datetime:
 def _user_domain(presence_id: str) -> tuple[str, str]:
     user, _, domain = (presence_id or "").partition("@")
     return user, domain.lower()
+
+
+# Statements built once: building one per event (clauses, coercion, cache key) cost more than
+# running it. Parameters by column name.
+_REG_MINE = and_(
+    REG.c.tenant_id == bindparam("tenant_id"),
+    REG.c.extension == bindparam("extension"),
+)
+_REG_FORGET = delete(REG).where(_REG_MINE, REG.c.call_id == bindparam("call_id"))
+_REG_GONE = delete(REG).where(
+    _REG_MINE, or_(REG.c.call_id == bindparam("call_id"), REG.c.contact == bindparam("contact"))
+)
+_REG_INSERT = insert(REG)
+_PARK_SLOT = and_(PARK.c.tenant_id == bindparam("tenant_id"), PARK.c.slot == bindparam("slot"))
+_PARK_EMPTY = delete(PARK).where(_PARK_SLOT)
+_PARK_LEAVE = delete(PARK).where(_PARK_SLOT, PARK.c.uuid == bindparam("uuid"))
+_PARK_INSERT = insert(PARK)
 
 
 class StateHandler(Handler):
@@ -71,27 +88,25 @@ class Registrations(StateHandler):
         tenant_id = self.tenants.id_of(event.realm, conn)
         if tenant_id is None or not event.user:
             return
-        mine = and_(REG.c.tenant_id == tenant_id, REG.c.extension == event.user)
+        mine = {"tenant_id": tenant_id, "extension": event.user, "call_id": event.call_id}
         if event.action == "register":
-            conn.execute(delete(REG).where(mine, REG.c.call_id == event.call_id))
+            conn.execute(_REG_FORGET, mine)
             at = from_us(event.timestamp_us)
             conn.execute(
-                insert(REG).values(
-                    tenant_id=tenant_id,
-                    extension=event.user,
-                    call_id=event.call_id,
-                    contact=event.contact[:500],
-                    network_address=event.network_address[:64],
-                    user_agent=event.user_agent[:255],
-                    expires_at=at + dt.timedelta(seconds=max(event.expires, 1)),
-                    updated_at=at,
-                )
+                _REG_INSERT,
+                {
+                    **mine,
+                    "contact": event.contact[:500],
+                    "network_address": event.network_address[:64],
+                    "user_agent": event.user_agent[:255],
+                    "expires_at": at + dt.timedelta(seconds=max(event.expires, 1)),
+                    "updated_at": at,
+                },
             )
+        elif event.contact:
+            conn.execute(_REG_GONE, {**mine, "contact": event.contact[:500]})
         else:
-            gone = [REG.c.call_id == event.call_id]
-            if event.contact:
-                gone.append(REG.c.contact == event.contact[:500])
-            conn.execute(delete(REG).where(mine, or_(*gone)))
+            conn.execute(_REG_FORGET, mine)
 
     def _replace(self, conn: Connection, output: str) -> None:
         try:
@@ -126,8 +141,77 @@ class Registrations(StateHandler):
             )
 
 
+# Bound on the number of values in one IN (...) list (SQLite's default limit is 32766 variables).
+_IN_CHUNK = 500
+
+
+def _chunks(keys: list[str]) -> list[list[str]]:
+    return [keys[i : i + _IN_CHUNK] for i in range(0, len(keys), _IN_CHUNK)]
+
+
+class _Rows:
+    """The live_calls and ringing_calls rows of the legs one batch touches, changed in memory and
+    written back once (`write`); None marks a row to delete."""
+
+    def __init__(self, conn: Connection, uuids: list[str]):
+        self._calls: dict[str, dict | None] = {}
+        self._rings: dict[str, dict | None] = {}
+        for chunk in _chunks(uuids):
+            for row in conn.execute(select(CALL).where(CALL.c.uuid.in_(chunk))).mappings():
+                self._calls[row["uuid"]] = dict(row)
+            for row in conn.execute(select(RING).where(RING.c.uuid.in_(chunk))).mappings():
+                self._rings[row["uuid"]] = dict(row)
+        self._dirty_calls: set[str] = set()
+        self._dirty_rings: set[str] = set()
+
+    def call(self, uuid: str) -> dict | None:
+        return self._calls.get(uuid)
+
+    def put_call(self, row: dict) -> None:
+        self._calls[row["uuid"]] = row
+        self._dirty_calls.add(row["uuid"])
+
+    def change_call(self, uuid: str, **values) -> None:
+        row = self._calls.get(uuid)
+        if row is not None:
+            row.update(values)
+            self._dirty_calls.add(uuid)
+
+    def drop_call(self, uuid: str) -> None:
+        self._calls[uuid] = None
+        self._dirty_calls.add(uuid)
+
+    def put_ring(self, row: dict) -> None:
+        self._rings[row["uuid"]] = row
+        self._dirty_rings.add(row["uuid"])
+
+    def drop_ring(self, uuid: str) -> None:
+        if self._rings.get(uuid) is not None:
+            self._rings[uuid] = None
+            self._dirty_rings.add(uuid)
+
+    def write(self, conn: Connection) -> None:
+        for table, rows, dirty in (
+            (CALL, self._calls, self._dirty_calls),
+            (RING, self._rings, self._dirty_rings),
+        ):
+            if not dirty:
+                continue
+            for chunk in _chunks(sorted(dirty)):
+                conn.execute(delete(table).where(table.c.uuid.in_(chunk)))
+            keep = [rows[uuid] for uuid in sorted(dirty) if rows.get(uuid) is not None]
+            if keep:
+                conn.execute(insert(table), keep)
+
+
 class Calls(StateHandler):
-    """Legs in progress and calls ringing per extension (for pickup)."""
+    """Legs in progress and calls ringing per extension (for pickup).
+
+    A batch is applied in memory and written once: the rows of every leg the batch touches are read
+    in one query, the events change them in order, and what changed is written back with one delete
+    and one multi-row insert per table. A leg created and hung up within one batch costs nothing, and
+    the number of statements per batch does not grow with the number of events.
+    """
 
     events = (
         "CHANNEL_CREATE",
@@ -139,83 +223,110 @@ class Calls(StateHandler):
         SNAPSHOT,
     )
 
+    def handle_batch(self, events: list[Event]) -> None:
+        with self.engine.begin() as conn:
+            run: list[ChannelEvent] = []
+            for event in events:
+                if isinstance(event, Snapshot):
+                    # A snapshot replaces the table at its place in the stream.
+                    self._apply_run(conn, run)
+                    run = []
+                    if event.kind == "channels":
+                        self._replace(conn, event.body)
+                elif isinstance(event, ChannelEvent) and event.unique_id:
+                    run.append(event)
+            self._apply_run(conn, run)
+
     def apply(self, conn: Connection, event: Event) -> None:
         if isinstance(event, Snapshot):
             if event.kind == "channels":
                 self._replace(conn, event.body)
+        elif isinstance(event, ChannelEvent) and event.unique_id:
+            self._apply_run(conn, [event])
+
+    def _apply_run(self, conn: Connection, events: list[ChannelEvent]) -> None:
+        if not events:
             return
-        if not isinstance(event, ChannelEvent) or not event.unique_id:
-            return
+        touched: set[str] = set()
+        for event in events:
+            touched.add(event.unique_id)
+            if event.name in ("CHANNEL_BRIDGE", "CHANNEL_UNBRIDGE") and event.other_leg:
+                touched.add(event.other_leg)
+        rows = _Rows(conn, sorted(touched))
+        for event in events:
+            self._apply_one(conn, rows, event)
+        rows.write(conn)
+
+    def _apply_one(self, conn: Connection, rows: _Rows, event: ChannelEvent) -> None:
         uuid = event.unique_id
         name = event.name
         if name == "CHANNEL_CREATE":
-            self._create(conn, event)
+            self._create(conn, rows, event)
         elif name == "CHANNEL_ANSWER":
-            conn.execute(
-                update(CALL)
-                .where(CALL.c.uuid == uuid, CALL.c.state != "bridged")
-                .values(state="answered", answered_at=from_us(event.timestamp_us))
-            )
-            conn.execute(delete(RING).where(RING.c.uuid == uuid))
+            call = rows.call(uuid)
+            if call is not None and call["state"] != "bridged":
+                rows.change_call(uuid, state="answered", answered_at=from_us(event.timestamp_us))
+            rows.drop_ring(uuid)
         elif name == "CHANNEL_BRIDGE":
             other = event.other_leg
             for me, them in ((uuid, other), (other, uuid)):
-                if not me:
+                call = rows.call(me) if me else None
+                if call is None:
                     continue
-                conn.execute(update(CALL).where(CALL.c.uuid == me).values(state="bridged", other_uuid=them))
-                # A carrier leg learns its tenant from the leg it is bridged to.
-                conn.execute(
-                    update(CALL)
-                    .where(CALL.c.uuid == me, CALL.c.tenant_id.is_(None))
-                    .values(tenant_id=select(CALL.c.tenant_id).where(CALL.c.uuid == them).scalar_subquery())
-                )
-            conn.execute(delete(RING).where(RING.c.uuid.in_([uuid, other])))
+                rows.change_call(me, state="bridged", other_uuid=them)
+                if call["tenant_id"] is None:
+                    # A carrier leg learns its tenant from the leg it is bridged to.
+                    peer = rows.call(them) if them else None
+                    rows.change_call(me, tenant_id=peer["tenant_id"] if peer is not None else None)
+            rows.drop_ring(uuid)
+            if other:
+                rows.drop_ring(other)
         elif name == "CHANNEL_UNBRIDGE":
-            conn.execute(
-                update(CALL)
-                .where(CALL.c.uuid.in_([uuid, event.other_leg]), CALL.c.state == "bridged")
-                .values(state="answered", other_uuid="")
-            )
+            for leg in (uuid, event.other_leg):
+                call = rows.call(leg) if leg else None
+                if call is not None and call["state"] == "bridged":
+                    rows.change_call(leg, state="answered", other_uuid="")
         elif name == "CHANNEL_HANGUP_COMPLETE":
-            conn.execute(delete(CALL).where(CALL.c.uuid == uuid))
-            conn.execute(delete(RING).where(RING.c.uuid == uuid))
+            rows.drop_call(uuid)
+            rows.drop_ring(uuid)
         elif name == "CALL_UPDATE":
             # After a transfer or pickup the far end changed: keep the shown party right.
             number = event.callee_number
-            if number:
-                conn.execute(update(CALL).where(CALL.c.uuid == uuid).values(destination=number[:128]))
+            if number and rows.call(uuid) is not None:
+                rows.change_call(uuid, destination=number[:128])
 
-    def _create(self, conn: Connection, event: ChannelEvent) -> None:
+    def _create(self, conn: Connection, rows: _Rows, event: ChannelEvent) -> None:
         tenant_id = self.tenants.id_of(event.domain, conn)
         outbound = event.direction == "outbound"
         extension = (event.dialed_user if outbound else event.user) or ""
-        conn.execute(delete(CALL).where(CALL.c.uuid == event.unique_id))
-        conn.execute(
-            insert(CALL).values(
-                uuid=event.unique_id,
-                tenant_id=tenant_id,
-                call_uuid=event.get("Channel-Call-UUID") or event.get("variable_call_uuid"),
-                direction=event.direction[:16],
-                extension=extension[:64],
-                caller_number=event.caller_number[:64],
-                caller_name=event.caller_name[:128],
-                destination=(event.dialed_user or event.destination)[:128],
-                state="ringing" if outbound else "routing",
-                started_at=from_us(event.timestamp_us),
-            )
+        started = from_us(event.timestamp_us)
+        rows.put_call(
+            {
+                "uuid": event.unique_id,
+                "tenant_id": tenant_id,
+                "call_uuid": event.get("Channel-Call-UUID") or event.get("variable_call_uuid"),
+                "direction": event.direction[:16],
+                "extension": extension[:64],
+                "caller_number": event.caller_number[:64],
+                "caller_name": event.caller_name[:128],
+                "destination": (event.dialed_user or event.destination)[:128],
+                "state": "ringing" if outbound else "routing",
+                "other_uuid": "",
+                "started_at": started,
+                "answered_at": None,
+            }
         )
         if outbound and event.dialed_user and tenant_id is not None:
-            conn.execute(delete(RING).where(RING.c.uuid == event.unique_id))
-            conn.execute(
-                insert(RING).values(
-                    uuid=event.unique_id,
-                    tenant_id=tenant_id,
-                    extension=event.dialed_user[:64],
-                    caller_uuid=event.other_leg or event.get("variable_originator"),
-                    caller_number=event.caller_number[:64],
-                    caller_name=event.caller_name[:128],
-                    since=from_us(event.timestamp_us),
-                )
+            rows.put_ring(
+                {
+                    "uuid": event.unique_id,
+                    "tenant_id": tenant_id,
+                    "extension": event.dialed_user[:64],
+                    "caller_uuid": event.other_leg or event.get("variable_originator"),
+                    "caller_number": event.caller_number[:64],
+                    "caller_name": event.caller_name[:128],
+                    "since": started,
+                }
             )
 
     def _replace(self, conn: Connection, output: str) -> None:
@@ -278,23 +389,25 @@ class Parking(StateHandler):
         tenant_id = self.tenants.id_of(lot_domain(event.lot), conn)
         if tenant_id is None:
             return
-        where = and_(PARK.c.tenant_id == tenant_id, PARK.c.slot == event.slot)
+        slot = {"tenant_id": tenant_id, "slot": event.slot}
         if event.action == "hold":
-            conn.execute(delete(PARK).where(where))
+            conn.execute(_PARK_EMPTY, slot)
             conn.execute(
-                insert(PARK).values(
-                    tenant_id=tenant_id,
-                    slot=event.slot[:16],
-                    lot=event.lot[:300],
-                    uuid=event.unique_id,
-                    caller_number=event.caller_number[:64],
-                    caller_name=event.caller_name[:128],
-                    parked_by=event.parked_by[:64],
-                    since=from_us(event.timestamp_us),
-                )
+                _PARK_INSERT,
+                {
+                    **slot,
+                    "slot": event.slot[:16],
+                    "lot": event.lot[:300],
+                    "uuid": event.unique_id,
+                    "caller_number": event.caller_number[:64],
+                    "caller_name": event.caller_name[:128],
+                    "parked_by": event.parked_by[:64],
+                    "since": from_us(event.timestamp_us),
+                    "rang_back_at": None,
+                },
             )
         elif event.action in ("bridge", "exit"):
-            conn.execute(delete(PARK).where(where, PARK.c.uuid == event.unique_id))
+            conn.execute(_PARK_LEAVE, {**slot, "uuid": event.unique_id})
 
     def _replace(self, conn: Connection, output: str) -> None:
         try:

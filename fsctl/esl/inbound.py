@@ -19,8 +19,8 @@ from gevent.event import Event as Flag
 
 from fsctl.esl.connection import CommandTimeout, Connection, NotConnected, Reply
 from fsctl.esl.dispatch import Dispatcher
-from fsctl.esl.events import make_event, snapshot
-from fsctl.esl.protocol import Frame, ProtocolError, decode_event
+from fsctl.esl.events import event_from_frame, snapshot
+from fsctl.esl.protocol import Frame, ProtocolError
 from fsctl.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -73,14 +73,16 @@ class _Link(Connection):
     def on_event_frame(self, frame: Frame) -> None:
         owner = self.owner
         owner.metrics.esl_event()
+        dispatcher = owner.dispatcher
+        if dispatcher is None:
+            return
         try:
-            decoded = decode_event(frame)
+            event = event_from_frame(frame, dispatcher.wants)
         except (ValueError, ProtocolError):
             log.debug("undecodable event frame skipped")
             return
-        if decoded is None or owner.dispatcher is None:
-            return
-        owner.dispatcher.submit(make_event(*decoded))
+        if event is not None:
+            dispatcher.submit(event)
 
     def on_disconnect_notice(self, frame: Frame) -> None:
         self.close("disconnect notice from the switch")

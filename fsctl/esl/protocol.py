@@ -18,12 +18,16 @@ until a message is complete.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 # Limits on what one peer may make us buffer: a corrupt length must not eat memory.
 MAX_HEADER_BLOCK = 1 << 20
 MAX_BODY = 64 << 20
+
+
+_NON_STRING_MEMBER = re.compile(rb'":[^"]')
 
 
 class ProtocolError(ValueError):
@@ -44,6 +48,21 @@ class Frame:
 
 def parse_headers(block: str) -> dict[str, str]:
     """`Key: value` lines -> dict; each value URL-decoded on its own, after the split (defect 1)."""
+    # switch_event_serialize (src/switch_event.c) writes every header as "%s: %s\n" with the value
+    # URL-encoded (switch_url_encode: ':', ' ', '\n', '%' and everything outside ' '..'~' become %XX),
+    # so a value never holds ": " or a newline. When there is exactly one ": " per line, one
+    # replace + split (in C) gives keys and values; anything else takes the line-by-line path.
+    if block.count(": ") == block.count("\n") + 1:
+        parts = block.replace(": ", "\n").split("\n")
+        keys, values = parts[::2], parts[1::2]
+    else:
+        keys, values = _split_lines(block)
+    if "%" in block:
+        values = _unquote_values(values)
+    return dict(zip(keys, values, strict=True))
+
+
+def _split_lines(block: str) -> tuple[list[str], list[str]]:
     keys: list[str] = []
     values: list[str] = []
     for line in block.split("\n"):
@@ -54,16 +73,29 @@ def parse_headers(block: str) -> dict[str, str]:
                 continue  # a stray line: ignored, never merged into another header
         keys.append(key)
         values.append(value)
-    if "%" in block:
-        # One decode of all values joined by NUL (cheaper than one per value); the split happened
-        # before, so an encoded newline stays inside its value. A value that decodes to a NUL itself
-        # (%00) would shift the join: then each value is decoded alone.
-        joined = "\x00".join(values)
-        decoded = unquote(joined).split("\x00") if "%00" not in joined else None
-        if decoded is None or len(decoded) != len(values):
-            decoded = [unquote(v) if "%" in v else v for v in values]
-        values = decoded
-    return dict(zip(keys, values, strict=True))
+    return keys, values
+
+
+def _unquote_values(values: list[str]) -> list[str]:
+    """URL-decode each value; done on all values joined by NUL in one C pass when that is safe."""
+    # The switch's values are C strings (no NUL), so NUL can join them unless one holds the text
+    # "%00", which would decode into a separator: then each value is decoded alone.
+    joined = "\x00".join(values)
+    if "%00" not in joined:
+        try:
+            # %XX -> \xXX for the unicode_escape codec (a backslash of the value doubled first):
+            # it yields one char per byte (latin-1), re-read as UTF-8 below. A '%' not followed by
+            # two hex digits (never from the switch) raises, and the slow path keeps it as it is.
+            text = joined.replace("\\", "\\\\").replace("%", "\\x").encode("ascii").decode("unicode_escape")
+        except UnicodeError:
+            text = None
+        if text is not None:
+            if not text.isascii():
+                text = text.encode("latin-1").decode("utf-8", errors="replace")
+            decoded = text.split("\x00")
+            if len(decoded) == len(values):
+                return decoded
+    return [unquote(v) if "%" in v else v for v in values]
 
 
 def _decode(data: bytes | bytearray | memoryview) -> str:
@@ -155,7 +187,14 @@ def decode_json_event(body: bytes) -> tuple[dict[str, str], str]:
     data = json.loads(_decode(body))
     if not isinstance(data, dict):
         raise ProtocolError("json event is not an object")
+    # switch_event_serialize_json (src/switch_event.c) writes every header as a JSON string except
+    # array headers (ARRAY::...), written as lists. A quote inside a string is escaped, so `":`
+    # followed by anything but a quote is a member whose value is not a string; without one, the
+    # dict is already the headers.
+    all_strings = _NON_STRING_MEMBER.search(body) is None
     inner = data.pop("_body", "")
+    if all_strings:
+        return data, inner
     headers: dict[str, str] = {}
     for key, value in data.items():
         if isinstance(value, str):
@@ -165,6 +204,54 @@ def decode_json_event(body: bytes) -> tuple[dict[str, str], str]:
         else:
             headers[key] = str(value)
     return headers, inner if isinstance(inner, str) else str(inner)
+
+
+def _plain_value(body: bytes, key: bytes, end: int) -> str | None:
+    """The raw value of header `key` (b"Name: ") in the header block body[:end] of a plain event."""
+    if body.startswith(key):
+        start = len(key)
+    else:
+        found = body.find(b"\n" + key, 0, end)
+        if found < 0:
+            return None
+        start = found + 1 + len(key)
+    stop = body.find(b"\n", start)
+    value = _decode(body[start : stop if stop >= 0 else len(body)])
+    return unquote(value) if "%" in value else value
+
+
+def _json_value(body: bytes, key: bytes) -> str | None:
+    """The value of `key` (b'"Name":"') in a json event. The switch's JSON is flat and every quote
+    inside a string is escaped, so an unescaped `"Name":"` can only be that key; a value holding an
+    escape is left to the full decoder."""
+    found = body.find(key)
+    if found < 1 or body[found - 1] not in b"{,":
+        return None
+    start = found + len(key)
+    stop = body.find(b'"', start)
+    if stop < 0 or b"\\" in body[start:stop]:
+        return None
+    return _decode(body[start:stop])
+
+
+def event_key(frame: Frame) -> str | None:
+    """What handlers subscribe to (the Event-Name, or a CUSTOM event's Event-Subclass), read off the
+    bytes without decoding the whole event; None when it cannot be told that way (decode it all)."""
+    body = frame.body
+    content_type = frame.content_type
+    if content_type == "text/event-plain":
+        end = body.find(b"\n\n")
+        end = len(body) if end < 0 else end
+        name = _plain_value(body, b"Event-Name: ", end)
+        if name == "CUSTOM":
+            return _plain_value(body, b"Event-Subclass: ", end)
+        return name
+    if content_type == "text/event-json":
+        name = _json_value(body, b'"Event-Name":"')
+        if name == "CUSTOM":
+            return _json_value(body, b'"Event-Subclass":"')
+        return name
+    return None
 
 
 def decode_event(frame: Frame) -> tuple[dict[str, str], str] | None:

@@ -11,9 +11,9 @@ import sys
 
 import pytest
 from billing_helpers import apply_on
+from billing_smtp import SmtpSink
 from cdr_helpers import synthetic_leg
 from conftest import REPO_ROOT
-from smtp_sink import SmtpSink
 from sqlalchemy import func, select
 
 from fsctl import db, models

@@ -73,7 +73,7 @@ class DirectoryResponder:
         ip = fields.get("ip") if fields.get("action") == "sip_auth" else None
         if ip:
             row = self.store.fetch_one(AUTH_USER_SQL, (ip, int(time.time()), domain, user))
-            if row is not None and row[15]:
+            if row is not None and row[-1]:  # the ban column comes last (AUTH_USER_SQL)
                 return None, f"banned source {ip[:45]} for {user}@{domain}"
         else:
             row = self.store.fetch_one(USER_SQL, (domain, user))

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from fsctl import models
@@ -118,12 +118,22 @@ def save_tenant(
     by comparing exports, which never contain SIP passwords, so a new password alone looks unchanged.
     """
     session = db.session
-    # FOR UPDATE (PostgreSQL): two admins saving at once are serialised, so neither overwrites the
-    # other's part with the document it read before the other committed.
+    # Two admins saving at once are serialised, so neither overwrites the other's part with a document
+    # read before the other committed. PostgreSQL: SELECT ... FOR UPDATE on the tenant row. SQLite has
+    # no row locks: a no-op write first takes the database's write lock (and a fresh snapshot).
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            update(models.Tenant)
+            .where(models.Tenant.id == tenant_id)
+            .values(config_version=models.Tenant.config_version)
+            .execution_options(synchronize_session=False)
+        )
     tenant = session.scalar(select(models.Tenant).where(models.Tenant.id == tenant_id).with_for_update())
     if tenant is None:
         raise SaveRefused([("", "no such tenant")])
-    preload(tenant_id)
+    # Rows loaded earlier in this request may predate the lock: read everything again.
+    session.expire_all()
+    tenant = preload(tenant_id)
     document = export_tenant(tenant)
     before = copy.deepcopy(document)
     change(document)

@@ -71,7 +71,6 @@ def upgrade() -> None:
             ["destinations.id"],
             name=op.f("fk_gateway_numbers_destination_id_destinations"),
             ondelete="SET NULL",
-            use_alter=True,
         ),
         sa.ForeignKeyConstraint(
             ["gateway_id"],

@@ -16,7 +16,18 @@ branch_labels = None
 depends_on = None
 
 
+FK_DESTINATION = "fk_gateway_numbers_destination_id_destinations"
+
+
 def upgrade() -> None:
+    # 0a94e75e1a3c as first committed declared this foreign key use_alter, which create_table skips on
+    # PostgreSQL; databases migrated with that version get it here (fresh ones already have it).
+    names = {fk["name"] for fk in sa.inspect(op.get_bind()).get_foreign_keys("gateway_numbers")}
+    if FK_DESTINATION not in names:
+        with op.batch_alter_table("gateway_numbers", schema=None) as batch_op:
+            batch_op.create_foreign_key(
+                FK_DESTINATION, "destinations", ["destination_id"], ["id"], ondelete="SET NULL"
+            )
     op.create_table(
         "gateway_channels",
         sa.Column("uuid", sa.String(length=64), nullable=False),

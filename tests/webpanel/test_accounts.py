@@ -129,3 +129,17 @@ def test_wrong_password_and_unknown_email_look_the_same(app, client):
     assert wrong.get_data(as_text=True).replace("admin@", "X@") == unknown.get_data(as_text=True).replace(
         "nobody@", "X@"
     )
+
+
+def test_signups_per_address_are_limited(app):
+    client = PanelClient(app.test_client())
+    for n in range(5):
+        assert signup(client, company=f"Company {n}", email=f"u{n}@example.jp").status_code == 302
+        client.post("/logout")
+    response = signup(client, company="One more", email="u9@example.jp")
+    assert response.status_code == 429
+    with app.app_context():
+        assert (
+            db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.email == "u9@example.jp"))
+            is None
+        )

@@ -256,6 +256,7 @@ JA = {
     "An account with this e-mail address already exists.": "このメールアドレスのアカウントはすでに存在します。",
     "Sign-in created.": "ログインを作成しました。",
     "Change": "変更",
+    "Too many sign-ups from your network. Please try again later.": "お使いのネットワークからの登録が多すぎます。しばらくしてからお試しください。",
     "My account": "アカウント",
     "Current password": "現在のパスワード",
     "New password (10 characters or more)": "新しいパスワード (10文字以上)",

@@ -11,14 +11,14 @@ import unicodedata
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem, verify_password
 from fsctl.tenant_config import ConfigError, apply_config
 from webpanel.extensions import db
 from webpanel.platform import get_setting
-from webpanel.security import authenticate, require, sign_in, sign_out
+from webpanel.security import authenticate, client_ip, require, sign_in, sign_out
 from webpanel.tenantdoc import audit
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,23 @@ def new_sip_domain(company: str, email: str) -> str:
     return f"t{secrets.token_hex(6)}.{suffix}"
 
 
+MAX_SIGNUPS_PER_IP = 5
+SIGNUP_WINDOW = dt.timedelta(hours=1)
+
+
+def signups_blocked(ip: str) -> bool:
+    """True when this address created MAX_SIGNUPS_PER_IP tenants within the last hour (trial abuse)."""
+    since = dt.datetime.now(dt.UTC) - SIGNUP_WINDOW
+    count = db.session.scalar(
+        select(func.count(models.LoginAttempt.id)).where(
+            models.LoginAttempt.ip == ip,
+            models.LoginAttempt.email.like("signup:%"),
+            models.LoginAttempt.at >= since,
+        )
+    )
+    return (count or 0) >= MAX_SIGNUPS_PER_IP
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
@@ -90,6 +107,9 @@ def logout():
 def signup():
     errors: dict[str, str] = {}
     form = request.form
+    if request.method == "POST" and signups_blocked(client_ip()):
+        message = gettext("Too many sign-ups from your network. Please try again later.")
+        return render_template("signup.html", errors={"company": message}, form=form), 429
     if request.method == "POST":
         try:
             data = SignupSchema().load({k: form.get(k, "") for k in SignupSchema().fields})
@@ -105,6 +125,8 @@ def signup():
             else:
                 account = _create_tenant(data, email)
                 if account is not None:
+                    # Counted with the sign-in attempts: the same table, the same window, every process.
+                    db.session.add(models.LoginAttempt(email=f"signup:{email}", ip=client_ip(), success=True))
                     sign_in(account)
                     db.session.commit()
                     flash(gettext("Welcome! Your 30-day trial has started."), "ok")

@@ -328,3 +328,20 @@ def test_what_happens_if_shows_the_trace(app, admin):
     assert "bridge" in page
     page = admin.get("/what-if/?from=101&to=102&day=2026-13-01&time=10:00").get_data(as_text=True)
     assert 'class="flash error"' in page
+
+
+def test_removing_an_extension_removes_its_panel_sign_in(app, admin):
+    add_user(admin, "101")
+    uid = user_id(app, "101")
+    admin.post(f"/users/{uid}/login", {"email": "taro@acme.example", "password": PASSWORD})
+    person = PanelClient(app.test_client())
+    assert person.login("taro@acme.example").status_code == 302
+    admin.post(f"/users/{uid}/delete")
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(models.PanelAccount).where(models.PanelAccount.email == "taro@acme.example")
+            )
+            is None
+        )
+    assert person.get("/users/me").status_code == 302  # signed out: the account is gone

@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from billing_helpers import apply_on
+from billing_helpers import apply_on, billing_tenant
 from billing_smtp import SmtpSink
 from cdr_helpers import synthetic_leg
 from conftest import REPO_ROOT
@@ -167,3 +167,17 @@ def test_cli_preview_and_close_as_json(acme, database_url, tmp_path):
     assert closed.returncode == 0, closed.stderr
     assert "2026-10 closed: 1 statements" in closed.stdout and "total ¥2,266" in closed.stdout
     assert (tmp_path / "out" / "2026-10" / "statements-2026-10.csv").exists()
+
+
+def test_sign_up_address_is_used_without_a_billing_address(session_factory, engine, bsettings, smtp):
+    apply_on(session_factory, D(2026, 10, 1), billing_tenant(domain="beta.example"))
+    with db.session_scope(session_factory) as session:
+        tenant = session.scalar(select(models.Tenant))
+        session.add(
+            models.TenantProfile(
+                tenant_id=tenant.id, contact_name="担当", phone="0312345678", email="contact@beta.example"
+            )
+        )
+    run = run_invoices(engine, session_factory, NOV, bsettings, today=D(2026, 12, 1))
+    assert run.emailed and [m.recipients for m in smtp.messages] == [["contact@beta.example"]]
+    assert run.statements[0]["total_yen"] == 5500  # brochure example 1 with 10 % tax

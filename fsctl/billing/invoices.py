@@ -92,12 +92,21 @@ def write_csv(path: Path, statements: list[dict]) -> None:
 
 
 def _addresses(session: Session, tenant_ids: list[int]) -> dict[int, str]:
+    """The billing address per tenant: its billing account's, else the sign-up contact's (panel profile)."""
+    result = dict(
+        session.execute(
+            select(models.TenantProfile.tenant_id, models.TenantProfile.email).where(
+                models.TenantProfile.tenant_id.in_(tenant_ids)
+            )
+        ).all()
+    )
     rows = session.execute(
         select(models.BillingAccount.tenant_id, models.BillingAccount.email).where(
             models.BillingAccount.tenant_id.in_(tenant_ids), models.BillingAccount.email.is_not(None)
         )
     )
-    return {tenant_id: email for tenant_id, email in rows}
+    result.update(dict(rows.all()))
+    return {tenant_id: email for tenant_id, email in result.items() if email}
 
 
 def run_invoices(

@@ -219,3 +219,18 @@ def test_price_file_is_validated(tmp_path):
     bad.write_text("periods:\n  - from: 2026-01-01\n    calls: {fixed: {unit_seconds: 180, yen: 8.5}}\n")
     with pytest.raises(ValueError, match="yen"):
         load_prices(bad)
+
+
+def test_internal_call_forwarded_to_a_mobile_is_charged_on_its_carrier_leg(store, session_factory, engine):
+    # 1001 dials 1002, whose "always" forward goes to a mobile: the B leg to the carrier is the cost.
+    leg = synthetic_leg(
+        uid(6),
+        "1002",
+        billsec=125,
+        b_leg_of=uid(60),
+        variables={"sip_gateway_name": "carrier", "sip_req_user": "+819055556666"},
+    )
+    store.store(parse_json(leg), "http")
+    row = stored(session_factory, uid(6))
+    assert (row.call_class, row.direction, row.remote, row.charge_yen) == ("mobile", "out", "09055556666", 48)
+    assert row.number == "0312345678"  # shown with the tenant's representative number

@@ -92,8 +92,8 @@ def _dialled(dialled: str, ref: TenantRef, resolver: Resolver, plan: NumberingPl
 def _class_of(kind: str, number: str, ref: TenantRef) -> tuple[str, str]:
     if kind in INTERNAL_KINDS:
         return ("feature" if kind != "extension" else "internal"), "internal"
-    if kind in EXTERNAL and number in ref.snap.numbers:
-        return "internal", "internal"  # the tenant's own number: routed inside
+    if kind in EXTERNAL and (number in ref.snap.numbers or number in ref.snap.carried):
+        return "internal", "internal"  # the tenant's own number (or one its gateway carries): routed inside
     if kind in EXTERNAL or kind in ("on_net", "emergency"):
         return kind, "out"
     return "unknown", "out"

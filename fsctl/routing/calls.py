@@ -235,6 +235,11 @@ def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datet
         p.kind = "internal"
         p.decide(f"{number.number} is the tenant's own number", "routed inside, like an incoming call")
         router.destination(tenant.numbers[number.number].destination, frozenset(), f"own number {number.number}")
+    elif number.number in tenant.carried:  # a number the tenant's own gateway carries (issue 8)
+        p.kind = "internal"
+        p.decide(f"{number.number} is the tenant's own number (gateway {tenant.carried[number.number].gateway})",
+                 "routed inside, like an incoming call: no gateway channel, no carrier")
+        router.destination(tenant.carried[number.number].destination, frozenset(), f"own number {number.number}")
     else:
         p.kind = "outbound"
         calls.carrier(tenant, number, user, number.privacy)

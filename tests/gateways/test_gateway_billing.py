@@ -124,6 +124,10 @@ def test_calls_through_a_customer_gateway_are_rated_zero(engine, session_factory
         ),
         "http",
     )
+    # 1001 dials the tenant's own kept number: routed inside, internal, free.
+    store.store(
+        parse_json(synthetic_leg("00000000-0000-4000-8000-000000000004", "0355550100", billsec=60)), "http"
+    )
     rate_unrated(engine, default_prices())
     with session_factory() as session:
         rows = {r.uuid[-1]: r for r in session.scalars(select(models.CallRecord))}
@@ -131,3 +135,4 @@ def test_calls_through_a_customer_gateway_are_rated_zero(engine, session_factory
     assert (rows["2"].call_class, rows["2"].gateway, rows["2"].charge_yen) == ("mobile", "honsha", 0)
     assert (rows["3"].call_class, rows["3"].direction, rows["3"].tenant_id) == ("inbound", "in", tenant_id)
     assert (rows["3"].number, rows["3"].charge_yen) == ("0355550100", 0)
+    assert (rows["4"].call_class, rows["4"].charge_yen) == ("internal", 0)

@@ -226,3 +226,10 @@ def test_emergency_of_a_carrier_user_or_without_a_geographic_number_uses_the_car
     )
     plan = plan_from_phone(ip_only, "102", "118", OPEN)
     assert bridges(plan) == ["sofia/gateway/carrier/118"] and not limits(plan)
+
+
+def test_a_phone_dialling_a_number_its_gateway_carries_stays_inside():
+    plan = plan_from_phone(gw_tenant(), "101", "0355550101", OPEN)
+    assert plan.kind == "internal" and plan.refused_by is None
+    assert not limits(plan)  # no gateway channel, no carrier channel
+    assert bridges(plan) == ["user/102@acme.kumo.test"]

@@ -91,6 +91,10 @@ class RecordingEventHandler:
         size = _int(h.get("variable_record_file_size"))
         if size == 0 and Path(path).exists():
             size = Path(path).stat().st_size
+        if size == 0 and seconds == 0:
+            # RECORD_BRIDGE_REQ: a call that was never bridged stops a recording that never started.
+            log.info("recording %s: nothing was recorded; not indexed", path)
+            return
         stopped = dt.datetime.fromtimestamp(_int(h.get("Event-Date-Timestamp")) / 1e6, dt.UTC)
         with self.session_factory() as session:
             tenant_id = session.scalar(select(models.Tenant.id).where(models.Tenant.domain == domain))

@@ -139,6 +139,8 @@ def test_record_stop_indexed_once_with_metadata(make_tenant, session_factory, fi
         record_stop(fixtures_dir, str(root / "beta.kumo.test/2026/11/25/x1234567.wav"))
     )  # no tenant
     handler.handle(record_stop(fixtures_dir, str(root / "acme.kumo.test/../../escape/12345678.wav")))
+    empty = {"variable_record_file_size": "0", "variable_record_seconds": "0", "variable_record_ms": "0"}
+    handler.handle(record_stop(fixtures_dir, str(path.with_name("never-bridged.wav")), **empty))
     with session_factory() as session:
         (row,) = session.scalars(select(models.CallRecording)).all()
     assert (row.call_uuid, row.caller, row.callee, row.direction) == (UUID, "1001", "4000", "internal")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 from panel_helpers import PASSWORD, PanelClient, field_error, signup, tenant_of
 from sqlalchemy import select
@@ -18,7 +19,7 @@ def test_signup_creates_a_trial_tenant_and_its_administrator(app, client):
     tenant = tenant_of(app, "admin@acme.example")
     assert tenant.domain == "acme-trading.kumo.example"
     assert tenant.status == models.TenantStatus.TRIAL
-    assert tenant.trial_started_on == dt.date.today()
+    assert tenant.trial_started_on == dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
     with app.app_context():
         profile = db.session.get(models.TenantProfile, tenant.id)
         assert (profile.contact_name, profile.phone, profile.email) == (

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import stat
+from zoneinfo import ZoneInfo
 
 from babel.messages.extract import extract_from_dir
 from panel_helpers import PASSWORD, PanelClient, make_operator, signup, tenant_of
@@ -211,7 +212,9 @@ def test_trial_expiry_is_shown(app, client, session_factory):
     domain = tenant_of(app, "late@acme.example").domain
     with session_factory() as session:
         tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == domain))
-        tenant.trial_started_on = dt.date.today() - dt.timedelta(days=TRIAL_DAYS + 3)
+        tenant.trial_started_on = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date() - dt.timedelta(
+            days=TRIAL_DAYS + 3
+        )
         session.commit()
     page = client.get("/").get_data(as_text=True)
     assert "トライアルは" in page and "終了しました" in page

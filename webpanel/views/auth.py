@@ -7,6 +7,7 @@ import logging
 import re
 import secrets
 import unicodedata
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -137,7 +138,8 @@ def signup():
 
 def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
     domain = new_sip_domain(data["company"], email)
-    today = dt.date.today()
+    # The trial runs on the customer's calendar (DECISIONS 10), not the server's UTC date.
+    today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
     document = {
         "domain": domain,
         "name": data["company"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
@@ -22,7 +23,7 @@ bp = Blueprint("tenant", __name__)
 
 def trial_info(tenant: models.Tenant, today: dt.date | None = None) -> dict:
     """When the trial ends and how many days are left (DECISIONS 10)."""
-    today = today or dt.date.today()
+    today = today or dt.datetime.now(ZoneInfo(tenant.timezone)).date()
     ends = tenant.trial_started_on + dt.timedelta(days=TRIAL_DAYS)
     return {"ends_on": ends, "days_left": max(0, (ends - today).days), "expired": today >= ends}
 

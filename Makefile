@@ -87,6 +87,13 @@ bench-panel: install
 
 bench: bench-panel
 
+# What customer gateways add to the lookup hot path (directory, ACL network list, dialplan), in process.
+.PHONY: bench-gateways
+bench-gateways: install
+	$(PY) -m bench.gateways
+
+bench: bench-gateways
+
 # Default prompts (Japanese and English, 8 and 16 kHz) into FS_SOUNDS_DIR or build/sounds.
 FS_SOUNDS_DIR ?=
 prompts: install media-deps

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Mapping
 
 from fsctl.gateways.contexts import ACL_DOMAIN, ACL_USER_RE, GATEWAY_NAME_RE
 from fsctl.gateways.xml import GatewayUser, render_acl_user, render_gateway_user, render_network_list
+from fsctl.security.bans import BANNED_SQL
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
 log = logging.getLogger(__name__)
@@ -16,6 +18,11 @@ log = logging.getLogger(__name__)
 GATEWAY_SQL = (
     "SELECT t.id, t.domain, t.config_version, g.id, g.name, g.channels, g.a1_hash FROM tenants t"
     " JOIN gateways g ON g.tenant_id = t.id WHERE t.domain = ? AND g.name = ? AND g.auth = 'credentials'"
+)
+# A REGISTER/INVITE digest lookup also asks whether its source is banned (fsctl.security.bans, the same
+# check phones get): a banned source gets "not found", so the switch answers 403 as for a wrong password.
+GATEWAY_AUTH_SQL = GATEWAY_SQL.replace(
+    " FROM tenants t", ", " + BANNED_SQL.replace("u.extension", "g.name") + " FROM tenants t", 1
 )
 ACL_GATEWAY_SQL = (
     "SELECT t.id, t.domain, t.config_version, g.id, g.name, g.channels FROM gateways g"
@@ -43,7 +50,13 @@ class GatewayDirectory:
             return self._acl(fields, user)
         if fields.get("key", "id") != "id" or user is None:
             return None, f"key {fields.get('key')!r} not served"
-        row = self.store.fetch_one(GATEWAY_SQL, (domain, user))
+        ip = fields.get("ip") if fields.get("action") == "sip_auth" else None
+        if ip:
+            row = self.store.fetch_one(GATEWAY_AUTH_SQL, (ip, int(time.time()), domain, user))
+            if row is not None and row[7]:
+                return None, f"banned source {ip[:45]} for gateway {user}@{domain}"
+        else:
+            row = self.store.fetch_one(GATEWAY_SQL, (domain, user))
         if row is None:
             return None, f"no gateway {user}@{domain}"
         key = ("gateway", row[3], row[2])

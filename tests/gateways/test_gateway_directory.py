@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import time
 
 import pytest
 from conftest import read_fixture
@@ -125,3 +126,24 @@ def test_a_changed_password_is_served_on_the_next_lookup(app, session_factory):
         apply_config(session, doc)
     after = the_user(lookup(app, body))[1]["a1-hash"]
     assert before != after == hashlib.md5(b"honsha:acme.kumo.test:An0ther-gw-pass").hexdigest()
+
+
+def test_a_banned_source_cannot_authenticate_as_a_gateway(app, session_factory):
+    body = as_gateway("directory-sip_auth-register.txt")
+    assert b"&ip=127.0.0.1" in body
+    with db.session_scope(session_factory) as session:
+        session.add(
+            models.Ban(
+                ip="127.0.0.1",
+                domain="acme.kumo.test",
+                username="honsha",
+                created_at=0,
+                until=int(time.time()) + 600,
+                failures=10,
+                reason="test",
+            )
+        )
+    assert lookup(app, body) == NOT_FOUND
+    # The same gateway from another address, and its call lookups (no digest), still work.
+    assert lookup(app, body.replace(b"&ip=127.0.0.1", b"&ip=127.0.0.2")) != NOT_FOUND
+    assert lookup(app, as_gateway("directory-user_call.txt").replace(b"=1002&", b"=honsha&")) != NOT_FOUND

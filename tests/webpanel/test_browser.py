@@ -153,4 +153,6 @@ def test_signup_user_number_schedule_and_trace(app, server, browser):
     # English on request.
     page.click("text=English")
     expect(page.locator("h1")).to_contain_text("What happens if")
+    expect(page.locator("#tenant-status")).to_contain_text("Active")
+    shot(page, "11-what-if-english")
     customer.close()

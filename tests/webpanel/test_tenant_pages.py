@@ -325,6 +325,7 @@ def test_what_happens_if_shows_the_trace(app, admin):
     add_user(admin, "102")
     page = admin.get("/what-if/?from=101&to=102&day=2026-12-01&time=10:00").get_data(as_text=True)
     assert 'id="trace-result"' in page and "102" in page
+    assert "2026/12/01 10:00 に 101 から 102 への通話" in page
     assert "bridge" in page
     page = admin.get("/what-if/?from=101&to=102&day=2026-13-01&time=10:00").get_data(as_text=True)
     assert 'class="flash error"' in page

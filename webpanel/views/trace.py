@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request
 from sqlalchemy import select
@@ -22,7 +23,7 @@ def _parse_at(day: str, time: str) -> dt.datetime | None:
     if not day and not time:
         return None
     # The tenant's wall clock, as `fsctl trace --at` reads it.
-    day = day or dt.date.today().isoformat()
+    day = day or dt.datetime.now(ZoneInfo(g.tenant.timezone)).date().isoformat()
     return dt.datetime.fromisoformat(f"{day} {time or '12:00'}")
 
 
@@ -58,4 +59,8 @@ def index():
         .where(models.Number.tenant_id == g.tenant.id)
         .order_by(models.Number.national)
     ).all()
-    return render_template("trace.html", form=form, plan=plan, error=error, users=users, numbers=numbers)
+    # The plan's time is in the tenant's zone already: shown as 2026/12/07 20:00.
+    at_display = _display_time(plan.at) if plan is not None else ""
+    return render_template(
+        "trace.html", form=form, plan=plan, at_display=at_display, error=error, users=users, numbers=numbers
+    )

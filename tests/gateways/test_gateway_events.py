@@ -113,3 +113,20 @@ def test_status_shows_registration_channels_and_refusals(engine, session_factory
         assert {g["name"]: g for g in gateway_status(session, tenant.id, now=later)}["honsha"][
             "registered"
         ] is False
+
+
+def test_fsctl_gateways_status_shows_the_refusal(engine, session_factory, honsha, database_url, capsys):
+    from fsctl.cli import main
+
+    handler = GatewayEvents(engine)  # refusals dated now, so they count as today's
+    for headers in captured_events(honsha):
+        handler.handle_headers(headers)
+    assert main(["--database-url", database_url, "gateways", "status", "acme.kumo.test"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(
+        "honsha: NOT registered; 0/4 channels in use; 1 refused today; numbers 0355550100"
+    )
+    assert out[1].startswith(
+        "osaka: static 203.0.113.10 (203.0.113.8/29); 0/8 channels in use; 0 refused today"
+    )
+    assert main(["--database-url", database_url, "gateways", "status", "nowhere.kumo.test"]) == 2

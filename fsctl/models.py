@@ -524,6 +524,8 @@ class CallRecord(Base):
         Index("ix_cdrs_tenant_started", "tenant_id", "started_at"),
         CheckConstraint("billsec >= 0 AND duration >= 0", name="seconds_not_negative"),
         CheckConstraint("leg IN ('a', 'b')", name="leg"),
+        # Rating and closing rewrite every row once: free room per page lets PostgreSQL update in place.
+        {"postgresql_with": {"fillfactor": 70}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -557,7 +559,7 @@ class CallRecord(Base):
     # indexed: rating a month rewrites every row, and an index on it made that 10x slower (bench).
     charge_yen: Mapped[int | None] = mapped_column(Integer)
     # The closed statement month (YYYY-MM) this call was billed in; NULL while not yet billed.
-    billed_month: Mapped[str | None] = mapped_column(String(7), index=True)
+    billed_month: Mapped[str | None] = mapped_column(String(7))
 
 
 class CdrReject(Base):

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from fsctl import models
 from fsctl.media.recordings import StorageError, tenant_root
 from fsctl.media.settings import MediaSettings
+from fsctl.routing.hold import HOLD_MUSIC_AUDIO
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ def store_upload(
     if row is None:
         row = models.AudioFile(tenant_id=tenant.id, name=stem)
         session.add(row)
+        if stem == HOLD_MUSIC_AUDIO:
+            # Whether a tenant has its own hold music is routing data (fsctl.routing.hold): the
+            # cached snapshots must see it (audio rows alone do not bump the config version).
+            tenant.config_version = models.Tenant.config_version + 1
     row.original_name = (original_name or source.name)[:255]
     row.duration_ms = stored.duration_ms
     row.uploaded_at = dt.datetime.now(dt.UTC)

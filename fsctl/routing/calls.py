@@ -13,6 +13,7 @@ from fsctl.gateways.routing import route_emergency, route_external
 from fsctl.media.record_plan import record_here
 from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
 from fsctl.routing.destinations import Router
+from fsctl.routing.hold import set_hold_music
 from fsctl.routing.plan import (
     CARRIER_GATEWAY,
     LIMIT_REALM,
@@ -24,6 +25,7 @@ from fsctl.routing.plan import (
 )
 from fsctl.routing.schedules import local_time
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
+from fsctl.routing.transfer import keep_transferable, mark_far_leg
 from fsctl.security.limits import apply_call_caps
 
 TRIAL_DAYS = 30
@@ -79,6 +81,14 @@ def outbound_caller_id(tenant: TenantSnap, user: UserSnap | None) -> tuple[str |
     if rep is None:
         return None, "the tenant owns no number"
     return rep.e164, f"representative number {rep.national}"
+
+
+def show_caller_id(p: Plan, caller: str) -> None:
+    """A carrier caller's number as the tenant's phones show it: +81 E.164 in national form."""
+    national = "0" + caller[3:] if caller.startswith("+81") and 9 <= len(caller) <= 14 else ""
+    if national:
+        p.decide(f"phones show {national}", f"the carrier's {caller} in national form")
+        p.add("set", f"effective_caller_id_number={national}")
 
 
 class _Calls:
@@ -153,6 +163,9 @@ class _Calls:
             p.add("privacy", "number")
         elif privacy == "present":
             p.decide("186", "caller ID presented for this call")
+        if self.context == tenant.domain:  # the caller is the tenant's phone (not a forwarded carrier call)
+            set_hold_music(p, tenant, own_leg=True)
+            mark_far_leg(p, tenant)
         p.add("set", "hangup_after_bridge=true")
         target = number.e164 or number.number
         p.decide(f"out through the carrier to {target}", f"{number.kind} ({number.rule})")
@@ -316,6 +329,8 @@ def plan_from_carrier(tenant: TenantSnap | None, dialled: str, caller: str, now:
         return p.refuse(refusal[0], "CALL_REJECTED", refusal[1])
     p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
     p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
+    keep_transferable(p, tenant)  # a phone may transfer it; the limit holds (fsctl.routing.transfer)
+    show_caller_id(p, caller)
     calls = _Calls(tenant, p, now, numbering, None, "public")
     calls.router().destination(number.destination, frozenset(), f"number {national}")
     return p

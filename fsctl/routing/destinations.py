@@ -14,6 +14,7 @@ from fsctl.media.audio_ref import audio_path
 from fsctl.media.record_plan import leg_prefix, record_here
 from fsctl.numbering import NumberingPlan
 from fsctl.routing import schedules as sched
+from fsctl.routing.hold import set_hold_music
 from fsctl.routing.plan import (
     CONTINUATION_VAR,
     DEFAULT_AFTER_HOURS,
@@ -53,6 +54,11 @@ class Router:
     @property
     def domain(self) -> str:
         return self.tenant.domain
+
+    @property
+    def own_caller(self) -> bool:
+        """The call comes from one of this tenant's phones (not the carrier, a gateway, another tenant)."""
+        return self.context == self.tenant.domain
 
     def fragment(self) -> Plan:
         """An empty plan to plan a branch into (merged or compared afterwards)."""
@@ -144,6 +150,7 @@ class Router:
         # Directed pickup (**<ext>) intercepts the uuid kept here; group pickup (*8) takes the
         # pickup/<group> leg ringing beside the phone. That leg would ring on when the phone is
         # unregistered or busy and hide why the bridge failed, so only when every failure is the same.
+        set_hold_music(p, self.tenant, own_leg=self.own_caller)
         p.add("hash", f"insert/{last_dial_realm(self.domain)}/{extension}/${{uuid}}")
         dial = f"user/{extension}@{self.domain}"
         p.add("bridge", f"{dial},pickup/{pickup_group(self.domain)}" if same else dial)
@@ -223,6 +230,7 @@ class Router:
                 for ext in ringing:
                     p.add("hash", f"insert/{last_dial_realm(self.domain)}/{ext}/${{uuid}}")
                 p.decide(f"ring group {name!r} all at once", f"{', '.join(ringing)} for {group.ring_seconds} s")
+            set_hold_music(p, self.tenant, own_leg=self.own_caller)
             p.add("set", f"call_timeout={timeout}")
             p.add("set", "continue_on_fail=true")
             p.add("set", "hangup_after_bridge=true")
@@ -337,6 +345,7 @@ class Router:
         p.add("set", f"call_timeout={PARK_RETURN_SECONDS}")
         p.add("set", "continue_on_fail=true")
         p.add("set", "hangup_after_bridge=true")
+        set_hold_music(p, self.tenant, own_leg=self.own_caller)
         p.add("bridge", f"user/{extension}@{self.domain}")
         p.decide(f"{extension} did not answer", f"park again in {first}-{last}")
         p.add("set", f"kumo_parked_by={extension}")

@@ -158,6 +158,8 @@ class TenantSnap:
     external_rate: tuple[int, int] = (2, 1)
     user_external_calls: int = 0
     external_suspended: bool = False
+    # The tenant's own music on hold: an uploaded audio name (fsctl.routing.hold), None = the default.
+    hold_music: str | None = None
 
     __hash__ = object.__hash__
 

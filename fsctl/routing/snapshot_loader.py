@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from fsctl import models
+from fsctl.routing.hold import hold_music_fields_orm
 from fsctl.routing.snapshot import (
     Closure,
     Dest,
@@ -103,6 +104,7 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         park_ranges=tuple((r.first_slot, r.last_slot) for r in tenant.park_ranges),
         **gateway_fields(tenant),
         **security_limit_fields(tenant),
+        **hold_music_fields_orm(object_session(tenant), tenant.id),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from fsctl.gateways.snapshot import gateway_snap_fields
+from fsctl.routing.hold import hold_music_fields
 from fsctl.routing.snapshot import (
     Closure,
     Dest,
@@ -207,4 +208,5 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
         park_ranges=tuple((a, b) for a, b in fetch_all(_PARK, (tid,))),
         **gateway_snap_fields(fetch_all, tid, dest),
         **limit_fields(next(iter(fetch_all(_LIMITS, (tid,))), None)),
+        **hold_music_fields(fetch_all, tid),
     )

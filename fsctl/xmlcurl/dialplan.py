@@ -16,6 +16,7 @@ from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_
 from fsctl.routing.plan import Plan
 from fsctl.routing.snapshot import TenantSnap
 from fsctl.routing.snapshot_rows import load_snapshot_rows
+from fsctl.routing.transfer import TRANSFER_TENANT_VAR, plan_blind_transfer
 from fsctl.xml.dialplan import RenderError, render
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
@@ -25,6 +26,7 @@ PUBLIC_CONTEXT = "public"
 _DIALLED = re.compile(r"^[0-9*#+]{1,32}$")
 _CONTINUATION_DEST = re.compile(r"^kumo-(after|ivr|parkreturn)-[A-Za-z0-9_.*#-]{1,100}$")
 _REFERRED_BY = re.compile(r"sip:([0-9]{2,6})@")
+_URI_HOST = re.compile(r"sips?:[^@>;]*@([^>;:]+)")
 _CONTINUATION_VAR = re.compile(
     r"^([0-9]{1,12})/((?:(?:user|group|schedule|ivr):[A-Za-z0-9_.-]{1,64},?){0,20})$"
 )
@@ -127,6 +129,21 @@ class DialplanResponder:
         tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_DOMAIN, (context,)))
         if tenant is None:
             return None
+        referred = _REFERRED_BY.search(fields.get("variable_sip_h_Referred-By") or "")
+        referred_by = referred.group(1) if referred else None
+        if blind_transfer_to(fields, destination):
+            transferee = transferee_of(fields, tenant)
+            if transferee is not None:
+                refer_to = _URI_HOST.search(fields.get("variable_sip_refer_to") or "")
+                return plan_blind_transfer(
+                    tenant,
+                    transferee,
+                    destination,
+                    now,
+                    referred_by=referred_by,
+                    refer_host=refer_to.group(1) if refer_to else None,
+                    numbering=self.numbering,
+                )
         caller = fields.get("variable_user_name") or fields.get("variable_sip_auth_username") or ""
         domain = fields.get("variable_domain_name") or ""
         if domain != tenant.domain or not _CALLER.match(caller) or caller not in tenant.users:
@@ -146,10 +163,9 @@ class DialplanResponder:
                 "CALL_REJECTED",
                 f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}",
             )
-        referred = _REFERRED_BY.search(fields.get("variable_sip_h_Referred-By") or "")
         return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net,
                                blind_transfer=blind_transfer_to(fields, destination),
-                               referred_by=referred.group(1) if referred else None)
+                               referred_by=referred_by)
 
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
         caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
@@ -161,6 +177,22 @@ class DialplanResponder:
         return plan_from_carrier(
             tenant, destination, caller, now, numbering=self.numbering, national=national
         )
+
+
+def transferee_of(fields: Mapping[str, str], tenant: TenantSnap) -> str | None:
+    """Who is being blind-transferred in `tenant`'s context: a phone's own leg (user_name), the leg
+    that rang a phone (dialed_user/dialed_domain: sofia moves the REFERring phone's peer), or a
+    carrier/gateway leg that our dialplan marked for this tenant (its caller's number); None when
+    the leg belongs to none of these."""
+    user = fields.get("variable_user_name") or ""
+    if user and fields.get("variable_domain_name") == tenant.domain:
+        return user if user in tenant.users else None
+    dialed = fields.get("variable_dialed_user") or ""
+    if dialed and fields.get("variable_dialed_domain") == tenant.domain:
+        return dialed if dialed in tenant.users else None
+    if fields.get(f"variable_{TRANSFER_TENANT_VAR}") == str(tenant.id):
+        return re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
+    return None
 
 
 def blind_transfer_to(fields: Mapping[str, str], destination: str) -> bool:

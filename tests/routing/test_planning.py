@@ -84,7 +84,7 @@ def test_unknown_did_is_rejected():
 
 def test_after_hours_plays_the_announcement_then_the_closed_destination():
     plan = plan_from_carrier(make_snapshot(), "0312345678", "", CLOSED, national="0312345678")
-    assert apps(plan)[1:] == [("answer", ""), ("playback", "kumo/after_hours.wav"),
+    assert apps(plan)[4:] == [("answer", ""), ("playback", "kumo/after_hours.wav"),
                               ("voicemail", "default acme.kumo.test 101")]
     snap = make_snapshot()
     office = replace(snap.schedules["office"], closed_announcement="acme/closed.wav", closed_destination=Dest("hangup"))
@@ -161,6 +161,8 @@ def test_outbound_with_the_users_caller_id_and_the_channel_limit():
         ("limit", "hash kumo_rate 1 2/1 !NORMAL_TEMPORARY_FAILURE"),  # the default call rate (issue 9)
         ("limit", "hash kumo_external 1 4 !USER_BUSY"),
         ("set", "effective_caller_id_number=+81312345001"),
+        ("export", "hold_music=local_stream://moh"),  # the phone's hold (fsctl.routing.hold)
+        ("export", "nolocal:kumo_transfer_tenant=1"),  # the far leg may be transferred (fsctl.routing.transfer)
         ("set", "hangup_after_bridge=true"),
         ("bridge", "sofia/gateway/carrier/+819012345678"),
     ]

@@ -129,3 +129,10 @@ bench-billing: install billing-deps
 	$(PY) -m bench.billing
 
 bench: bench-billing
+
+# ESL: captured events parsed and applied per second, outbound socket call set-up latency.
+.PHONY: bench-esl
+bench-esl: install
+	$(PY) -m bench.esl
+
+bench: bench-esl

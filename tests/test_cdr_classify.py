@@ -234,3 +234,16 @@ def test_internal_call_forwarded_to_a_mobile_is_charged_on_its_carrier_leg(store
     row = stored(session_factory, uid(6))
     assert (row.call_class, row.direction, row.remote, row.charge_yen) == ("mobile", "out", "09055556666", 48)
     assert row.number == "0312345678"  # shown with the tenant's representative number
+
+
+def test_batched_rating_covers_every_unrated_leg(store, session_factory, engine, monkeypatch):
+    from fsctl.billing import rating
+
+    monkeypatch.setattr(rating, "BATCH", 3)  # several id ranges (in parallel on PostgreSQL)
+    unrated = CdrStore(engine, session_factory, rate_on_intake=False)
+    for n, (dialled, billsec, _yen) in enumerate(CASES):
+        unrated.store(parse_json(synthetic_leg(uid(400 + n), dialled, billsec=billsec)), "http")
+    assert rating.rate_unrated(engine, default_prices()) == len(CASES)
+    assert [stored(session_factory, uid(400 + n)).charge_yen for n in range(len(CASES))] == [
+        c[2] for c in CASES
+    ]

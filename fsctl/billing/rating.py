@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, and_, case, func, literal, select, update
@@ -92,6 +93,7 @@ def charge_expression(prices: PriceList):
 
 
 BATCH = 100_000
+PARALLEL = 4
 
 
 def rate_unrated(bind: Engine | Connection, prices: PriceList) -> int:
@@ -111,10 +113,20 @@ def rate_unrated(bind: Engine | Connection, prices: PriceList) -> int:
         low, high = conn.execute(
             select(func.min(cdr.id), func.max(cdr.id)).where(cdr.charge_yen.is_(None))
         ).one()
-    count = 0
-    if low is not None:
-        for first in range(low, high + 1, BATCH):
-            with bind.begin() as conn:
-                count += conn.execute(statement.where(cdr.id >= first, cdr.id < first + BATCH)).rowcount
+    if low is None:
+        return 0
+    ranges = [(first, first + BATCH) for first in range(low, high + 1, BATCH)]
+
+    def rate_range(bounds: tuple[int, int]) -> int:
+        with bind.begin() as conn:
+            return conn.execute(statement.where(cdr.id >= bounds[0], cdr.id < bounds[1])).rowcount
+
+    # PostgreSQL rewrites rows in several backends at once; SQLite has one writer.
+    workers = PARALLEL if bind.dialect.name == "postgresql" else 1
+    if workers > 1 and len(ranges) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            count = sum(pool.map(rate_range, ranges))
+    else:
+        count = sum(rate_range(bounds) for bounds in ranges)
     log.info("rated %s call legs", count)
     return count

@@ -233,3 +233,17 @@ def test_a_phone_dialling_a_number_its_gateway_carries_stays_inside():
     assert plan.kind == "internal" and plan.refused_by is None
     assert not limits(plan)  # no gateway channel, no carrier channel
     assert bridges(plan) == ["user/102@acme.kumo.test"]
+
+
+def test_a_failed_ring_continues_in_the_gateways_own_context():
+    from fsctl.routing.calls import plan_continuation
+
+    tenant = with_user(gw_tenant(), "102", forward_busy=Dest("user", "103"))
+    plan = plan_from_gateway(tenant, 7, "0355550101", "0311112222", OPEN, national="0355550101")
+    assert apps(plan)[-1] == ("transfer", "kumo-after-102-${originate_disposition} XML gw_7.acme.kumo.test")
+    assert xml_apps(plan) == apps(plan)
+    busy = plan_continuation(
+        tenant, "gw_7.acme.kumo.test", "kumo-after-102-USER_BUSY", frozenset(), "0311112222", OPEN
+    )
+    assert bridges(busy) == ["user/103@acme.kumo.test"]
+    assert etree.fromstring(render(busy)).find("section/context").get("name") == "gw_7.acme.kumo.test"

@@ -8,8 +8,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from fsctl.models import Direction, RingStrategy, TenantStatus
 from fsctl.gateways.schema import CARRIER, OUTBOUND_VIA, GatewaySchema
+from fsctl.models import Direction, RingStrategy, TenantStatus
 from fsctl.numbers import NumberError, to_national
 
 EXTENSION = validate.Regexp(r"^[1-9][0-9]{1,5}$", error="must be 2 to 6 digits, not starting with 0")

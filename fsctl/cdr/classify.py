@@ -131,8 +131,14 @@ def classify_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan | None = None
     if ref is not None and context.startswith("gw_"):
         # From a customer gateway (issue 8, context gw_<id>.<domain>): inbound to a carried number.
         return Classification(
-            "inbound", "in", ref.snap.id, number=_national(dialled), caller=caller, destination=dialled,
-            remote=caller, gateway=gateway,
+            "inbound",
+            "in",
+            ref.snap.id,
+            number=_national(dialled),
+            caller=caller,
+            destination=dialled,
+            remote=caller,
+            gateway=gateway,
         )
     if ref is None:
         return Classification(

@@ -120,6 +120,7 @@ def _record(session: Session, failures: list[Failure], settings: SecuritySetting
         )
     subjects = {(f.ip, f.domain, f.username) for f in failures}
     trusted = _trusted(session, subjects)
+    banned = _banned_until(session, {ip for ip, _, _ in subjects})
     latest: dict[tuple[str, str, str], int] = {}
     for f in failures:
         if f.core_uuid and f.sequence is not None:
@@ -127,6 +128,10 @@ def _record(session: Session, failures: list[Failure], settings: SecuritySetting
                 continue
             stored.add((f.core_uuid, f.sequence))
         subject = (f.ip, f.domain, f.username)
+        # A source already refused is not counted again: a scanner hammering on while banned would
+        # otherwise add a row per attempt (the directory keeps refusing it without them).
+        if banned.get(subject, 0) > f.at or (subject not in trusted and banned.get((f.ip, "", ""), 0) > f.at):
+            continue
         session.add(
             models.AuthFailure(
                 core_uuid=f.core_uuid,
@@ -155,6 +160,15 @@ def _record(session: Session, failures: list[Failure], settings: SecuritySetting
             if ban is not None:
                 bans.append(ban)
     return bans
+
+
+def _banned_until(session: Session, ips: set[str]) -> dict[tuple[str, str, str], int]:
+    rows = session.execute(
+        select(models.Ban.ip, models.Ban.domain, models.Ban.username, models.Ban.until).where(
+            models.Ban.ip.in_(ips)
+        )
+    ).all()
+    return {(ip, domain, username): until for ip, domain, username, until in rows}
 
 
 def _trusted(session: Session, subjects: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:

@@ -367,3 +367,16 @@ def test_the_service_dispatcher_counts_failures(engine):
     dispatcher = build_dispatcher(engine)
     assert any(isinstance(h, AuthEventHandler) for h in dispatcher.handlers)
     assert {"sofia::register_attempt", "sofia::register_failure", "sofia::register"} <= dispatcher.subscribed
+
+
+def test_a_banned_source_hammering_on_adds_no_rows(session_factory):
+    handler = AuthEventHandler(session_factory, SecuritySettings(auth_fail_threshold=4))
+    handler.handle_batch(forbidden_attempts(4))
+    handler.handle_batch(forbidden_attempts(200, start=70_000))
+    assert count(session_factory, models.AuthFailure) == 4
+    # ...but a user trusted from that address still has its own failures counted (pair bans only).
+    handler.handle_batch(sofia(captured_events("plain"), "sofia::register"))  # 1001's own 4 are forgotten
+    handler.handle_batch(forbidden_attempts(2, start=80_000, username="1003", **{"from-user": "1003"}))
+    with session_factory() as session:
+        rows = session.execute(select(models.AuthFailure.username, models.AuthFailure.trusted)).all()
+    assert rows == [("1003", True), ("1003", True)]

@@ -22,8 +22,8 @@ from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.wiring import build_dispatcher
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
+from fsctl.security.jobs import SecurityJobs
 from fsctl.security.settings import security_settings_from_env
-from fsctl.security.spend import SpendWatcher
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -152,15 +152,15 @@ class Service:
                 self.outbound = None
         if self.flusher is not None:
             self.flusher.start()
-        # Spend anomaly alerts (issue 9): reads new call records every 15 s.
-        self.spend_watcher = SpendWatcher(
+        # Spend anomaly alerts every 15 s, purge of old auth failures hourly (issue 9).
+        self.security_jobs = SecurityJobs(
             make_engine(self.settings.database_url), security_settings_from_env()
         )
-        self.spend_watcher.start()
+        self.security_jobs.start()
 
     def _shutdown_esl(self) -> None:
-        if getattr(self, "spend_watcher", None) is not None:
-            self.spend_watcher.stop()
+        if getattr(self, "security_jobs", None) is not None:
+            self.security_jobs.stop()
         if self.flusher is not None:
             self.flusher.stop()
         if getattr(self, "outbound", None) is not None:

@@ -190,3 +190,20 @@ def test_the_service_loop_alerts_within_its_interval(session_factory, tenant):
     finally:
         watcher.stop()
     assert [e.kind for e in events(session_factory)] == ["spend_alert"]
+
+
+def test_the_service_jobs_check_spend_and_purge_hourly(engine, session_factory, tenant):
+    from fsctl.security.jobs import SecurityJobs
+
+    tenant_id, domain = tenant
+    with session_factory() as session:
+        set_limits(session, domain, "operator", spend_cap_yen=10)
+        session.add(models.AuthFailure(ip="198.51.100.1", at=int(NOW) - 8 * 86400, domain="", username=""))
+        session.commit()
+    add_call(session_factory, tenant_id, NOW - 5, billsec=300, charge=80)
+    jobs = SecurityJobs(engine, settings())
+    assert jobs.run_once(NOW, last_purge=NOW - 10) == NOW - 10  # purge not due yet
+    assert [e.kind for e in events(session_factory)] == ["spend_alert"]
+    assert jobs.run_once(NOW, last_purge=NOW - 3600) == NOW
+    with session_factory() as session:
+        assert session.scalars(select(models.AuthFailure)).all() == []

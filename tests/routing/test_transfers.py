@@ -16,7 +16,9 @@ import pytest
 from conftest import ACME
 from factories import at, make_snapshot
 from lxml import etree
+from sqlalchemy import select
 
+from fsctl import models
 from fsctl.routing.calls import plan_from_carrier, plan_from_phone
 from fsctl.routing.transfer import REFUSED_TONE, plan_blind_transfer
 from fsctl.xmlcurl.dialplan import DialplanResponder
@@ -43,8 +45,9 @@ def responder(make_tenant, engine, settings):
 
 
 def tenant_id(engine, domain: str = DOMAIN) -> int:
+    table = models.Tenant.__table__
     with engine.connect() as conn:
-        return conn.exec_driver_sql("SELECT id FROM tenants WHERE domain = ?", (domain,)).scalar_one()
+        return conn.execute(select(table.c.id).where(table.c.domain == domain)).scalar_one()
 
 
 def refer_hunt(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.trace import TraceError, trace
@@ -27,6 +28,25 @@ def _parse_at(day: str, time: str) -> dt.datetime | None:
     return dt.datetime.fromisoformat(f"{day} {time or '12:00'}")
 
 
+def preloaded_sessions(tenant_id: int) -> Callable[[], Session]:
+    """Sessions for fsctl.trace with the tenant's users and destinations already in the identity map.
+
+    The trace's loader follows every user's forwards row by row; with the rows here those lookups
+    need no SQL (a 1,000-user tenant: one query instead of about a thousand).
+    """
+
+    def factory() -> Session:
+        session = Session(db.engine)
+        # The identity map holds rows weakly: keep them referenced for the session's life.
+        session.info["preloaded"] = [
+            *session.scalars(select(models.Destination).where(models.Destination.tenant_id == tenant_id)),
+            *session.scalars(select(models.User).where(models.User.tenant_id == tenant_id)),
+        ]
+        return session
+
+    return factory
+
+
 def _display_time(iso: str) -> str:
     try:
         return dt.datetime.fromisoformat(iso).strftime("%Y/%m/%d %H:%M")
@@ -44,7 +64,11 @@ def index():
             at = _parse_at(form["day"], form["time"])
             # trace() opens its own session on the panel's engine: it reads committed data only.
             plan = trace(
-                sessionmaker(db.engine), g.tenant.domain, form["from"] or OUTSIDE_CALLER, form["to"], at
+                preloaded_sessions(g.tenant.id),
+                g.tenant.domain,
+                form["from"] or OUTSIDE_CALLER,
+                form["to"],
+                at,
             )
         except (TraceError, ValueError) as exc:
             error = str(exc)

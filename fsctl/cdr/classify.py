@@ -185,11 +185,11 @@ def _b_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan, gateway: str | Non
             if ref is not None:
                 first = _dialled(origin.destination, ref, resolver, plan)
                 if first.kind in EXTERNAL and first.number not in ref.snap.numbers:
-                    ref = None  # the phone dialled this external number: the A leg carries the charge
+                    # The phone dialled this external number itself: its A leg carries the charge.
                     return Classification(
                         "leg",
                         "out",
-                        _tenant_id(leg, resolver),
+                        ref.snap.id,
                         caller=caller,
                         destination=origin.destination,
                         remote=origin.destination,
@@ -234,8 +234,3 @@ def _b_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan, gateway: str | Non
         remote=caller,
         gateway=gateway,
     )
-
-
-def _tenant_id(leg: Leg, resolver: Resolver) -> int | None:
-    ref = _phone_tenant(leg, resolver, leg.originator.context if leg.originator else "")
-    return ref.snap.id if ref else None

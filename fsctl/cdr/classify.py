@@ -15,8 +15,8 @@ Who pays for what (DECISIONS 2):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, classify, default_plan
@@ -37,12 +37,14 @@ class TenantRef:
     user_ids: dict[str, int]
 
 
-class Resolver:
+class Resolver(Protocol):
     """Looks tenants up for classification; implemented over the database in fsctl.cdr.store."""
 
-    by_id: Callable[[int], TenantRef | None]
-    by_domain: Callable[[str], TenantRef | None]
-    by_number: Callable[[str], TenantRef | None]
+    def by_id(self, tenant_id: int) -> TenantRef | None: ...
+
+    def by_domain(self, domain: str) -> TenantRef | None: ...
+
+    def by_number(self, national: str) -> TenantRef | None: ...
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ def wait_for(predicate, timeout=5.0):
 def inbound(
     fake: FakeSwitch, dispatcher: Dispatcher, metrics: Metrics | None = None, **kw
 ) -> InboundConnection:
+    # Subscribe in the format of the capture the fake replays (the service's default is json).
+    kw.setdefault("event_format", "json" if "-json-" in fake.recording.name else "plain")
     return InboundConnection(
         fake.address,
         "ClueCon",
@@ -56,8 +58,9 @@ def inbound(
 VALET_INFO = "api valet_info"
 
 
-def test_inbound_replays_a_capture_and_resyncs_from_the_switch():
-    fake = FakeSwitch("inbound-plain-park.log", chunk=512).start()
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_inbound_replays_a_capture_and_resyncs_from_the_switch(fmt):
+    fake = FakeSwitch(f"inbound-{fmt}-park.log", chunk=512).start()
     collect = Collect()
     conn = inbound(fake, Dispatcher([collect]))
     conn.start()
@@ -69,15 +72,25 @@ def test_inbound_replays_a_capture_and_resyncs_from_the_switch():
             )
         )
         assert fake.received[0] == "auth ClueCon"
-        assert fake.received[1] == "event plain ALL"
+        assert fake.received[1] == f"event {fmt} ALL"
         assert "api show channels as json" in fake.received and VALET_INFO in fake.received
         snaps = [e for e in collect.seen if isinstance(e, Snapshot)]
-        valet = next(s for s in snaps if s.kind == "valet")
-        assert '<extension uuid="998c0b17-1643-4c72-9600-4d771331ec18">6001</extension>' in valet.body
+        if fmt == "plain":  # only the plain capture recorded the switch's valet_info answer
+            valet = next(s for s in snaps if s.kind == "valet")
+            assert '<extension uuid="998c0b17-1643-4c72-9600-4d771331ec18">6001</extension>' in valet.body
+        else:
+            parked = [
+                e for e in collect.seen if e.name == "valet_parking::info" and e.get("Action") == "hold"
+            ]
+            assert parked and parked[0].get("Valet-Extension") == "6001"
         assert conn.metrics.esl_connected
     finally:
         conn.stop()
         fake.stop()
+
+
+def test_the_service_subscribes_in_json():
+    assert InboundConnection(("127.0.0.1", 1), "x", Metrics()).event_format == "json"
 
 
 def test_subscription_names_events_and_custom_subclasses():
@@ -90,7 +103,7 @@ def test_subscription_names_events_and_custom_subclasses():
 
 def test_reconnects_with_backoff_resubscribes_and_resyncs_after_a_drop():
     no_calls = synthetic_api_response('{"row_count":0}\n')
-    fake = FakeSwitch("inbound-plain-register.log", extra={"api show channels as json": no_calls}).start()
+    fake = FakeSwitch("inbound-json-register.log", extra={"api show channels as json": no_calls}).start()
     collect = Collect()
     metrics = Metrics()
     conn = inbound(fake, Dispatcher([collect]), metrics)
@@ -100,7 +113,7 @@ def test_reconnects_with_backoff_resubscribes_and_resyncs_after_a_drop():
         fake.kill_connections()
         assert wait_for(lambda: fake.connections == 2 and conn.synced.is_set())
         assert fake.received.count("auth ClueCon") == 2
-        assert sum(c.startswith("event plain") for c in fake.received) == 2
+        assert sum(c.startswith("event json") for c in fake.received) == 2
         assert fake.received.count(VALET_INFO) == 2
         assert "kumo_esl_reconnects_total 1" in metrics.render().decode()
         assert wait_for(

@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 PURE = ["fsctl.numbering", "fsctl.routing.calls", "fsctl.routing.destinations", "fsctl.routing.schedules",
-        "fsctl.routing.snapshot", "fsctl.routing.plan", "fsctl.routing.validate", "fsctl.xml.dialplan"]
+        "fsctl.routing.snapshot", "fsctl.routing.plan", "fsctl.routing.validate", "fsctl.xml.dialplan",
+        "fsctl.routing.hold", "fsctl.routing.transfer"]
 
 
 def test_pure_modules_import_no_database_flask_or_gevent():

@@ -183,3 +183,16 @@ def test_a_carrier_call_stays_transferable_counted_and_shows_a_national_number()
     assert (
         max(acts.index(a) for a in acts if a[1].startswith(("force_transfer", "effective_caller"))) < bridge
     )
+
+
+def test_phones_are_told_the_new_party_after_a_transfer():
+    # sofia's default send-display-update (on) sends the phone an UPDATE/re-INVITE with the new
+    # party's ID (Remote-Party-ID, the default caller-id-type) after a transfer or a pickup; the
+    # phones' profile must not turn either off.
+    from pathlib import Path
+
+    profile = etree.parse(str(Path(__file__).resolve().parents[2] / "freeswitch/sip_profiles/internal.xml"))
+    display = profile.find(".//param[@name='send-display-update']")
+    assert display is None or display.get("value") == "true"
+    cid_type = profile.find(".//param[@name='caller-id-type']")
+    assert cid_type is None or cid_type.get("value") in ("rpid", "pid")

@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fsctl.numbering import NumberingPlan, classify, default_plan
-from fsctl.routing.plan import Plan
+from fsctl.routing.plan import LIMIT_REALM, Plan
 from fsctl.routing.snapshot import TenantSnap
 
 TRANSFER_TENANT_VAR = "kumo_transfer_tenant"
@@ -84,6 +84,7 @@ def plan_blind_transfer(
     who = referred_by if referred_by in tenant.users else "a phone"
     if transferee not in tenant.users:
         _show_external_party(p, transferee)
+        _count_external_leg(p, tenant)
     p.decide(
         f"blind transfer of {transferee or 'the call'} to {dialled} by {who}", f"{dialled} is {number.kind}"
     )
@@ -113,6 +114,16 @@ def _show_external_party(p: Plan, number: str) -> None:
         p.decide(f"the new target sees {number}", "the transferred party's own number")
         p.add("set", f"effective_caller_id_number={number}")
         p.add("set", f"effective_caller_id_name={number}")
+
+
+def _count_external_leg(p: Plan, tenant: TenantSnap) -> None:
+    """Keep a transferred carrier leg in the tenant's channel count (DECISIONS 9). A carrier call's
+    own leg counted itself (`limit_ignore_transfer`); the far leg of a phone's call out was counted
+    on the phone's leg, which the transfer hangs up. `-1` counts without ever refusing (the switch
+    counts one channel once, mod_hash limit_incr_hash), so a transfer is never cut at the cap."""
+    p.decide("channel count", f"the carrier leg stays counted for {tenant.domain} after the transfer")
+    p.add("set", "limit_ignore_transfer=true")
+    p.add("limit", f"hash {LIMIT_REALM} {tenant.id} -1")
 
 
 def _refuse(p: Plan, rule: str, why: str) -> Plan:

@@ -69,11 +69,26 @@ def preload(tenant_id: int) -> models.Tenant | None:
     map without SQL; one-to-many collections come from the selectin loads here.
     """
     tenant_entity = models.Tenant
+    user, dest = models.User, models.Destination
     options = (
-        selectinload(tenant_entity.users),
-        selectinload(tenant_entity.numbers),
-        selectinload(tenant_entity.destinations),
-        selectinload(tenant_entity.ring_groups).selectinload(models.RingGroup.members),
+        # Many-to-one references are loaded here too: resolving thousands of them lazily, even from
+        # the identity map, cost more than the queries (a 1,000-user export: 0.45 s -> see bench).
+        selectinload(tenant_entity.users).selectinload(user.schedule),
+        *(
+            selectinload(tenant_entity.users).selectinload(getattr(user, f"forward_{kind}"))
+            for kind in ("always", "busy", "no_answer", "unregistered")
+        ),
+        selectinload(tenant_entity.numbers).selectinload(models.Number.destination),
+        *(
+            selectinload(tenant_entity.destinations).selectinload(getattr(dest, target))
+            for target in ("user", "ring_group", "ivr_menu", "schedule")
+        ),
+        selectinload(tenant_entity.ring_groups)
+        .selectinload(models.RingGroup.members)
+        .selectinload(models.RingGroupMember.user),
+        selectinload(tenant_entity.ring_groups).selectinload(models.RingGroup.no_answer),
+        selectinload(tenant_entity.schedules).selectinload(models.Schedule.open_destination),
+        selectinload(tenant_entity.schedules).selectinload(models.Schedule.closed_destination),
         selectinload(tenant_entity.schedules).selectinload(models.Schedule.periods),
         selectinload(tenant_entity.schedules).selectinload(models.Schedule.closures),
         selectinload(tenant_entity.ivr_menus).selectinload(models.IvrMenu.options),

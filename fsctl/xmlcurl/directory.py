@@ -70,6 +70,13 @@ class DirectoryResponder:
             return None, f"key {fields.get('key')!r} not served"
         if not _EXTENSION.match(user):
             return None, f"implausible user {user[:40]!r}"
+        if fields.get("sip_auth_method") == "SUBSCRIBE":
+            # Busy lamps: sofia challenges a SUBSCRIBE in the subscriber's realm (challenge-realm
+            # auto_from) and then serves presence of whatever user@host it names, so a phone of one
+            # tenant could watch another tenant's lines. Only its own domain is authenticated.
+            target = (fields.get("sip_to_host") or "").lower()
+            if target and plausible_domain(target) and target != domain:
+                return None, f"subscription from {user}@{domain} to {target[:80]}"
         ip = fields.get("ip") if fields.get("action") == "sip_auth" else None
         if ip:
             row = self.store.fetch_one(AUTH_USER_SQL, (ip, int(time.time()), domain, user))

@@ -94,3 +94,44 @@ def test_the_phones_profile_manages_presence_and_the_carriers_does_not():
     # Either of these would fold every tenant's presence into one domain.
     for name in ("force-register-domain", "force-subscription-domain", "presence-hosts"):
         assert internal.find(f".//param[@name='{name}']") is None, name
+
+
+def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenant):
+    """Synthetic: the captured INVITE digest lookup (directory-sip_auth-invite.txt) rewritten into the
+    SUBSCRIBE digest lookup sofia makes for a BLF subscription (sip_auth_method, sip_to_*)."""
+    from conftest import read_fixture
+
+    from fsctl.xml.document import NOT_FOUND
+    from fsctl.xmlcurl.app import ServiceApp
+    from fsctl.xmlcurl.store import LookupStore
+
+    make_tenant()
+    make_tenant(
+        domain="beta.kumo.test",
+        users=[{"extension": "101", "name": "beta", "password": "Str0ng-b101-pass"}],
+        numbers=[],
+        ring_groups=[],
+        park=None,
+    )
+    base = read_fixture("xml_curl/directory-sip_auth-invite.txt").replace(b"&user=1001&", b"&user=101&")
+    base = base.replace(b"sip_auth_method=INVITE", b"sip_auth_method=SUBSCRIBE")
+
+    def subscribe(subscriber_domain: str, target: bytes) -> bytes:
+        body = base.replace(b"acme.example", subscriber_domain.encode())
+        body = body.replace(b"sip_to_user=1002&sip_to_host=" + subscriber_domain.encode(), target)
+        assert b"sip_auth_method=SUBSCRIBE" in body
+        store = LookupStore(engine=engine)
+        try:
+            response = ServiceApp(settings, store).handle("POST", "/fs/xml", {}, body)
+        finally:
+            store.reset()
+        assert response.status == 200
+        return response.body
+
+    own_line = subscribe("acme.kumo.test", b"sip_to_user=102&sip_to_host=acme.kumo.test")
+    own_slot = subscribe("acme.kumo.test", b"sip_to_user=park%2B701&sip_to_host=acme.kumo.test")
+    foreign = subscribe("beta.kumo.test", b"sip_to_user=102&sip_to_host=acme.kumo.test")
+    assert b'<user id="101"' in own_line and b'<user id="101"' in own_slot
+    assert foreign == NOT_FOUND
+    # the same beta phone may watch its own tenant's lines
+    assert b'<user id="101"' in subscribe("beta.kumo.test", b"sip_to_user=101&sip_to_host=beta.kumo.test")

@@ -158,6 +158,9 @@ def main() -> None:
         "outbound_setup": bench_outbound(args.calls),
     }
     result["targets"] = {
+        # "On one core": this process's CPU time; the wall-clock rate also counts the time other
+        # processes held the core (a shared machine), reported beside it.
+        "events_per_cpu_second>=20000": result["inbound_events"]["events_per_cpu_second"] >= 20_000,
         "events_per_second>=20000": result["inbound_events"]["events_per_second"] >= 20_000,
         "outbound_setup_median_ms<=5": result["outbound_setup"]["median_ms"] <= 5,
     }

@@ -236,6 +236,8 @@ def test_ring_group_rename_follows_references_and_errors_show(app, admin, sessio
         {"name": "front-desk", "members": "101", "strategy": "simultaneous", "ring_seconds": "20"},
     )
     assert document(app)["numbers"][0]["destination"] == {"ring_group": "front-desk"}
+    listing = admin.get("/ring-groups/").get_data(as_text=True)
+    assert "front-desk" in listing and "101" in listing and "reception" not in listing
     with app.app_context():
         group_id = db.session.scalar(select(models.RingGroup.id).where(models.RingGroup.name == "front-desk"))
     response = admin.post(

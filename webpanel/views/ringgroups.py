@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from fsctl import models
 from webpanel.extensions import db
@@ -58,7 +59,12 @@ def _render(
 @bp.get("/")
 @admin_required
 def index():
-    groups = g.tenant.ring_groups
+    groups = db.session.scalars(
+        select(models.RingGroup)
+        .where(models.RingGroup.tenant_id == g.tenant.id)
+        .order_by(models.RingGroup.name)
+        .options(selectinload(models.RingGroup.members).selectinload(models.RingGroupMember.user))
+    ).all()
     return render_template("ringgroups/index.html", groups=groups)
 
 

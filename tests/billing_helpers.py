@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 
 from fsctl import db
 from fsctl.billing.subscriptions import billing_day

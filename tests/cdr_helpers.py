@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
-from conftest import read_fixture, tenant_doc
+from kumo_support import read_fixture, tenant_doc
 
 CDR_FILES = ("json-bridge-a-leg.http", "json-bridge-b-leg.http", "json-tone.http", "xml-bridge-a-leg.http")
 A_LEG = "5e20f393-a03f-417d-bc72-efd802e9759b"

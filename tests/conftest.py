@@ -6,13 +6,13 @@ from gevent import monkey
 
 monkey.patch_all()
 
-import copy  # noqa: E402
 import os  # noqa: E402
 import uuid  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
+from kumo_support import ACME, FIXTURES, REPO_ROOT, read_fixture, tenant_doc  # noqa: E402, F401
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -20,19 +20,11 @@ from fsctl import db, models  # noqa: E402
 from fsctl.config import Settings  # noqa: E402
 from fsctl.tenant_config import apply_config  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "freeswitch"
-
 
 @pytest.fixture
 def fixtures_dir() -> Path:
     """The real captured FreeSWITCH traffic."""
     return FIXTURES
-
-
-def read_fixture(relative: str) -> bytes:
-    """Bytes of one captured file under shared/fixtures/freeswitch."""
-    return (FIXTURES / relative).read_bytes()
 
 
 @pytest.fixture
@@ -69,36 +61,6 @@ def session_factory(engine):
 @pytest.fixture
 def settings(database_url) -> Settings:
     return Settings(database_url=database_url, http_listen=("127.0.0.1", 0), http_workers=1)
-
-
-ACME: dict[str, Any] = {
-    "domain": "acme.kumo.test",
-    "name": "株式会社アクメ",
-    "timezone": "Asia/Tokyo",
-    "status": "active",
-    "international_calls": False,
-    "max_external_channels": 8,
-    "users": [
-        {
-            "extension": "101",
-            "name": "山田 太郎",
-            "password": "Str0ng-101-pass",
-            "caller_id": "0312345678",
-            "did": "0312345001",
-        },
-        {"extension": "102", "name": "佐藤 花子", "password": "Str0ng-102-pass", "direction": "inbound_only"},
-    ],
-    "numbers": [{"number": "0312345678", "destination": {"ring_group": "reception"}}],
-    "ring_groups": [{"name": "reception", "members": ["101", "102"], "ring_seconds": 20}],
-    "park": {"slots": "700-719"},
-}
-
-
-def tenant_doc(**overrides: Any) -> dict[str, Any]:
-    """The acme tenant file as a dict, with top-level keys overridden."""
-    doc = copy.deepcopy(ACME)
-    doc.update(overrides)
-    return doc
 
 
 @pytest.fixture

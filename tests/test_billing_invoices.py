@@ -13,7 +13,7 @@ import pytest
 from billing_helpers import apply_on, billing_tenant
 from billing_smtp import SmtpSink
 from cdr_helpers import synthetic_leg
-from conftest import REPO_ROOT
+from kumo_support import REPO_ROOT
 from sqlalchemy import func, select
 
 from fsctl import db, models

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 
 from fsctl import db
 from fsctl.esl.cache_flush import DirectoryCacheFlusher

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from cdr_helpers import lab_tenant, synthetic_leg
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 from sqlalchemy import select
 
 from fsctl import db, models

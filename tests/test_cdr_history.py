@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from billing_helpers import apply_on
 from cdr_helpers import lab_tenant, synthetic_leg
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 from sqlalchemy import select
 
 from fsctl import models

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import read_fixture, tenant_doc
+from kumo_support import read_fixture, tenant_doc
 from lxml import etree
 
 from fsctl import db

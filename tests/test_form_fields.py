@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 import pytest
-from conftest import FIXTURES
+from kumo_support import FIXTURES
 
 from fsctl.xmlcurl.app import parse_form
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from conftest import REPO_ROOT, read_fixture, tenant_doc
+from kumo_support import REPO_ROOT, read_fixture, tenant_doc
 from lxml import etree
 from test_directory import captured
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, tenant_doc
+from kumo_support import REPO_ROOT, tenant_doc
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 

@@ -11,9 +11,9 @@ import random
 
 import gevent
 import gevent.event
-from conftest import FIXTURES
 from gevent.lock import Semaphore
 from gevent.server import StreamServer
+from kumo_support import FIXTURES
 
 ESL_DIR = FIXTURES / "esl"
 SYNTHETIC = "X-Kumo-Synthetic: true\n"

@@ -99,7 +99,7 @@ def test_the_phones_profile_manages_presence_and_the_carriers_does_not():
 def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenant):
     """Synthetic: the captured INVITE digest lookup (directory-sip_auth-invite.txt) rewritten into the
     SUBSCRIBE digest lookup sofia makes for a BLF subscription (sip_auth_method, sip_to_*)."""
-    from conftest import read_fixture
+    from kumo_support import read_fixture
 
     from fsctl.xml.document import NOT_FOUND
     from fsctl.xmlcurl.app import ServiceApp

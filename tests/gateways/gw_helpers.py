@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 
 GW_PASSWORD = "Gw-secret-0001"
 HONSHA = {

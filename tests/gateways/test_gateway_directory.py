@@ -7,8 +7,8 @@ import hashlib
 import time
 
 import pytest
-from conftest import read_fixture
 from gw_helpers import BETA, GW_PASSWORD, gateway_doc
+from kumo_support import read_fixture
 from lxml import etree
 from sqlalchemy import select
 

@@ -8,8 +8,8 @@ import datetime as dt
 import gzip
 
 import pytest
-from conftest import FIXTURES
 from gw_helpers import gateway_doc
+from kumo_support import FIXTURES
 from sqlalchemy import select
 
 from fsctl import db, models

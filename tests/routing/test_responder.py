@@ -103,7 +103,7 @@ def test_odd_destinations_never_raise(make_tenant, responder, fixtures_dir, dest
 
 
 def test_a_committed_change_is_seen_on_the_next_lookup(make_tenant, responder, session_factory, fixtures_dir):
-    from conftest import tenant_doc
+    from kumo_support import tenant_doc
 
     make_tenant()
     fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="acme.kumo.test",

@@ -13,8 +13,8 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from conftest import ACME
 from factories import at, make_snapshot
+from kumo_support import ACME
 from lxml import etree
 from sqlalchemy import select
 

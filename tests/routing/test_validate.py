@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import tenant_doc
+from kumo_support import tenant_doc
 
 from fsctl.routing.validate import validate_routing
 from fsctl.schemas import TenantConfigSchema

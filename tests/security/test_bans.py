@@ -6,7 +6,7 @@ import dataclasses
 import gzip
 
 import pytest
-from conftest import FIXTURES, read_fixture
+from kumo_support import FIXTURES, read_fixture
 from sqlalchemy import func, select
 
 from fsctl import models

@@ -18,9 +18,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import FIXTURES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kumo_support import FIXTURES
 from lxml import etree
 
 from fsctl.xml.document import NOT_FOUND

@@ -1,0 +1,49 @@
+"""Helpers shared by the test modules (import them from here, not from a conftest).
+
+pytest imports every conftest.py under the one module name `conftest`, so importing from `conftest`
+can pick up another directory's conftest; this module has a name of its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "freeswitch"
+
+
+def read_fixture(relative: str) -> bytes:
+    """Bytes of one captured file under shared/fixtures/freeswitch."""
+    return (FIXTURES / relative).read_bytes()
+
+
+ACME: dict[str, Any] = {
+    "domain": "acme.kumo.test",
+    "name": "株式会社アクメ",
+    "timezone": "Asia/Tokyo",
+    "status": "active",
+    "international_calls": False,
+    "max_external_channels": 8,
+    "users": [
+        {
+            "extension": "101",
+            "name": "山田 太郎",
+            "password": "Str0ng-101-pass",
+            "caller_id": "0312345678",
+            "did": "0312345001",
+        },
+        {"extension": "102", "name": "佐藤 花子", "password": "Str0ng-102-pass", "direction": "inbound_only"},
+    ],
+    "numbers": [{"number": "0312345678", "destination": {"ring_group": "reception"}}],
+    "ring_groups": [{"name": "reception", "members": ["101", "102"], "ring_seconds": 20}],
+    "park": {"slots": "700-719"},
+}
+
+
+def tenant_doc(**overrides: Any) -> dict[str, Any]:
+    """The acme tenant file as a dict, with top-level keys overridden."""
+    doc = copy.deepcopy(ACME)
+    doc.update(overrides)
+    return doc

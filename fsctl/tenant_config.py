@@ -179,6 +179,8 @@ class _Applier:
         self.data = data
         self.actor = actor
         self.errors: list[str] = []
+        # Exports never show credentials, so a new password alone is noticed here.
+        self.credentials_changed = False
 
     def run(self) -> ApplyResult:
         session, data = self.session, self.data
@@ -223,7 +225,7 @@ class _Applier:
         session.flush()
         session.expire(tenant)
         after = export_tenant(tenant)
-        changed = created or after != before
+        changed = created or self.credentials_changed or after != before
         # Billing history (issue 7): users, numbers and options held from today on.
         sync_subscriptions(session, tenant)
         if changed:
@@ -277,7 +279,10 @@ class _Applier:
                 user = models.User(extension=spec["extension"])
                 tenant.users.append(user)
             if "password" in spec:
-                user.a1_hash = a1_hash(spec["extension"], tenant.domain, spec["password"])
+                hashed = a1_hash(spec["extension"], tenant.domain, spec["password"])
+                if user.a1_hash != hashed:
+                    user.a1_hash = hashed
+                    self.credentials_changed = True
             user.name = spec["name"]
             user.direction = spec["direction"]
             user.caller_id = spec["caller_id"]

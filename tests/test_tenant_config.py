@@ -281,3 +281,18 @@ def test_the_readme_example_applies_and_round_trips(session_factory):
         exported = export_tenant(tenant(session))
     with db.session_scope(session_factory) as session:
         assert apply_config(session, exported).changed is False
+
+
+def test_a_new_password_alone_is_a_change(database_url, tmp_path, make_tenant, session_factory, capsys):
+    from fsctl.config import Settings
+
+    make_tenant()
+    doc = tenant_doc()
+    doc["users"][0]["password"] = "Rotated-Secret-2026"
+    path = tmp_path / "acme.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    assert apply_file(Settings(database_url=database_url), str(path)) == 0
+    assert capsys.readouterr().out.strip() == "acme.kumo.test: updated"
+    with db.session_scope(session_factory) as session:
+        yamada = tenant(session).users[0]
+        assert yamada.a1_hash == hashlib.md5(b"101:acme.kumo.test:Rotated-Secret-2026").hexdigest()

@@ -129,8 +129,7 @@ def save_tenant(
 ) -> ApplyResult:
     """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused.
 
-    `force`: commit even when the exported document is unchanged. apply_config reports "changed"
-    by comparing exports, which never contain SIP passwords, so a new password alone looks unchanged.
+    `force`: commit even when apply_config reports the document unchanged.
     """
     session = db.session
     # Two admins saving at once are serialised, so neither overwrites the other's part with a document

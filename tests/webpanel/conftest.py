@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 from panel_helpers import PanelClient, make_operator, set_status, signup, tenant_of
 
@@ -48,16 +45,3 @@ def operator(app) -> PanelClient:
     panel = PanelClient(app.test_client())
     panel.login(make_operator(app))
     return panel
-
-
-def pytest_collection_finish(session) -> None:
-    """Give `import conftest` back to tests/conftest.py once collection is over.
-
-    This directory's conftest is imported under the same module name and replaces it in sys.modules;
-    tests elsewhere that import from `conftest` inside a test body would otherwise get this one.
-    """
-    top = Path(__file__).resolve().parent.parent / "conftest.py"
-    for plugin in session.config.pluginmanager.get_plugins():
-        if getattr(plugin, "__file__", None) and Path(plugin.__file__).resolve() == top:
-            sys.modules["conftest"] = plugin
-            return

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from fsctl.esl.dispatch import Dispatcher, Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.state import Tenants
+from fsctl.gateways.events import GatewayEvents
 from fsctl.media.esl_handlers import media_handlers
 from fsctl.security.auth_events import security_handlers
 
@@ -20,4 +21,7 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 def build_dispatcher(engine: Engine) -> Dispatcher:
     # voicemail index + e-mail and call recordings (issue 5)
     # brute-force counting and trusted sources (issue 9)
-    return Dispatcher([*state_handlers(engine), *media_handlers(engine), *security_handlers(engine)])
+    # customer gateways' channels in use and refusals by the plan (issue 8)
+    return Dispatcher(
+        [*state_handlers(engine), *media_handlers(engine), *security_handlers(engine), GatewayEvents(engine)]
+    )

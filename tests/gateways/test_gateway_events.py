@@ -130,3 +130,13 @@ def test_fsctl_gateways_status_shows_the_refusal(engine, session_factory, honsha
         "osaka: static 203.0.113.10 (203.0.113.8/29); 0/8 channels in use; 0 refused today"
     )
     assert main(["--database-url", database_url, "gateways", "status", "nowhere.kumo.test"]) == 2
+
+
+def test_the_service_dispatcher_feeds_gateway_events(engine):
+    from fsctl.esl.inbound import subscription_command
+    from fsctl.esl.wiring import build_dispatcher
+
+    dispatcher = build_dispatcher(engine)
+    assert any(isinstance(handler, GatewayEvents) for handler in dispatcher.handlers)
+    command = subscription_command(dispatcher)
+    assert "CHANNEL_EXECUTE_COMPLETE" in command and "CHANNEL_HANGUP_COMPLETE" in command

@@ -306,3 +306,8 @@ JA = {
 from webpanel.translations.ja_media import JA_MEDIA  # noqa: E402
 
 JA.update({k: v for k, v in JA_MEDIA.items() if k not in JA})
+
+# The live view keeps its own strings.
+from webpanel.translations.ja_live import JA_LIVE  # noqa: E402
+
+JA.update({k: v for k, v in JA_LIVE.items() if k not in JA})

@@ -7,7 +7,18 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from webpanel import api
-    from webpanel.views import auth, media, numbers, operator, ringgroups, schedules, tenant, trace, users
+    from webpanel.views import (
+        auth,
+        live,
+        media,
+        numbers,
+        operator,
+        ringgroups,
+        schedules,
+        tenant,
+        trace,
+        users,
+    )
 
-    for module in (auth, tenant, users, numbers, ringgroups, schedules, trace, operator, api, media):
+    for module in (auth, tenant, users, numbers, ringgroups, schedules, trace, operator, api, media, live):
         app.register_blueprint(module.bp)

@@ -311,3 +311,8 @@ JA.update({k: v for k, v in JA_MEDIA.items() if k not in JA})
 from webpanel.translations.ja_live import JA_LIVE  # noqa: E402
 
 JA.update({k: v for k, v in JA_LIVE.items() if k not in JA})
+
+# The call history page keeps its own strings.
+from webpanel.translations.ja_history import JA_HISTORY  # noqa: E402
+
+JA.update({k: v for k, v in JA_HISTORY.items() if k not in JA})

@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     from webpanel import api
     from webpanel.views import (
         auth,
+        history,
         live,
         media,
         numbers,
@@ -20,5 +21,18 @@ def register(app: Flask) -> None:
         users,
     )
 
-    for module in (auth, tenant, users, numbers, ringgroups, schedules, trace, operator, api, media, live):
+    for module in (
+        auth,
+        tenant,
+        users,
+        numbers,
+        ringgroups,
+        schedules,
+        trace,
+        operator,
+        api,
+        media,
+        live,
+        history,
+    ):
         app.register_blueprint(module.bp)

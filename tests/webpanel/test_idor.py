@@ -84,9 +84,14 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         recording = models.CallRecording(
             tenant_id=victim.id, call_uuid="victim-call", started_at=now, file_path="rec/victim.wav"
         )
-        db.session.add_all([message, recording])
+        # A closed statement of the victim (billing page's PDF route).
+        statement = models.Statement(
+            tenant_id=victim.id, month="2026-10", invoice_number="VICTIM-2026-10",
+            subtotal_yen=0, tax_yen=0, total_yen=0, document={},
+        )  # fmt: skip
+        db.session.add_all([message, recording, statement])
         db.session.commit()
-        ids.update(message_id=message.id, recording_id=recording.id)
+        ids.update(message_id=message.id, recording_id=recording.id, statement_id=statement.id)
     assert all(ids.values())
     before = snapshot(app, victim.id)
     tried = set()
@@ -123,6 +128,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "numbers.claim", "numbers.update", "numbers.release_number",
         "ringgroups.edit", "ringgroups.delete", "schedules.edit", "schedules.delete",
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
+        "billing.statement_pdf",
     }  # fmt: skip
     assert expected <= tried
 

@@ -316,3 +316,8 @@ JA.update({k: v for k, v in JA_LIVE.items() if k not in JA})
 from webpanel.translations.ja_history import JA_HISTORY  # noqa: E402
 
 JA.update({k: v for k, v in JA_HISTORY.items() if k not in JA})
+
+# The billing page keeps its own strings.
+from webpanel.translations.ja_billing import JA_BILLING  # noqa: E402
+
+JA.update({k: v for k, v in JA_BILLING.items() if k not in JA})

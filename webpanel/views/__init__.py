@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     from webpanel import api
     from webpanel.views import (
         auth,
+        billing,
         history,
         live,
         media,
@@ -34,5 +35,6 @@ def register(app: Flask) -> None:
         media,
         live,
         history,
+        billing,
     ):
         app.register_blueprint(module.bp)

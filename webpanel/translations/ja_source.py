@@ -321,3 +321,8 @@ JA.update({k: v for k, v in JA_HISTORY.items() if k not in JA})
 from webpanel.translations.ja_billing import JA_BILLING  # noqa: E402
 
 JA.update({k: v for k, v in JA_BILLING.items() if k not in JA})
+
+# The gateways page keeps its own strings.
+from webpanel.translations.ja_gateways import JA_GATEWAYS  # noqa: E402
+
+JA.update({k: v for k, v in JA_GATEWAYS.items() if k not in JA})

@@ -10,6 +10,7 @@ def register(app: Flask) -> None:
     from webpanel.views import (
         auth,
         billing,
+        gateways,
         history,
         live,
         media,
@@ -36,5 +37,6 @@ def register(app: Flask) -> None:
         live,
         history,
         billing,
+        gateways,
     ):
         app.register_blueprint(module.bp)

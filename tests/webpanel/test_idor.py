@@ -89,9 +89,11 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
             tenant_id=victim.id, month="2026-10", invoice_number="VICTIM-2026-10",
             subtotal_yen=0, tax_yen=0, total_yen=0, document={},
         )  # fmt: skip
-        db.session.add_all([message, recording, statement])
+        # A user+IP ban of the victim (operator security page's lift route).
+        ban = models.Ban(ip="198.51.100.9", domain=victim.domain, username="101", created_at=0, until=2**40)
+        db.session.add_all([message, recording, statement, ban])
         db.session.commit()
-        ids.update(message_id=message.id, recording_id=recording.id, statement_id=statement.id)
+        ids.update(message_id=message.id, recording_id=recording.id, statement_id=statement.id, ban_id=ban.id)
     assert all(ids.values())
     before = snapshot(app, victim.id)
     tried = set()
@@ -128,7 +130,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "numbers.claim", "numbers.update", "numbers.release_number",
         "ringgroups.edit", "ringgroups.delete", "schedules.edit", "schedules.delete",
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
-        "billing.statement_pdf",
+        "billing.statement_pdf", "operator.lift_ban",
     }  # fmt: skip
     assert expected <= tried
 

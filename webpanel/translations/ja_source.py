@@ -326,3 +326,8 @@ JA.update({k: v for k, v in JA_BILLING.items() if k not in JA})
 from webpanel.translations.ja_gateways import JA_GATEWAYS  # noqa: E402
 
 JA.update({k: v for k, v in JA_GATEWAYS.items() if k not in JA})
+
+# The security pages keep their own strings.
+from webpanel.translations.ja_security import JA_SECURITY  # noqa: E402
+
+JA.update({k: v for k, v in JA_SECURITY.items() if k not in JA})

@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         operator,
         ringgroups,
         schedules,
+        security,
         tenant,
         trace,
         users,
@@ -38,5 +39,6 @@ def register(app: Flask) -> None:
         history,
         billing,
         gateways,
+        security,
     ):
         app.register_blueprint(module.bp)

@@ -5,6 +5,7 @@ A tenant admin sees the whole tenant (and may filter by user); a tenant user onl
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -93,7 +94,7 @@ def export_csv():
         )
         page = 1
         while True:
-            result = call_history(db.session, HistoryFilter(**{**base.__dict__, "page": page}))
+            result = call_history(db.session, dataclasses.replace(base, page=page))
             for item in result.items:
                 writer.writerow(
                     [

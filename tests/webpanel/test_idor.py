@@ -13,7 +13,7 @@ from fsctl.inventory import add_numbers
 from fsctl.tenant_config import export_tenant
 from webpanel.extensions import db
 
-NOT_OBJECT_ROUTES = {"auth.language", "tenant.upcoming"}  # /lang/<code>, /coming/<slot>
+NOT_OBJECT_ROUTES = {"auth.language"}  # /lang/<code>
 
 
 def build_tenant(app, email: str, company: str, number: str) -> PanelClient:

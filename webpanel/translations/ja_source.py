@@ -108,7 +108,6 @@ JA = {
     "What happens": "処理の流れ",
     "Call from %(caller)s to %(dialled)s at %(at)s": "%(at)s に %(caller)s から %(dialled)s への通話",
     "Switch actions (technical)": "交換機の動作 (技術情報)",
-    "This page is being prepared and will appear here soon.": "このページは準備中です。まもなくご利用いただけます。",
     "Choose a number": "番号を選ぶ",
     "Numbers can be chosen once your account is active.": "電話番号は本契約の開始後に選べます。",
     "All": "すべて",

@@ -7,14 +7,14 @@ import hashlib
 import secrets
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.routing.calls import TRIAL_DAYS
 from webpanel.extensions import db
-from webpanel.security import admin_required, require, tenant_object, tenant_required
+from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
 from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
 
@@ -150,16 +150,3 @@ def api_token_delete(token_id: int):
     audit(actor(), "api_token.delete", token.name, g.tenant.id)
     db.session.commit()
     return redirect(url_for("tenant.api_tokens"))
-
-
-# Pages that belong to features other issues are building (live state over ESL, voicemail and
-# recordings, call history and billing): the navigation has their slots, they fill them in.
-UPCOMING = {"live": "Live view", "voicemail": "Voicemail and recordings", "history": "Call history"}
-
-
-@bp.get("/coming/<slot>")
-@tenant_required
-def upcoming(slot: str):
-    if slot not in UPCOMING:
-        abort(404)
-    return render_template("upcoming.html", title=UPCOMING[slot])

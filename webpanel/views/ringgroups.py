@@ -5,26 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from fsctl import models
 from webpanel.extensions import db
-from webpanel.security import admin_required, tenant_object
-from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
-from webpanel.views.common import actor, destination_choices, destination_value, parse_destination
-from webpanel.views.refs import rename_references
+from webpanel.security import admin_required
+from webpanel.tenantdoc import current_document
+from webpanel.views.common import destination_choices, destination_value, parse_destination
+from webpanel.views.sections import ListSection
 
 bp = Blueprint("ringgroups", __name__, url_prefix="/ring-groups")
-
-
-def _index(doc: dict, name: str) -> int:
-    for index, group in enumerate(doc["ring_groups"]):
-        if group["name"] == name:
-            return index
-    abort(404)
+SECTION = ListSection("ring_groups", models.RingGroup, kind="ring_group", audit="ring_group")
 
 
 def _entry_from_form(form: Any) -> dict:
@@ -75,18 +69,8 @@ def new():
     if request.method == "GET":
         return _render(doc, {"members": [], "ring_seconds": 20, "strategy": "simultaneous"}, {}, [], None)
     entry = _entry_from_form(request.form)
-    index = len(doc["ring_groups"])
-    try:
-        save_tenant(
-            g.tenant.id,
-            lambda d: d["ring_groups"].append(entry),
-            actor=actor(),
-            action="ring_group.add",
-            summary=entry["name"],
-        )
-    except SaveRefused as refused:
-        prefix = f"ring_groups[{index}]"
-        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), None, 422)
+    if refused := SECTION.add(doc, entry):
+        return _render(doc, entry, refused.fields, refused.other, None, 422)
     flash(gettext("Saved."), "ok")
     return redirect(url_for("ringgroups.index"))
 
@@ -94,50 +78,23 @@ def new():
 @bp.route("/<int:group_id>", methods=["GET", "POST"])
 @admin_required
 def edit(group_id: int):
-    group = tenant_object(models.RingGroup, group_id)
+    group = SECTION.row(group_id)
     doc = current_document(g.tenant)
-    index = _index(doc, group.name)
+    index = SECTION.position(doc, group.name)
     if request.method == "GET":
         return _render(doc, doc["ring_groups"][index], {}, [], group)
     entry = _entry_from_form(request.form)
-    old_name = group.name
-
-    def change(document: dict) -> None:
-        document["ring_groups"][index] = entry
-        if entry["name"] != old_name:
-            rename_references(document, "ring_group", old_name, entry["name"])
-
-    try:
-        save_tenant(g.tenant.id, change, actor=actor(), action="ring_group.update", summary=old_name)
-    except SaveRefused as refused:
-        prefix = f"ring_groups[{index}]"
-        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), group, 422)
+    if refused := SECTION.update(index, group.name, entry):
+        return _render(doc, entry, refused.fields, refused.other, group, 422)
     flash(gettext("Saved."), "ok")
-    # apply_config matches by name: a renamed ringgroup is a new row with a new id.
-    saved = db.session.scalar(
-        select(models.RingGroup.id).where(
-            models.RingGroup.tenant_id == g.tenant.id, models.RingGroup.name == entry["name"]
-        )
-    )
-    return redirect(url_for("ringgroups.edit", group_id=saved))
+    return redirect(url_for("ringgroups.edit", group_id=SECTION.saved_id(entry["name"])))
 
 
 @bp.post("/<int:group_id>/delete")
 @admin_required
 def delete(group_id: int):
-    group = tenant_object(models.RingGroup, group_id)
-    name = group.name
-    try:
-        save_tenant(
-            g.tenant.id,
-            lambda d: d["ring_groups"].pop(_index(d, name)),
-            actor=actor(),
-            action="ring_group.remove",
-            summary=name,
-        )
-    except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+    group = SECTION.row(group_id)
+    if not SECTION.remove(group.name):
         return redirect(url_for("ringgroups.edit", group_id=group_id))
     flash(gettext("Removed."), "ok")
     return redirect(url_for("ringgroups.index"))

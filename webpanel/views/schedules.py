@@ -6,27 +6,19 @@ import datetime as dt
 from typing import Any
 
 import jpholiday
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import select
 
 from fsctl import models
-from webpanel.extensions import db
 from webpanel.i18n import WEEKDAY_KEYS
-from webpanel.security import admin_required, tenant_object
-from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
-from webpanel.views.common import actor, checkbox, destination_choices, destination_value, parse_destination
-from webpanel.views.refs import rename_references
+from webpanel.security import admin_required
+from webpanel.tenantdoc import current_document
+from webpanel.views.common import checkbox, destination_choices, destination_value, parse_destination
+from webpanel.views.sections import ListSection
 
 bp = Blueprint("schedules", __name__, url_prefix="/schedules")
+SECTION = ListSection("schedules", models.Schedule, kind="schedule", audit="schedule")
 BLANK_ROWS = 2
-
-
-def _index(doc: dict, name: str) -> int:
-    for index, schedule in enumerate(doc["schedules"]):
-        if schedule["name"] == name:
-            return index
-    abort(404)
 
 
 def upcoming_holidays(today: dt.date | None = None, days: int = 365) -> list[tuple[dt.date, str]]:
@@ -108,18 +100,8 @@ def new():
         start = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
         return _render(doc, {"open": [start], "holidays_closed": True, "closures": []}, {}, [], None)
     entry = _entry_from_form(request.form)
-    index = len(doc["schedules"])
-    try:
-        save_tenant(
-            g.tenant.id,
-            lambda d: d["schedules"].append(entry),
-            actor=actor(),
-            action="schedule.add",
-            summary=entry["name"],
-        )
-    except SaveRefused as refused:
-        prefix = f"schedules[{index}]"
-        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), None, 422)
+    if refused := SECTION.add(doc, entry):
+        return _render(doc, entry, refused.fields, refused.other, None, 422)
     flash(gettext("Saved."), "ok")
     return redirect(url_for("schedules.index"))
 
@@ -127,50 +109,23 @@ def new():
 @bp.route("/<int:schedule_id>", methods=["GET", "POST"])
 @admin_required
 def edit(schedule_id: int):
-    schedule = tenant_object(models.Schedule, schedule_id)
+    schedule = SECTION.row(schedule_id)
     doc = current_document(g.tenant)
-    index = _index(doc, schedule.name)
+    index = SECTION.position(doc, schedule.name)
     if request.method == "GET":
         return _render(doc, doc["schedules"][index], {}, [], schedule)
     entry = _entry_from_form(request.form)
-    old_name = schedule.name
-
-    def change(document: dict) -> None:
-        document["schedules"][index] = entry
-        if entry["name"] != old_name:
-            rename_references(document, "schedule", old_name, entry["name"])
-
-    try:
-        save_tenant(g.tenant.id, change, actor=actor(), action="schedule.update", summary=old_name)
-    except SaveRefused as refused:
-        prefix = f"schedules[{index}]"
-        return _render(doc, entry, refused.field_errors(prefix), refused.other_errors(prefix), schedule, 422)
+    if refused := SECTION.update(index, schedule.name, entry):
+        return _render(doc, entry, refused.fields, refused.other, schedule, 422)
     flash(gettext("Saved."), "ok")
-    # apply_config matches by name: a renamed schedule is a new row with a new id.
-    saved = db.session.scalar(
-        select(models.Schedule.id).where(
-            models.Schedule.tenant_id == g.tenant.id, models.Schedule.name == entry["name"]
-        )
-    )
-    return redirect(url_for("schedules.edit", schedule_id=saved))
+    return redirect(url_for("schedules.edit", schedule_id=SECTION.saved_id(entry["name"])))
 
 
 @bp.post("/<int:schedule_id>/delete")
 @admin_required
 def delete(schedule_id: int):
-    schedule = tenant_object(models.Schedule, schedule_id)
-    name = schedule.name
-    try:
-        save_tenant(
-            g.tenant.id,
-            lambda d: d["schedules"].pop(_index(d, name)),
-            actor=actor(),
-            action="schedule.remove",
-            summary=name,
-        )
-    except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+    schedule = SECTION.row(schedule_id)
+    if not SECTION.remove(schedule.name):
         return redirect(url_for("schedules.edit", schedule_id=schedule_id))
     flash(gettext("Removed."), "ok")
     return redirect(url_for("schedules.index"))

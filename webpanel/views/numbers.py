@@ -51,7 +51,8 @@ def release(doc: dict, national: str) -> None:
     doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
 
 
-def _label(destination: dict | None) -> str:
+def destination_label(destination: dict | None) -> str:
+    """A document destination in words ("Extension 101"), for lists."""
     if not destination:
         return gettext("(none)")
     ((kind, target),) = destination.items()
@@ -103,7 +104,7 @@ def index():
             value = True if kind.value == "hangup" else target.get(kind.value, external)
             destination = {kind.value: value}
         numbers.append(number)
-        labels[number.id] = _label(destination)
+        labels[number.id] = destination_label(destination)
     return render_template("numbers/index.html", numbers=numbers, labels=labels)
 
 

@@ -11,12 +11,16 @@ in memory, and asks the database for a tenant's usual spend (its average per win
 on the (tenant_id, started_at) index) only when that tenant's window is above the floor. An alert is a
 `security_events` row unique per (tenant, window bucket), so two kumo instances alert once; it mails the
 tenant and the operator and, when the operator asked for it, suspends the tenant's external calls.
+Charges of calls that ended before the tenant's external calls were last resumed do not count again: an
+administrator who resumes after a suspension is not suspended anew by the same calls when the next
+window starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -40,6 +44,46 @@ log = logging.getLogger(__name__)
 # How far back the first pass looks for records still inside the window (ids, newest first).
 BACKFILL_ROWS = 50_000
 FETCH_BATCH = 20_000
+
+
+# The alert's reason, stored as the detail of its events and mailed; `spend_figures` reads it back.
+CAP_REASON = "{yen} yen of outbound calls in {minutes} minutes, above the cap of {cap} yen"
+USUAL_REASON = (
+    "{yen} yen of outbound calls in {minutes} minutes, more than {factor}x"
+    " the usual {usual:.0f} yen (average over {days} days)"
+)
+_REASON_RE = re.compile(
+    r"(?P<yen>\d+) yen of outbound calls in (?P<minutes>\d+) minutes, (?:above the cap of (?P<cap>\d+) yen"
+    r"|more than (?P<factor>\d+)x the usual (?P<usual>\d+) yen \(average over (?P<days>\d+) days\))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SpendFigures:
+    """The figures of a spend alert's reason: the window's charge and the cap or usual rate it passed."""
+
+    window_yen: int
+    minutes: int
+    cap_yen: int | None = None
+    factor: int | None = None
+    usual_yen: int | None = None
+    baseline_days: int | None = None
+
+
+def spend_figures(reason: str) -> SpendFigures | None:
+    """The figures of a reason written by the watcher (CAP_REASON / USUAL_REASON); None for any other text."""
+    match = _REASON_RE.search(reason or "")
+    if match is None:
+        return None
+    number = {k: int(v) for k, v in match.groupdict().items() if v is not None}
+    return SpendFigures(
+        number["yen"],
+        number["minutes"],
+        number.get("cap"),
+        number.get("factor"),
+        number.get("usual"),
+        number.get("days"),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +160,11 @@ class SpendWatcher:
             alerts = []
             for tenant_id, yen in sorted(totals.items()):
                 reason = self._over(session, tenant_id, yen, now)
+                resumed = self._resumed_at(session, tenant_id, now - window) if reason else None
+                if resumed is not None:
+                    # Resumed within the window: only calls that ended since then count.
+                    yen = sum(y for ended, t, y in self._recent if t == tenant_id and resumed < ended <= now)
+                    reason = self._over(session, tenant_id, yen, now) if yen else ""
                 if reason:
                     alert = self._alert(session, tenant_id, yen, reason, now)
                     if alert is not None:
@@ -168,17 +217,29 @@ class SpendWatcher:
         s = self.settings
         limits = session.get(models.TenantCallLimits, tenant_id)
         cap = limits.spend_cap_yen if limits is not None else None
+        minutes = s.spend_window_seconds // 60
         if cap is not None and yen > cap:
-            return f"{yen} yen of outbound calls in {s.spend_window_seconds // 60} minutes, above the cap of {cap} yen"
+            return CAP_REASON.format(yen=yen, minutes=minutes, cap=cap)
         if yen < s.spend_floor_yen:
             return ""
         usual = self._usual(session, tenant_id, now)
         if yen > s.spend_factor * usual:
-            return (
-                f"{yen} yen of outbound calls in {s.spend_window_seconds // 60} minutes, more than {s.spend_factor}x"
-                f" the usual {usual:.0f} yen (average over {s.spend_baseline_days} days)"
+            return USUAL_REASON.format(
+                yen=yen, minutes=minutes, factor=s.spend_factor, usual=usual, days=s.spend_baseline_days
             )
         return ""
+
+    def _resumed_at(self, session: Session, tenant_id: int, since: float) -> float | None:
+        """When the tenant's external calls were last resumed, if after `since` (epoch s)."""
+        e = models.SecurityEvent
+        at = session.scalar(
+            select(func.max(e.at)).where(
+                e.tenant_id == tenant_id,
+                e.kind == "external_resumed",
+                e.at > dt.datetime.fromtimestamp(since, dt.UTC),
+            )
+        )
+        return _epoch(at)
 
     def _usual(self, session: Session, tenant_id: int, now: float) -> float:
         s = self.settings

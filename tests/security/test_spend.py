@@ -207,3 +207,50 @@ def test_the_service_jobs_check_spend_and_purge_hourly(engine, session_factory, 
     assert jobs.run_once(NOW, last_purge=NOW - 3600) == NOW
     with session_factory() as session:
         assert session.scalars(select(models.AuthFailure)).all() == []
+
+
+def test_after_a_resume_the_calls_that_caused_the_suspension_do_not_suspend_again(session_factory, tenant):
+    from fsctl.security.panel import resume_external_calls
+
+    tenant_id, domain = tenant
+    with session_factory() as session:
+        set_limits(session, domain, "operator", spend_cap_yen=1000, suspend_on_alert=True)
+    watcher = SpendWatcher(session_factory, settings())
+    add_call(session_factory, tenant_id, NOW + 250, billsec=60, charge=600)
+    add_call(session_factory, tenant_id, NOW + 260, billsec=60, charge=600)
+    assert [a.suspended for a in watcher.tick(NOW + 265)] == [True]
+    with session_factory() as session:
+        assert resume_external_calls(session, "panel:admin@acme.example", tenant_id)
+        resumed = session.scalars(
+            select(models.SecurityEvent).where(models.SecurityEvent.kind == "external_resumed")
+        ).one()
+        resumed.at = dt.datetime.fromtimestamp(NOW + 280, dt.UTC)  # the watcher runs on NOW's clock
+        session.commit()
+    # The next window starts: both calls are still in the last 5 minutes, but they ended before the resume.
+    assert watcher.tick(NOW + 305) == []
+    # New spend after the resume alerts (and suspends) as before.
+    add_call(session_factory, tenant_id, NOW + 310, billsec=60, charge=1200)
+    alerts = watcher.tick(NOW + 320)
+    assert [(a.window_yen, a.suspended) for a in alerts] == [(1200, True)]
+
+
+@pytest.mark.parametrize(
+    "reason, figures",
+    [
+        (
+            "1120 yen of outbound calls in 5 minutes, above the cap of 1000 yen",
+            (1120, 5, 1000, None, None, None),
+        ),
+        (
+            "520 yen of outbound calls in 5 minutes, more than 5x the usual 7 yen (average over 7 days)",
+            (520, 5, None, 5, 7, 7),
+        ),
+    ],
+)
+def test_the_figures_of_an_alert_are_read_back_from_its_reason(reason, figures):
+    from dataclasses import astuple
+
+    from fsctl.security.spend import spend_figures
+
+    assert astuple(spend_figures(reason)) == figures
+    assert spend_figures("suspended by hand") is None

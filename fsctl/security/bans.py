@@ -252,20 +252,23 @@ def list_bans(
         query = query.where(models.Ban.until > now_s)
     if domain is not None:
         query = query.where(models.Ban.domain == domain.lower())
-    return [
-        BanView(
-            b.id,
-            b.ip,
-            b.domain,
-            b.username,
-            _when(b.created_at),
-            _when(b.until),
-            b.failures,
-            b.reason,
-            b.until > now_s,
-        )
-        for b in session.scalars(query)
-    ]
+    return [ban_view(b, now_s) for b in session.scalars(query)]
+
+
+def ban_view(b: models.Ban, now: dt.datetime | int | None = None) -> BanView:
+    """One ban row as the panel and `fsctl bans list` show it."""
+    now_s = _epoch(now)
+    return BanView(
+        b.id,
+        b.ip,
+        b.domain,
+        b.username,
+        _when(b.created_at),
+        _when(b.until),
+        b.failures,
+        b.reason,
+        b.until > now_s,
+    )
 
 
 def lift_bans(
@@ -333,6 +336,21 @@ def is_refused(
     pair = (b.domain == domain) & (b.username == username)
     query = query.where(pair if trusted else or_(pair, (b.domain == "") & (b.username == "")))
     return bool(session.scalar(query))
+
+
+def ip_ban_until(
+    session: Session, ip: str, domain: str, username: str, now: dt.datetime | int | None = None
+) -> dt.datetime | None:
+    """Until when an IP-wide ban refuses this user from this address (a trusted pair: never); None = no such ban."""
+    now_s = _epoch(now)
+    b, s = models.Ban, models.TrustedSource
+    trusted = select(s.ip).where(s.ip == ip, s.domain == domain, s.username == username).exists()
+    until = session.scalar(
+        select(func.max(b.until)).where(
+            b.ip == ip, b.domain == "", b.username == "", b.until > now_s, ~trusted
+        )
+    )
+    return _when(until) if until is not None else None
 
 
 def nft_script(bans: Iterable[BanView], table: str = "inet kumo", set_name: str = "sip_banned") -> str:

@@ -10,13 +10,14 @@ panel engineer's frame calls these functions).
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.security import bans
+from fsctl.security.spend import SpendFigures, spend_figures
 from fsctl.security.tenant_limits import LimitsView, get_limits, set_external_suspended
 
 
@@ -32,10 +33,25 @@ class EventView:
 
 
 @dataclass(frozen=True, slots=True)
+class Suspension:
+    """Why and since when a tenant's external calls are suspended (the latest suspension event)."""
+
+    tenant_id: int
+    since: dt.datetime | None
+    by: str
+    reason: str
+    spend: SpendFigures | None
+
+
+@dataclass(frozen=True, slots=True)
 class SecurityOverview:
     bans: list[bans.BanView]
     events: list[EventView]
     limits: LimitsView | None
+    suspension: Suspension | None = None
+    # A tenant's view: ban id -> until when an IP-wide ban on that address refuses the same user anyway
+    # (only the operator can lift that one; the tenant learns no more than this about it).
+    ip_wide: dict[int, dt.datetime] = field(default_factory=dict)
 
 
 def _domain(session: Session, tenant_id: int) -> str:
@@ -66,15 +82,61 @@ def overview(
             bans.list_bans(session, include_expired=include_expired), recent_events(session), None
         )
     domain = _domain(session, tenant_id)
+    own = bans.list_bans(session, include_expired=include_expired, domain=domain)
+    ip_wide = {}
+    for ban in own:
+        until = bans.ip_ban_until(session, ban.ip, ban.domain, ban.username)
+        if until is not None:
+            ip_wide[ban.id] = until
     return SecurityOverview(
-        bans.list_bans(session, include_expired=include_expired, domain=domain),
+        own,
         recent_events(session, tenant_id),
         get_limits(session, domain),
+        suspension(session, tenant_id),
+        ip_wide,
     )
 
 
+def suspension(session: Session, tenant_id: int) -> Suspension | None:
+    """The tenant's external-call suspension (when, by whom, the spend figures), or None when not suspended."""
+    limits = session.get(models.TenantCallLimits, tenant_id)
+    if limits is None or not limits.external_suspended:
+        return None
+    e = models.SecurityEvent
+    event = session.scalars(
+        select(e)
+        .where(e.tenant_id == tenant_id, e.kind == "external_suspended")
+        .order_by(e.at.desc(), e.id.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return Suspension(tenant_id, None, "", "", None)
+    return Suspension(tenant_id, event.at, event.subject, event.detail, spend_figures(event.detail))
+
+
+def suspended_tenants(session: Session) -> list[tuple[int, str, str]]:
+    """(id, domain, name) of every tenant whose external calls are suspended (the operator's list)."""
+    t, limits = models.Tenant, models.TenantCallLimits
+    query = (
+        select(t.id, t.domain, t.name)
+        .join(limits, limits.tenant_id == t.id)
+        .where(limits.external_suspended.is_(True))
+        .order_by(t.domain)
+    )
+    return [(tid, domain, name) for tid, domain, name in session.execute(query)]
+
+
+def tenant_ban(session: Session, tenant_id: int, ban_id: int) -> bans.BanView | None:
+    """One of the tenant's own user+IP bans, active or not; None for another tenant's or an IP-wide ban."""
+    ban = session.get(models.Ban, ban_id)
+    if ban is None or not ban.domain or ban.domain != _domain(session, tenant_id):
+        return None
+    return bans.ban_view(ban)
+
+
 def lift(session: Session, actor: str, ban_id: int, tenant_id: int | None = None) -> bool:
-    """Lift one ban; a tenant (tenant_id given) may lift only its own user+IP bans."""
+    """Lift one ban (commits what the session holds, e.g. the caller's audit entry, with it); a tenant
+    (tenant_id given) may lift only its own user+IP bans."""
     ban = session.get(models.Ban, ban_id)
     if ban is None:
         return False
@@ -84,5 +146,9 @@ def lift(session: Session, actor: str, ban_id: int, tenant_id: int | None = None
 
 
 def resume_external_calls(session: Session, actor: str, tenant_id: int) -> bool:
-    """Re-enable external calls after a spend suspension (operator or the tenant's administrator)."""
+    """Re-enable external calls after a spend suspension (operator or the tenant's administrator); commits
+    and audits. False (nothing written) when they were not suspended."""
+    limits = session.get(models.TenantCallLimits, tenant_id)
+    if limits is None or not limits.external_suspended:
+        return False
     return set_external_suspended(session, tenant_id, False, actor, "re-enabled in the panel")

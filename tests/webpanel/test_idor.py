@@ -32,6 +32,7 @@ def build_tenant(app, email: str, company: str, number: str) -> PanelClient:
             "open-0-to": "18:00",
         },
     )
+    admin.post("/ivr-menus/new", {"name": "main", "options.1": "user", "options.1.target": "101"})
     with app.app_context():
         number_id = db.session.scalar(select(models.Number.id).where(models.Number.national == number))
     admin.post(f"/numbers/available/{number_id}/claim")
@@ -68,6 +69,9 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
             "schedule_id": db.session.scalar(
                 select(models.Schedule.id).where(models.Schedule.tenant_id == victim.id)
             ),
+            "menu_id": db.session.scalar(
+                select(models.IvrMenu.id).where(models.IvrMenu.tenant_id == victim.id)
+            ),
             "number_id": db.session.scalar(
                 select(models.Number.id).where(models.Number.tenant_id == victim.id)
             ),
@@ -89,7 +93,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
             tenant_id=victim.id, month="2026-10", invoice_number="VICTIM-2026-10",
             subtotal_yen=0, tax_yen=0, total_yen=0, document={},
         )  # fmt: skip
-        # A user+IP ban of the victim (operator security page's lift route).
+        # A user+IP ban of the victim (the tenant's and the operator's lift routes).
         ban = models.Ban(ip="198.51.100.9", domain=victim.domain, username="101", created_at=0, until=2**40)
         db.session.add_all([message, recording, statement, ban])
         db.session.commit()
@@ -125,12 +129,15 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
             else:
                 assert response.status_code == 404, (method, url, response.status_code)
     assert snapshot(app, victim.id) == before
+    with app.app_context():
+        assert db.session.get(models.Ban, ids["ban_id"]) is not None
     expected = {
         "users.edit", "users.delete", "users.new_credentials", "users.create_login",
         "numbers.claim", "numbers.update", "numbers.release_number",
         "ringgroups.edit", "ringgroups.delete", "schedules.edit", "schedules.delete",
+        "ivr.edit", "ivr.delete",
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
-        "billing.statement_pdf", "operator.lift_ban",
+        "billing.statement_pdf", "operator.lift_ban", "security.lift_ban", "operator.resume_external",
     }  # fmt: skip
     assert expected <= tried
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import sessionmaker
 from fsctl import models
 from fsctl.inventory import add_numbers
 from fsctl.numbers import NumberError
+from fsctl.security.panel import suspension as external_suspension
 from webpanel.extensions import db
 from webpanel.platform import DEFAULTS, get_setting, set_setting
 from webpanel.security import operator_required
@@ -76,6 +77,7 @@ def tenant(tenant_id: int):
         numbers=numbers,
         trial_of=trial_info(row),
         statuses=STATUSES,
+        suspension=external_suspension(db.session, tenant_id),
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.routing.calls import TRIAL_DAYS
+from fsctl.security.panel import suspension as external_suspension
 from webpanel.extensions import db
 from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
@@ -57,7 +58,9 @@ def home():
             select(func.count(models.Number.id)).where(models.Number.tenant_id == tenant.id)
         ),
     }
-    return render_template("home.html", profile=profile, counts=counts)
+    return render_template(
+        "home.html", profile=profile, counts=counts, suspension=external_suspension(db.session, tenant.id)
+    )
 
 
 @bp.post("/application")

@@ -145,3 +145,30 @@ def store_upload(
     row.uploaded_at = dt.datetime.now(dt.UTC)
     log.info("audio %s of %s stored (%d ms)", stem, tenant.domain, stored.duration_ms)
     return stored
+
+
+def delete_audio(session: Session, settings: MediaSettings, domain: str, name: str) -> list[Path]:
+    """Forget one of the tenant's uploads; returns its files, for the caller to remove once committed.
+
+    Empty when the tenant has no upload of that name. Files go only after the commit: a failed commit
+    then leaves the row and its files as they were, never a row pointing at missing files.
+    """
+    stem = audio_name(name)
+    tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == domain.lower()))
+    if tenant is None:
+        return []
+    row = session.scalar(
+        select(models.AudioFile).where(models.AudioFile.tenant_id == tenant.id, models.AudioFile.name == stem)
+    )
+    if row is None:
+        return []
+    session.delete(row)
+    if stem == HOLD_MUSIC_AUDIO:
+        # Back to the platform's stream: routing data, as in store_upload.
+        tenant.config_version = models.Tenant.config_version + 1
+    try:
+        base = tenant_root(settings.audio_root, tenant.domain)
+    except StorageError:
+        return []
+    log.info("audio %s of %s deleted", stem, tenant.domain)
+    return [base / f"{stem}.wav", *(base / str(rate) / f"{stem}.wav" for rate in RATES)]

@@ -1,0 +1,67 @@
+"""Deleting an upload: the row goes with the commit, the files after it; hold music is routing data."""
+
+from __future__ import annotations
+
+import math
+import wave
+from array import array
+from pathlib import Path
+
+from sqlalchemy import select
+
+from fsctl import db, models
+from fsctl.media.audio import delete_audio, store_upload
+from fsctl.media.settings import MediaSettings
+from fsctl.routing.snapshot_loader import load_snapshot
+
+DOMAIN = "acme.kumo.test"
+
+
+def tone(path: Path) -> Path:
+    """One second of 440 Hz, 8 kHz mono WAV."""
+    samples = array("h", (int(8000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(8000)))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(samples.tobytes())
+    return path
+
+
+def version(session_factory) -> int:
+    with session_factory() as session:
+        return session.scalar(select(models.Tenant.config_version).where(models.Tenant.domain == DOMAIN))
+
+
+def test_deleting_hold_music_goes_back_to_the_default_on_the_next_lookup(
+    make_tenant, session_factory, tmp_path
+):
+    make_tenant()
+    media = MediaSettings(audio_root=str(tmp_path / "audio"))
+    with db.session_scope(session_factory) as session:
+        stored = store_upload(session, media, DOMAIN, tone(tmp_path / "music.wav"), "hold-music")
+    before = version(session_factory)
+    with db.session_scope(session_factory) as session:
+        files = delete_audio(session, media, DOMAIN, "hold-music.wav")
+    assert sorted(files) == sorted(stored.paths)
+    assert all(path.exists() for path in files)  # the caller removes them once committed
+    assert version(session_factory) == before + 1
+    with session_factory() as session:
+        assert load_snapshot(session, domain=DOMAIN).hold_music is None
+    with db.session_scope(session_factory) as session:
+        assert delete_audio(session, media, DOMAIN, "hold-music") == []  # nothing left to delete
+        assert delete_audio(session, media, "nobody.kumo.test", "hold-music") == []
+    assert version(session_factory) == before + 1
+
+
+def test_deleting_another_upload_leaves_the_config_version(make_tenant, session_factory, tmp_path):
+    make_tenant()
+    media = MediaSettings(audio_root=str(tmp_path / "audio"))
+    with db.session_scope(session_factory) as session:
+        store_upload(session, media, DOMAIN, tone(tmp_path / "greeting.wav"), "greeting")
+    before = version(session_factory)
+    with db.session_scope(session_factory) as session:
+        assert len(delete_audio(session, media, DOMAIN, "greeting")) == 3
+    with session_factory() as session:
+        assert session.scalar(select(models.AudioFile.id)) is None
+    assert version(session_factory) == before

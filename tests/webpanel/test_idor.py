@@ -32,6 +32,7 @@ def build_tenant(app, email: str, company: str, number: str) -> PanelClient:
             "open-0-to": "18:00",
         },
     )
+    admin.post("/ivr-menus/new", {"name": "main", "options.1": "user", "options.1.target": "101"})
     with app.app_context():
         number_id = db.session.scalar(select(models.Number.id).where(models.Number.national == number))
     admin.post(f"/numbers/available/{number_id}/claim")
@@ -67,6 +68,9 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
             ),
             "schedule_id": db.session.scalar(
                 select(models.Schedule.id).where(models.Schedule.tenant_id == victim.id)
+            ),
+            "menu_id": db.session.scalar(
+                select(models.IvrMenu.id).where(models.IvrMenu.tenant_id == victim.id)
             ),
             "number_id": db.session.scalar(
                 select(models.Number.id).where(models.Number.tenant_id == victim.id)
@@ -131,6 +135,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "users.edit", "users.delete", "users.new_credentials", "users.create_login",
         "numbers.claim", "numbers.update", "numbers.release_number",
         "ringgroups.edit", "ringgroups.delete", "schedules.edit", "schedules.delete",
+        "ivr.edit", "ivr.delete",
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
         "billing.statement_pdf", "operator.lift_ban", "security.lift_ban", "operator.resume_external",
     }  # fmt: skip

@@ -330,3 +330,8 @@ JA.update({k: v for k, v in JA_GATEWAYS.items() if k not in JA})
 from webpanel.translations.ja_security import JA_SECURITY  # noqa: E402
 
 JA.update({k: v for k, v in JA_SECURITY.items() if k not in JA})
+
+# The IVR menu pages keep their own strings.
+from webpanel.translations.ja_ivr import JA_IVR  # noqa: E402
+
+JA.update({k: v for k, v in JA_IVR.items() if k not in JA})

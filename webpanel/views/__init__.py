@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         billing,
         gateways,
         history,
+        ivr,
         live,
         media,
         numbers,
@@ -40,5 +41,6 @@ def register(app: Flask) -> None:
         billing,
         gateways,
         security,
+        ivr,
     ):
         app.register_blueprint(module.bp)

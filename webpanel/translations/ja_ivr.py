@@ -1,0 +1,30 @@
+"""Japanese for the IVR menu pages (webpanel/views/ivr.py); merged into ja_source.JA."""
+
+JA_IVR = {
+    "IVR menus": "IVRメニュー",
+    "Add an IVR menu": "IVRメニューを追加",
+    "Greeting": "案内音声",
+    "Options": "選択肢",
+    "When no valid key is pressed": "正しい番号が押されないとき",
+    "Numbers leading here": "このメニューにつながる番号",
+    "Standard prompt": "標準の案内音声",
+    "Hang up after the last try": "最後の案内のあと切断",
+    "%(n)d tries, %(s)d s each": "%(n)d回まで、各%(s)d秒",
+    "via %(what)s": "%(what)s 経由",
+    "IVR option": "IVRオプションあり",
+    "No IVR option": "IVRオプションなし",
+    "No number leads here yet.": "このメニューにつながる番号はまだありません。",
+    "No IVR menus yet.": "IVRメニューはまだありません。",
+    "The IVR is a paid option of a number: %(price)s per number a month. Choose a menu as a number's destination on the Numbers page.": "IVRは番号ごとの有料オプションです (1番号あたり月額%(price)s)。メニューは「電話番号」ページで番号の着信先として選びます。",
+    "Upload greetings on the Voicemail and recordings page (WAV or MP3).": "案内音声は「留守番電話・録音」ページでアップロードします (WAV または MP3)。",
+    "Seconds to wait for a key": "番号入力を待つ秒数",
+    "Tries (the greeting is played again after silence or a wrong key)": "案内の回数 (入力がないときや誤った番号のときは案内を繰り返します)",
+    "Keys": "押す番号と行き先",
+    "Leave a key empty to leave it unused.": "使わない番号は空欄のままにします。",
+    "After the last try without a valid key": "最後の案内でも正しい番号が押されないとき",
+    "Empty: a short message, then the call ends.": "空欄のときは短い案内のあと通話を終了します。",
+    "Remove this IVR menu": "このIVRメニューを削除",
+    # Validation messages of the ivr_menus section (fsctl/schemas.py), shown through tr().
+    "Must be greater than or equal to 1 and less than or equal to 60.": "1〜60の範囲で入力してください。",
+    "Must be greater than or equal to 1 and less than or equal to 10.": "1〜10の範囲で入力してください。",
+}

@@ -1,0 +1,165 @@
+"""IVR menus ("for sales press 1"): greeting, digit -> destination, retries and the final fallback.
+
+Every save goes through the tenant document (`ivr_menus`), so the routing's own checks apply: an
+option pointing at something that does not exist, or an external number the tenant may not dial, is
+refused on its row. The IVR is a paid option per number (`numbers.ivr_option`): the list shows which
+numbers lead to each menu and whether they have the option.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from fsctl import models
+from fsctl.routing.hold import HOLD_MUSIC_AUDIO
+from fsctl.tenant_config import _dest_out
+from webpanel.extensions import db
+from webpanel.security import admin_required
+from webpanel.tenantdoc import current_document
+from webpanel.views.common import destination_choices, destination_value, parse_destination
+from webpanel.views.ivr_reach import numbers_by_menu
+from webpanel.views.numbers import destination_label
+from webpanel.views.sections import ListSection
+
+bp = Blueprint("ivr", __name__, url_prefix="/ivr-menus")
+SECTION = ListSection("ivr_menus", models.IvrMenu, kind="ivr", audit="ivr_menu")
+# In the order of a phone's keypad.
+DIGITS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0", "*", "#")
+IVR_MONTHLY_YEN = 500
+
+
+def _entry_from_form(form: Any) -> dict:
+    options = {}
+    for digit in DIGITS:
+        destination = parse_destination(form, f"options.{digit}")
+        if destination is not None:
+            options[digit] = destination
+    return {
+        "name": form.get("name", "").strip(),
+        "greeting": form.get("greeting", "").strip() or None,
+        "timeout_seconds": form.get("timeout_seconds", "").strip() or "5",
+        "max_attempts": form.get("max_attempts", "").strip() or "3",
+        "options": options,
+        "timeout_destination": parse_destination(form, "timeout_destination"),
+    }
+
+
+def greeting_choices(current: str | None) -> list[str]:
+    """The tenant's uploads as `<name>.wav` (what a greeting names), and the current greeting if other."""
+    names = db.session.scalars(
+        select(models.AudioFile.name)
+        .where(models.AudioFile.tenant_id == g.tenant.id, models.AudioFile.name != HOLD_MUSIC_AUDIO)
+        .order_by(models.AudioFile.name)
+    )
+    choices = [f"{name}.wav" for name in names]
+    if current and current not in choices:
+        choices.insert(0, current)  # a platform sound or a name set by `fsctl apply`: keep it
+    return choices
+
+
+def _render(doc: dict, entry: dict, errors: dict, other: list[str], menu: models.IvrMenu | None, status=200):
+    options = entry.get("options") or {}
+    return (
+        render_template(
+            "ivr/form.html",
+            entry=entry,
+            errors=errors,
+            other_errors=other,
+            menu=menu,
+            choices=destination_choices(doc),
+            greetings=greeting_choices(entry.get("greeting")),
+            option_rows=[(digit, destination_value(options.get(digit))) for digit in DIGITS],
+            timeout_destination=destination_value(entry.get("timeout_destination")),
+        ),
+        status,
+    )
+
+
+def _menus() -> list[models.IvrMenu]:
+    """The tenant's menus with their options and fallback (for labels), in a few queries."""
+    dest = models.Destination
+    targets = [dest.user, dest.ring_group, dest.ivr_menu, dest.schedule]
+    option_dest = selectinload(models.IvrMenu.options).selectinload(models.IvrOption.destination)
+    fallback = selectinload(models.IvrMenu.timeout_destination)
+    return list(
+        db.session.scalars(
+            select(models.IvrMenu)
+            .where(models.IvrMenu.tenant_id == g.tenant.id)
+            .order_by(models.IvrMenu.name)
+            .options(
+                *(option_dest.selectinload(t) for t in targets),
+                *(fallback.selectinload(t) for t in targets),
+            )
+        )
+    )
+
+
+def _keypad_order(digit: str) -> int:
+    return DIGITS.index(digit)
+
+
+@bp.get("/")
+@admin_required
+def index():
+    menus = _menus()
+    rows = []
+    reached = numbers_by_menu(g.tenant.id)
+    for menu in menus:
+        options = sorted(menu.options, key=lambda o: _keypad_order(o.digit))
+        rows.append(
+            {
+                "menu": menu,
+                "options": [(o.digit, destination_label(_dest_out(o.destination))) for o in options],
+                "fallback": destination_label(_dest_out(menu.timeout_destination))
+                if menu.timeout_destination
+                else None,
+                "numbers": [
+                    (number, destination_label(via) if via else None)
+                    for number, via in reached.get(menu.id, [])
+                ],
+            }
+        )
+    return render_template("ivr/index.html", rows=rows, price=IVR_MONTHLY_YEN)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@admin_required
+def new():
+    doc = current_document(g.tenant)
+    if request.method == "GET":
+        return _render(doc, {"timeout_seconds": 5, "max_attempts": 3, "options": {}}, {}, [], None)
+    entry = _entry_from_form(request.form)
+    if refused := SECTION.add(doc, entry):
+        return _render(doc, entry, refused.fields, refused.other, None, 422)
+    flash(gettext("Saved."), "ok")
+    return redirect(url_for("ivr.index"))
+
+
+@bp.route("/<int:menu_id>", methods=["GET", "POST"])
+@admin_required
+def edit(menu_id: int):
+    menu = SECTION.row(menu_id)
+    doc = current_document(g.tenant)
+    index = SECTION.position(doc, menu.name)
+    if request.method == "GET":
+        return _render(doc, doc["ivr_menus"][index], {}, [], menu)
+    entry = _entry_from_form(request.form)
+    if refused := SECTION.update(index, menu.name, entry):
+        return _render(doc, entry, refused.fields, refused.other, menu, 422)
+    flash(gettext("Saved."), "ok")
+    return redirect(url_for("ivr.edit", menu_id=SECTION.saved_id(entry["name"])))
+
+
+@bp.post("/<int:menu_id>/delete")
+@admin_required
+def delete(menu_id: int):
+    menu = SECTION.row(menu_id)
+    if not SECTION.remove(menu.name):
+        return redirect(url_for("ivr.edit", menu_id=menu_id))
+    flash(gettext("Removed."), "ok")
+    return redirect(url_for("ivr.index"))

@@ -335,3 +335,8 @@ JA.update({k: v for k, v in JA_SECURITY.items() if k not in JA})
 from webpanel.translations.ja_ivr import JA_IVR  # noqa: E402
 
 JA.update({k: v for k, v in JA_IVR.items() if k not in JA})
+
+# The music on hold page keeps its own strings.
+from webpanel.translations.ja_hold import JA_HOLD  # noqa: E402
+
+JA.update({k: v for k, v in JA_HOLD.items() if k not in JA})

@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
         billing,
         gateways,
         history,
+        hold,
         ivr,
         live,
         media,
@@ -42,5 +43,6 @@ def register(app: Flask) -> None:
         gateways,
         security,
         ivr,
+        hold,
     ):
         app.register_blueprint(module.bp)

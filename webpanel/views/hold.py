@@ -1,0 +1,140 @@
+"""Music on hold: the platform's stream, or the tenant's own upload (the audio named `hold-music`).
+
+fsctl.routing.hold decides what held callers hear from whether that upload exists; uploading the first
+one and deleting it bump the tenant's config version (fsctl.media.audio), so the very next call's
+dialplan follows. A replaced upload keeps its path: the switch opens the new file at the next hold.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
+from sqlalchemy import select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from fsctl import models
+from fsctl.media.audio import AudioError, delete_audio, store_upload
+from fsctl.media.recordings import StorageError, tenant_file
+from fsctl.routing.hold import HOLD_MUSIC_AUDIO
+from webpanel.extensions import db
+from webpanel.i18n import translate_message
+from webpanel.security import admin_required
+from webpanel.tenantdoc import audit
+from webpanel.views.common import actor
+from webpanel.views.media import media_settings
+
+bp = Blueprint("hold", __name__, url_prefix="/hold-music")
+# Multipart framing and the form's other fields, on top of the file itself.
+FORM_OVERHEAD = 1024 * 1024
+
+
+@bp.url_value_preprocessor
+def _allow_audio_upload(endpoint: str | None, _values: dict | None) -> None:
+    # The panel caps request bodies at MAX_CONTENT_LENGTH (2 MB); hold music may be as large as any
+    # audio upload. The CSRF check (an app before_request) already parses the form, and URL value
+    # preprocessors run before every before_request (Flask's preprocess_request), so the per-request
+    # limit (Flask >= 3.1) is raised here, for the upload alone.
+    if endpoint == "hold.upload":
+        request.max_content_length = media_settings().max_upload_bytes + FORM_OVERHEAD
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge):
+    # Raised while the CSRF check read the form: the view (and its role check) has not run yet.
+    account = g.get("account")
+    if account is None or account.role != models.AccountRole.ADMIN or g.get("tenant") is None:
+        return render_template("error.html", code=exc.code, name=exc.name, description=None), exc.code
+    limit = _megabytes(media_settings().max_upload_bytes)
+    return _page(gettext("The file is too large: at most %(mb)s MB.", mb=limit), exc.code)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def _own_music() -> models.AudioFile | None:
+    return db.session.scalar(
+        select(models.AudioFile).where(
+            models.AudioFile.tenant_id == g.tenant.id, models.AudioFile.name == HOLD_MUSIC_AUDIO
+        )
+    )
+
+
+def _page(error: str | None = None, status: int = 200):
+    settings = media_settings()
+    return (
+        render_template(
+            "hold/index.html",
+            music=_own_music(),
+            error=error,
+            max_mb=_megabytes(settings.max_upload_bytes),
+            max_minutes=settings.max_upload_seconds // 60,
+        ),
+        status,
+    )
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return _page()
+
+
+@bp.post("/")
+@admin_required
+def upload():
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return _page(gettext("Choose a WAV or MP3 file."), 422)
+    with tempfile.TemporaryDirectory(prefix="kumo-panel-") as tmp:
+        staged = Path(tmp) / "upload"
+        upload_file.save(staged)
+        try:
+            store_upload(
+                db.session,
+                media_settings(),
+                g.tenant.domain,
+                staged,
+                HOLD_MUSIC_AUDIO,
+                original_name=upload_file.filename,
+            )
+        except AudioError as exc:
+            db.session.rollback()
+            return _page(
+                gettext("The file was not accepted: %(reason)s", reason=translate_message(str(exc))), 422
+            )
+    audit(actor(), "hold_music.upload", upload_file.filename[:200], g.tenant.id)
+    db.session.commit()
+    flash(gettext("Your music on hold is used from the next call."), "ok")
+    return redirect(url_for("hold.index"))
+
+
+@bp.post("/delete")
+@admin_required
+def delete():
+    files = delete_audio(db.session, media_settings(), g.tenant.domain, HOLD_MUSIC_AUDIO)
+    if files:
+        audit(actor(), "hold_music.remove", HOLD_MUSIC_AUDIO, g.tenant.id)
+        db.session.commit()
+        for path in files:
+            path.unlink(missing_ok=True)
+    flash(gettext("The standard music on hold is used from the next call."), "ok")
+    return redirect(url_for("hold.index"))
+
+
+@bp.get("/hold-music.wav")
+@admin_required
+def audio():
+    """The tenant's own hold music (16 kHz, the better of the two stored rates) for the browser."""
+    if _own_music() is None:
+        abort(404)
+    try:
+        path = tenant_file(media_settings().audio_root, g.tenant.domain, f"16000/{HOLD_MUSIC_AUDIO}.wav")
+    except StorageError:
+        abort(404)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="audio/wav", max_age=0)

@@ -109,3 +109,21 @@ def test_upload_converts_or_explains(app, admin, media):
         follow_redirects=True,
     )
     assert "not a WAV or MP3 file" in bad.get_data(as_text=True)
+
+
+def test_uploads_pass_the_panels_request_cap_up_to_the_media_limit(app, admin, media):
+    # 2.4 MB: over the panel's 2 MB request cap, under the 20 MB media limit.
+    ok = admin.post(
+        "/voicemail/audio",
+        {"name": "long-greeting", "file": (io.BytesIO(wav_bytes(150.0)), "long.wav")},
+        content_type="multipart/form-data",
+    )
+    assert ok.status_code == 302
+    app.config["MEDIA_SETTINGS"] = MediaSettings(audio_root=media.audio_root, max_upload_bytes=100_000)
+    huge = admin.post(
+        "/voicemail/audio",
+        {"name": "huge", "file": (io.BytesIO(b"\0" * 1_200_000), "huge.wav")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert huge.status_code == 200 and "ファイルが大きすぎます (0.1 MB まで)。" in huge.get_data(as_text=True)

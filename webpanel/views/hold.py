@@ -24,21 +24,10 @@ from webpanel.i18n import translate_message
 from webpanel.security import admin_required
 from webpanel.tenantdoc import audit
 from webpanel.views.common import actor
-from webpanel.views.media import media_settings
+from webpanel.views.media import allow_audio_upload, media_settings, megabytes
 
 bp = Blueprint("hold", __name__, url_prefix="/hold-music")
-# Multipart framing and the form's other fields, on top of the file itself.
-FORM_OVERHEAD = 1024 * 1024
-
-
-@bp.url_value_preprocessor
-def _allow_audio_upload(endpoint: str | None, _values: dict | None) -> None:
-    # The panel caps request bodies at MAX_CONTENT_LENGTH (2 MB); hold music may be as large as any
-    # audio upload. The CSRF check (an app before_request) already parses the form, and URL value
-    # preprocessors run before every before_request (Flask's preprocess_request), so the per-request
-    # limit (Flask >= 3.1) is raised here, for the upload alone.
-    if endpoint == "hold.upload":
-        request.max_content_length = media_settings().max_upload_bytes + FORM_OVERHEAD
+allow_audio_upload(bp, "hold.upload")
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -47,12 +36,8 @@ def _too_large(exc: RequestEntityTooLarge):
     account = g.get("account")
     if account is None or account.role != models.AccountRole.ADMIN or g.get("tenant") is None:
         return render_template("error.html", code=exc.code, name=exc.name, description=None), exc.code
-    limit = _megabytes(media_settings().max_upload_bytes)
+    limit = megabytes(media_settings().max_upload_bytes)
     return _page(gettext("The file is too large: at most %(mb)s MB.", mb=limit), exc.code)
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
 
 
 def _own_music() -> models.AudioFile | None:
@@ -70,7 +55,7 @@ def _page(error: str | None = None, status: int = 200):
             "hold/index.html",
             music=_own_music(),
             error=error,
-            max_mb=_megabytes(settings.max_upload_bytes),
+            max_mb=megabytes(settings.max_upload_bytes),
             max_minutes=settings.max_upload_seconds // 60,
         ),
         status,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,6 +91,17 @@ def _tenant_ids_touched(session: Session, obj: object) -> set[int]:
     return set()
 
 
+_CONFIG_FLUSHES = "kumo_config_flushes"
+
+
+def config_flushes(session: Session, tenant_id: int) -> int:
+    """How many flushes of this session so far changed the tenant's configuration (bumped its version).
+
+    `fsctl apply` compares the count before and after: "unchanged" means exactly "no version bump".
+    """
+    return session.info.get(_CONFIG_FLUSHES, Counter())[tenant_id]
+
+
 @event.listens_for(Session, "before_flush")
 def _bump_config_versions(session: Session, _context, _instances) -> None:
     """Every flush that changes a tenant's configuration bumps tenants.config_version once.
@@ -108,6 +120,8 @@ def _bump_config_versions(session: Session, _context, _instances) -> None:
         if obj in dirty and not session.is_modified(obj):
             continue
         touched |= _tenant_ids_touched(session, obj)
+    if touched:
+        session.info.setdefault(_CONFIG_FLUSHES, Counter()).update(touched)
     for tenant_id in touched:
         tenant = session.get(models.Tenant, tenant_id)
         if tenant is not None and tenant not in session.new:

@@ -13,10 +13,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import MANYTOONE, Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from fsctl import models
+from fsctl import db, models
 from fsctl.billing.subscriptions import sync_subscriptions
 from fsctl.gateways import config as gateway_config
 from fsctl.numbers import NumberError, parse_inventory_number
@@ -24,6 +25,7 @@ from fsctl.routing.validate import validate_routing
 from fsctl.schemas import WEEKDAYS, TenantConfigSchema, ValidationError, flatten_errors
 
 Dest = tuple[str, str | None]
+FORWARD_KINDS = ("always", "busy", "no_answer", "unregistered")
 
 
 class ConfigError(Exception):
@@ -185,8 +187,11 @@ class _Applier:
     def run(self) -> ApplyResult:
         session, data = self.session, self.data
         tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == data["domain"]))
+        if tenant is not None and inspect(tenant).unloaded & COLLECTIONS:
+            tenant = load_tenant(session, models.Tenant.id == tenant.id)  # else loaded already (the panel)
         created = tenant is None
-        before = None if created else export_tenant(tenant)
+        # "Changed" = some flush of this apply bumped the config version (fsctl.db counts them).
+        flushes = 0 if created else db.config_flushes(session, tenant.id)
         if tenant is None:
             tenant = models.Tenant(domain=data["domain"], config_version=1)
             session.add(tenant)
@@ -199,7 +204,13 @@ class _Applier:
         tenant.allowed_prefixes = list(data["allowed_prefixes"])
         session.flush()
 
-        self._drop_destinations(tenant)
+        # Rows are compared with the file and written only where they differ; what the file no longer
+        # names is collected in `removed` and deleted last (_remove_unused), after the destination rows
+        # that pointed at it. Destination rows are kept while they still lead where the file says.
+        self.tenant = tenant
+        self.kept: set[models.Destination] = set()
+        self.removed: list[tuple[list, Any]] = []
+        self.menus_reordered: list[models.IvrMenu] = []
         users = self._apply_users(tenant)
         groups = self._apply_named(tenant, tenant.ring_groups, data["ring_groups"], models.RingGroup)
         schedules = self._apply_named(tenant, tenant.schedules, data["schedules"], models.Schedule)
@@ -212,7 +223,6 @@ class _Applier:
             "schedule": schedules,
             "ivr": menus,
         }
-        self.tenant = tenant
         self._fill_users(users)
         self._fill_groups(groups, users)
         self._fill_schedules(schedules)
@@ -223,11 +233,14 @@ class _Applier:
         if self.errors:
             raise ConfigError(self.errors)
         session.flush()
-        session.expire(tenant)
-        after = export_tenant(tenant)
-        changed = created or self.credentials_changed or after != before
+        self._remove_unused(tenant)
+        changed = created or self.credentials_changed or db.config_flushes(session, tenant.id) > flushes
         # Billing history (issue 7): users, numbers and options held from today on.
         sync_subscriptions(session, tenant)
+        # New rows were appended at the ends of collections the database returns sorted.
+        session.expire(tenant, COLLECTIONS)
+        for menu in self.menus_reordered:
+            session.expire(menu, ["options"])
         if changed:
             session.add(
                 models.AuditEntry(
@@ -239,36 +252,21 @@ class _Applier:
             )
         return ApplyResult(tenant.domain, created, changed, tenant.config_version)
 
-    def _drop_destinations(self, tenant: models.Tenant) -> None:
-        # Destinations are rebuilt from the file; unlink everything pointing at them first.
-        gateway_config.unlink_destinations(self.session, tenant)
-        for user in tenant.users:
-            user.forward_always = user.forward_busy = user.forward_no_answer = user.forward_unregistered = (
-                None
-            )
-        for number in tenant.numbers:
-            number.destination = None
-        for group in tenant.ring_groups:
-            group.no_answer = None
-            # Members are rebuilt too; clearing them first keeps the ORM and the database's
-            # ON DELETE CASCADE (when a user goes) from deleting the same rows twice.
-            group.members.clear()
-        for schedule in tenant.schedules:
-            schedule.open_destination = schedule.closed_destination = None
-        for menu in tenant.ivr_menus:
-            menu.timeout_destination = None
-            menu.options.clear()
-        self.session.flush()
-        for destination in list(tenant.destinations):
-            tenant.destinations.remove(destination)
-        self.session.flush()
+    def _remove_unused(self, tenant: models.Tenant) -> None:
+        """Delete destination rows no slot kept, then the users, groups, schedules and menus the file
+        left out (destination rows reference them without ON DELETE)."""
+        if any(row not in self.kept for row in tenant.destinations):
+            tenant.destinations = [row for row in tenant.destinations if row in self.kept]
+            self.session.flush()
+        if self.removed:
+            for collection, item in self.removed:
+                collection.remove(item)
+            self.session.flush()
 
     def _apply_users(self, tenant: models.Tenant) -> dict[str, models.User]:
         existing = {u.extension: u for u in tenant.users}
         wanted = {u["extension"] for u in self.data["users"]}
-        for extension, user in existing.items():
-            if extension not in wanted:
-                tenant.users.remove(user)
+        self.removed.extend((tenant.users, user) for ext, user in existing.items() if ext not in wanted)
         result: dict[str, models.User] = {}
         for index, spec in enumerate(self.data["users"]):
             user = existing.get(spec["extension"])
@@ -283,17 +281,20 @@ class _Applier:
                 if user.a1_hash != hashed:
                     user.a1_hash = hashed
                     self.credentials_changed = True
-            user.name = spec["name"]
-            user.direction = spec["direction"]
-            user.caller_id = spec["caller_id"]
-            user.ring_seconds = spec["ring_seconds"]
             vm = spec["voicemail"]
-            user.voicemail_enabled = vm["enabled"]
-            user.voicemail_pin = vm["pin"]
-            user.voicemail_email = vm["email"]
-            user.voicemail_attach_audio = vm["attach_audio"]
-            user.recording_enabled = spec["recording"]
-            user.forward_no_answer_seconds = spec["forward"]["no_answer_seconds"]
+            _update(
+                user,
+                name=spec["name"],
+                direction=spec["direction"],
+                caller_id=spec["caller_id"],
+                ring_seconds=spec["ring_seconds"],
+                voicemail_enabled=vm["enabled"],
+                voicemail_pin=vm["pin"],
+                voicemail_email=vm["email"],
+                voicemail_attach_audio=vm["attach_audio"],
+                recording_enabled=spec["recording"],
+                forward_no_answer_seconds=spec["forward"]["no_answer_seconds"],
+            )
             result[spec["extension"]] = user
         self.session.flush()
         return result
@@ -301,9 +302,8 @@ class _Applier:
     def _apply_named(self, tenant, collection: list, specs: list[dict], cls) -> dict[str, Any]:
         existing = {item.name: item for item in collection}
         wanted = {spec["name"] for spec in specs}
-        for name, item in existing.items():
-            if name not in wanted:
-                collection.remove(item)
+        # A renamed item is a new row: references to the old name are re-pointed, then it goes.
+        self.removed.extend((collection, item) for name, item in existing.items() if name not in wanted)
         result = {}
         for spec in specs:
             item = existing.get(spec["name"])
@@ -314,10 +314,20 @@ class _Applier:
         self.session.flush()
         return result
 
-    def _dest(self, dest: Dest | None) -> models.Destination | None:
+    def _dest(
+        self, dest: Dest | None, current: models.Destination | None = None
+    ) -> models.Destination | None:
+        """The row for `dest`: `current` (the slot's row now) when it already leads there, else a new one.
+
+        Rows compare by what the file says (_dest_out), so this holds for every kind; the rows no slot
+        keeps are deleted by _remove_unused.
+        """
         if dest is None:
             return None
         kind, target = dest
+        if current is not None and _dest_out(current) == {kind: True if target is None else target}:
+            self.kept.add(current)
+            return current
         row = models.Destination(kind=models.DestinationKind(kind))
         if kind in ("user", "voicemail"):
             row.user = self.refs[kind][target]
@@ -330,7 +340,15 @@ class _Applier:
         elif kind == "external":
             row.external_number = target
         self.tenant.destinations.append(row)
+        self.kept.add(row)
         return row
+
+    def _set_dest(self, owner: Any, attribute: str, dest: Dest | None) -> None:
+        """Point `owner.attribute` at `dest`, leaving the row and the attribute alone when equal."""
+        current = getattr(owner, attribute)
+        row = self._dest(dest, current)
+        if row is not current:
+            setattr(owner, attribute, row)
 
     def _fill_users(self, users: dict[str, models.User]) -> None:
         schedules = self.refs["schedule"]
@@ -338,57 +356,83 @@ class _Applier:
             user = users.get(spec["extension"])
             if user is None:
                 continue
-            user.schedule = schedules[spec["schedule"]] if spec["schedule"] else None
-            forward = spec["forward"]
-            user.forward_always = self._dest(forward["always"])
-            user.forward_busy = self._dest(forward["busy"])
-            user.forward_no_answer = self._dest(forward["no_answer"])
-            user.forward_unregistered = self._dest(forward["unregistered"])
+            schedule = schedules[spec["schedule"]] if spec["schedule"] else None
+            if user.schedule is not schedule:
+                user.schedule = schedule
+            for kind in FORWARD_KINDS:
+                self._set_dest(user, f"forward_{kind}", spec["forward"][kind])
 
     def _fill_groups(self, groups: dict[str, models.RingGroup], users: dict[str, models.User]) -> None:
+        rebuild = []
         for spec in self.data["ring_groups"]:
             group = groups[spec["name"]]
-            group.strategy = spec["strategy"]
-            group.ring_seconds = spec["ring_seconds"]
-            for position, extension in enumerate(spec["members"]):
-                if extension in users:
-                    group.members.append(models.RingGroupMember(user=users[extension], position=position))
-            group.no_answer = self._dest(spec["no_answer"])
+            _update(group, strategy=spec["strategy"], ring_seconds=spec["ring_seconds"])
+            members = [(users[ext], position) for position, ext in enumerate(spec["members"]) if ext in users]
+            if [(m.user_id, m.position) for m in group.members] != [(u.id, p) for u, p in members]:
+                group.members.clear()
+                rebuild.append((group, members))
+            self._set_dest(group, "no_answer", spec["no_answer"])
+        if rebuild:
+            # Old member rows go first: (group, user) and (group, position) are both unique.
+            self.session.flush()
+            for group, members in rebuild:
+                group.members.extend(models.RingGroupMember(user=u, position=p) for u, p in members)
 
     def _fill_schedules(self, schedules: dict[str, models.Schedule]) -> None:
         for spec in self.data["schedules"]:
             schedule = schedules[spec["name"]]
-            schedule.closed_on_holidays = spec["holidays_closed"]
-            schedule.full_coverage = spec["full_coverage"]
-            schedule.closed_announcement = spec["closed_announcement"]
-            schedule.periods.clear()
-            schedule.closures.clear()
+            _update(
+                schedule,
+                closed_on_holidays=spec["holidays_closed"],
+                full_coverage=spec["full_coverage"],
+                closed_announcement=spec["closed_announcement"],
+            )
+            periods = []
             for period in spec["open"]:
                 start, end = _minutes(period["from_"]), _minutes(period["to"])
                 if end <= start:
                     end += 1440  # crosses midnight into the next day
-                for day in period["days"]:
-                    schedule.periods.append(
-                        models.SchedulePeriod(weekday=WEEKDAYS.index(day), start_minute=start, end_minute=end)
-                    )
-            for closure in spec["closures"]:
-                schedule.closures.append(
-                    models.ScheduleClosure(
-                        first_day=closure["from_"], last_day=closure["to"], name=closure["name"]
-                    )
+                periods.extend((WEEKDAYS.index(day), start, end) for day in period["days"])
+            if sorted(periods) != sorted((p.weekday, p.start_minute, p.end_minute) for p in schedule.periods):
+                schedule.periods.clear()
+                schedule.periods.extend(
+                    models.SchedulePeriod(weekday=day, start_minute=start, end_minute=end)
+                    for day, start, end in periods
                 )
-            schedule.open_destination = self._dest(spec["open_destination"])
-            schedule.closed_destination = self._dest(spec["closed_destination"])
+            closures = [(c["from_"], c["to"], c["name"]) for c in spec["closures"]]
+            if sorted(closures) != sorted((c.first_day, c.last_day, c.name) for c in schedule.closures):
+                schedule.closures.clear()
+                schedule.closures.extend(
+                    models.ScheduleClosure(first_day=first, last_day=last, name=name)
+                    for first, last, name in closures
+                )
+            self._set_dest(schedule, "open_destination", spec["open_destination"])
+            self._set_dest(schedule, "closed_destination", spec["closed_destination"])
 
     def _fill_menus(self, menus: dict[str, models.IvrMenu]) -> None:
+        for _collection, item in self.removed:
+            if isinstance(item, models.IvrMenu):
+                # Options reference their destination rows (NOT NULL): they go before those rows.
+                item.options.clear()
         for spec in self.data["ivr_menus"]:
             menu = menus[spec["name"]]
-            menu.greeting = spec["greeting"]
-            menu.timeout_seconds = spec["timeout_seconds"]
-            menu.max_attempts = spec["max_attempts"]
+            _update(
+                menu,
+                greeting=spec["greeting"],
+                timeout_seconds=spec["timeout_seconds"],
+                max_attempts=spec["max_attempts"],
+            )
+            options = {option.digit: option for option in menu.options}
+            for digit, option in options.items():
+                if digit not in spec["options"]:
+                    menu.options.remove(option)
             for digit, dest in sorted(spec["options"].items()):
-                menu.options.append(models.IvrOption(digit=digit, destination=self._dest(dest)))
-            menu.timeout_destination = self._dest(spec["timeout_destination"])
+                if digit in options:
+                    self._set_dest(options[digit], "destination", dest)
+                else:
+                    menu.options.append(models.IvrOption(digit=digit, destination=self._dest(dest)))
+                    self.menus_reordered.append(menu)
+            self._set_dest(menu, "timeout_destination", spec["timeout_destination"])
 
     def _apply_numbers(self, tenant: models.Tenant, users: dict[str, models.User]) -> None:
         wanted: dict[str, tuple[str, Dest | None, bool]] = {}
@@ -397,12 +441,16 @@ class _Applier:
         for index, spec in enumerate(self.data["users"]):
             if spec["did"]:
                 wanted[spec["did"]] = (f"users[{index}].did", ("user", spec["extension"]), False)
+        owned = {}
         for number in list(tenant.numbers):
-            if number.national not in wanted:
+            if number.national in wanted:
+                owned[number.national] = number
+            else:
                 release_number(number)
+        others = _numbers_by_national(self.session, [n for n in wanted if n not in owned])
         now = dt.datetime.now(dt.UTC)
         for national, (path, dest, ivr_option) in wanted.items():
-            number = self.session.scalar(select(models.Number).where(models.Number.national == national))
+            number = owned.get(national) or others.get(national)
             if number is None:
                 try:
                     national_form, e164, kind = parse_inventory_number(national)
@@ -417,8 +465,9 @@ class _Applier:
             if number.tenant_id != tenant.id:
                 number.tenant = tenant
                 number.assigned_at = now
-            number.ivr_option = ivr_option
-            number.destination = self._dest(dest)
+            if number.ivr_option != ivr_option:
+                number.ivr_option = ivr_option
+            self._set_dest(number, "destination", dest)
 
     def _apply_park(self, tenant: models.Tenant) -> None:
         spec = self.data["park"]
@@ -429,6 +478,104 @@ class _Applier:
             self.session.flush()
             for first, last in wanted:
                 tenant.park_ranges.append(models.ParkRange(first_slot=first, last_slot=last))
+
+
+def _update(row: Any, **values: Any) -> None:
+    """Set only the attributes that differ, so an unchanged row stays out of the flush (and the
+    config version stays as it was)."""
+    persistent = inspect(row).persistent
+    for key, value in values.items():
+        if not persistent or getattr(row, key) != value:
+            setattr(row, key, value)
+
+
+def _numbers_by_national(session: Session, nationals: list[str]) -> dict[str, models.Number]:
+    found: dict[str, models.Number] = {}
+    for start in range(0, len(nationals), 500):
+        chunk = nationals[start : start + 500]
+        found.update(
+            (n.national, n)
+            for n in session.scalars(select(models.Number).where(models.Number.national.in_(chunk)))
+        )
+    return found
+
+
+# The tenant's collections load_tenant fills (and apply_config expires once it has appended to them).
+COLLECTIONS = {"users", "numbers", "destinations", "ring_groups", "schedules", "ivr_menus", "park_ranges"}
+
+
+def load_tenant(session: Session, *where: Any, fresh: bool = False) -> models.Tenant | None:
+    """The tenant with everything apply_config and export_tenant read: one query per table.
+
+    `fresh`: rows already in the session are read again too (populate_existing), so every row returned
+    is at least as new as the tenant's config_version read by the same call.
+
+    Collections come from selectin loads; the many-to-one references between the rows loaded (a
+    forward's destination, a destination's user, a member's user) are then linked in memory
+    (_link_references). Loading those with more selectin loads read every user and destination twice,
+    and resolving them lazily costs ~20 us each: both were most of a 1,000-user export.
+    """
+    tenant_cls = models.Tenant
+    options = (
+        selectinload(tenant_cls.users),
+        selectinload(tenant_cls.numbers),
+        selectinload(tenant_cls.destinations),
+        selectinload(tenant_cls.ring_groups).selectinload(models.RingGroup.members),
+        selectinload(tenant_cls.schedules).selectinload(models.Schedule.periods),
+        selectinload(tenant_cls.schedules).selectinload(models.Schedule.closures),
+        selectinload(tenant_cls.ivr_menus).selectinload(models.IvrMenu.options),
+        selectinload(tenant_cls.park_ranges),
+    )
+    query = select(tenant_cls).where(*where).options(*options)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    tenant = session.scalar(query)
+    if tenant is not None:
+        _link_references(tenant)
+    return tenant
+
+
+def _link_references(tenant: models.Tenant) -> None:
+    """Set every not yet loaded many-to-one reference among the tenant's loaded rows, as a lazy load
+    would (same foreign key, same object), without its per-row cost. Unknown targets stay lazy."""
+    by_class: dict[type, dict[int, Any]] = {models.Tenant: {tenant.id: tenant}}
+    rows: list[Any] = []
+    for name in ("users", "numbers", "destinations", "ring_groups", "schedules", "ivr_menus"):
+        collection = getattr(tenant, name)
+        rows.extend(collection)
+        if collection:
+            by_class[type(collection[0])] = {row.id: row for row in collection}
+    for group in tenant.ring_groups:
+        rows.extend(group.members)
+    for menu in tenant.ivr_menus:
+        rows.extend(menu.options)
+    for row in rows:
+        state = inspect(row)
+        for key, fk, target in _many_to_one(type(row)):
+            if key in state.dict or fk not in state.dict or target not in by_class:
+                continue
+            value = state.dict[fk]
+            if value is None:
+                set_committed_value(row, key, None)
+            elif (found := by_class[target].get(value)) is not None:
+                set_committed_value(row, key, found)
+
+
+_MANY_TO_ONE: dict[type, list[tuple[str, str, type]]] = {}
+
+
+def _many_to_one(cls: type) -> list[tuple[str, str, type]]:
+    """(relationship, its one foreign key attribute, target class) for each simple many-to-one of cls."""
+    found = _MANY_TO_ONE.get(cls)
+    if found is None:
+        mapper = inspect(cls)
+        found = []
+        for rel in mapper.relationships:
+            if rel.direction is MANYTOONE and len(rel.local_columns) == 1:
+                (column,) = rel.local_columns
+                found.append((rel.key, mapper.get_property_by_column(column).key, rel.mapper.class_))
+        _MANY_TO_ONE[cls] = found
+    return found
 
 
 def release_number(number: models.Number) -> None:

@@ -67,17 +67,10 @@ def _gateways(session: Session, tenant_id: int) -> list[models.Gateway]:
     return list(session.scalars(query))
 
 
-def unlink_destinations(session: Session, tenant: models.Tenant) -> None:
-    """Carried numbers let go of their destinations before apply rebuilds every destination."""
-    for gateway in _gateways(session, tenant.id):
-        for carried in gateway.numbers:
-            carried.destination = None
-
-
 def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
     """Make the tenant's gateways, carried numbers and outbound routes what the file says.
 
-    `applier` is fsctl.tenant_config._Applier: its session, data, errors and `_dest` are used.
+    `applier` is fsctl.tenant_config._Applier: its session, data, errors and `_set_dest` are used.
     """
     from fsctl.tenant_config import a1_hash
 
@@ -158,7 +151,7 @@ def _apply_carried(
                 continue
             carried = models.GatewayNumber(tenant_id=tenant.id, national=national, e164=e164)
             gateway.numbers.append(carried)
-        carried.destination = applier._dest(spec["destination"])
+        applier._set_dest(carried, "destination", spec["destination"])  # the same row while unchanged
 
 
 def _apply_routes(applier: Any, tenant: models.Tenant, gateways: dict[str, models.Gateway]) -> None:

@@ -74,6 +74,32 @@ class DestinationKind(enum.StrEnum):
     VOICEMAIL = "voicemail"
     EXTERNAL = "external"
     HANGUP = "hangup"
+    # Play one of the tenant's uploaded audio files; from an IVR option, then back to that menu.
+    ANNOUNCEMENT = "announcement"
+
+
+# Which column holds each destination kind's target (None: the kind has no target).
+DESTINATION_TARGET_COLUMN: dict[str, str | None] = {
+    "user": "user_id",
+    "voicemail": "user_id",
+    "ring_group": "ring_group_id",
+    "ivr": "ivr_menu_id",
+    "schedule": "schedule_id",
+    "external": "external_number",
+    "announcement": "announcement",
+    "hangup": None,
+}
+
+
+def _one_target_check() -> str:
+    """Each kind sets exactly its own target column and leaves every other one NULL."""
+    columns = sorted({c for c in DESTINATION_TARGET_COLUMN.values() if c})
+    terms = []
+    for kind, own in DESTINATION_TARGET_COLUMN.items():
+        parts = [f"kind = '{kind}'"]
+        parts += [f"{c} IS NOT NULL" if c == own else f"{c} IS NULL" for c in columns]
+        terms.append("(" + " AND ".join(parts) + ")")
+    return " OR ".join(terms)
 
 
 def _enum(enum_cls: type[enum.Enum], name: str) -> Enum:
@@ -99,12 +125,15 @@ class Tenant(Base):
         CheckConstraint("max_external_channels >= 0", name="channels_not_negative"),
         CheckConstraint("domain = lower(domain)", name="domain_lowercase"),
         CheckConstraint("config_version >= 1", name="config_version_positive"),
+        CheckConstraint("language IN ('ja', 'en')", name="language_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     domain: Mapped[str] = mapped_column(String(253), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Tokyo")
+    # What callers hear: kumo's prompts and mod_voicemail's phrases in "ja" or "en" (fsctl.media.phrase_macros).
+    language: Mapped[str] = mapped_column(String(8), default="ja", server_default="ja")
     status: Mapped[TenantStatus] = mapped_column(
         _enum(TenantStatus, "tenant_status"), default=TenantStatus.TRIAL
     )
@@ -138,25 +167,7 @@ class Destination(Base):
     """
 
     __tablename__ = "destinations"
-    __table_args__ = (
-        CheckConstraint(
-            "(kind = 'user' AND user_id IS NOT NULL AND ring_group_id IS NULL AND ivr_menu_id IS NULL"
-            " AND schedule_id IS NULL AND external_number IS NULL)"
-            " OR (kind = 'voicemail' AND user_id IS NOT NULL AND ring_group_id IS NULL AND ivr_menu_id IS NULL"
-            " AND schedule_id IS NULL AND external_number IS NULL)"
-            " OR (kind = 'ring_group' AND ring_group_id IS NOT NULL AND user_id IS NULL AND ivr_menu_id IS NULL"
-            " AND schedule_id IS NULL AND external_number IS NULL)"
-            " OR (kind = 'ivr' AND ivr_menu_id IS NOT NULL AND user_id IS NULL AND ring_group_id IS NULL"
-            " AND schedule_id IS NULL AND external_number IS NULL)"
-            " OR (kind = 'schedule' AND schedule_id IS NOT NULL AND user_id IS NULL AND ring_group_id IS NULL"
-            " AND ivr_menu_id IS NULL AND external_number IS NULL)"
-            " OR (kind = 'external' AND external_number IS NOT NULL AND user_id IS NULL"
-            " AND ring_group_id IS NULL AND ivr_menu_id IS NULL AND schedule_id IS NULL)"
-            " OR (kind = 'hangup' AND user_id IS NULL AND ring_group_id IS NULL AND ivr_menu_id IS NULL"
-            " AND schedule_id IS NULL AND external_number IS NULL)",
-            name="one_target",
-        ),
-    )
+    __table_args__ = (CheckConstraint(_one_target_check(), name="one_target"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
@@ -166,6 +177,8 @@ class Destination(Base):
     ivr_menu_id: Mapped[int | None] = mapped_column(ForeignKey("ivr_menus.id", use_alter=True))
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", use_alter=True))
     external_number: Mapped[str | None] = mapped_column(String(32))
+    # An audio name of the tenant's uploads (fsctl.media.audio), for kind announcement.
+    announcement: Mapped[str | None] = mapped_column(String(64))
 
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     ring_group: Mapped[RingGroup | None] = relationship(foreign_keys=[ring_group_id])

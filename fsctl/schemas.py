@@ -49,8 +49,15 @@ class Timezone(fields.String):
         return text
 
 
+# The name an upload is stored under (fsctl.media.audio.audio_name), without ".wav".
+AUDIO_NAME = validate.Regexp(
+    r"^[a-z0-9][a-z0-9_-]{0,63}$", error="the name of an uploaded audio file (lower-case letters, digits, - or _)"
+)
+LANGUAGES = ("ja", "en")
+
+
 class DestinationSchema(Schema):
-    """Exactly one of: user, ring_group, ivr, schedule, voicemail, external, hangup."""
+    """Exactly one of: user, ring_group, ivr, schedule, voicemail, external, announcement, hangup."""
 
     class Meta:
         unknown = RAISE
@@ -61,13 +68,14 @@ class DestinationSchema(Schema):
     ivr = fields.String(validate=NAME_KEY)
     schedule = fields.String(validate=NAME_KEY)
     external = fields.String(validate=DIALLED)
+    announcement = fields.String(validate=AUDIO_NAME)
     hangup = fields.Boolean(validate=validate.Equal(True, error="write hangup: true"))
 
     @validates_schema
     def _exactly_one(self, data: dict[str, Any], **_kwargs: Any) -> None:
         if len(data) != 1:
             raise ValidationError(
-                "give exactly one of user, voicemail, ring_group, ivr, schedule, external, hangup"
+                "give exactly one of user, voicemail, ring_group, ivr, schedule, external, announcement, hangup"
             )
 
     @post_load
@@ -221,6 +229,7 @@ class TenantConfigSchema(Schema):
     domain = fields.String(required=True, validate=DOMAIN)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     timezone = Timezone(load_default="Asia/Tokyo")
+    language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="ja")
     status = fields.Enum(TenantStatus, by_value=True, load_default=TenantStatus.TRIAL)
     trial_started_on = fields.Date(load_default=None)
     international_calls = fields.Boolean(load_default=False)

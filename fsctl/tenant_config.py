@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,15 +50,18 @@ def a1_hash(extension: str, domain: str, password: str) -> str:
     return hashlib.md5(f"{extension}:{domain}:{password}".encode()).hexdigest()  # noqa: S324 - SIP digest needs MD5
 
 
-def load_config(raw: Any) -> dict[str, Any]:
-    """Validate a parsed YAML document: schema first, then cross references. Raises ConfigError."""
+def load_config(raw: Any, audio_names: Callable[[str], set[str]] | None = None) -> dict[str, Any]:
+    """Validate a parsed YAML document: schema first, then cross references. Raises ConfigError.
+
+    `audio_names(domain)`: the tenant's uploaded audio; when given, announcements must name one of them.
+    """
     if not isinstance(raw, dict):
         raise ConfigError(["(file): must be a mapping with domain, name, users, ..."])
     try:
         data = TenantConfigSchema().load(raw)
     except ValidationError as exc:
         raise ConfigError(flatten_errors(exc.messages)) from exc
-    errors = reference_errors(data)
+    errors = reference_errors(data, None if audio_names is None else audio_names(data["domain"]))
     if not errors:
         # Routing checks assume the references resolve.
         errors = validate_routing(data)
@@ -73,7 +77,7 @@ def _first_seen(items: list[Any], key) -> dict[Any, int]:
     return seen
 
 
-def reference_errors(data: dict[str, Any]) -> list[str]:
+def reference_errors(data: dict[str, Any], audio_names: set[str] | None = None) -> list[str]:
     """Duplicates and destinations that name nothing, as `path: message` lines."""
     errors: list[str] = []
 
@@ -121,9 +125,13 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
             "ring_group": groups,
             "ivr": menus,
             "schedule": schedules,
+            "announcement": audio_names,
         }.get(kind)
         if known is not None and target not in known:
-            errors.append(f"{path}.{kind}: {target!r} does not exist in this file")
+            if kind == "announcement":
+                errors.append(f"{path}.{kind}: no uploaded audio named {target!r} (upload it first)")
+            else:
+                errors.append(f"{path}.{kind}: {target!r} does not exist in this file")
 
     for index, user in enumerate(data["users"]):
         for kind in ("always", "busy", "no_answer", "unregistered"):
@@ -162,6 +170,8 @@ def reference_errors(data: dict[str, Any]) -> list[str]:
         elif clash := sorted(e for e in extensions if first <= int(e) <= last):
             errors.append(f"park.slots: overlaps the extensions {', '.join(clash)}")
     known = {"user": extensions, "voicemail": extensions, "ring_group": groups, "ivr": menus, "schedule": schedules}
+    if audio_names is not None:
+        known["announcement"] = audio_names
     errors.extend(gateway_config.gateway_errors(data, known))
     return errors
 
@@ -197,6 +207,7 @@ class _Applier:
             session.add(tenant)
         tenant.name = data["name"]
         tenant.timezone = data["timezone"]
+        tenant.language = data["language"]
         tenant.status = data["status"]
         tenant.trial_started_on = data["trial_started_on"] or tenant.trial_started_on or dt.date.today()
         tenant.international_calls = data["international_calls"]
@@ -339,6 +350,8 @@ class _Applier:
             row.schedule = self.refs[kind][target]
         elif kind == "external":
             row.external_number = target
+        elif kind == "announcement":
+            row.announcement = target
         self.tenant.destinations.append(row)
         self.kept.add(row)
         return row
@@ -586,13 +599,24 @@ def release_number(number: models.Number) -> None:
     number.ivr_option = False
 
 
+def _audio_names(session: Session, domain: str) -> set[str]:
+    """The uploaded audio of the tenant a file names (none yet for a new tenant)."""
+    return set(
+        session.scalars(
+            select(models.AudioFile.name)
+            .join(models.Tenant, models.Tenant.id == models.AudioFile.tenant_id)
+            .where(models.Tenant.domain == domain.lower())
+        )
+    )
+
+
 def apply_config(session: Session, raw: Any, actor: str = "fsctl") -> ApplyResult:
     """Create or update one tenant from a parsed file, inside the caller's transaction.
 
     Raises ConfigError (nothing is changed once the caller rolls back). A file that changes nothing
     leaves the tenant's config version as it was.
     """
-    data = load_config(raw)
+    data = load_config(raw, lambda domain: _audio_names(session, domain))
     with session.no_autoflush:
         result = _Applier(session, data, actor).run()
     return result
@@ -609,6 +633,7 @@ def _dest_out(dest: models.Destination | None) -> dict[str, Any] | None:
         "ivr": lambda: dest.ivr_menu.name,
         "schedule": lambda: dest.schedule.name,
         "external": lambda: dest.external_number,
+        "announcement": lambda: dest.announcement,
         "hangup": lambda: True,
     }[kind]()
     return {kind: target}
@@ -669,6 +694,7 @@ def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
         "domain": tenant.domain,
         "name": tenant.name,
         "timezone": tenant.timezone,
+        "language": tenant.language,
         "status": tenant.status.value,
         "trial_started_on": tenant.trial_started_on.isoformat(),
         "international_calls": tenant.international_calls,

@@ -47,3 +47,13 @@ def tenant_doc(**overrides: Any) -> dict[str, Any]:
     doc = copy.deepcopy(ACME)
     doc.update(overrides)
     return doc
+
+
+def without_language(actions: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Dialplan actions after the caller's language settings that open every answer that plays
+    anything (fsctl.xml.dialplan.language_actions)."""
+    settings = ("default_language=", "sound_prefix=", "timezone=")
+    index = 0
+    while index < len(actions) and actions[index][0] == "set" and actions[index][1].startswith(settings):
+        index += 1
+    return actions[index:]

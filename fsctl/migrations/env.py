@@ -27,8 +27,21 @@ def _run(connection) -> None:
     context.configure(
         connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration copies a table and drops the old one. With foreign keys on, SQLite's DROP
+        # TABLE first deletes every row, firing ON DELETE SET NULL/CASCADE in the tables that point at
+        # it (users.forward_*_id -> destinations would be emptied). The pragma is ignored inside a
+        # transaction, so it is set before one starts; the copy is checked before foreign keys return.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                raise RuntimeError(f"migration left dangling foreign keys: {broken[:5]}")
+    finally:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

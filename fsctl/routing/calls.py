@@ -43,7 +43,8 @@ def trial_expired(tenant: TenantSnap, now: dt.datetime) -> bool:
 
 def _new_plan(context: str, caller: str, dialled: str, now: dt.datetime, tenant: TenantSnap | None) -> Plan:
     return Plan(context=context, caller=caller, dialled=dialled, at=now.isoformat(),
-                tenant=tenant.domain if tenant else None)
+                tenant=tenant.domain if tenant else None,
+                language=tenant.language if tenant else None, timezone=tenant.timezone if tenant else None)
 
 
 def tenant_refusal(tenant: TenantSnap, now: dt.datetime, external: bool) -> tuple[str, str] | None:

@@ -90,6 +90,8 @@ class Router:
             self.schedule(target, visited, via)
         elif kind == "ivr":
             self.ivr(target, visited, via)
+        elif kind == "announcement":
+            self.announcement(target, via)
         elif kind == "external":
             if self.external is None:
                 p.decide(f"{via}: external {target}", "external destinations are not available here; hang up")
@@ -99,6 +101,23 @@ class Router:
         else:
             p.decide(f"{via}: hang up", "the destination is hang up")
             p.add("hangup", "NORMAL_CLEARING")
+
+    def announcement(self, name: str, via: str, then_menu: str | None = None) -> bool:
+        """Play one of the tenant's uploads; then back to `then_menu` (an IVR option), else hang up.
+
+        False when the name is unusable (the call was hung up)."""
+        p = self.plan
+        path = audio_path(self.domain, name)
+        if path is None:  # validated at save time; a row written around the validation plays nothing
+            p.decide(f"{via}: announcement {name!r}", "not a safe audio name; hang up")
+            p.add("hangup", "NORMAL_CLEARING")
+            return False
+        p.decide(f"{via}: announcement {name!r}", f"play it, then {f'back to IVR {then_menu!r}' if then_menu else 'hang up'}")
+        p.add("answer")
+        p.add("playback", path)
+        if then_menu is None:
+            p.add("hangup", "NORMAL_CLEARING")
+        return True
 
     def voicemail(self, extension: str, via: str) -> None:
         user = self.tenant.users.get(extension)
@@ -321,7 +340,12 @@ class Router:
                 return False
             options = dict(menu.options)
             visited = visited | {f"ivr:{name}"}
-            if digit in options:
+            if digit in options and options[digit].kind == "announcement":
+                # "Press 3 for our opening hours": the caller hears it, then the menu again.
+                p.decide(f"IVR {name!r}: caller pressed {digit}", options[digit].describe())
+                if self.announcement(options[digit].target or "", f"{name!r} option {digit}", then_menu=name):
+                    self.ivr(name, visited - {f"ivr:{name}"}, f"back to {name!r}")
+            elif digit in options:
                 p.decide(f"IVR {name!r}: caller pressed {digit}", options[digit].describe())
                 self.destination(options[digit], visited, f"{name!r} option {digit}")
             elif menu.timeout_destination is None:

@@ -40,6 +40,9 @@ class Plan:
     dialled: str
     at: str
     tenant: str | None = None
+    # What the caller hears (the tenant's prompt language) and the clock dates are said in.
+    language: str | None = None
+    timezone: str | None = None
     kind: str = "unknown"  # internal, inbound, outbound, on_net, emergency, feature, refused, ...
     refused_by: str | None = None
     actions: list[Action] = field(default_factory=list)

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Dest:
-    """A destination: kind (user, voicemail, ring_group, ivr, schedule, external, hangup) and its target."""
+    """A destination: kind (user, voicemail, ring_group, ivr, schedule, external, announcement, hangup) and its
+    target (an extension, a name, a number or an uploaded audio name)."""
 
     kind: str
     target: str | None = None
@@ -136,6 +137,7 @@ class TenantSnap:
     name: str
     config_version: int = 1
     timezone: str = "Asia/Tokyo"
+    language: str = "ja"  # what callers hear (prompts, voicemail phrases, spoken dates): ja or en
     status: str = "active"  # trial, active, suspended
     trial_started_on: dt.date = dt.date(2026, 1, 1)
     international_calls: bool = False

@@ -36,6 +36,8 @@ def dest_of(row: models.Destination | None) -> Dest | None:
         return Dest(kind, row.schedule.name if row.schedule else None)
     if kind == "external":
         return Dest(kind, row.external_number)
+    if kind == "announcement":
+        return Dest(kind, row.announcement)
     return Dest(kind)
 
 
@@ -91,6 +93,7 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         name=tenant.name,
         config_version=tenant.config_version,
         timezone=tenant.timezone,
+        language=tenant.language,
         status=tenant.status.value,
         trial_started_on=tenant.trial_started_on,
         international_calls=tenant.international_calls,

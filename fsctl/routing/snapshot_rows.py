@@ -32,10 +32,11 @@ FetchAll = Callable[[str, Sequence[Any]], list[tuple]]
 
 _TENANT = (
     "SELECT id, domain, name, config_version, timezone, status, trial_started_on, international_calls,"
-    " max_external_channels, allowed_prefixes FROM tenants WHERE id = ?"
+    " max_external_channels, allowed_prefixes, language FROM tenants WHERE id = ?"
 )
 _DESTINATIONS = (
-    "SELECT d.id, d.kind, u.extension, g.name, m.name, s.name, d.external_number FROM destinations d"
+    "SELECT d.id, d.kind, u.extension, g.name, m.name, s.name, d.external_number, d.announcement"
+    " FROM destinations d"
     " LEFT JOIN users u ON u.id = d.user_id LEFT JOIN ring_groups g ON g.id = d.ring_group_id"
     " LEFT JOIN ivr_menus m ON m.id = d.ivr_menu_id LEFT JOIN schedules s ON s.id = d.schedule_id"
     " WHERE d.tenant_id = ?"
@@ -87,7 +88,7 @@ def _date(value: Any) -> dt.date:
 
 
 def _dest(row: tuple) -> Dest:
-    _id, kind, extension, group, menu, schedule, external = row
+    _id, kind, extension, group, menu, schedule, external, announcement = row
     target = {
         "user": extension,
         "voicemail": extension,
@@ -95,6 +96,7 @@ def _dest(row: tuple) -> Dest:
         "ivr": menu,
         "schedule": schedule,
         "external": external,
+        "announcement": announcement,
     }.get(kind)
     return Dest(kind, target)
 
@@ -111,7 +113,7 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
     tenant_rows = fetch_all(_TENANT, (tenant_id,))
     if not tenant_rows:
         return None
-    (tid, domain, name, version, timezone, status, trial, international, channels, prefixes) = tenant_rows[0]
+    (tid, domain, name, version, timezone, status, trial, international, channels, prefixes, language) = tenant_rows[0]
     dests = {row[0]: _dest(row) for row in fetch_all(_DESTINATIONS, (tid,))}
 
     def dest(dest_id: int | None) -> Dest | None:
@@ -195,6 +197,7 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
         name=name,
         config_version=version,
         timezone=timezone,
+        language=language,
         status=status,
         trial_started_on=_date(trial),
         international_calls=bool(international),

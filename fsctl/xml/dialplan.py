@@ -6,7 +6,7 @@ import re
 
 from lxml import etree
 
-from fsctl.routing.plan import Plan
+from fsctl.routing.plan import Action, Plan
 
 # What may appear in a context or destination we echo back; anything else never reaches XML.
 _CONTEXT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$")
@@ -16,10 +16,29 @@ _DESTINATION = re.compile(r"^[A-Za-z0-9*#+_.-]{1,120}$")
 _UNSAFE_DATA = re.compile(
     r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\}"
     # call recording (fsctl.media.record_plan) and tenant audio (fsctl.media.audio) paths
-    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}"
+    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}|sounds_dir\}"
     # directed pickup: the uuid kept by `hash insert` when the extension was dialled (fsctl.routing)
     r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\)\})"
 )
+
+
+# The switch's sound directories per language (freeswitch/lang/<lang>/<lang>.xml sound-prefix).
+SOUND_DIRS = {"ja": "ja/jp", "en": "en/us"}
+
+
+def language_actions(plan: Plan) -> list[Action]:
+    """What the caller hears, set first on the channel: kumo's own prompts are played relative to
+    `sound_prefix`; mod_voicemail's and valet_parking's phrase macros pick the language from
+    `default_language` (switch_ivr_phrase_macro_event); mod_say_* say dates in `timezone`."""
+    if plan.language not in SOUND_DIRS or all(action.app == "hangup" for action in plan.actions):
+        return []  # a refusal plays nothing
+    actions = [
+        Action("set", f"default_language={plan.language}"),
+        Action("set", f"sound_prefix=${{sounds_dir}}/{SOUND_DIRS[plan.language]}"),
+    ]
+    if plan.timezone:
+        actions.append(Action("set", f"timezone={plan.timezone}"))
+    return actions
 
 
 class RenderError(ValueError):
@@ -38,7 +57,7 @@ def render(plan: Plan) -> bytes:
     condition = etree.SubElement(
         extension, "condition", field="destination_number", expression=f"^{re.escape(plan.dialled)}$"
     )
-    for action in plan.actions:
+    for action in [*language_actions(plan), *plan.actions]:
         if _UNSAFE_DATA.search(action.data) or not re.match(r"^[a-z_]{2,32}$", action.app):
             raise RenderError(f"unsafe action {action.app!r} {action.data!r}")
         attrs = {"application": action.app}

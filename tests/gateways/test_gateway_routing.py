@@ -10,6 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "routing"))
 
 from factories import at, make_snapshot, with_user  # noqa: E402
+from kumo_support import without_language
 from lxml import etree  # noqa: E402
 
 from fsctl.gateways.inbound import plan_from_gateway  # noqa: E402
@@ -67,7 +68,7 @@ def test_a_carried_number_routes_like_a_did_through_the_schedule_under_the_gatew
         ("limit", "hash kumo_gateway 7 4 !USER_BUSY"),
     ]
     assert bridges(plan) == ["user/101@acme.kumo.test,user/102@acme.kumo.test"]
-    assert xml_apps(plan) == apps(plan)
+    assert without_language(xml_apps(plan)) == apps(plan)
     closed = plan_from_gateway(gw_tenant(), 7, "0355550100", "0901112222", CLOSED, national="0355550100")
     assert ("playback", "kumo/after_hours.wav") in apps(closed)
     assert apps(closed)[-1] == ("voicemail", "default acme.kumo.test 101")
@@ -130,7 +131,7 @@ def test_external_calls_leave_through_the_tenants_gateway_with_a_carried_caller_
         ("set", "kumo_gateway_dial=0312349999"),
         ("bridge", "user/honsha@acme.kumo.test"),
     ]
-    assert xml_apps(plan) == apps(plan)
+    assert without_language(xml_apps(plan)) == apps(plan)
     assert any(d.what == "outbound route" and "tenant's choice" in d.why for d in plan.decisions)
 
 
@@ -214,7 +215,7 @@ def test_emergency_goes_through_the_gateway_uncapped_and_falls_back_to_the_carri
         ("set", "effective_caller_id_number=+81355550100"),
         ("bridge", "sofia/gateway/carrier/110"),
     ]
-    assert xml_apps(plan) == apps(plan)
+    assert without_language(xml_apps(plan)) == apps(plan)
 
 
 def test_emergency_of_a_carrier_user_or_without_a_geographic_number_uses_the_carrier():
@@ -241,7 +242,7 @@ def test_a_failed_ring_continues_in_the_gateways_own_context():
     tenant = with_user(gw_tenant(), "102", forward_busy=Dest("user", "103"))
     plan = plan_from_gateway(tenant, 7, "0355550101", "0311112222", OPEN, national="0355550101")
     assert apps(plan)[-1] == ("transfer", "kumo-after-102-${originate_disposition} XML gw_7.acme.kumo.test")
-    assert xml_apps(plan) == apps(plan)
+    assert without_language(xml_apps(plan)) == apps(plan)
     busy = plan_continuation(
         tenant, "gw_7.acme.kumo.test", "kumo-after-102-USER_BUSY", frozenset(), "0311112222", OPEN
     )

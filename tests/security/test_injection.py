@@ -142,7 +142,7 @@ _LEG = re.compile(
     r"|loopback/[A-Za-z0-9_.*#+-]+(/[A-Za-z0-9_.-]+)?|error/[a-z_]+)$"
 )
 _OUR_EXPANSIONS = re.compile(
-    r"\$\{(originate_disposition|kumo_ivr_digit|uuid|kumo_recordings_dir|kumo_record_path|kumo_audio_dir"
+    r"\$\{(originate_disposition|kumo_ivr_digit|uuid|kumo_recordings_dir|kumo_record_path|kumo_audio_dir|sounds_dir"
     r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\))\}"
 )
 

@@ -241,6 +241,8 @@ JA = {
     "Ring group %(name)s": "着信グループ %(name)s",
     "Schedule %(name)s": "スケジュール %(name)s",
     "IVR menu %(name)s": "IVR %(name)s",
+    "Announcement": "アナウンス",
+    "Announcement %(name)s": "アナウンス %(name)s",
     "Hang up": "切断する",
     "External number (below)": "外部の番号 (右の欄)",
     "That number is no longer available.": "その番号はすでに使われています。",
@@ -296,7 +298,7 @@ JA = {
     "a range such as 700-719": "700-719 のような範囲にしてください",
     "a ring group needs at least one member": "着信グループには1人以上のメンバーが必要です",
     "a schedule cannot lead to another schedule": "スケジュールの行き先に別のスケジュールは指定できません",
-    "give exactly one of user, voicemail, ring_group, ivr, schedule, external, hangup": "行き先を1つだけ指定してください",
+    "give exactly one of user, voicemail, ring_group, ivr, schedule, external, announcement, hangup": "行き先を1つだけ指定してください",
     "from and to are equal (use 00:00-24:00 for all day)": "開始と終了が同じです (終日は 00:00-24:00)",
     "Must be one of: both, inbound_only, outbound_only.": "発着信・着信のみ・発信のみ のいずれかを選んでください。",
 }

@@ -6,6 +6,10 @@ from typing import Any
 
 from flask import g, request
 from flask_babel import gettext
+from sqlalchemy import select
+
+from fsctl import models
+from webpanel.extensions import db
 
 Document = dict[str, Any]
 PAGE_SIZE = 50
@@ -33,13 +37,29 @@ def destination_choices(doc: Document, *, allow_schedule: bool = True) -> dict[s
         kinds.append(("schedule", gettext("Schedule")))
     if doc["ivr_menus"]:
         kinds.append(("ivr", gettext("IVR menu")))
+    audio = tenant_audio_names()
+    if audio:
+        # Plays one of the tenant's uploads (from a menu option: then the menu again; else hangs up).
+        kinds.append(("announcement", gettext("Announcement")))
     kinds += [("external", gettext("External number")), ("hangup", gettext("Hang up"))]
     targets = [(u["extension"], u["name"]) for u in doc["users"]]
     targets += [(g["name"], gettext("Ring group")) for g in doc["ring_groups"]]
     if allow_schedule:
         targets += [(s["name"], gettext("Schedule")) for s in doc["schedules"]]
     targets += [(m["name"], gettext("IVR menu")) for m in doc["ivr_menus"]]
+    targets += [(name, gettext("Announcement")) for name in audio]
     return {"kinds": kinds, "targets": targets}
+
+
+def tenant_audio_names() -> list[str]:
+    """The signed-in tenant's uploaded audio names (what an announcement may play)."""
+    return list(
+        db.session.scalars(
+            select(models.AudioFile.name)
+            .where(models.AudioFile.tenant_id == g.tenant.id)
+            .order_by(models.AudioFile.name)
+        )
+    )
 
 
 def destination_value(dest: dict[str, Any] | None) -> tuple[str, str]:

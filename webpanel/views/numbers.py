@@ -63,6 +63,7 @@ def destination_label(destination: dict | None) -> str:
         "schedule": gettext("Schedule %(name)s", name=target),
         "ivr": gettext("IVR menu %(name)s", name=target),
         "external": str(target),
+        "announcement": gettext("Announcement %(name)s", name=target),
         "hangup": gettext("Hang up"),
     }
     return labels.get(kind, kind)
@@ -81,6 +82,7 @@ def index():
             models.Schedule.name,
             models.IvrMenu.name,
             models.Destination.external_number,
+            models.Destination.announcement,
         )
         .outerjoin(models.Destination, models.Number.destination_id == models.Destination.id)
         .outerjoin(models.User, models.Destination.user_id == models.User.id)
@@ -91,13 +93,14 @@ def index():
         .order_by(models.Number.national)
     ).all()
     numbers, labels = [], {}
-    for number, kind, extension, group, schedule, menu, external in rows:
+    for number, kind, extension, group, schedule, menu, external, announcement in rows:
         target = {
             "user": extension,
             "voicemail": extension,
             "ring_group": group,
             "schedule": schedule,
             "ivr": menu,
+            "announcement": announcement,
         }
         destination = None
         if kind is not None:

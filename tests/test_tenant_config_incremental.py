@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections import Counter
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from typing import Any
 
@@ -12,7 +12,7 @@ from kumo_support import tenant_doc
 from sqlalchemy import event, select
 
 from fsctl import db, models
-from fsctl.tenant_config import apply_config, export_tenant, load_tenant
+from fsctl.tenant_config import ConfigError, apply_config, export_tenant, load_config, load_tenant
 
 AUDIT_TABLE = models.AuditEntry.__tablename__
 
@@ -367,3 +367,56 @@ def test_a_big_export_reads_each_table_once(session_factory, engine):
             event.remove(engine, "before_cursor_execute", count)
         counts.append(len(queries))
     assert counts[0] == counts[1] <= 16
+
+
+def _file(users: int = 60) -> dict:
+    doc = big_doc(users)
+    for user in doc["users"]:
+        del user["password"]
+    return doc
+
+
+def test_validation_of_users_seen_before_loads_the_same_data(monkeypatch):
+    from fsctl import tenant_config
+    from fsctl.schemas import TenantConfigSchema
+
+    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    doc = _file()
+    expected = TenantConfigSchema().load(copy.deepcopy(doc))
+    for _ in range(3):
+        loaded = load_config(copy.deepcopy(doc))
+        assert loaded["users"] == expected["users"]
+        assert {k: v for k, v in loaded.items() if k != "users"} == {
+            k: v for k, v in expected.items() if k != "users"
+        }
+        assert len(tenant_config._USERS_SEEN) == 60
+        loaded["users"][0]["voicemail"]["pin"] = "0000"  # the caller's copy, not the remembered one
+        loaded["users"][1]["forward"]["busy"] = None
+
+
+def test_an_error_in_a_file_of_known_users_is_reported_by_its_path(monkeypatch):
+    from fsctl import tenant_config
+
+    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    doc = _file()
+    load_config(copy.deepcopy(doc))
+    bad = copy.deepcopy(doc)
+    bad["users"][57]["voicemail"]["pin"] = "12"
+    bad["users"][3]["ring_seconds"] = 1
+    bad["timezone"] = "Mars/Olympus"
+    with pytest.raises(ConfigError) as warm:
+        load_config(copy.deepcopy(bad))
+    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    with pytest.raises(ConfigError) as cold:
+        load_config(copy.deepcopy(bad))
+    assert warm.value.errors == cold.value.errors
+    assert "users[57].voicemail.pin: 4 to 12 digits" in warm.value.errors
+    assert any(line.startswith("users[3].ring_seconds: ") for line in warm.value.errors)
+
+
+def test_no_password_is_remembered(monkeypatch):
+    from fsctl import tenant_config
+
+    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    load_config(big_doc(60))
+    assert tenant_config._USERS_SEEN == {}

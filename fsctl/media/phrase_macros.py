@@ -3,9 +3,11 @@
 Macro names and the data each receives are mod_voicemail's (VM_*_MACRO in mod_voicemail.c): e.g.
 `voicemail_message_count` gets "3:new", "0:saved", "1:urgent-new"; `voicemail_play_greeting` the
 mailbox id; menus get their key list, whose keys kumo's profile fixes, so the prompts speak them.
-`voicemail_say_date` is never played: the profile sets play-date-announcement=never.
-Numbers are said with mod_say_en's "iterated" method, which plays digits/<d>.wav one digit at a time
-from the language's sound prefix, so Japanese digits come from the Japanese prompts (say-module="en").
+Numbers are said digit by digit (the say modules' "iterated" method plays digits/<d>.wav from the
+language's sound prefix). `voicemail_say_date` (the date before each message) is said by each language's
+own say module, which knows its calendar: mod_say_en ("yesterday at 3 15 P M") and mod_say_ja
+("2026年11月25日午後3時15分"); the files they play are the prompts' `say_files`, in the timezone the
+dialplan sets on the call (fsctl.xml.dialplan.language_actions).
 The document is written to freeswitch/lang/<lang>/<lang>.xml (`fsctl prompts lang-xml`).
 """
 
@@ -15,6 +17,10 @@ from lxml import etree
 
 SOUND_PREFIX = "$${sounds_dir}/%s"
 LANG_REGION = {"en": "en/us", "ja": "ja/jp"}
+# The say module of each language (freeswitch/autoload_configs/modules.conf.xml loads both).
+SAY_MODULE = {"en": "en", "ja": "ja"}
+# How each language says a message's date: mod_say_ja has no short form, so Japanese says it whole.
+DATE_TYPE = {"en": "short_date_time", "ja": "current_date_time"}
 
 
 def _vm(name: str) -> tuple[str, str]:
@@ -23,6 +29,10 @@ def _vm(name: str) -> tuple[str, str]:
 
 def _say(group: str) -> tuple[str, str]:
     return ("say", group)
+
+
+# A macro whose action depends on the language: rendered per language by render_language.
+SAY_DATE = ("say-date", "$1")
 
 
 COUNT = r"([0-9]|[1-9][0-9])"
@@ -58,6 +68,8 @@ MACROS: dict[str, list[tuple[str, list[tuple[str, str]]]]] = {
     "voicemail_say_number": [(f"^{COUNT}$", [("play-file", "digits/$1.wav")]), ("^([0-9]+)$", [_say("$1")])],
     "voicemail_say_phone_number": [(r"^\+?([0-9]{1,20})$", [_vm("from"), _say("$1")])],
     "voicemail_say_name": [("^(.+)$", [("play-file", "$1")])],
+    # data: the message's epoch seconds (cbt->created_epoch in mod_voicemail.c)
+    "voicemail_say_date": [("^([0-9]+)$", [SAY_DATE])],
     "voicemail_play_greeting": [(r"^([0-9]{1,10})$", [_vm("person"), _say("$1"), _vm("not_available")])],
     "voicemail_record_message": [("^(.*)$", [_vm("record_message")])],
     "voicemail_listen_file_check": [("^(.*)$", [_vm("listen_file_check")])],
@@ -106,7 +118,7 @@ def render_language(lang: str) -> bytes:
         "language",
         {
             "name": lang,
-            "say-module": "en",
+            "say-module": SAY_MODULE[lang],
             "sound-prefix": SOUND_PREFIX % LANG_REGION[lang],
             "tts-engine": "",
             "tts-voice": "",
@@ -123,5 +135,7 @@ def render_language(lang: str) -> bytes:
                 attrs = {"function": function, "data": data}
                 if function == "say":
                     attrs.update({"method": "iterated", "type": "number"})
+                elif (function, data) == SAY_DATE:
+                    attrs = {"function": "say", "data": data, "method": "pronounced", "type": DATE_TYPE[lang]}
                 etree.SubElement(match, "action", attrs)
     return etree.tostring(include, encoding="UTF-8", xml_declaration=True, pretty_print=True)

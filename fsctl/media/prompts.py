@@ -44,7 +44,8 @@ class Prompt:
 
 
 def load_prompts(path: Path = PHRASES_FILE) -> list[Prompt]:
-    """Every prompt of the phrase list in every language, plus digits/0 .. digits/<numbers>."""
+    """Every prompt of the phrase list in every language, plus digits/0 .. digits/<numbers> and the
+    files of each language's say module (say_files)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     prompts = [Prompt(p, lang, text) for p, texts in data["prompts"].items() for lang, text in texts.items()]
     for lang in LANG_DIRS:
@@ -52,6 +53,9 @@ def load_prompts(path: Path = PHRASES_FILE) -> list[Prompt]:
     missing = {(p.path, lang) for p in prompts for lang in LANG_DIRS} - {(p.path, p.lang) for p in prompts}
     if missing:
         raise PromptError(f"phrases without every language: {sorted(missing)}")
+    # What only one language's say module plays (spoken dates): one language each, by design.
+    for lang, files in (data.get("say_files") or {}).items():
+        prompts += [Prompt(p, lang, text) for p, text in files.items()]
     return prompts
 
 

@@ -42,8 +42,8 @@ def profile_params(settings: MediaSettings) -> list[tuple[str, str]]:
         # makes "change password" unreachable (voicemail_check_main, VM_CHECK_CONFIG).
         ("record-greeting-key", "1"),
         ("change-pass-key", "1"),
-        # Dates would need a whole sayable calendar of prompts; the caller ID and message number are said.
-        ("play-date-announcement", "never"),
+        # When each message was left is said before it (voicemail_say_date, fsctl.media.phrase_macros).
+        ("play-date-announcement", "first"),
         # No message ever leaves through the switch's mailer: kumo sends e-mail from its index.
         ("email_email-from", settings.smtp.sender),
         ("callback-dialplan", "XML"),

@@ -46,7 +46,8 @@ MOD_VOICEMAIL_MACROS = {  # VM_*_MACRO in src/mod/applications/mod_voicemail/mod
     "voicemail_goodbye",
     "voicemail_message_count",
     "voicemail_disk_quota_exceeded",
-}  # voicemail_say_date is left out on purpose: play-date-announcement=never
+    "voicemail_say_date",
+}
 
 
 def test_every_mod_voicemail_macro_and_prompt_exists_in_both_languages():

@@ -300,6 +300,17 @@ def test_settings_international_and_park(app, admin):
     assert document(app)["park"] == {"slots": "800-809"}
 
 
+def test_settings_choose_what_callers_hear(app, admin):
+    assert document(app)["language"] == "ja"  # Japanese companies: Japanese by default
+    assert 'value="ja" selected' in admin.get("/settings").get_data(as_text=True)
+    assert admin.post("/settings", {"language": "en"}).status_code == 302
+    assert document(app)["language"] == "en"
+    response = admin.post("/settings", {"language": "fr", "park": "800-809"})
+    assert response.status_code == 200
+    assert field_error(response.get_data(as_text=True), "language")
+    assert document(app)["language"] == "en" and document(app)["park"] is None  # nothing saved
+
+
 def test_tenant_user_changes_only_their_own_settings(app, admin):
     add_user(admin, "101")
     uid = user_id(app, "101")

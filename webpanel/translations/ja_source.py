@@ -242,6 +242,7 @@ JA = {
     "Schedule %(name)s": "スケジュール %(name)s",
     "IVR menu %(name)s": "IVR %(name)s",
     "Announcement": "アナウンス",
+    "What callers hear (menus, announcements, voicemail)": "発信者に流す音声の言語 (メニュー・アナウンス・留守番電話)",
     "Announcement %(name)s": "アナウンス %(name)s",
     "Hang up": "切断する",
     "External number (below)": "外部の番号 (右の欄)",

@@ -90,10 +90,12 @@ def settings():
     if request.method == "POST":
         international = checkbox(request.form, "international_calls")
         slots = request.form.get("park", "").strip()
+        language = request.form.get("language", doc["language"])
 
         def change(document: dict) -> None:
             document["international_calls"] = international
             document["park"] = {"slots": slots} if slots else None
+            document["language"] = language
 
         try:
             save_tenant(
@@ -103,7 +105,7 @@ def settings():
             return redirect(url_for("tenant.settings"))
         except SaveRefused as refused:
             errors = refused.field_errors("")
-            doc.update(international_calls=international, park={"slots": slots} if slots else None)
+            doc.update(international_calls=international, park={"slots": slots} if slots else None, language=language)
     return render_template("settings.html", doc=doc, errors=errors)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0a94e75e1a3c"
 down_revision = "153a8b745f60"
 branch_labels = None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "2d6509fa411a"
 down_revision = "3eca346b8c7f"
 branch_labels = None

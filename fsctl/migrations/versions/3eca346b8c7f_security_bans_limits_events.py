@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "3eca346b8c7f"
 down_revision = "0a94e75e1a3c"
 branch_labels = None

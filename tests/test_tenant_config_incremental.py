@@ -420,3 +420,26 @@ def test_no_password_is_remembered(monkeypatch):
     monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
     load_config(big_doc(60))
     assert tenant_config._USERS_SEEN == {}
+
+
+def test_announcement_destinations_are_kept_and_replaced_like_every_kind(session_factory, big, writes):
+    with db.session_scope(session_factory) as session:
+        tenant_id = acme(session).id
+        session.add_all([models.AudioFile(tenant_id=tenant_id, name=name) for name in ("hours", "goodbye")])
+    doc = copy.deepcopy(big)
+    doc["numbers"][0]["destination"] = {"announcement": "hours"}
+    doc["ivr_menus"][0]["options"]["9"] = {"announcement": "goodbye"}
+    result, exported = apply_and_export(session_factory, doc)
+    assert result.changed and exported == doc
+    assert not apply_and_export(session_factory, doc)[0].changed
+    with db.session_scope(session_factory) as session:
+        before = destination_ids(session)
+    doc["numbers"][0]["destination"] = {"announcement": "goodbye"}
+    with writes() as seen, db.session_scope(session_factory) as session:
+        assert apply_config(session, copy.deepcopy(doc)).changed
+    assert Counter(seen) == {"INSERT destinations": 1, "UPDATE numbers": 1, "DELETE destinations": 1}
+    with db.session_scope(session_factory) as session:
+        after = destination_ids(session)
+        assert export_tenant(acme(session)) == doc
+    number = f"number {doc['numbers'][0]['number']}"
+    assert {slot for slot in before if before[slot] != after[slot]} == {number}

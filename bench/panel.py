@@ -11,6 +11,7 @@ Knobs: BENCH_PANEL_USERS=1000, BENCH_PANEL_REQUESTS=40 (per page; saves: a quart
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import statistics
@@ -122,6 +123,8 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
     from webpanel.extensions import db as panel_db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "INSTANCE_PATH": instance})
+    gc.collect()
+    gc.freeze()  # as the panel's server does once started (webpanel/__main__.py)
     admin, ops = app.test_client(), app.test_client()
     for client, email in ((admin, "admin@big.example"), (ops, "ops@kumo.example")):
         with client.session_transaction() as session:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fsctl import db, models
+from fsctl.billing.ivr_option import imply_ivr_option
 from fsctl.billing.subscriptions import sync_subscriptions
 from fsctl.gateways import config as gateway_config
 from fsctl.numbers import NumberError, parse_inventory_number
@@ -67,6 +68,7 @@ def load_config(raw: Any, audio_names: Callable[[str], set[str]] | None = None) 
         errors = validate_routing(data)
     if errors:
         raise ConfigError(errors)
+    imply_ivr_option(data)
     return data
 
 

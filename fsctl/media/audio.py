@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fsctl import models
@@ -162,6 +162,14 @@ def delete_audio(session: Session, settings: MediaSettings, domain: str, name: s
     )
     if row is None:
         return []
+    in_use = session.scalar(
+        select(func.count())
+        .select_from(models.Destination)
+        .where(models.Destination.tenant_id == tenant.id, models.Destination.announcement == stem)
+    )
+    if in_use:
+        # A number or menu option would play nothing: the tenant file refuses that at save time too.
+        raise AudioError(f"{stem} is played as an announcement by {in_use} destination(s); point them elsewhere first")
     session.delete(row)
     if stem == HOLD_MUSIC_AUDIO:
         # Back to the platform's stream: routing data, as in store_upload.

@@ -65,3 +65,24 @@ def test_deleting_another_upload_leaves_the_config_version(make_tenant, session_
     with session_factory() as session:
         assert session.scalar(select(models.AudioFile.id)) is None
     assert version(session_factory) == before
+
+
+def test_an_upload_played_as_an_announcement_cannot_be_deleted(make_tenant, session_factory, tmp_path):
+    import pytest
+
+    from fsctl.media.audio import AudioError
+
+    make_tenant()
+    media = MediaSettings(audio_root=str(tmp_path / "audio"))
+    with db.session_scope(session_factory) as session:
+        store_upload(session, media, DOMAIN, tone(tmp_path / "music.wav"), "hold-music")
+    make_tenant(numbers=[{"number": "0312345678", "destination": {"announcement": "hold-music"}}])
+    with pytest.raises(AudioError, match="played as an announcement by 1 destination"), db.session_scope(
+        session_factory
+    ) as session:
+        delete_audio(session, media, DOMAIN, "hold-music")
+    with session_factory() as session:
+        assert session.scalar(select(models.AudioFile.name)) == "hold-music"  # nothing deleted
+    make_tenant()  # the number rings the ring group again
+    with db.session_scope(session_factory) as session:
+        assert len(delete_audio(session, media, DOMAIN, "hold-music")) == 3

@@ -215,16 +215,14 @@ def test_the_list_names_the_numbers_leading_to_each_menu(app, admin, session_fac
     scheduled = claim(app, admin, session_factory, "0312345001")
     admin.post(f"/numbers/{direct}", {"destination": "ivr", "destination.target": "main"})
     admin.post(f"/numbers/{scheduled}", {"destination": "schedule", "destination.target": "business"})
-    with app.app_context():
-        db.session.get(models.Number, direct).ivr_option = True  # the paid option, as the operator sets it
-        db.session.commit()
     listing = admin.get("/ivr-menus/").get_data(as_text=True)
     main = listing[listing.index('id="ivr-main"') :]
     main = main[: main.index("</tr>")]
     after = listing[listing.index('id="ivr-after-hours"') :]
     after = after[: after.index("</tr>")]
     assert "0312345000" in main and "IVRオプションあり" in main
-    assert "0312345001" in main and "スケジュール business 経由" in main and "IVRオプションなし" in main
+    # both numbers reach a menu, so both hold the paid option (fsctl.billing.ivr_option)
+    assert "0312345001" in main and "スケジュール business 経由" in main and "IVRオプションなし" not in main
     assert "0312345001" in after and "0312345000" not in after
     assert "月額500円" in listing
 

@@ -206,6 +206,23 @@ def test_numbers_claim_assign_release(app, admin, session_factory):
         assert db.session.get(models.Number, number_id).tenant_id is None
 
 
+def test_a_number_pointed_at_a_menu_holds_the_ivr_option_until_unticked(app, admin, session_factory):
+    add_numbers(session_factory, "0312345000-0312345000")
+    add_user(admin, "101")
+    with app.app_context():
+        number_id = db.session.scalar(select(models.Number.id).where(models.Number.national == "0312345000"))
+    admin.post(f"/numbers/available/{number_id}/claim")
+    assert admin.post("/ivr-menus/new", {"name": "main", "options.1": "user:101"}).status_code == 302
+    admin.post(f"/numbers/{number_id}", {"destination": "ivr", "destination.target": "main"})  # box not ticked
+    assert document(app)["numbers"] == [{"number": "0312345000", "destination": {"ivr": "main"}, "ivr_option": True}]
+    page = admin.get(f"/numbers/{number_id}").get_data(as_text=True)
+    assert 'name="ivr_option" checked' in page and "IVRオプション (月額500円)" in page
+    admin.post(f"/numbers/{number_id}", {"destination": "user:101", "ivr_option": "on"})
+    assert document(app)["numbers"][0]["ivr_option"] is True  # kept while the box stays ticked
+    admin.post(f"/numbers/{number_id}", {"destination": "user:101"})
+    assert document(app)["users"][0]["did"] == "0312345000"  # no option left: an ordinary individual number
+
+
 def test_trial_tenants_cannot_claim_numbers(app, session_factory):
     from panel_helpers import signup
 

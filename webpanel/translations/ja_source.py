@@ -242,6 +242,8 @@ JA = {
     "Schedule %(name)s": "スケジュール %(name)s",
     "IVR menu %(name)s": "IVR %(name)s",
     "Announcement": "アナウンス",
+    "IVR option (500 yen a month)": "IVRオプション (月額500円)",
+    "A number that leads to an IVR menu (directly or through a schedule) holds the IVR option; it is turned on when you save.": "IVRメニューにつながる番号 (直接またはスケジュール経由) にはIVRオプションが必要です。保存すると自動でオンになります。",
     "What callers hear (menus, announcements, voicemail)": "発信者に流す音声の言語 (メニュー・アナウンス・留守番電話)",
     "Announcement %(name)s": "アナウンス %(name)s",
     "Hang up": "切断する",

@@ -100,7 +100,11 @@ def upload():
 @bp.post("/delete")
 @admin_required
 def delete():
-    files = delete_audio(db.session, media_settings(), g.tenant.domain, HOLD_MUSIC_AUDIO)
+    try:
+        files = delete_audio(db.session, media_settings(), g.tenant.domain, HOLD_MUSIC_AUDIO)
+    except AudioError as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("hold.index"))
     if files:
         audit(actor(), "hold_music.remove", HOLD_MUSIC_AUDIO, g.tenant.id)
         db.session.commit()

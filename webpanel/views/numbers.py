@@ -13,6 +13,7 @@ from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import (
     PAGE_SIZE,
     actor,
+    checkbox,
     destination_choices,
     destination_value,
     page_number,
@@ -32,16 +33,21 @@ def number_destinations(doc: dict) -> dict[str, dict | None]:
     return result
 
 
-def set_destination(doc: dict, national: str, destination: dict | None) -> None:
-    """Point one number of the tenant somewhere (moving it off a user's did if it was one)."""
+def set_destination(doc: dict, national: str, destination: dict | None, ivr_option: bool | None = None) -> None:
+    """Point one number of the tenant somewhere (moving it off a user's did if it was one).
+
+    `ivr_option`: keep or drop the paid IVR option (None: as it is); a number that leads to a menu
+    holds it whatever this says (fsctl.billing.ivr_option)."""
     for user in doc["users"]:
         if user.get("did") == national:
             del user["did"]
     for entry in doc["numbers"]:
         if entry["number"] == national:
             entry["destination"] = destination
+            if ivr_option is not None:
+                entry["ivr_option"] = ivr_option
             return
-    doc["numbers"].append({"number": national, "destination": destination, "ivr_option": False})
+    doc["numbers"].append({"number": national, "destination": destination, "ivr_option": bool(ivr_option)})
 
 
 def release(doc: dict, national: str) -> None:
@@ -184,10 +190,11 @@ def update(number_id: int):
     number = tenant_object(models.Number, number_id)
     national = number.national
     destination = parse_destination(request.form, "destination")
+    ivr_option = checkbox(request.form, "ivr_option")
     try:
         save_tenant(
             g.tenant.id,
-            lambda doc: set_destination(doc, national, destination),
+            lambda doc: set_destination(doc, national, destination, ivr_option),
             actor=actor(),
             action="number.update",
             summary=national,

@@ -777,6 +777,8 @@ class LiveCall(Base):
     caller_name: Mapped[str] = mapped_column(String(128), default="")
     destination: Mapped[str] = mapped_column(String(128), default="")
     state: Mapped[str] = mapped_column(String(16), default="routing")  # routing ringing answered bridged
+    # The leg holds one of the tenant's contracted outside channels (`limit hash kumo_external`).
+    external: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     other_uuid: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

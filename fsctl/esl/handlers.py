@@ -17,6 +17,8 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_,
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.events import SNAPSHOT, ChannelEvent, Event, RegistrationEvent, Snapshot, ValetEvent
 from fsctl.esl.state import CALL, PARK, REG, RING, Tenants, from_us, lot_domain
+from fsctl.routing.plan import LIMIT_REALM
+from fsctl.routing.transfer import TRANSFER_TENANT_VAR
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +269,7 @@ class Calls(StateHandler):
             if call is not None and call["state"] != "bridged":
                 rows.change_call(uuid, state="answered", answered_at=from_us(event.timestamp_us))
             rows.drop_ring(uuid)
+            self._mark_external(rows, event)
         elif name == "CHANNEL_BRIDGE":
             other = event.other_leg
             for me, them in ((uuid, other), (other, uuid)):
@@ -281,6 +284,7 @@ class Calls(StateHandler):
             rows.drop_ring(uuid)
             if other:
                 rows.drop_ring(other)
+            self._mark_external(rows, event)
         elif name == "CHANNEL_UNBRIDGE":
             for leg in (uuid, event.other_leg):
                 call = rows.call(leg) if leg else None
@@ -294,6 +298,21 @@ class Calls(StateHandler):
             number = event.callee_number
             if number and rows.call(uuid) is not None:
                 rows.change_call(uuid, destination=number[:128])
+
+    @staticmethod
+    def _mark_external(rows: _Rows, event: ChannelEvent) -> None:
+        """A leg that took one of a tenant's outside channels: the routing ran `limit hash kumo_external
+        <tenant id>` on it, and FreeSWITCH then carries `limit_usage_<realm>_<id>` in the leg's
+        variables (switch_limit.c). The phone's own leg on a call out; the carrier's leg on a call in,
+        whose tenant the routing also set (kumo_transfer_tenant), even before it bridges to a phone."""
+        call = rows.call(event.unique_id)
+        if call is None or call["external"]:
+            return
+        headers = event.headers
+        for tenant_id in (call["tenant_id"], headers.get(f"variable_{TRANSFER_TENANT_VAR}")):
+            if tenant_id and str(tenant_id).isdigit() and headers.get(f"variable_limit_usage_{LIMIT_REALM}_{tenant_id}"):
+                rows.change_call(event.unique_id, external=True, tenant_id=call["tenant_id"] or int(tenant_id))
+                return
 
     def _create(self, conn: Connection, rows: _Rows, event: ChannelEvent) -> None:
         tenant_id = self.tenants.id_of(event.domain, conn)
@@ -311,6 +330,7 @@ class Calls(StateHandler):
                 "caller_name": event.caller_name[:128],
                 "destination": (event.dialed_user or event.destination)[:128],
                 "state": "ringing" if outbound else "routing",
+                "external": False,
                 "other_uuid": "",
                 "started_at": started,
                 "answered_at": None,

@@ -11,7 +11,7 @@ import datetime as dt
 import time
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, Engine, delete, func, select
 
 from fsctl import models
 from fsctl.routing.plan import park_lot  # noqa: F401 - the lot name, defined beside the dialplan
@@ -115,6 +115,13 @@ def live_state(
         "ringing": rows(ringing, "since"),
         "parked": rows(parked, "since", "rang_back_at"),
     }
+
+
+def outside_lines_in_use(conn: Connection, tenant_id: int) -> int:
+    """How many of the tenant's contracted outside channels calls hold now (live_calls.external)."""
+    return conn.execute(
+        select(func.count()).select_from(CALL).where(CALL.c.tenant_id == tenant_id, CALL.c.external.is_(True))
+    ).scalar_one()
 
 
 def ringing_on(engine: Engine, tenant_id: int, extension: str) -> list[dict[str, Any]]:

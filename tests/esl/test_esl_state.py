@@ -181,3 +181,50 @@ def test_the_fake_switch_frames_are_the_capture():
     data = stream_bytes("inbound-plain-park.log")
     assert b"".join(raw_frames(data)) == data.replace(b"", b"")  # splitter loses nothing
     assert synthetic_api_response("x").count(b"X-Kumo-Synthetic") == 1
+
+
+@pytest.mark.parametrize("fmt", ["plain", "json"])
+def test_outside_lines_in_use_follow_the_limit_on_each_leg(engine, tenants, fmt):
+    """The captured `limit` session: three calls from 1001 out to a carrier, two at a time. Synthetic
+    rewrite: the lab's realm/key (acme.example/trunk) are kumo's (kumo_external/<tenant id>), as the
+    routing's `limit hash kumo_external <tenant id> <max>` names them."""
+    from fsctl.esl.state import outside_lines_in_use
+
+    acme = tenants["acme.example"]
+    lab_var = "variable_limit_usage_acme.example_trunk"
+    events = []
+    for event in events_of(f"inbound-{fmt}-limit.log.gz"):
+        if lab_var in event.headers:
+            headers = {k: v for k, v in event.headers.items() if k != lab_var}
+            headers[f"variable_limit_usage_kumo_external_{acme}"] = event.headers[lab_var]
+            event = make_event(headers, event.body)
+        events.append(event)
+    seen = []
+    for index in range(len(events)):
+        replay(engine, events[index : index + 1])
+        with engine.connect() as conn:
+            seen.append(outside_lines_in_use(conn, acme))
+    assert max(seen) == 2  # the contract's two channels, never the refused third call
+    assert seen[-1] == 0  # every call ended
+    with engine.connect() as conn:
+        assert outside_lines_in_use(conn, tenants["beta.example"]) == 0
+
+
+def test_a_carrier_call_answered_by_a_menu_counts_for_its_tenant(engine, tenants):
+    """The captured public call (loopback, context public) has no tenant domain; the routing marked its
+    leg with the tenant (kumo_transfer_tenant) and took a channel (synthetic: both variables added)."""
+    from fsctl.esl.state import outside_lines_in_use
+
+    acme = tenants["acme.example"]
+    events = events_of("inbound-plain-lookups.log.gz")
+    create = next(e for e in events if e.name == "CHANNEL_CREATE" and e.headers.get("Caller-Context") == "public")
+    answer = next(e for e in events if e.name == "CHANNEL_ANSWER" and e.unique_id == create.unique_id)
+    marked = {
+        **answer.headers,
+        "variable_kumo_transfer_tenant": str(acme),
+        f"variable_limit_usage_kumo_external_{acme}": "1",
+    }
+    replay(engine, [create, make_event(marked, answer.body)])
+    with engine.connect() as conn:
+        assert outside_lines_in_use(conn, acme) == 1
+    assert [c["uuid"] for c in live_state(engine, acme)["calls"]] == [create.unique_id]

@@ -376,3 +376,18 @@ def test_removing_an_extension_removes_its_panel_sign_in(app, admin):
             is None
         )
     assert person.get("/users/me").status_code == 302  # signed out: the account is gone
+
+
+def test_home_and_settings_show_the_outside_lines_in_use(app, admin):
+    with app.app_context():
+        tenant_id = tenant_of(app, EMAIL).id
+        db.session.add_all(
+            [
+                models.LiveCall(uuid="a-leg", tenant_id=tenant_id, external=True, state="bridged"),
+                models.LiveCall(uuid="b-leg", tenant_id=tenant_id, external=False, state="bridged"),
+            ]
+        )
+        db.session.commit()
+    home = admin.get("/").get_data(as_text=True)
+    assert re.search(r'id="lines-in-use"[^>]*>現在 1 通話で使用中<', home)
+    assert "現在 1 通話で使用中" in admin.get("/settings").get_data(as_text=True)

@@ -242,6 +242,7 @@ JA = {
     "Schedule %(name)s": "スケジュール %(name)s",
     "IVR menu %(name)s": "IVR %(name)s",
     "Announcement": "アナウンス",
+    "%(used)d in use now": "現在 %(used)d 通話で使用中",
     "IVR option (500 yen a month)": "IVRオプション (月額500円)",
     "A number that leads to an IVR menu (directly or through a schedule) holds the IVR option; it is turned on when you save.": "IVRメニューにつながる番号 (直接またはスケジュール経由) にはIVRオプションが必要です。保存すると自動でオンになります。",
     "What callers hear (menus, announcements, voicemail)": "発信者に流す音声の言語 (メニュー・アナウンス・留守番電話)",

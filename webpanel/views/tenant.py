@@ -12,6 +12,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
+from fsctl.esl.state import outside_lines_in_use
 from fsctl.routing.calls import TRIAL_DAYS
 from fsctl.security.panel import suspension as external_suspension
 from webpanel.extensions import db
@@ -58,6 +59,7 @@ def home():
             select(func.count(models.Number.id)).where(models.Number.tenant_id == tenant.id)
         ),
     }
+    counts["lines_in_use"] = outside_lines_in_use(db.session.connection(), tenant.id)
     return render_template(
         "home.html", profile=profile, counts=counts, suspension=external_suspension(db.session, tenant.id)
     )
@@ -106,7 +108,8 @@ def settings():
         except SaveRefused as refused:
             errors = refused.field_errors("")
             doc.update(international_calls=international, park={"slots": slots} if slots else None, language=language)
-    return render_template("settings.html", doc=doc, errors=errors)
+    in_use = outside_lines_in_use(db.session.connection(), g.tenant.id)
+    return render_template("settings.html", doc=doc, errors=errors, lines_in_use=in_use)
 
 
 @bp.get("/audit")

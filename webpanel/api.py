@@ -32,7 +32,10 @@ SECTIONS = {
     "users": ("users", "extension"),
     "ring-groups": ("ring_groups", "name"),
     "schedules": ("schedules", "name"),
+    "ivr-menus": ("ivr_menus", "name"),
 }
+# What a renamed object of a section is called in destinations ({ring_group: NAME} ...).
+RENAMED_KIND = {"ring-groups": "ring_group", "schedules": "schedule", "ivr-menus": "ivr"}
 
 
 def _error(status: int, errors: list[dict[str, str]]) -> Response:
@@ -116,6 +119,7 @@ def tenant_get():
         "international_calls",
         "max_external_channels",
         "park",
+        "language",
     )
     return jsonify({k: doc[k] for k in keys})
 
@@ -123,7 +127,7 @@ def tenant_get():
 @bp.patch("/v1/tenant")
 def tenant_patch():
     body = _body()
-    allowed = {"international_calls", "park"}
+    allowed = {"international_calls", "park", "language"}
     if unknown := sorted(set(body) - allowed):
         return _error(422, [{"field": k, "message": "cannot be changed here"} for k in unknown])
     if failure := _save(lambda d: d.update(body), "settings.update", "api", ""):
@@ -169,10 +173,8 @@ def _replace(section: str, value: str):
 
     def change(document: dict) -> None:
         document[name][index] = body
-        if body[key] != value and section != "users":
-            rename_references(
-                document, "ring_group" if section == "ring-groups" else "schedule", value, body[key]
-            )
+        if body[key] != value and section in RENAMED_KIND:
+            rename_references(document, RENAMED_KIND[section], value, body[key])
 
     # A new password alone does not change the exported document: save it all the same.
     if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]", force="password" in body):

@@ -100,11 +100,13 @@ def openapi_document() -> dict[str, Any]:
     spec.components.schema("User", schema=schemas.UserSchema)
     spec.components.schema("RingGroup", schema=schemas.RingGroupSchema)
     spec.components.schema("Schedule", schema=schemas.ScheduleSchema)
+    spec.components.schema("IvrMenu", schema=schemas.IvrMenuSchema)
     spec.components.schema("NumberEntry", schema=schemas.NumberSchema)
     spec.components.schema("Errors", _ERRORS)
     _collection(spec, "users", "User", "extension", "users")
     _collection(spec, "ring-groups", "RingGroup", "name", "ring groups")
     _collection(spec, "schedules", "Schedule", "name", "schedules")
+    _collection(spec, "ivr-menus", "IvrMenu", "name", "IVR menus")
     number = _ref("NumberEntry")
     tenant = {
         "type": "object",
@@ -116,6 +118,7 @@ def openapi_document() -> dict[str, Any]:
             "international_calls": {"type": "boolean"},
             "max_external_channels": {"type": "integer", "readOnly": True},
             "park": {"type": "object", "nullable": True, "properties": {"slots": {"type": "string"}}},
+            "language": {"type": "string", "enum": list(schemas.LANGUAGES)},
         },
     }
     spec.path(
@@ -128,13 +131,14 @@ def openapi_document() -> dict[str, Any]:
             },
             "patch": {
                 "tags": ["tenant"],
-                "summary": "change international_calls and/or park",
+                "summary": "change international_calls, park and/or language (what callers hear)",
                 "requestBody": _json(
                     {
                         "type": "object",
                         "properties": {
                             "international_calls": {"type": "boolean"},
                             "park": {"type": "object", "nullable": True},
+                            "language": {"type": "string", "enum": list(schemas.LANGUAGES)},
                         },
                     }
                 ),

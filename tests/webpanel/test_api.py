@@ -160,3 +160,27 @@ def test_trial_tenant_cannot_claim_by_api(app, session_factory):
     assert (
         api(app.test_client(), "POST", "/api/v1/numbers", token, {"number": "0312345000"}).status_code == 201
     )
+
+
+def test_ivr_menus_and_the_language_by_api(app, admin, session_factory):
+    add_numbers(session_factory, "0312345000-0312345000")
+    token = make_token(admin)
+    raw = app.test_client()
+    api(raw, "POST", "/api/v1/users", token, {"extension": "101", "name": "山田"})
+    menu = {"name": "main", "options": {"1": {"user": "101"}, "2": {"ivr": "nowhere"}}}
+    response = api(raw, "POST", "/api/v1/ivr-menus", token, menu)
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "options.2.ivr"
+    menu["options"] = {"1": {"user": "101"}}
+    assert api(raw, "POST", "/api/v1/ivr-menus", token, menu).status_code == 201
+    api(raw, "POST", "/api/v1/numbers", token, {"number": "0312345000", "destination": {"ivr": "main"}})
+    # Renaming a menu follows into the numbers that lead to it.
+    renamed = api(raw, "PUT", "/api/v1/ivr-menus/main", token, dict(menu, name="reception-menu"))
+    assert renamed.status_code == 200 and renamed.json["name"] == "reception-menu"
+    assert api(raw, "GET", "/api/v1/numbers", token).json[0]["destination"] == {"ivr": "reception-menu"}
+    assert api(raw, "GET", "/api/v1/tenant", token).json["language"] == "ja"
+    assert api(raw, "PATCH", "/api/v1/tenant", token, {"language": "en"}).json["language"] == "en"
+    response = api(raw, "PATCH", "/api/v1/tenant", token, {"language": "fr"})
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "language"
+    api(raw, "PUT", "/api/v1/numbers/0312345000", token, {"destination": None})
+    assert api(raw, "DELETE", "/api/v1/ivr-menus/reception-menu", token).status_code == 204
+    assert api(raw, "GET", "/api/v1/ivr-menus", token).json == []

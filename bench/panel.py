@@ -2,7 +2,8 @@
 
 Builds on a throw-away database (SQLite file, or a throw-away PostgreSQL database on the server of
 DATABASE_URL) one active tenant with BENCH_PANEL_USERS users (default 1,000), 100 numbers, 10 ring
-groups and 5 schedules, plus 50 other small tenants. Then requests each main page through the WSGI
+groups, 5 schedules and BENCH_PANEL_CALLS call records (default 1,000,000, over 120 days), plus 50
+other small tenants. Then requests each main page through the WSGI
 app in process (what a page costs the server, without the network) and prints p50/p95 in ms. Saving
 goes through apply_config with the whole tenant's document, so it is measured too.
 
@@ -11,15 +12,17 @@ Knobs: BENCH_PANEL_USERS=1000, BENCH_PANEL_REQUESTS=40 (per page; saves: a quart
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import os
+import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bench.dataset import BenchDatabase, Size
 from fsctl import db, migrate, models
@@ -97,7 +100,55 @@ def build(url: str, users: int) -> None:
             )
         )
         create_operator(session, "ops@kumo.example", PASSWORD)
+    load_call_history(engine, tenant.id, users, int(os.environ.get("BENCH_PANEL_CALLS", "1000000")))
     engine.dispose()
+
+
+CALL_DAYS = 120
+HISTORY_END = dt.datetime(2026, 11, 25, 15, 0, tzinfo=dt.UTC)
+
+
+def load_call_history(engine, tenant_id: int, users: int, count: int, chunk: int = 20_000) -> None:
+    """`count` call records of the big tenant over CALL_DAYS days: every user, both ways, internal."""
+    rng = random.Random(7)
+    kinds = [("mobile", "out"), ("fixed", "out"), ("inbound", "in"), ("internal", "internal")]
+    span = CALL_DAYS * 86_400
+    for first in range(0, count, chunk):
+        rows = []
+        for n in range(first, min(first + chunk, count)):
+            call_class, direction = kinds[n % len(kinds)]
+            ext = str(1000 + n % users)
+            billsec = rng.randint(0, 600) if n % 5 else 0
+            started = HISTORY_END - dt.timedelta(seconds=span * (count - n) // count)
+            rows.append(
+                {
+                    "uuid": f"{n:08x}-0000-4000-8000-00000000beef",
+                    "leg": "a",
+                    "tenant_id": tenant_id,
+                    "extension": ext,
+                    "number": "0312300005",
+                    "call_class": call_class,
+                    "direction": direction,
+                    "caller": ext if direction != "in" else "09012345678",
+                    "destination": "09012345678" if direction == "out" else ext,
+                    "remote": "09012345678",
+                    "started_at": started,
+                    "answered_at": started if billsec else None,
+                    "duration": billsec + 3,
+                    "billsec": billsec,
+                    "hangup_cause": "NORMAL_CLEARING",
+                    "source": "http",
+                    "received_at": started,
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(insert(models.CallRecord), rows)
+
+
+def _read(response):
+    response.get_data()
+    response.close()
+    return response
 
 
 def _time(call, count: int) -> dict:
@@ -162,6 +213,13 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
         "schedule form": lambda: admin.get(f"/schedules/{schedule_id}"),
         "what happens if": lambda: admin.get("/what-if/?to=0312300005&day=2026-12-07&time=10:00"),
         "audit log": lambda: admin.get("/audit"),
+        "call history": lambda: admin.get("/history/"),
+        "call history page 500": lambda: admin.get("/history/?page=500"),
+        "call history of a user": lambda: admin.get("/history/?user=1500"),
+        "call history one week": lambda: admin.get("/history/?from=2026-11-16&to=2026-11-22"),
+        "call history calls in": lambda: admin.get("/history/?direction=in"),
+        # A streamed body: read to the end, inside the timing.
+        "call history CSV, one day": lambda: _read(admin.get("/history/calls.csv?from=2026-11-20&to=2026-11-20")),
         "operator tenants": lambda: ops.get("/operator/tenants"),
         "operator inventory": lambda: ops.get("/operator/numbers"),
     }

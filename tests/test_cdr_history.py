@@ -96,6 +96,25 @@ def test_history_filters_and_pages(calls, session_factory):
         history(session_factory, tenant_id=acme, direction="sideways")
 
 
+def test_export_batches_walk_every_call_once_in_page_order(calls, engine, session_factory):
+    from fsctl.cdr.history import iter_history
+
+    acme = calls["acme.example"]
+    store = CdrStore(engine, session_factory)
+    for n in range(10, 15):  # five calls starting in the same second: the id breaks the tie
+        store.store(parse_json(synthetic_leg(uid(n), "0612345679", billsec=5, start="2026-11-05 01:00:00")), "http")
+    expected = [i.uuid for i in history(session_factory, tenant_id=acme, per_page=100).items]
+    assert len(expected) == 10
+    with session_factory() as session:
+        batches = list(iter_history(session, HistoryFilter(tenant_id=acme), batch=3))
+    assert [len(b) for b in batches] == [3, 3, 3, 1]
+    assert [i.uuid for b in batches for i in b] == expected
+    outgoing = [i.uuid for i in history(session_factory, tenant_id=acme, direction="out", per_page=100).items]
+    with session_factory() as session:
+        filtered = iter_history(session, HistoryFilter(tenant_id=acme, direction="out"), batch=2)
+        assert [i.uuid for b in filtered for i in b] == outgoing and len(outgoing) == 8
+
+
 def test_month_to_date_and_forecast(calls, session_factory):
     acme = calls["acme.example"]
     with session_factory() as session:

@@ -97,28 +97,51 @@ def call_history(session: Session, f: HistoryFilter, prices: PriceList | None = 
         .limit(per_page)
         .offset((page - 1) * per_page)
     )
-    items = []
-    for row in rows:
-        started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.UTC)
-        charge = row.charge_yen
-        if charge is None:  # not rated yet: the same rule, computed here
-            charge = rate_call(prices, row.call_class, row.remote, row.billsec, started, row.gateway)
-        items.append(
-            CallItem(
-                uuid=row.uuid,
-                started_at=started,
-                answered=row.answered_at is not None,
-                direction=row.direction,
-                call_class=row.call_class,
-                extension=row.extension,
-                number=row.number,
-                caller=row.caller,
-                destination=row.destination,
-                remote=row.remote,
-                billsec=row.billsec,
-                charge_yen=charge,
-                billed_month=row.billed_month,
-                hangup_cause=row.hangup_cause,
-            )
-        )
-    return HistoryPage(items, total, page, per_page)
+    return HistoryPage([_item(row, prices) for row in rows], total, page, per_page)
+
+
+def iter_history(session: Session, f: HistoryFilter, prices: PriceList | None = None, batch: int = 2000):
+    """Every call the filter matches, newest first, in batches of `batch` items (for the CSV export).
+
+    Keyset paging on (started_at, id): each batch is one indexed range read, where page-by-page
+    counting and OFFSET made a day of 8,000 calls cost 17 counts and ever longer skips.
+    """
+    prices = prices or default_prices()
+    cdr = models.CallRecord
+    where = _conditions(f)
+    after: tuple[dt.datetime, int] | None = None
+    while True:
+        query = select(cdr).where(*where)
+        if after is not None:
+            started, row_id = after
+            query = query.where(or_(cdr.started_at < started, (cdr.started_at == started) & (cdr.id < row_id)))
+        rows = list(session.scalars(query.order_by(cdr.started_at.desc(), cdr.id.desc()).limit(batch)))
+        if not rows:
+            return
+        yield [_item(row, prices) for row in rows]
+        if len(rows) < batch:
+            return
+        after = (rows[-1].started_at, rows[-1].id)
+
+
+def _item(row: models.CallRecord, prices: PriceList) -> CallItem:
+    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.UTC)
+    charge = row.charge_yen
+    if charge is None:  # not rated yet: the same rule, computed here
+        charge = rate_call(prices, row.call_class, row.remote, row.billsec, started, row.gateway)
+    return CallItem(
+        uuid=row.uuid,
+        started_at=started,
+        answered=row.answered_at is not None,
+        direction=row.direction,
+        call_class=row.call_class,
+        extension=row.extension,
+        number=row.number,
+        caller=row.caller,
+        destination=row.destination,
+        remote=row.remote,
+        billsec=row.billsec,
+        charge_yen=charge,
+        billed_month=row.billed_month,
+        hangup_cause=row.hangup_cause,
+    )

@@ -5,7 +5,6 @@ A tenant admin sees the whole tenant (and may filter by user); a tenant user onl
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
 
-from fsctl.cdr.history import DIRECTIONS, HistoryFilter, call_history
+from fsctl.cdr.history import DIRECTIONS, HistoryFilter, call_history, iter_history
 from webpanel.extensions import db
 from webpanel.security import tenant_required
 from webpanel.views.media import own_extension
@@ -21,7 +20,7 @@ from webpanel.views.media import own_extension
 bp = Blueprint("history", __name__, url_prefix="/history")
 
 FILTER_KEYS = ("from", "to", "user", "number", "direction")
-CSV_BATCH = 500
+CSV_BATCH = 2000
 
 
 def _day(value: str, zone: ZoneInfo) -> dt.datetime | None:
@@ -92,10 +91,8 @@ def export_csv():
                 "charge_yen",
             ]
         )
-        page = 1
-        while True:
-            result = call_history(db.session, dataclasses.replace(base, page=page))
-            for item in result.items:
+        for items in iter_history(db.session, base, batch=CSV_BATCH):
+            for item in items:
                 writer.writerow(
                     [
                         item.started_at.isoformat(),
@@ -111,9 +108,6 @@ def export_csv():
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-            if page >= result.pages:
-                break
-            page += 1
 
     return Response(
         stream_with_context(rows()),

@@ -57,3 +57,21 @@ def without_language(actions: list[tuple[str, str]]) -> list[tuple[str, str]]:
     while index < len(actions) and actions[index][0] == "set" and actions[index][1].startswith(settings):
         index += 1
     return actions[index:]
+
+
+def tone_wav(path: Path, rate: int = 44100, channels: int = 2, seconds: float = 1.0) -> Path:
+    """A 440 Hz tone as 16-bit PCM WAV (what a customer might upload), written to `path`."""
+    import math
+    import wave
+    from array import array
+
+    frames = array("h")
+    for i in range(int(rate * seconds)):
+        sample = int(12000 * math.sin(2 * math.pi * 440 * i / rate))
+        frames.extend([sample] * channels)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(frames.tobytes())
+    return path

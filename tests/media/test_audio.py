@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import subprocess
 import wave
 from array import array
 from pathlib import Path
 
 import pytest
+from kumo_support import tone_wav
 from sqlalchemy import select
 
 from fsctl import db, models
 from fsctl.media.audio import AudioError, store_upload
 from fsctl.media.settings import MediaSettings
-
-
-def tone_wav(path: Path, rate: int = 44100, channels: int = 2, seconds: float = 1.0) -> Path:
-    frames = array("h")
-    for i in range(int(rate * seconds)):
-        sample = int(12000 * math.sin(2 * math.pi * 440 * i / rate))
-        frames.extend([sample] * channels)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames.tobytes())
-    return path
 
 
 def check_output(path: Path, rate: int) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-import wave
-from array import array
 from pathlib import Path
 
+from kumo_support import tone_wav
 from sqlalchemy import select
 
 from fsctl import db, models
@@ -18,14 +16,8 @@ DOMAIN = "acme.kumo.test"
 
 
 def tone(path: Path) -> Path:
-    """One second of 440 Hz, 8 kHz mono WAV."""
-    samples = array("h", (int(8000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(8000)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(samples.tobytes())
-    return path
+    """One second of 440 Hz, 8 kHz mono."""
+    return tone_wav(path, rate=8000, channels=1)
 
 
 def version(session_factory) -> int:

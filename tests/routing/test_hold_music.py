@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-import wave
-from array import array
 from dataclasses import replace
 from pathlib import Path
 
 from factories import at, make_snapshot
+from kumo_support import tone_wav
 from lxml import etree
 
 from fsctl import db
@@ -84,13 +82,8 @@ def test_set_once_per_plan_even_with_several_bridges():
 
 
 def tone(path: Path) -> Path:
-    samples = array("h", (int(8000 * math.sin(2 * math.pi * 440 * i / 8000)) for i in range(8000)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(samples.tobytes())
-    return path
+    """One second of 440 Hz, 8 kHz mono."""
+    return tone_wav(path, rate=8000, channels=1)
 
 
 def test_uploading_hold_music_reaches_both_snapshot_loaders(make_tenant, session_factory, engine, tmp_path):

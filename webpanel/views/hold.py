@@ -13,7 +13,6 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext
 from sqlalchemy import select
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from fsctl import models
 from fsctl.media.audio import AudioError, delete_audio, store_upload
@@ -27,17 +26,7 @@ from webpanel.views.common import actor
 from webpanel.views.media import allow_audio_upload, media_settings, megabytes
 
 bp = Blueprint("hold", __name__, url_prefix="/hold-music")
-allow_audio_upload(bp, "hold.upload")
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge):
-    # Raised while the CSRF check read the form: the view (and its role check) has not run yet.
-    account = g.get("account")
-    if account is None or account.role != models.AccountRole.ADMIN or g.get("tenant") is None:
-        return render_template("error.html", code=exc.code, name=exc.name, description=None), exc.code
-    limit = megabytes(media_settings().max_upload_bytes)
-    return _page(gettext("The file is too large: at most %(mb)s MB.", mb=limit), exc.code)
+allow_audio_upload(bp, "hold.upload", lambda message, status: _page(message, status))
 
 
 def _own_music() -> models.AudioFile | None:

@@ -4,6 +4,7 @@ admin), listening through the tenant-checked file paths of fsctl.media, and audi
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import (
@@ -18,6 +19,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -40,8 +42,11 @@ def media_settings() -> MediaSettings:
 FORM_OVERHEAD = 1024 * 1024
 
 
-def allow_audio_upload(blueprint: Blueprint, endpoint: str) -> None:
-    """Let `endpoint` take a file up to FSCTL_AUDIO_MAX_BYTES, past the panel's 2 MB request cap.
+def allow_audio_upload(
+    blueprint: Blueprint, endpoint: str, too_large: Callable[[str, int], ResponseReturnValue]
+) -> None:
+    """Let `endpoint` take a file up to FSCTL_AUDIO_MAX_BYTES, past the panel's 2 MB request cap;
+    a bigger one gets `too_large(message, status)` (the page's own way of showing an error).
 
     The CSRF check (an app before_request) already parses the form, and URL value preprocessors run
     before every before_request (Flask's preprocess_request): the per-request limit (Flask >= 3.1) is
@@ -53,23 +58,26 @@ def allow_audio_upload(blueprint: Blueprint, endpoint: str) -> None:
         if current == endpoint:
             request.max_content_length = media_settings().max_upload_bytes + FORM_OVERHEAD
 
+    @blueprint.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge):
+        # Raised while the CSRF check read the form: the view (and its role check) has not run yet.
+        account = g.get("account")
+        if account is None or account.role != models.AccountRole.ADMIN or g.get("tenant") is None:
+            return render_template("error.html", code=exc.code, name=exc.name, description=None), exc.code
+        limit = megabytes(media_settings().max_upload_bytes)
+        return too_large(gettext("The file is too large: at most %(mb)s MB.", mb=limit), exc.code)
+
 
 def megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
 
 
-allow_audio_upload(bp, "media.upload")
-
-
-@bp.errorhandler(RequestEntityTooLarge)
-def _too_large(exc: RequestEntityTooLarge):
-    # Raised while the CSRF check read the form: the view (and its role check) has not run yet.
-    account = g.get("account")
-    if account is None or account.role != models.AccountRole.ADMIN or g.get("tenant") is None:
-        return render_template("error.html", code=exc.code, name=exc.name, description=None), exc.code
-    limit = megabytes(media_settings().max_upload_bytes)
-    flash(gettext("The file is too large: at most %(mb)s MB.", mb=limit), "error")
+def _upload_too_large(message: str, _status: int):
+    flash(message, "error")
     return redirect(url_for("media.index"))
+
+
+allow_audio_upload(bp, "media.upload", _upload_too_large)
 
 
 def own_extension() -> str | None:

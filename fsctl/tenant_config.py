@@ -171,19 +171,16 @@ def reference_errors(data: dict[str, Any], audio_names: set[str] | None = None) 
         if user["schedule"] and user["schedule"] not in schedules:
             errors.append(f"users[{index}].schedule: no schedule named {user['schedule']!r}")
 
+    # What each destination kind may name (announcements: only when the tenant's uploads are known).
+    known = {"user": extensions, "voicemail": extensions, "ring_group": groups, "ivr": menus, "schedule": schedules}
+    if audio_names is not None:
+        known["announcement"] = audio_names
+
     def check_dest(path: str, dest: Dest | None) -> None:
         if dest is None:
             return
         kind, target = dest
-        known = {
-            "user": extensions,
-            "voicemail": extensions,
-            "ring_group": groups,
-            "ivr": menus,
-            "schedule": schedules,
-            "announcement": audio_names,
-        }.get(kind)
-        if known is not None and target not in known:
+        if kind in known and target not in known[kind]:
             if kind == "announcement":
                 errors.append(f"{path}.{kind}: no uploaded audio named {target!r} (upload it first)")
             else:
@@ -225,9 +222,6 @@ def reference_errors(data: dict[str, Any], audio_names: set[str] | None = None) 
             errors.append("park.slots: the range ends before it starts")
         elif clash := sorted(e for e in extensions if first <= int(e) <= last):
             errors.append(f"park.slots: overlaps the extensions {', '.join(clash)}")
-    known = {"user": extensions, "voicemail": extensions, "ring_group": groups, "ivr": menus, "schedule": schedules}
-    if audio_names is not None:
-        known["announcement"] = audio_names
     errors.extend(gateway_config.gateway_errors(data, known))
     return errors
 

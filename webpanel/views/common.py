@@ -21,7 +21,9 @@ def actor() -> str:
     return f"panel:{account.email}" if account is not None else "panel"
 
 
-def destination_choices(doc: Document, *, allow_schedule: bool = True) -> dict[str, list[tuple[str, str]]]:
+def destination_choices(
+    doc: Document, *, allow_schedule: bool = True, audio: list[str] | None = None
+) -> dict[str, list[tuple[str, str]]]:
     """What a destination picker offers: a kind <select> and, once per page, a datalist of targets.
 
     A kind plus a typed target (with suggestions) stays small for a tenant with 1,000 extensions,
@@ -37,7 +39,7 @@ def destination_choices(doc: Document, *, allow_schedule: bool = True) -> dict[s
         kinds.append(("schedule", gettext("Schedule")))
     if doc["ivr_menus"]:
         kinds.append(("ivr", gettext("IVR menu")))
-    audio = tenant_audio_names()
+    audio = tenant_audio_names() if audio is None else audio
     if audio:
         # Plays one of the tenant's uploads (from a menu option: then the menu again; else hangs up).
         kinds.append(("announcement", gettext("Announcement")))

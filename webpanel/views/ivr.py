@@ -21,7 +21,12 @@ from fsctl.tenant_config import _dest_out
 from webpanel.extensions import db
 from webpanel.security import admin_required
 from webpanel.tenantdoc import current_document
-from webpanel.views.common import destination_choices, destination_value, parse_destination
+from webpanel.views.common import (
+    destination_choices,
+    destination_value,
+    parse_destination,
+    tenant_audio_names,
+)
 from webpanel.views.ivr_reach import numbers_by_menu
 from webpanel.views.numbers import destination_label
 from webpanel.views.sections import ListSection
@@ -49,14 +54,10 @@ def _entry_from_form(form: Any) -> dict:
     }
 
 
-def greeting_choices(current: str | None) -> list[str]:
-    """The tenant's uploads as `<name>.wav` (what a greeting names), and the current greeting if other."""
-    names = db.session.scalars(
-        select(models.AudioFile.name)
-        .where(models.AudioFile.tenant_id == g.tenant.id, models.AudioFile.name != HOLD_MUSIC_AUDIO)
-        .order_by(models.AudioFile.name)
-    )
-    choices = [f"{name}.wav" for name in names]
+def greeting_choices(current: str | None, audio: list[str]) -> list[str]:
+    """The tenant's uploads (`audio`, but the hold music) as `<name>.wav`, what a greeting names, and
+    the current greeting if it is another."""
+    choices = [f"{name}.wav" for name in audio if name != HOLD_MUSIC_AUDIO]
     if current and current not in choices:
         choices.insert(0, current)  # a platform sound or a name set by `fsctl apply`: keep it
     return choices
@@ -64,6 +65,7 @@ def greeting_choices(current: str | None) -> list[str]:
 
 def _render(doc: dict, entry: dict, errors: dict, other: list[str], menu: models.IvrMenu | None, status=200):
     options = entry.get("options") or {}
+    audio = tenant_audio_names()
     return (
         render_template(
             "ivr/form.html",
@@ -71,8 +73,8 @@ def _render(doc: dict, entry: dict, errors: dict, other: list[str], menu: models
             errors=errors,
             other_errors=other,
             menu=menu,
-            choices=destination_choices(doc),
-            greetings=greeting_choices(entry.get("greeting")),
+            choices=destination_choices(doc, audio=audio),
+            greetings=greeting_choices(entry.get("greeting"), audio),
             option_rows=[(digit, destination_value(options.get(digit))) for digit in DIGITS],
             timeout_destination=destination_value(entry.get("timeout_destination")),
         ),

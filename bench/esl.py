@@ -1,7 +1,7 @@
 """ESL benchmarks: `python -m bench.esl`.
 
 1. Events parsed and applied per second, one core: every captured inbound stream (plain and json,
-   ../shared/fixtures/freeswitch/esl) is fed through FrameReader -> decode -> typed event -> the
+   tests/data/freeswitch/esl) is fed through FrameReader -> decode -> typed event -> the
    live-state handlers writing to a throw-away SQLite database (batches in one transaction, as the
    service does). The captures subscribed to every event; events no handler wants are dropped after
    a peek at their name, before decoding, as the inbound connection does. Target >= 20,000/s.
@@ -36,7 +36,7 @@ from fsctl.esl.outbound import Application, OutboundServer  # noqa: E402
 from fsctl.esl.protocol import FrameReader, event_key  # noqa: E402
 from fsctl.esl.wiring import build_dispatcher  # noqa: E402
 
-ESL_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "freeswitch" / "esl"
+ESL_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "freeswitch" / "esl"
 
 
 def streams(pattern: str = "inbound-*.log*") -> list[bytes]:

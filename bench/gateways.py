@@ -31,7 +31,7 @@ from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
 OUT = Path(__file__).resolve().parent / "out" / "gateways.json"
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "freeswitch" / "xml_curl"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "freeswitch" / "xml_curl"
 RATIO_GOAL = 1.5
 NETWORK_LIST_GOAL_MS = 50.0
 

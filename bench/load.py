@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from bench.dataset import Size, did_national, domain_of, extension_of
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "freeswitch" / "xml_curl"
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "freeswitch" / "xml_curl"
 DIRECTORY_FIXTURE = "directory-sip_auth-register.txt"
 DIALPLAN_FIXTURE = "dialplan-loopback-public-9196.txt"
 

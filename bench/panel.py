@@ -219,7 +219,9 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
         "call history one week": lambda: admin.get("/history/?from=2026-11-16&to=2026-11-22"),
         "call history calls in": lambda: admin.get("/history/?direction=in"),
         # A streamed body: read to the end, inside the timing.
-        "call history CSV, one day": lambda: _read(admin.get("/history/calls.csv?from=2026-11-20&to=2026-11-20")),
+        "call history CSV, one day": lambda: _read(
+            admin.get("/history/calls.csv?from=2026-11-20&to=2026-11-20")
+        ),
         "operator tenants": lambda: ops.get("/operator/tenants"),
         "operator inventory": lambda: ops.get("/operator/numbers"),
     }

@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
 
-    panel = sub.add_parser("panel", help="run the customer control panel (default $WEBPANEL_LISTEN or 127.0.0.1:8000)")
+    panel = sub.add_parser(
+        "panel", help="run the customer control panel (default $WEBPANEL_LISTEN or 127.0.0.1:8000)"
+    )
     panel.add_argument("--listen", help="host:port")
     panel.add_argument("--upgrade", action="store_true", help="migrate the database before serving")
     panel.set_defaults(func=cmd_panel)

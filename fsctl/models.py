@@ -977,7 +977,9 @@ class TrustedSource(Base):
 
     __tablename__ = "security_trusted_sources"
     __tenant_config__ = False
-    __table_args__ = (UniqueConstraint("ip", "domain", "username", name="uq_security_trusted_sources_subject"),)
+    __table_args__ = (
+        UniqueConstraint("ip", "domain", "username", name="uq_security_trusted_sources_subject"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ip: Mapped[str] = mapped_column(String(45))

@@ -168,7 +168,7 @@ def _feature(dialled: str, plan: NumberingPlan) -> Classified | None:
         return Classified("feature", dialled, dialled, name, feature=name)
     for name in ("pickup_directed_prefix", "voicemail_access_other"):
         prefix = f[name]
-        rest = dialled[len(prefix):]
+        rest = dialled[len(prefix) :]
         if dialled.startswith(prefix) and _DIGITS.match(rest):
             feature = name.removesuffix("_prefix")
             return Classified("feature", dialled, dialled, feature, feature=feature, feature_arg=rest)
@@ -202,7 +202,7 @@ def classify(
     number = dialled
     for prefix, mode in ((plan.withhold_prefix, "withhold"), (plan.present_prefix, "present")):
         if number.startswith(prefix) and len(number) > len(prefix) + 2:
-            number, privacy = number[len(prefix):], mode
+            number, privacy = number[len(prefix) :], mode
             break
     if number in plan.emergency:
         return Classified("emergency", dialled, number, "emergency", privacy=privacy)
@@ -216,13 +216,21 @@ def classify(
         if not rule.regex.match(number):
             continue
         if rule.kind == "international":
-            return Classified("international", dialled, "+" + number[3:], rule.name, e164="+" + number[3:],
-                              privacy=privacy)
+            return Classified(
+                "international", dialled, "+" + number[3:], rule.name, e164="+" + number[3:], privacy=privacy
+            )
         if rule.kind == "service":
             # Short codes and 00XY carrier prefixes go to the carrier as dialled, not as E.164.
             e164 = None if len(number) <= 4 or number.startswith("00") else "+81" + number[1:]
-            return Classified("service", dialled, number, rule.name, e164=e164,
-                              blocked_prefix=rule.prefix if rule.blocked else None, privacy=privacy)
+            return Classified(
+                "service",
+                dialled,
+                number,
+                rule.name,
+                e164=e164,
+                blocked_prefix=rule.prefix if rule.blocked else None,
+                privacy=privacy,
+            )
         e164 = "+81" + number[1:]
         if on_net is not None and on_net(number):
             return Classified("on_net", dialled, number, rule.name, e164=e164, privacy=privacy)

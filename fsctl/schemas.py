@@ -51,7 +51,8 @@ class Timezone(fields.String):
 
 # The name an upload is stored under (fsctl.media.audio.audio_name), without ".wav".
 AUDIO_NAME = validate.Regexp(
-    r"^[a-z0-9][a-z0-9_-]{0,63}$", error="the name of an uploaded audio file (lower-case letters, digits, - or _)"
+    r"^[a-z0-9][a-z0-9_-]{0,63}$",
+    error="the name of an uploaded audio file (lower-case letters, digits, - or _)",
 )
 LANGUAGES = ("ja", "en")
 

@@ -172,7 +172,13 @@ def reference_errors(data: dict[str, Any], audio_names: set[str] | None = None) 
             errors.append(f"users[{index}].schedule: no schedule named {user['schedule']!r}")
 
     # What each destination kind may name (announcements: only when the tenant's uploads are known).
-    known = {"user": extensions, "voicemail": extensions, "ring_group": groups, "ivr": menus, "schedule": schedules}
+    known = {
+        "user": extensions,
+        "voicemail": extensions,
+        "ring_group": groups,
+        "ivr": menus,
+        "schedule": schedules,
+    }
     if audio_names is not None:
         known["announcement"] = audio_names
 

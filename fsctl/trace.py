@@ -39,8 +39,14 @@ def _owner_of(session: Session, national: str) -> TenantSnap | None:
     return load_snapshot(session, tenant_id=tenant_id) if tenant_id is not None else None
 
 
-def trace(session_factory: sessionmaker[Session], domain: str, from_: str, to: str,
-          at: dt.datetime | None = None, gateway: str | None = None) -> Plan:
+def trace(
+    session_factory: sessionmaker[Session],
+    domain: str,
+    from_: str,
+    to: str,
+    at: dt.datetime | None = None,
+    gateway: str | None = None,
+) -> Plan:
     """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number."""
     with session_factory() as session:
         tenant = load_snapshot(session, domain=domain)
@@ -68,7 +74,9 @@ def trace(session_factory: sessionmaker[Session], domain: str, from_: str, to: s
         owner = tenant if national in tenant.numbers else (_owner_of(session, national) if national else None)
         plan = plan_from_carrier(owner, to, from_, now, national=national)
         if owner is not None and owner.id != tenant.id:
-            plan.decisions.insert(0, type(plan.decisions[0])(f"{to} belongs to {owner.domain}", f"not to {domain}"))
+            plan.decisions.insert(
+                0, type(plan.decisions[0])(f"{to} belongs to {owner.domain}", f"not to {domain}")
+            )
         return plan
 
 
@@ -96,11 +104,17 @@ def add_trace_command(subparsers: Any) -> argparse.ArgumentParser:
     """Register `fsctl trace` on an argparse subparsers object."""
     parser = subparsers.add_parser("trace", help="explain what happens to a call from X to Y at time T")
     parser.add_argument("--domain", required=True, help="the tenant, e.g. acme.kumo.test")
-    parser.add_argument("--from", dest="from_", required=True, help="an extension of the tenant, or an outside number")
+    parser.add_argument(
+        "--from", dest="from_", required=True, help="an extension of the tenant, or an outside number"
+    )
     parser.add_argument("--to", required=True, help="what was dialled")
-    parser.add_argument("--at", default=None, help='the tenant\'s local time, e.g. "2026-12-31 20:00" (default: now)')
+    parser.add_argument(
+        "--at", default=None, help='the tenant\'s local time, e.g. "2026-12-31 20:00" (default: now)'
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--gateway", default=None, help="the call arrives from this customer gateway of the tenant")
+    parser.add_argument(
+        "--gateway", default=None, help="the call arrives from this customer gateway of the tenant"
+    )
     parser.set_defaults(func=run_trace)
     return parser
 
@@ -111,8 +125,14 @@ def run_trace(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = make_engine(settings.database_url)
     try:
-        plan = trace(make_session_factory(engine), args.domain, args.from_, args.to, parse_at(args.at),
-                     gateway=getattr(args, "gateway", None))
+        plan = trace(
+            make_session_factory(engine),
+            args.domain,
+            args.from_,
+            args.to,
+            parse_at(args.at),
+            gateway=getattr(args, "gateway", None),
+        )
     except TraceError as exc:
         print(f"fsctl trace: {exc}", file=sys.stderr)
         return 2

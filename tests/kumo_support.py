@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "freeswitch"
+# Real FreeSWITCH 1.11.1 traffic, kept in the repository so a fresh clone tests itself (DECISIONS 25).
+FIXTURES = REPO_ROOT / "tests" / "data" / "freeswitch"
 
 
 def read_fixture(relative: str) -> bytes:
-    """Bytes of one captured file under shared/fixtures/freeswitch."""
+    """Bytes of one captured file under tests/data/freeswitch."""
     return (FIXTURES / relative).read_bytes()
 
 

@@ -23,7 +23,11 @@ NIGHT_MENU = {
 
 def held_ivr(session_factory) -> dict[str, bool]:
     with db.session_scope(session_factory) as session:
-        rows = session.execute(select(models.Number.national, models.Number.ivr_option).where(models.Number.tenant_id.is_not(None)))
+        rows = session.execute(
+            select(models.Number.national, models.Number.ivr_option).where(
+                models.Number.tenant_id.is_not(None)
+            )
+        )
         return {national: option for national, option in rows}
 
 
@@ -46,7 +50,9 @@ def test_a_number_pointed_at_a_menu_or_a_schedule_with_one_gets_the_option(sessi
 
 
 def test_pointing_the_number_elsewhere_keeps_an_option_once_ordered(session_factory):
-    doc = billing_tenant(users=users(2), ivr_menus=MENU, numbers=[{"number": "0312345678", "destination": {"ivr": "main"}}])
+    doc = billing_tenant(
+        users=users(2), ivr_menus=MENU, numbers=[{"number": "0312345678", "destination": {"ivr": "main"}}]
+    )
     apply_on(session_factory, dt.date(2026, 10, 1), doc)
     doc["numbers"] = [{"number": "0312345678", "destination": {"user": "1001"}, "ivr_option": True}]
     apply_on(session_factory, dt.date(2026, 10, 2), doc)

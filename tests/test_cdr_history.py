@@ -102,7 +102,9 @@ def test_export_batches_walk_every_call_once_in_page_order(calls, engine, sessio
     acme = calls["acme.example"]
     store = CdrStore(engine, session_factory)
     for n in range(10, 15):  # five calls starting in the same second: the id breaks the tie
-        store.store(parse_json(synthetic_leg(uid(n), "0612345679", billsec=5, start="2026-11-05 01:00:00")), "http")
+        store.store(
+            parse_json(synthetic_leg(uid(n), "0612345679", billsec=5, start="2026-11-05 01:00:00")), "http"
+        )
     expected = [i.uuid for i in history(session_factory, tenant_id=acme, per_page=100).items]
     assert len(expected) == 10
     with session_factory() as session:

@@ -200,8 +200,11 @@ def test_no_users_and_no_literal_passwords(path: Path) -> None:
 WELL_KNOWN_DEFAULTS = re.compile(r"ClueCon|default_password|\b1234\b")
 
 
-@pytest.mark.parametrize("path", sorted(p for p in FS_DIR.rglob("*") if p.is_file()),
-                         ids=lambda p: p.relative_to(FS_DIR).as_posix())
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in FS_DIR.rglob("*") if p.is_file()),
+    ids=lambda p: p.relative_to(FS_DIR).as_posix(),
+)
 def test_no_well_known_default_password_anywhere(path: Path) -> None:
     text = path.read_text(encoding="utf-8", errors="replace")
     assert not WELL_KNOWN_DEFAULTS.search(text), f"{path} mentions a vanilla default password"

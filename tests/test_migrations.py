@@ -37,7 +37,9 @@ def test_rebuilding_destinations_keeps_every_link(database_url):
     doc = tenant_doc(numbers=[], ring_groups=[], park=None)
     doc["users"][0].update(did=None, caller_id=None)
     doc["users"][1]["forward"] = {"always": {"voicemail": "101"}}
-    doc["ivr_menus"] = [{"name": "main", "options": {"1": {"user": "101"}}, "timeout_destination": {"hangup": True}}]
+    doc["ivr_menus"] = [
+        {"name": "main", "options": {"1": {"user": "101"}}, "timeout_destination": {"hangup": True}}
+    ]
     with db.make_session_factory(engine)() as session:
         apply_config(session, doc)
         session.commit()
@@ -58,12 +60,16 @@ def test_rebuilding_destinations_keeps_every_link(database_url):
         assert conn.execute(text("SELECT language FROM tenants")).scalar_one() == "ja"
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO destinations (tenant_id, kind, announcement, external_number) VALUES (:t, 'announcement', 'x', '0312345678')"),
+            text(
+                "INSERT INTO destinations (tenant_id, kind, announcement, external_number) VALUES (:t, 'announcement', 'x', '0312345678')"
+            ),
             {"t": tenant_id},
         )
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO destinations (tenant_id, kind, announcement) VALUES (:t, 'announcement', 'hours')"),
+            text(
+                "INSERT INTO destinations (tenant_id, kind, announcement) VALUES (:t, 'announcement', 'hours')"
+            ),
             {"t": tenant_id},
         )
     engine.dispose()

@@ -22,7 +22,8 @@ def reaches_menu(dest: tuple[str, str | None] | None, schedules: dict[str, dict[
     if kind == "schedule" and target in schedules:
         schedule = schedules[target]
         return any(
-            d is not None and d[0] == "ivr" for d in (schedule["open_destination"], schedule["closed_destination"])
+            d is not None and d[0] == "ivr"
+            for d in (schedule["open_destination"], schedule["closed_destination"])
         )
     return False
 

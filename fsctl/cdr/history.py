@@ -114,7 +114,9 @@ def iter_history(session: Session, f: HistoryFilter, prices: PriceList | None = 
         query = select(cdr).where(*where)
         if after is not None:
             started, row_id = after
-            query = query.where(or_(cdr.started_at < started, (cdr.started_at == started) & (cdr.id < row_id)))
+            query = query.where(
+                or_(cdr.started_at < started, (cdr.started_at == started) & (cdr.id < row_id))
+            )
         rows = list(session.scalars(query.order_by(cdr.started_at.desc(), cdr.id.desc()).limit(batch)))
         if not rows:
             return

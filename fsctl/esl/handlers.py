@@ -310,8 +310,14 @@ class Calls(StateHandler):
             return
         headers = event.headers
         for tenant_id in (call["tenant_id"], headers.get(f"variable_{TRANSFER_TENANT_VAR}")):
-            if tenant_id and str(tenant_id).isdigit() and headers.get(f"variable_limit_usage_{LIMIT_REALM}_{tenant_id}"):
-                rows.change_call(event.unique_id, external=True, tenant_id=call["tenant_id"] or int(tenant_id))
+            if (
+                tenant_id
+                and str(tenant_id).isdigit()
+                and headers.get(f"variable_limit_usage_{LIMIT_REALM}_{tenant_id}")
+            ):
+                rows.change_call(
+                    event.unique_id, external=True, tenant_id=call["tenant_id"] or int(tenant_id)
+                )
                 return
 
     def _create(self, conn: Connection, rows: _Rows, event: ChannelEvent) -> None:

@@ -169,7 +169,9 @@ def delete_audio(session: Session, settings: MediaSettings, domain: str, name: s
     )
     if in_use:
         # A number or menu option would play nothing: the tenant file refuses that at save time too.
-        raise AudioError(f"{stem} is played as an announcement by {in_use} destination(s); point them elsewhere first")
+        raise AudioError(
+            f"{stem} is played as an announcement by {in_use} destination(s); point them elsewhere first"
+        )
     session.delete(row)
     if stem == HOLD_MUSIC_AUDIO:
         # Back to the platform's stream: routing data, as in store_upload.

@@ -42,9 +42,15 @@ def trial_expired(tenant: TenantSnap, now: dt.datetime) -> bool:
 
 
 def _new_plan(context: str, caller: str, dialled: str, now: dt.datetime, tenant: TenantSnap | None) -> Plan:
-    return Plan(context=context, caller=caller, dialled=dialled, at=now.isoformat(),
-                tenant=tenant.domain if tenant else None,
-                language=tenant.language if tenant else None, timezone=tenant.timezone if tenant else None)
+    return Plan(
+        context=context,
+        caller=caller,
+        dialled=dialled,
+        at=now.isoformat(),
+        tenant=tenant.domain if tenant else None,
+        language=tenant.language if tenant else None,
+        timezone=tenant.timezone if tenant else None,
+    )
 
 
 def tenant_refusal(tenant: TenantSnap, now: dt.datetime, external: bool) -> tuple[str, str] | None:
@@ -64,7 +70,10 @@ def number_refusal(tenant: TenantSnap, number: Classified) -> tuple[str, str] | 
         return "international_disabled", "international calls are not enabled for this tenant"
     if number.kind == "service" and number.blocked_prefix:
         if not any(number.number.startswith(p) for p in tenant.allowed_prefixes):
-            return "blocked_prefix", f"{number.rule} numbers ({number.blocked_prefix}...) are blocked unless the operator allows them"
+            return (
+                "blocked_prefix",
+                f"{number.rule} numbers ({number.blocked_prefix}...) are blocked unless the operator allows them",
+            )
     if number.kind == "invalid":
         return "invalid_number", f"{number.dialled!r} is not a number kumo can route ({number.rule})"
     return None
@@ -93,14 +102,23 @@ def show_caller_id(p: Plan, caller: str) -> None:
 
 
 class _Calls:
-    def __init__(self, tenant: TenantSnap, plan: Plan, now: dt.datetime, numbering: NumberingPlan,
-                 on_net: OnNet | None, context: str):
+    def __init__(
+        self,
+        tenant: TenantSnap,
+        plan: Plan,
+        now: dt.datetime,
+        numbering: NumberingPlan,
+        on_net: OnNet | None,
+        context: str,
+    ):
         self.tenant, self.plan, self.now, self.numbering, self.on_net = tenant, plan, now, numbering, on_net
         self.context = context
         self._on_net_cache: dict[str, TenantSnap | None] = {}
 
     def router(self, tenant: TenantSnap | None = None) -> Router:
-        return Router(tenant or self.tenant, self.now, self.plan, self.context, self.numbering, self.forward_external)
+        return Router(
+            tenant or self.tenant, self.now, self.plan, self.context, self.numbering, self.forward_external
+        )
 
     def lookup_on_net(self, national: str) -> TenantSnap | None:
         if national in self.tenant.numbers or self.on_net is None:
@@ -143,7 +161,9 @@ class _Calls:
         p.add("bridge", f"sofia/gateway/{CARRIER_GATEWAY}/{number.number}")
         return p
 
-    def carrier(self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None) -> None:
+    def carrier(
+        self, tenant: TenantSnap, number: Classified, user: UserSnap | None, privacy: str | None
+    ) -> None:
         """Bridge to the carrier: channel limit, caller ID, privacy."""
         p = self.plan
         if not apply_call_caps(p, tenant, user):  # rate, per-user and spend caps (issue 9)
@@ -155,7 +175,9 @@ class _Calls:
             p.refuse("no_caller_id", "OUTGOING_CALL_BARRED", why)
             return
         p.decide(f"caller ID {cid}", why)
-        p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
+        p.decide(
+            "channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}"
+        )
         # limit hash <realm> <resource> <max> !<cause>: over the cap the call ends with that cause (mod_dptools).
         p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
         p.add("set", f"effective_caller_id_number={cid}")
@@ -175,7 +197,10 @@ class _Calls:
     def on_net_call(self, other: TenantSnap, number: Classified, user: UserSnap | None) -> None:
         p = self.plan
         p.kind = "on_net"
-        p.decide(f"{number.number} belongs to {other.domain}", "on-net: routed inside the platform, free, no carrier channel")
+        p.decide(
+            f"{number.number} belongs to {other.domain}",
+            "on-net: routed inside the platform, free, no carrier channel",
+        )
         cid, why = outbound_caller_id(self.tenant, user)
         if cid is not None:
             national = "0" + cid[3:]
@@ -209,9 +234,17 @@ class _Calls:
         self.carrier(tenant, number, None, None)
 
 
-def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datetime, *,
-                    numbering: NumberingPlan | None = None, on_net: OnNet | None = None,
-                    blind_transfer: bool = False, referred_by: str | None = None) -> Plan:
+def plan_from_phone(
+    tenant: TenantSnap,
+    caller: str,
+    dialled: str,
+    now: dt.datetime,
+    *,
+    numbering: NumberingPlan | None = None,
+    on_net: OnNet | None = None,
+    blind_transfer: bool = False,
+    referred_by: str | None = None,
+) -> Plan:
     """A call dialled by extension `caller` of `tenant` (context = the tenant's domain).
 
     `blind_transfer`: this hunt is a blind transfer (SIP REFER) of the caller's channel to `dialled`,
@@ -231,7 +264,11 @@ def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datet
     external = number.kind in EXTERNAL_KINDS
     refusal = tenant_refusal(tenant, now, external) or number_refusal(tenant, number)
     if refusal:
-        return p.refuse(refusal[0], "UNALLOCATED_NUMBER" if refusal[0] == "invalid_number" else "OUTGOING_CALL_BARRED", refusal[1])
+        return p.refuse(
+            refusal[0],
+            "UNALLOCATED_NUMBER" if refusal[0] == "invalid_number" else "OUTGOING_CALL_BARRED",
+            refusal[1],
+        )
     if user.recording_enabled and number.kind not in ("feature", "park_slot"):
         record_here(p, tenant.domain, caller, "outbound" if external else "internal", now, tenant.timezone)
     router = calls.router()
@@ -248,12 +285,18 @@ def plan_from_phone(tenant: TenantSnap, caller: str, dialled: str, now: dt.datet
     elif number.number in tenant.numbers:
         p.kind = "internal"
         p.decide(f"{number.number} is the tenant's own number", "routed inside, like an incoming call")
-        router.destination(tenant.numbers[number.number].destination, frozenset(), f"own number {number.number}")
+        router.destination(
+            tenant.numbers[number.number].destination, frozenset(), f"own number {number.number}"
+        )
     elif number.number in tenant.carried:  # a number the tenant's own gateway carries (issue 8)
         p.kind = "internal"
-        p.decide(f"{number.number} is the tenant's own number (gateway {tenant.carried[number.number].gateway})",
-                 "routed inside, like an incoming call: no gateway channel, no carrier")
-        router.destination(tenant.carried[number.number].destination, frozenset(), f"own number {number.number}")
+        p.decide(
+            f"{number.number} is the tenant's own number (gateway {tenant.carried[number.number].gateway})",
+            "routed inside, like an incoming call: no gateway channel, no carrier",
+        )
+        router.destination(
+            tenant.carried[number.number].destination, frozenset(), f"own number {number.number}"
+        )
     else:
         p.kind = "outbound"
         calls.carrier(tenant, number, user, number.privacy)
@@ -276,8 +319,10 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         if number.feature_arg not in router.tenant.users:
             p.refuse("invalid_number", "UNALLOCATED_NUMBER", f"no extension {number.feature_arg} to pick up")
             return
-        p.decide(f"pick up the call ringing on {number.feature_arg}",
-                 "intercept the call last dialled to it (kept per tenant by `hash insert`), only while it rings")
+        p.decide(
+            f"pick up the call ringing on {number.feature_arg}",
+            "intercept the call last dialled to it (kept per tenant by `hash insert`), only while it rings",
+        )
         # An answered call is never taken over: intercept refuses a bridged channel with this set.
         p.add("set", "intercept_unbridged_only=true")
         p.add("intercept", f"${{hash(select/{last_dial_realm(domain)}/{number.feature_arg})}}")
@@ -287,8 +332,9 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         p.add("pickup", pickup_group(domain))
 
 
-def _park(p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: bool,
-          referred_by: str | None) -> None:
+def _park(
+    p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: bool, referred_by: str | None
+) -> None:
     """Park on a slot of the tenant's own lot, or pick up the call parked there.
 
     `valet_park <lot> <slot>` on a slot that holds a call bridges to that call (mod_valet_parking):
@@ -302,8 +348,10 @@ def _park(p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: b
     p.add("set", f"kumo_parked_by={parker}")
     p.add("answer")
     if blind_transfer:
-        p.decide(f"{parker} transfers the call to park slot {slot}",
-                 f"parked in {slot}, or the next free slot when it is taken (never onto a parked call)")
+        p.decide(
+            f"{parker} transfers the call to park slot {slot}",
+            f"parked in {slot}, or the next free slot when it is taken (never onto a parked call)",
+        )
         # mod_valet_parking's upper bound is exclusive (next_id: i < max).
         p.add("valet_park", f"{lot} auto in {slot} {last + 1}")
         if slot > first:
@@ -315,8 +363,15 @@ def _park(p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: b
         p.add("valet_park", f"{lot} {slot}")
 
 
-def plan_from_carrier(tenant: TenantSnap | None, dialled: str, caller: str, now: dt.datetime, *,
-                      numbering: NumberingPlan | None = None, national: str | None = None) -> Plan:
+def plan_from_carrier(
+    tenant: TenantSnap | None,
+    dialled: str,
+    caller: str,
+    now: dt.datetime,
+    *,
+    numbering: NumberingPlan | None = None,
+    national: str | None = None,
+) -> Plan:
     """A call from the carrier (context public) to one of the platform's numbers."""
     numbering = numbering or default_plan()
     p = _new_plan("public", caller, dialled, now, tenant)
@@ -337,8 +392,16 @@ def plan_from_carrier(tenant: TenantSnap | None, dialled: str, caller: str, now:
     return p
 
 
-def plan_continuation(tenant: TenantSnap, context: str, destination: str, visited: frozenset[str],
-                      caller: str, now: dt.datetime, *, numbering: NumberingPlan | None = None) -> Plan | None:
+def plan_continuation(
+    tenant: TenantSnap,
+    context: str,
+    destination: str,
+    visited: frozenset[str],
+    caller: str,
+    now: dt.datetime,
+    *,
+    numbering: NumberingPlan | None = None,
+) -> Plan | None:
     """The second hunt after a failed bridge or an IVR choice; None if `destination` is not one."""
     numbering = numbering or default_plan()
     p = _new_plan(context, caller, destination, now, tenant)

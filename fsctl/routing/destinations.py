@@ -27,10 +27,16 @@ from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 
 MAX_DEPTH = 8
 DEFAULT_IVR_GREETING = "kumo/ivr_greeting.wav"
-IVR_INVALID = "kumo/invalid_entry.wav"  # played by play_and_get_digits after a wrong digit, then it asks again
+IVR_INVALID = (
+    "kumo/invalid_entry.wav"  # played by play_and_get_digits after a wrong digit, then it asks again
+)
 IVR_NO_ENTRY = "kumo/no_entry.wav"
 # originate_disposition values (switch_cause names) -> which forwarding applies.
-FAIL_REASONS = {"USER_BUSY": "busy", "USER_NOT_REGISTERED": "unregistered", "SUBSCRIBER_ABSENT": "unregistered"}
+FAIL_REASONS = {
+    "USER_BUSY": "busy",
+    "USER_NOT_REGISTERED": "unregistered",
+    "SUBSCRIBER_ABSENT": "unregistered",
+}
 _DEFAULT_CAUSE = {"busy": "USER_BUSY", "no_answer": "NO_ANSWER", "unregistered": "USER_NOT_REGISTERED"}
 AFTER_RE = re.compile(r"^kumo-after-([1-9][0-9]{1,5})-([A-Z_]{0,40})$")
 IVR_RE = re.compile(r"^kumo-ivr-([A-Za-z0-9][A-Za-z0-9_.-]{0,63})-([0-9*#]?)$")
@@ -112,7 +118,10 @@ class Router:
             p.decide(f"{via}: announcement {name!r}", "not a safe audio name; hang up")
             p.add("hangup", "NORMAL_CLEARING")
             return False
-        p.decide(f"{via}: announcement {name!r}", f"play it, then {f'back to IVR {then_menu!r}' if then_menu else 'hang up'}")
+        p.decide(
+            f"{via}: announcement {name!r}",
+            f"play it, then {f'back to IVR {then_menu!r}' if then_menu else 'hang up'}",
+        )
         p.add("answer")
         p.add("playback", path)
         if then_menu is None:
@@ -149,8 +158,10 @@ class Router:
                 return
         if user.forward_always is not None:
             if self._loops(user.forward_always, visited):
-                p.decide(f"forward always of {extension} ignored",
-                         f"{user.forward_always.describe()} leads back into this call (loop cut); ringing {extension}")
+                p.decide(
+                    f"forward always of {extension} ignored",
+                    f"{user.forward_always.describe()} leads back into this call (loop cut); ringing {extension}",
+                )
             else:
                 p.decide(f"{extension} forwards every call", f"to {user.forward_always.describe()}")
                 self.destination(user.forward_always, visited, f"{extension} forward always")
@@ -161,9 +172,18 @@ class Router:
         p.add("set", "continue_on_fail=true")
         p.add("set", "hangup_after_bridge=true")
         if user.recording_enabled:
-            record_here(p, self.domain, extension, "inbound" if self.context == "public" else "internal",
-                        self.now, self.tenant.timezone)
-        branches = {reason: self.fail_branch(user, reason, visited) for reason in ("busy", "no_answer", "unregistered")}
+            record_here(
+                p,
+                self.domain,
+                extension,
+                "inbound" if self.context == "public" else "internal",
+                self.now,
+                self.tenant.timezone,
+            )
+        branches = {
+            reason: self.fail_branch(user, reason, visited)
+            for reason in ("busy", "no_answer", "unregistered")
+        }
         first = branches["no_answer"]
         same = all(b.actions == first.actions for b in branches.values())
         # Directed pickup (**<ext>) intercepts the uuid kept here; group pickup (*8) takes the
@@ -174,7 +194,9 @@ class Router:
         dial = f"user/{extension}@{self.domain}"
         p.add("bridge", f"{dial},pickup/{pickup_group(self.domain)}" if same else dial)
         if same:
-            p.decide(f"if {extension} is busy, does not answer or is not registered", "same handling for each")
+            p.decide(
+                f"if {extension} is busy, does not answer or is not registered", "same handling for each"
+            )
             self.merge(first)
             return
         for reason, branch in branches.items():
@@ -194,11 +216,16 @@ class Router:
             router.destination(dest, visited, f"{user.extension} forward {reason}")
             return branch
         if dest is not None:
-            branch.decide(f"forward {reason} of {user.extension} ignored", "it leads back into this call (loop cut)")
+            branch.decide(
+                f"forward {reason} of {user.extension} ignored", "it leads back into this call (loop cut)"
+            )
         if user.voicemail_enabled:
             router.voicemail(user.extension, f"{user.extension} {reason.replace('_', ' ')}")
         else:
-            branch.decide(f"{user.extension} {reason.replace('_', ' ')}: no voicemail", f"hang up with {_DEFAULT_CAUSE[reason]}")
+            branch.decide(
+                f"{user.extension} {reason.replace('_', ' ')}: no voicemail",
+                f"hang up with {_DEFAULT_CAUSE[reason]}",
+            )
             branch.add("hangup", _DEFAULT_CAUSE[reason])
         return branch
 
@@ -235,9 +262,15 @@ class Router:
         if ringing:
             direction = "inbound" if self.context == "public" else "internal"
             # A member with call recording records their own leg, only if they answer (fsctl.media).
-            legs = [(leg_prefix(self.domain, ext, direction, self.now, self.tenant.timezone)
-                     if self.tenant.users[ext].recording_enabled else "") + f"user/{ext}@{self.domain}"
-                    for ext in ringing]
+            legs = [
+                (
+                    leg_prefix(self.domain, ext, direction, self.now, self.tenant.timezone)
+                    if self.tenant.users[ext].recording_enabled
+                    else ""
+                )
+                + f"user/{ext}@{self.domain}"
+                for ext in ringing
+            ]
             if group.strategy == "sequential":
                 timeout = group.ring_seconds * len(legs)
                 dial = "|".join(f"[leg_timeout={group.ring_seconds}]{leg}" for leg in legs)
@@ -248,7 +281,9 @@ class Router:
                 dial = ",".join([*legs, f"pickup/{pickup_group(self.domain)}"])
                 for ext in ringing:
                     p.add("hash", f"insert/{last_dial_realm(self.domain)}/{ext}/${{uuid}}")
-                p.decide(f"ring group {name!r} all at once", f"{', '.join(ringing)} for {group.ring_seconds} s")
+                p.decide(
+                    f"ring group {name!r} all at once", f"{', '.join(ringing)} for {group.ring_seconds} s"
+                )
             set_hold_music(p, self.tenant, own_leg=self.own_caller)
             p.add("set", f"call_timeout={timeout}")
             p.add("set", "continue_on_fail=true")
@@ -257,7 +292,9 @@ class Router:
         else:
             p.decide(f"ring group {name!r}", "nobody can ring now")
         if group.no_answer is not None and self._loops(group.no_answer, visited):
-            p.decide(f"no answer in {name!r}", "its destination leads back into this call (loop cut); hang up")
+            p.decide(
+                f"no answer in {name!r}", "its destination leads back into this call (loop cut); hang up"
+            )
             p.add("hangup", "NO_ANSWER")
         elif group.no_answer is not None:
             self.destination(group.no_answer, visited, f"no answer in {name!r}")
@@ -280,12 +317,16 @@ class Router:
         else:
             self.closed_branch(schedule, visited, f"{name!r} closed")
 
-    def closed_branch(self, schedule, visited: frozenset[str], via: str, default: UserSnap | None = None) -> None:
+    def closed_branch(
+        self, schedule, visited: frozenset[str], via: str, default: UserSnap | None = None
+    ) -> None:
         """After-hours: the announcement, then the closed destination."""
         p = self.plan
         announcement = audio_path(self.domain, schedule.closed_announcement)
         if schedule.closed_announcement and announcement is None:
-            p.decide("after-hours announcement", "the tenant's file name is not a safe path; default prompt used")
+            p.decide(
+                "after-hours announcement", "the tenant's file name is not a safe path; default prompt used"
+            )
         p.decide("after-hours announcement", announcement or f"default prompt {DEFAULT_AFTER_HOURS}")
         p.add("answer")
         p.add("playback", announcement or DEFAULT_AFTER_HOURS)
@@ -307,7 +348,10 @@ class Router:
             return
         digits = "".join(d for d, _ in menu.options) or "0"
         greeting = audio_path(self.domain, menu.greeting) or DEFAULT_IVR_GREETING
-        p.decide(f"IVR menu {name!r}", f"options {', '.join(d for d, _ in menu.options) or 'none'}; {menu.timeout_seconds} s to choose")
+        p.decide(
+            f"IVR menu {name!r}",
+            f"options {', '.join(d for d, _ in menu.options) or 'none'}; {menu.timeout_seconds} s to choose",
+        )
         p.add("answer")
         # play_and_get_digits <min> <max> <tries> <timeout ms> <terminators> <file> <invalid file> <var> <regex>
         p.add(
@@ -328,7 +372,10 @@ class Router:
             if user is None:
                 return False
             reason = FAIL_REASONS.get(cause, "no_answer")
-            p.decide(f"ringing {extension} ended with {cause or 'no cause'}", f"handled as {reason.replace('_', ' ')}")
+            p.decide(
+                f"ringing {extension} ended with {cause or 'no cause'}",
+                f"handled as {reason.replace('_', ' ')}",
+            )
             self.merge(self.fail_branch(user, reason, visited | {f"user:{extension}"}))
             return True
         if match := PARK_RETURN_RE.match(destination):
@@ -349,7 +396,10 @@ class Router:
                 p.decide(f"IVR {name!r}: caller pressed {digit}", options[digit].describe())
                 self.destination(options[digit], visited, f"{name!r} option {digit}")
             elif menu.timeout_destination is None:
-                p.decide(f"IVR {name!r}: no valid choice after {menu.max_attempts} tries", "no fallback set; hang up")
+                p.decide(
+                    f"IVR {name!r}: no valid choice after {menu.max_attempts} tries",
+                    "no fallback set; hang up",
+                )
                 p.add("playback", IVR_NO_ENTRY)
                 p.add("hangup", "NORMAL_CLEARING")
             else:
@@ -365,7 +415,9 @@ class Router:
         if extension not in self.tenant.users or not ranges:
             return False
         first, last = ranges[0]
-        p.decide(f"parked in {slot} too long", f"ring {extension}, who parked it, for {PARK_RETURN_SECONDS} s")
+        p.decide(
+            f"parked in {slot} too long", f"ring {extension}, who parked it, for {PARK_RETURN_SECONDS} s"
+        )
         p.add("set", f"call_timeout={PARK_RETURN_SECONDS}")
         p.add("set", "continue_on_fail=true")
         p.add("set", "hangup_after_bridge=true")

@@ -66,8 +66,13 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         for n in tenant.numbers
     }
     groups = {
-        g.name: RingGroupSnap(g.name, tuple(m.user.extension for m in g.members), g.strategy.value,
-                              g.ring_seconds, dest_of(g.no_answer))
+        g.name: RingGroupSnap(
+            g.name,
+            tuple(m.user.extension for m in g.members),
+            g.strategy.value,
+            g.ring_seconds,
+            dest_of(g.no_answer),
+        )
         for g in tenant.ring_groups
     }
     schedules = {
@@ -83,8 +88,14 @@ def snapshot_of(tenant: models.Tenant) -> TenantSnap:
         for s in tenant.schedules
     }
     menus = {
-        m.name: IvrSnap(m.name, m.greeting, m.timeout_seconds, m.max_attempts,
-                        tuple((o.digit, dest_of(o.destination)) for o in m.options), dest_of(m.timeout_destination))
+        m.name: IvrSnap(
+            m.name,
+            m.greeting,
+            m.timeout_seconds,
+            m.max_attempts,
+            tuple((o.digit, dest_of(o.destination)) for o in m.options),
+            dest_of(m.timeout_destination),
+        )
         for m in tenant.ivr_menus
     }
     return TenantSnap(
@@ -121,7 +132,9 @@ def security_limit_fields(tenant: models.Tenant) -> dict:
     row = session.get(models.TenantCallLimits, tenant.id)
     if row is None:
         return {}
-    return limit_fields((row.calls_per_interval, row.interval_seconds, row.user_external_calls, row.external_suspended))
+    return limit_fields(
+        (row.calls_per_interval, row.interval_seconds, row.user_external_calls, row.external_suspended)
+    )
 
 
 def gateway_fields(tenant: models.Tenant) -> dict:
@@ -134,7 +147,9 @@ def gateway_fields(tenant: models.Tenant) -> dict:
     return gateway_snap_fields_orm(session, tenant) if session is not None and tenant.id is not None else {}
 
 
-def load_snapshot(session: Session, tenant_id: int | None = None, domain: str | None = None) -> TenantSnap | None:
+def load_snapshot(
+    session: Session, tenant_id: int | None = None, domain: str | None = None
+) -> TenantSnap | None:
     """Load one tenant (by id or domain) in one read transaction, or None."""
     query = select(models.Tenant).options(
         selectinload(models.Tenant.users),
@@ -144,7 +159,10 @@ def load_snapshot(session: Session, tenant_id: int | None = None, domain: str | 
         selectinload(models.Tenant.ivr_menus),
         selectinload(models.Tenant.park_ranges),
     )
-    query = query.where(models.Tenant.id == tenant_id) if tenant_id is not None else query.where(
-        models.Tenant.domain == (domain or "").lower())
+    query = (
+        query.where(models.Tenant.id == tenant_id)
+        if tenant_id is not None
+        else query.where(models.Tenant.domain == (domain or "").lower())
+    )
     tenant = session.scalar(query)
     return snapshot_of(tenant) if tenant is not None else None

@@ -113,7 +113,9 @@ def load_snapshot_rows(fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None
     tenant_rows = fetch_all(_TENANT, (tenant_id,))
     if not tenant_rows:
         return None
-    (tid, domain, name, version, timezone, status, trial, international, channels, prefixes, language) = tenant_rows[0]
+    (tid, domain, name, version, timezone, status, trial, international, channels, prefixes, language) = (
+        tenant_rows[0]
+    )
     dests = {row[0]: _dest(row) for row in fetch_all(_DESTINATIONS, (tid,))}
 
     def dest(dest_id: int | None) -> Dest | None:

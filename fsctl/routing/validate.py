@@ -65,8 +65,9 @@ def _forward_loops(data: dict[str, Any]) -> list[str]:
                 break
             if dest[1] in chain:
                 if dest[1] == user["extension"]:
-                    errors.append(f"users[{index}].forward.always: forwards in a loop "
-                                  f"{' -> '.join([*chain, dest[1]])}")
+                    errors.append(
+                        f"users[{index}].forward.always: forwards in a loop {' -> '.join([*chain, dest[1]])}"
+                    )
                 break
             chain.append(dest[1])
             current = data["users"][users[dest[1]]]
@@ -78,7 +79,9 @@ def validate_routing(data: dict[str, Any]) -> list[str]:
     errors = _forward_loops(data)
     users = {u["extension"]: u for u in data["users"]}
     numbering = default_plan()
-    tenant = TenantSnap(id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users})
+    tenant = TenantSnap(
+        id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}
+    )
 
     def check(path: str, dest: tuple[str, str | None] | None) -> None:
         if dest is None:
@@ -102,7 +105,10 @@ def validate_routing(data: dict[str, Any]) -> list[str]:
     for index, number in enumerate(data["numbers"]):
         check(f"numbers[{index}].destination", number["destination"])
     for index, group in enumerate(data["ring_groups"]):
-        if group["members"] and all(users.get(m) is not None and users[m]["direction"].value == "outbound_only" for m in group["members"]):
+        if group["members"] and all(
+            users.get(m) is not None and users[m]["direction"].value == "outbound_only"
+            for m in group["members"]
+        ):
             errors.append(f"ring_groups[{index}].members: every member is an outbound-only line")
         check(f"ring_groups[{index}].no_answer", group["no_answer"])
     for index, schedule in enumerate(data["schedules"]):

@@ -163,9 +163,16 @@ class DialplanResponder:
                 "CALL_REJECTED",
                 f"caller {caller[:20]!r}@{domain[:60]!r} is not a user of {tenant.domain}",
             )
-        return plan_from_phone(tenant, caller, destination, now, numbering=self.numbering, on_net=self.on_net,
-                               blind_transfer=blind_transfer_to(fields, destination),
-                               referred_by=referred_by)
+        return plan_from_phone(
+            tenant,
+            caller,
+            destination,
+            now,
+            numbering=self.numbering,
+            on_net=self.on_net,
+            blind_transfer=blind_transfer_to(fields, destination),
+            referred_by=referred_by,
+        )
 
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
         caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]

@@ -217,7 +217,9 @@ def test_a_carrier_call_answered_by_a_menu_counts_for_its_tenant(engine, tenants
 
     acme = tenants["acme.example"]
     events = events_of("inbound-plain-lookups.log.gz")
-    create = next(e for e in events if e.name == "CHANNEL_CREATE" and e.headers.get("Caller-Context") == "public")
+    create = next(
+        e for e in events if e.name == "CHANNEL_CREATE" and e.headers.get("Caller-Context") == "public"
+    )
     answer = next(e for e in events if e.name == "CHANNEL_ANSWER" and e.unique_id == create.unique_id)
     marked = {
         **answer.headers,

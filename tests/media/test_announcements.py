@@ -66,8 +66,13 @@ def test_a_number_can_play_an_announcement_then_hang_up(uploads, make_tenant, re
     assert acts[-3:] == [("answer", ""), ("playback", HOURS), ("hangup", "NORMAL_CLEARING")]
 
 
-def test_an_ivr_option_plays_its_announcement_then_the_menu_again(uploads, make_tenant, responder, fixtures_dir):
-    make_tenant(ivr_menus=[MAIN], numbers=[{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}])
+def test_an_ivr_option_plays_its_announcement_then_the_menu_again(
+    uploads, make_tenant, responder, fixtures_dir
+):
+    make_tenant(
+        ivr_menus=[MAIN],
+        numbers=[{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}],
+    )
     menu = actions(responder.answer(call(fixtures_dir, "0312345678")))
     assert menu[-1] == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public")
     visited = continuation_of(menu)
@@ -84,7 +89,10 @@ def test_an_ivr_option_plays_its_announcement_then_the_menu_again(uploads, make_
     timeout = actions(
         responder.answer(call(fixtures_dir, "kumo-ivr-main-", kumo_continuation=visited, kumo_ivr_digit=""))
     )
-    assert timeout[-2:] == [("playback", "${kumo_audio_dir}/acme.kumo.test/goodbye.wav"), ("hangup", "NORMAL_CLEARING")]
+    assert timeout[-2:] == [
+        ("playback", "${kumo_audio_dir}/acme.kumo.test/goodbye.wav"),
+        ("hangup", "NORMAL_CLEARING"),
+    ]
 
 
 def test_an_announcement_must_name_an_upload_of_this_tenant(uploads, make_tenant, session_factory):
@@ -94,11 +102,15 @@ def test_an_announcement_must_name_an_upload_of_this_tenant(uploads, make_tenant
     assert refused.value.errors == [
         "ivr_menus[0].options.3.announcement: no uploaded audio named 'directions' (upload it first)"
     ]
-    with pytest.raises(ConfigError, match=r"numbers\[0\].destination.announcement: the name of an uploaded audio"):
+    with pytest.raises(
+        ConfigError, match=r"numbers\[0\].destination.announcement: the name of an uploaded audio"
+    ):
         make_tenant(numbers=[{"number": "0312345678", "destination": {"announcement": "../../etc/passwd"}}])
     # another tenant's upload of the same name does not count
     with pytest.raises(ConfigError, match="no uploaded audio named 'hours'"):
-        make_tenant(domain="other.kumo.test", users=[], numbers=[], ring_groups=[], park=None, ivr_menus=[MAIN])
+        make_tenant(
+            domain="other.kumo.test", users=[], numbers=[], ring_groups=[], park=None, ivr_menus=[MAIN]
+        )
 
 
 def test_announcements_and_language_survive_export(uploads, make_tenant, session_factory):

@@ -69,9 +69,10 @@ def test_an_upload_played_as_an_announcement_cannot_be_deleted(make_tenant, sess
     with db.session_scope(session_factory) as session:
         store_upload(session, media, DOMAIN, tone(tmp_path / "music.wav"), "hold-music")
     make_tenant(numbers=[{"number": "0312345678", "destination": {"announcement": "hold-music"}}])
-    with pytest.raises(AudioError, match="played as an announcement by 1 destination"), db.session_scope(
-        session_factory
-    ) as session:
+    with (
+        pytest.raises(AudioError, match="played as an announcement by 1 destination"),
+        db.session_scope(session_factory) as session,
+    ):
         delete_audio(session, media, DOMAIN, "hold-music")
     with session_factory() as session:
         assert session.scalar(select(models.AudioFile.name)) == "hold-music"  # nothing deleted

@@ -56,7 +56,9 @@ def en_files(moment: dt.datetime, now: dt.datetime) -> list[str]:
     if future or other_year:
         files += [f"time/day-{_wday(moment)}", f"time/mon-{moment.month - 1}", *en_number(moment.day, True)]
         century, year = divmod(moment.year, 100)
-        files += en_number(moment.year) if not year or not century % 10 else en_number(century) + en_number(year)
+        files += (
+            en_number(moment.year) if not year or not century % 10 else en_number(century) + en_number(year)
+        )
     elif yday == now_yday:
         files.append("time/today")
     elif yday == now_yday - 1:
@@ -83,7 +85,9 @@ def ja_number(n: int) -> list[str]:
     files: list[str] = []
     thousands, hundreds, tens, units = (n // 1000) % 10, (n // 100) % 10, (n // 10) % 10, n % 10
     if thousands:
-        files += {1: ["digits/1000"], 3: ["digits/3000"]}.get(thousands, [f"digits/{thousands}", "digits/1000"])
+        files += {1: ["digits/1000"], 3: ["digits/3000"]}.get(
+            thousands, [f"digits/{thousands}", "digits/1000"]
+        )
     if hundreds:
         files += {1: ["digits/100"], 3: ["digits/300"], 6: ["digits/600"], 8: ["digits/800"]}.get(
             hundreds, [f"digits/{hundreds}", "digits/100"]
@@ -138,11 +142,26 @@ def test_every_file_english_dates_play_is_a_prompt(prompt_paths):
     needed = {f for moment in moments(now) for f in en_files(moment, now)}
     assert needed - prompt_paths["en"] == set()
     assert en_files(now - dt.timedelta(days=1, minutes=15), now) == [
-        "time/yesterday", "time/at", "digits/3", "digits/15", "time/p-m"
+        "time/yesterday",
+        "time/at",
+        "digits/3",
+        "digits/15",
+        "time/p-m",
     ]
     assert en_files(dt.datetime(2025, 12, 31, 9, 5, tzinfo=TOKYO), now) == [
-        "time/day-3", "time/mon-11", "digits/30", "digits/h-1", "digits/2", "digits/thousand",
-        "digits/20", "digits/5", "time/at", "digits/9", "time/oh", "digits/5", "time/a-m",
+        "time/day-3",
+        "time/mon-11",
+        "digits/30",
+        "digits/h-1",
+        "digits/2",
+        "digits/thousand",
+        "digits/20",
+        "digits/5",
+        "time/at",
+        "digits/9",
+        "time/oh",
+        "digits/5",
+        "time/a-m",
     ]
 
 
@@ -152,31 +171,56 @@ def test_every_file_japanese_dates_play_is_a_prompt(prompt_paths):
     assert needed - prompt_paths["ja"] == set()
     # 2026年11月25日 午後3時15分
     assert ja_files(dt.datetime(2026, 11, 25, 15, 15, tzinfo=TOKYO)) == [
-        "digits/2", "digits/1000", "digits/2", "digits/10", "digits/6", "time/year",
-        "time/month-10", "time/day-25", "time/pm", "time/hour-15", "digits/10", "digits/5", "time/minute",
+        "digits/2",
+        "digits/1000",
+        "digits/2",
+        "digits/10",
+        "digits/6",
+        "time/year",
+        "time/month-10",
+        "time/day-25",
+        "time/pm",
+        "time/hour-15",
+        "digits/10",
+        "digits/5",
+        "time/minute",
     ]
     # 午前0時ちょうど, 午後8時20分 (に じゅっぷん)
-    assert ja_files(dt.datetime(2026, 1, 1, 0, 0, tzinfo=TOKYO))[-3:] == ["time/am", "time/hour-0", "time/oclock"]
+    assert ja_files(dt.datetime(2026, 1, 1, 0, 0, tzinfo=TOKYO))[-3:] == [
+        "time/am",
+        "time/hour-0",
+        "time/oclock",
+    ]
     assert ja_files(dt.datetime(2026, 1, 1, 20, 20, tzinfo=TOKYO))[-2:] == ["digits/2", "time/min-10"]
 
 
 def test_japanese_day_and_hour_prompts_say_what_a_japanese_caller_expects():
     texts = {p.path: p.text for p in load_prompts() if p.lang == "ja"}
     assert [texts[f"time/day-{d}"] for d in (1, 2, 10, 14, 20, 24)] == [
-        "ついたち", "ふつか", "とおか", "じゅうよっか", "はつか", "にじゅうよっか"
+        "ついたち",
+        "ふつか",
+        "とおか",
+        "じゅうよっか",
+        "はつか",
+        "にじゅうよっか",
     ]
     # mod_say_ja says 午前/午後 first and then hour-<0..23>: the hour files count from 0 again at noon
     assert texts["time/hour-15"] == texts["time/hour-3"] == "さんじ"
     assert texts["time/hour-12"] == texts["time/hour-0"]
 
 
-@pytest.mark.parametrize(("lang", "module", "say_type"), [("en", "en", "short_date_time"), ("ja", "ja", "current_date_time")])
+@pytest.mark.parametrize(
+    ("lang", "module", "say_type"), [("en", "en", "short_date_time"), ("ja", "ja", "current_date_time")]
+)
 def test_each_language_says_the_date_with_its_own_say_module(lang, module, say_type):
     language = etree.fromstring(phrase_macros.render_language(lang)).find("language")
     assert language.get("say-module") == module
     (action,) = language.findall("phrases/macros/macro[@name='voicemail_say_date']//action")
     assert (action.get("function"), action.get("data"), action.get("method"), action.get("type")) == (
-        "say", "$1", "pronounced", say_type
+        "say",
+        "$1",
+        "pronounced",
+        say_type,
     )
 
 

@@ -43,7 +43,9 @@ def make_snapshot(**overrides: Any) -> TenantSnap:
         ring_groups={"reception": RingGroupSnap("reception", ("101", "102"), ring_seconds=20)},
         schedules={
             "office": ScheduleSnap(
-                "office", weekdays_9_to_18(), open_destination=Dest("ring_group", "reception"),
+                "office",
+                weekdays_9_to_18(),
+                open_destination=Dest("ring_group", "reception"),
                 closed_destination=Dest("voicemail", "101"),
             )
         },

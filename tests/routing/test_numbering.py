@@ -5,8 +5,9 @@ import pytest
 from fsctl.numbering import NumberingError, classify, default_plan, load_plan
 from fsctl.routing.snapshot import TenantSnap, UserSnap
 
-TENANT = TenantSnap(id=1, domain="acme.kumo.test", name="acme", users={"101": UserSnap("101", "a")},
-                    park_ranges=((700, 719),))
+TENANT = TenantSnap(
+    id=1, domain="acme.kumo.test", name="acme", users={"101": UserSnap("101", "a")}, park_ranges=((700, 719),)
+)
 
 
 @pytest.mark.parametrize(
@@ -77,8 +78,10 @@ def test_feature_codes_are_reserved():
 
 
 def test_bad_numbering_file_is_refused(tmp_path):
-    (tmp_path / "numbering.yaml").write_text("emergency: []\nwithhold_prefix: '184'\npresent_prefix: '186'\n"
-                                             "emergency_caller_id: '0300000000'\nrules: [{name: x, kind: bogus, pattern: '('}]\n")
+    (tmp_path / "numbering.yaml").write_text(
+        "emergency: []\nwithhold_prefix: '184'\npresent_prefix: '186'\n"
+        "emergency_caller_id: '0300000000'\nrules: [{name: x, kind: bogus, pattern: '('}]\n"
+    )
     (tmp_path / "features.yaml").write_text("pickup_group: '*8'\n")
     with pytest.raises(NumberingError) as err:
         load_plan(tmp_path)

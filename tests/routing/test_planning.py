@@ -39,7 +39,11 @@ def test_extension_to_extension_rings_then_voicemail():
     assert bridges(plan) == ["user/102@acme.kumo.test"]
     assert apps(plan)[-1] == ("voicemail", "default acme.kumo.test 102")
     # What the caller hears is set first: Japanese prompts and phrases, dates in the tenant's clock.
-    language = [("set", "default_language=ja"), ("set", "sound_prefix=${sounds_dir}/ja/jp"), ("set", "timezone=Asia/Tokyo")]
+    language = [
+        ("set", "default_language=ja"),
+        ("set", "sound_prefix=${sounds_dir}/ja/jp"),
+        ("set", "timezone=Asia/Tokyo"),
+    ]
     assert xml_actions(plan) == [*language, *apps(plan)]
 
 
@@ -50,7 +54,9 @@ def test_no_voicemail_gives_a_clear_cause():
     assert apps(plan)[-1] == ("transfer", "kumo-after-102-${originate_disposition} XML acme.kumo.test")
     busy = plan_continuation(snap, "acme.kumo.test", "kumo-after-102-USER_BUSY", frozenset(), "101", OPEN)
     assert apps(busy) == [("hangup", "USER_BUSY")]
-    no_answer = plan_continuation(snap, "acme.kumo.test", "kumo-after-102-NO_ANSWER", frozenset(), "101", OPEN)
+    no_answer = plan_continuation(
+        snap, "acme.kumo.test", "kumo-after-102-NO_ANSWER", frozenset(), "101", OPEN
+    )
     assert apps(no_answer) == [("hangup", "NO_ANSWER")]
 
 
@@ -69,9 +75,13 @@ def test_representative_number_rings_the_group_simultaneously_in_hours():
 
 
 def test_sequential_group_rings_each_member_in_turn():
-    snap = make_snapshot(ring_groups={"reception": RingGroupSnap("reception", ("101", "102"), "sequential", 15)})
+    snap = make_snapshot(
+        ring_groups={"reception": RingGroupSnap("reception", ("101", "102"), "sequential", 15)}
+    )
     plan = plan_from_carrier(snap, "0312345678", "", OPEN, national="0312345678")
-    assert bridges(plan) == ["[leg_timeout=15]user/101@acme.kumo.test|[leg_timeout=15]user/102@acme.kumo.test"]
+    assert bridges(plan) == [
+        "[leg_timeout=15]user/101@acme.kumo.test|[leg_timeout=15]user/102@acme.kumo.test"
+    ]
     assert ("set", "call_timeout=30") in apps(plan)
 
 
@@ -87,18 +97,27 @@ def test_unknown_did_is_rejected():
 
 def test_after_hours_plays_the_announcement_then_the_closed_destination():
     plan = plan_from_carrier(make_snapshot(), "0312345678", "", CLOSED, national="0312345678")
-    assert apps(plan)[4:] == [("answer", ""), ("playback", "kumo/after_hours.wav"),
-                              ("voicemail", "default acme.kumo.test 101")]
+    assert apps(plan)[4:] == [
+        ("answer", ""),
+        ("playback", "kumo/after_hours.wav"),
+        ("voicemail", "default acme.kumo.test 101"),
+    ]
     snap = make_snapshot()
-    office = replace(snap.schedules["office"], closed_announcement="acme/closed.wav", closed_destination=Dest("hangup"))
-    plan = plan_from_carrier(replace(snap, schedules={"office": office}), "0312345678", "", CLOSED, national="0312345678")
+    office = replace(
+        snap.schedules["office"], closed_announcement="acme/closed.wav", closed_destination=Dest("hangup")
+    )
+    plan = plan_from_carrier(
+        replace(snap, schedules={"office": office}), "0312345678", "", CLOSED, national="0312345678"
+    )
     assert ("playback", "acme/closed.wav") in apps(plan) and apps(plan)[-1] == ("hangup", "NORMAL_CLEARING")
 
 
 def test_an_unsafe_announcement_name_falls_back_to_the_default():
     snap = make_snapshot()
     office = replace(snap.schedules["office"], closed_announcement="x.wav ${system(rm -rf /)}")
-    plan = plan_from_carrier(replace(snap, schedules={"office": office}), "0312345678", "", CLOSED, national="0312345678")
+    plan = plan_from_carrier(
+        replace(snap, schedules={"office": office}), "0312345678", "", CLOSED, national="0312345678"
+    )
     assert ("playback", "kumo/after_hours.wav") in apps(plan)
 
 
@@ -110,8 +129,11 @@ def test_holiday_branch_is_explained():
 
 def test_personal_schedule_skips_the_user_in_groups_and_diverts_direct_calls():
     snap = make_snapshot()
-    mornings = ScheduleSnap("mornings", tuple(Period(d, 6 * 60, 9 * 60 + 30) for d in range(7)),
-                            closed_destination=Dest("voicemail", "102"))
+    mornings = ScheduleSnap(
+        "mornings",
+        tuple(Period(d, 6 * 60, 9 * 60 + 30) for d in range(7)),
+        closed_destination=Dest("voicemail", "102"),
+    )
     snap = replace(snap, schedules={**snap.schedules, "mornings": mornings})
     snap = with_user(snap, "102", schedule="mornings")
     plan = plan_from_carrier(snap, "0312345678", "", OPEN, national="0312345678")
@@ -135,12 +157,20 @@ def test_forward_loop_is_cut():
 
 
 def test_busy_no_answer_and_unregistered_forwards():
-    snap = with_user(make_snapshot(), "102", forward_busy=Dest("user", "103"), forward_no_answer=Dest("voicemail", "102"),
-                     forward_no_answer_seconds=12, forward_unregistered=Dest("external", "09011112222"))
+    snap = with_user(
+        make_snapshot(),
+        "102",
+        forward_busy=Dest("user", "103"),
+        forward_no_answer=Dest("voicemail", "102"),
+        forward_no_answer_seconds=12,
+        forward_unregistered=Dest("external", "09011112222"),
+    )
     plan = plan_from_phone(snap, "101", "102", OPEN)
     assert ("set", "call_timeout=12") in apps(plan)
-    cont = {cause: plan_continuation(snap, "acme.kumo.test", f"kumo-after-102-{cause}", frozenset(), "101", OPEN)
-            for cause in ("USER_BUSY", "NO_ANSWER", "USER_NOT_REGISTERED")}
+    cont = {
+        cause: plan_continuation(snap, "acme.kumo.test", f"kumo-after-102-{cause}", frozenset(), "101", OPEN)
+        for cause in ("USER_BUSY", "NO_ANSWER", "USER_NOT_REGISTERED")
+    }
     assert bridges(cont["USER_BUSY"]) == ["user/103@acme.kumo.test"]
     assert apps(cont["NO_ANSWER"])[-1] == ("voicemail", "default acme.kumo.test 102")
     assert bridges(cont["USER_NOT_REGISTERED"]) == ["sofia/gateway/carrier/+819011112222"]
@@ -151,8 +181,11 @@ def test_external_forward_refused_where_outbound_rules_refuse_it():
     snap = replace(with_user(make_snapshot(), "102", forward_always=Dest("external", "01012025550100")))
     plan = plan_from_phone(snap, "101", "102", OPEN)
     assert plan.refused_by == "international_disabled"
-    trial = replace(with_user(make_snapshot(), "102", forward_always=Dest("external", "0311112222")), status="trial",
-                    trial_started_on=dt.date(2026, 11, 20))
+    trial = replace(
+        with_user(make_snapshot(), "102", forward_always=Dest("external", "0311112222")),
+        status="trial",
+        trial_started_on=dt.date(2026, 11, 20),
+    )
     assert plan_from_phone(trial, "101", "102", OPEN).refused_by == "trial_internal_only"
 
 
@@ -165,7 +198,10 @@ def test_outbound_with_the_users_caller_id_and_the_channel_limit():
         ("limit", "hash kumo_external 1 4 !USER_BUSY"),
         ("set", "effective_caller_id_number=+81312345001"),
         ("export", "hold_music=local_stream://moh"),  # the phone's hold (fsctl.routing.hold)
-        ("export", "nolocal:kumo_transfer_tenant=1"),  # the far leg may be transferred (fsctl.routing.transfer)
+        (
+            "export",
+            "nolocal:kumo_transfer_tenant=1",
+        ),  # the far leg may be transferred (fsctl.routing.transfer)
         ("set", "hangup_after_bridge=true"),
         ("bridge", "sofia/gateway/carrier/+819012345678"),
     ]
@@ -208,7 +244,9 @@ def test_trial_allows_internal_calls_and_expires_after_30_days():
 def test_operator_allowance_and_international_when_enabled():
     snap = make_snapshot(allowed_prefixes=("0570",), international_calls=True)
     assert bridges(plan_from_phone(snap, "101", "0570123456", OPEN)) == ["sofia/gateway/carrier/+81570123456"]
-    assert bridges(plan_from_phone(snap, "101", "01012025550100", OPEN)) == ["sofia/gateway/carrier/+12025550100"]
+    assert bridges(plan_from_phone(snap, "101", "01012025550100", OPEN)) == [
+        "sofia/gateway/carrier/+12025550100"
+    ]
 
 
 def test_inbound_only_user_cannot_dial():
@@ -253,9 +291,15 @@ def test_emergency_caller_id_falls_back_to_the_operators():
 
 # -- on-net -----------------------------------------------------------------------------------------
 def test_on_net_call_is_internal_free_and_shows_the_company_number():
-    other = make_snapshot(id=2, domain="beta.kumo.test", name="Beta",
-                          numbers={"0362800001": NumberSnap("0362800001", "+81362800001", "geographic", Dest("user", "101"))})
-    plan = plan_from_phone(make_snapshot(), "101", "0362800001", OPEN, on_net=lambda n: other if n == "0362800001" else None)
+    other = make_snapshot(
+        id=2,
+        domain="beta.kumo.test",
+        name="Beta",
+        numbers={"0362800001": NumberSnap("0362800001", "+81362800001", "geographic", Dest("user", "101"))},
+    )
+    plan = plan_from_phone(
+        make_snapshot(), "101", "0362800001", OPEN, on_net=lambda n: other if n == "0362800001" else None
+    )
     assert plan.kind == "on_net"
     assert bridges(plan) == ["user/101@beta.kumo.test"]
     assert not any(a.app == "limit" or "gateway" in a.data for a in plan.actions)
@@ -265,13 +309,19 @@ def test_on_net_call_is_internal_free_and_shows_the_company_number():
 def test_on_net_counts_as_external_for_the_trial():
     other = make_snapshot(id=2, domain="beta.kumo.test")
     trial = make_snapshot(status="trial", trial_started_on=dt.date(2026, 11, 20))
-    plan = plan_from_phone(trial, "101", "0312345678" if False else "0362800001", OPEN, on_net=lambda n: other)
+    plan = plan_from_phone(
+        trial, "101", "0312345678" if False else "0362800001", OPEN, on_net=lambda n: other
+    )
     assert plan.refused_by == "trial_internal_only"
 
 
 def test_feature_codes_and_park():
     snap = make_snapshot()
-    assert apps(plan_from_phone(snap, "101", "*98", OPEN))[-1] == ("voicemail", "check default acme.kumo.test 101")
+    assert apps(plan_from_phone(snap, "101", "*98", OPEN))[-1] == (
+        "voicemail",
+        "check default acme.kumo.test 101",
+    )
     assert apps(plan_from_phone(snap, "101", "710", OPEN))[-1] == ("valet_park", "park@acme.kumo.test 710")
     assert ("intercept", "${hash(select/acme.kumo.test-last_dial_ext/102)}") in apps(
-        plan_from_phone(snap, "101", "**102", OPEN))
+        plan_from_phone(snap, "101", "**102", OPEN)
+    )

@@ -5,9 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-PURE = ["fsctl.numbering", "fsctl.routing.calls", "fsctl.routing.destinations", "fsctl.routing.schedules",
-        "fsctl.routing.snapshot", "fsctl.routing.plan", "fsctl.routing.validate", "fsctl.xml.dialplan",
-        "fsctl.routing.hold", "fsctl.routing.transfer"]
+PURE = [
+    "fsctl.numbering",
+    "fsctl.routing.calls",
+    "fsctl.routing.destinations",
+    "fsctl.routing.schedules",
+    "fsctl.routing.snapshot",
+    "fsctl.routing.plan",
+    "fsctl.routing.validate",
+    "fsctl.xml.dialplan",
+    "fsctl.routing.hold",
+    "fsctl.routing.transfer",
+]
 
 
 def test_pure_modules_import_no_database_flask_or_gevent():
@@ -18,5 +27,7 @@ def test_pure_modules_import_no_database_flask_or_gevent():
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'flask', 'gevent', 'psycopg'))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

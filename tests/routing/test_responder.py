@@ -16,8 +16,12 @@ from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 
 TUESDAY_10 = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # 10:00 in Tokyo
-OFFICE = {"name": "office", "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
-          "open_destination": {"ring_group": "reception"}, "closed_destination": {"voicemail": "101"}}
+OFFICE = {
+    "name": "office",
+    "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+    "open_destination": {"ring_group": "reception"},
+    "closed_destination": {"voicemail": "101"},
+}
 
 
 def captured(name: str, fixtures_dir, **rewrite: str) -> dict[str, str]:
@@ -25,10 +29,12 @@ def captured(name: str, fixtures_dir, **rewrite: str) -> dict[str, str]:
     body = (fixtures_dir / "xml_curl" / name).read_text()
     fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
     for key, value in rewrite.items():
-        for name_ in {"context": ("Hunt-Context", "Caller-Context"),
-                      "destination": ("Hunt-Destination-Number", "Caller-Destination-Number"),
-                      "domain": ("variable_domain_name",),
-                      "user": ("variable_user_name", "variable_sip_auth_username")}[key]:
+        for name_ in {
+            "context": ("Hunt-Context", "Caller-Context"),
+            "destination": ("Hunt-Destination-Number", "Caller-Destination-Number"),
+            "domain": ("variable_domain_name",),
+            "user": ("variable_user_name", "variable_sip_auth_username"),
+        }[key]:
             fields[name_] = value
     return fields
 
@@ -43,13 +49,22 @@ def responder(engine, settings):
 def actions(document: bytes) -> list[tuple[str, str]]:
     root = etree.fromstring(document)
     # bridge strings without the tenant's pickup/<group> leg (tests/esl/test_esl_features.py has it)
-    return [(a.get("application"), re.sub(r",pickup/[^,|]+", "", a.get("data") or "")) for a in root.iter("action")]
+    return [
+        (a.get("application"), re.sub(r",pickup/[^,|]+", "", a.get("data") or ""))
+        for a in root.iter("action")
+    ]
 
 
 def test_phone_call_replayed_from_the_capture(make_tenant, responder, fixtures_dir):
     make_tenant()
-    fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="acme.kumo.test",
-                      user="101", destination="102")
+    fields = captured(
+        "dialplan-bridge-1002.txt",
+        fixtures_dir,
+        context="acme.kumo.test",
+        domain="acme.kumo.test",
+        user="101",
+        destination="102",
+    )
     document = responder.answer(fields)
     root = etree.fromstring(document)
     assert root.find("section").get("name") == "dialplan"
@@ -67,8 +82,14 @@ def test_lab_context_unknown_is_not_found(make_tenant, responder, fixtures_dir):
 def test_context_and_caller_must_belong_together(make_tenant, responder, fixtures_dir):
     make_tenant()
     make_tenant(domain="beta.kumo.test", users=[], numbers=[], ring_groups=[], park=None)
-    fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="beta.kumo.test",
-                      user="101", destination="102")
+    fields = captured(
+        "dialplan-bridge-1002.txt",
+        fixtures_dir,
+        context="acme.kumo.test",
+        domain="beta.kumo.test",
+        user="101",
+        destination="102",
+    )
     assert actions(responder.answer(fields)) == [("hangup", "CALL_REJECTED")]
 
 
@@ -89,14 +110,28 @@ def test_public_unknown_number_is_rejected(make_tenant, responder, fixtures_dir)
 
 @pytest.mark.parametrize(
     "destination",
-    ["", "1" * 500, "102<action application=\"system\"/>", "10$", "0312345678${system(x)}", "^.*$", "102 XML x",
-     "ｆｕｌｌ"],
+    [
+        "",
+        "1" * 500,
+        '102<action application="system"/>',
+        "10$",
+        "0312345678${system(x)}",
+        "^.*$",
+        "102 XML x",
+        "ｆｕｌｌ",
+    ],
 )
 def test_odd_destinations_never_raise(make_tenant, responder, fixtures_dir, destination):
     make_tenant()
-    for context in ("acme.kumo.test", "public", "nope", "", "a\"b", "x" * 400):
-        fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context=context, domain="acme.kumo.test",
-                          user="101", destination=destination)
+    for context in ("acme.kumo.test", "public", "nope", "", 'a"b', "x" * 400):
+        fields = captured(
+            "dialplan-bridge-1002.txt",
+            fixtures_dir,
+            context=context,
+            domain="acme.kumo.test",
+            user="101",
+            destination=destination,
+        )
         document = responder.answer(fields)
         if document is not None:
             root = etree.fromstring(document)  # well-formed, one action list, no injected elements
@@ -107,8 +142,14 @@ def test_a_committed_change_is_seen_on_the_next_lookup(make_tenant, responder, s
     from kumo_support import tenant_doc
 
     make_tenant()
-    fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="acme.kumo.test",
-                      user="101", destination="09012345678")
+    fields = captured(
+        "dialplan-bridge-1002.txt",
+        fixtures_dir,
+        context="acme.kumo.test",
+        domain="acme.kumo.test",
+        user="101",
+        destination="09012345678",
+    )
     assert ("limit", "hash kumo_external 1 8 !USER_BUSY") in actions(responder.answer(fields))
     with db.session_scope(session_factory) as session:
         apply_config(session, tenant_doc(status="suspended"))
@@ -117,10 +158,22 @@ def test_a_committed_change_is_seen_on_the_next_lookup(make_tenant, responder, s
 
 def test_on_net_between_tenants(make_tenant, responder, fixtures_dir):
     make_tenant()
-    make_tenant(domain="beta.kumo.test", name="Beta", users=[{"extension": "201", "name": "B", "password": "Str0ng-201-pass"}],
-                numbers=[{"number": "0362800001", "destination": {"user": "201"}}], ring_groups=[], park=None)
-    fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="acme.kumo.test",
-                      user="101", destination="0362800001")
+    make_tenant(
+        domain="beta.kumo.test",
+        name="Beta",
+        users=[{"extension": "201", "name": "B", "password": "Str0ng-201-pass"}],
+        numbers=[{"number": "0362800001", "destination": {"user": "201"}}],
+        ring_groups=[],
+        park=None,
+    )
+    fields = captured(
+        "dialplan-bridge-1002.txt",
+        fixtures_dir,
+        context="acme.kumo.test",
+        domain="acme.kumo.test",
+        user="101",
+        destination="0362800001",
+    )
     acts = actions(responder.answer(fields))
     assert ("bridge", "user/201@beta.kumo.test") in acts
     assert not any(app == "limit" for app, _ in acts)
@@ -129,12 +182,23 @@ def test_on_net_between_tenants(make_tenant, responder, fixtures_dir):
 def test_continuation_after_a_busy_bridge(make_tenant, responder, fixtures_dir):
     users = [
         {"extension": "101", "name": "A", "password": "Str0ng-101-pass", "caller_id": "0312345678"},
-        {"extension": "102", "name": "B", "password": "Str0ng-102-pass", "voicemail": {"enabled": False},
-         "forward": {"busy": {"user": "101"}}},
+        {
+            "extension": "102",
+            "name": "B",
+            "password": "Str0ng-102-pass",
+            "voicemail": {"enabled": False},
+            "forward": {"busy": {"user": "101"}},
+        },
     ]
     make_tenant(users=users)
-    fields = captured("dialplan-bridge-1002.txt", fixtures_dir, context="acme.kumo.test", domain="acme.kumo.test",
-                      user="101", destination="102")
+    fields = captured(
+        "dialplan-bridge-1002.txt",
+        fixtures_dir,
+        context="acme.kumo.test",
+        domain="acme.kumo.test",
+        user="101",
+        destination="102",
+    )
     acts = actions(responder.answer(fields))
     assert acts[-1] == ("transfer", "kumo-after-102-${originate_disposition} XML acme.kumo.test")
     visited = next(d for a, d in acts if a == "set" and d.startswith("kumo_continuation="))

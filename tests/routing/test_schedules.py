@@ -44,7 +44,9 @@ def test_holidays_can_be_ignored():
 
 
 def test_company_closure():
-    schedule = ScheduleSnap("x", weekdays_9_to_18(), closures=(Closure(dt.date(2026, 12, 29), dt.date(2027, 1, 3), "年末年始"),))
+    schedule = ScheduleSnap(
+        "x", weekdays_9_to_18(), closures=(Closure(dt.date(2026, 12, 29), dt.date(2027, 1, 3), "年末年始"),)
+    )
     state = evaluate(schedule, "Asia/Tokyo", at("2026-12-29 10:00"))
     assert not state.open and "年末年始" in state.reason
     assert evaluate(schedule, "Asia/Tokyo", at("2026-12-28 10:00")).open

@@ -6,14 +6,20 @@ import json
 
 from fsctl.trace import add_trace_command, format_text, run_trace, trace
 
-OFFICE = {"name": "office", "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
-          "closures": [{"from": "2026-12-29", "to": "2027-01-03", "name": "年末年始"}],
-          "open_destination": {"ring_group": "reception"}, "closed_destination": {"voicemail": "101"}}
+OFFICE = {
+    "name": "office",
+    "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+    "closures": [{"from": "2026-12-29", "to": "2027-01-03", "name": "年末年始"}],
+    "open_destination": {"ring_group": "reception"},
+    "closed_destination": {"voicemail": "101"},
+}
 
 
 def test_trace_inbound_at_new_years_eve(make_tenant, session_factory):
     make_tenant(schedules=[OFFICE], numbers=[{"number": "0312345678", "destination": {"schedule": "office"}}])
-    plan = trace(session_factory, "acme.kumo.test", "0901234567", "0312345678", dt.datetime(2026, 12, 31, 20, 0))
+    plan = trace(
+        session_factory, "acme.kumo.test", "0901234567", "0312345678", dt.datetime(2026, 12, 31, 20, 0)
+    )
     text = format_text(plan)
     assert "company closure '年末年始'" in text
     assert "voicemail default acme.kumo.test 101" in text
@@ -24,8 +30,20 @@ def test_trace_outbound_refusal_and_json(make_tenant, session_factory, settings,
     make_tenant()
     parser = argparse.ArgumentParser()
     add_trace_command(parser.add_subparsers())
-    args = parser.parse_args(["trace", "--domain", "acme.kumo.test", "--from", "101", "--to", "01012025550100",
-                              "--at", "2026-12-31 20:00", "--json"])
+    args = parser.parse_args(
+        [
+            "trace",
+            "--domain",
+            "acme.kumo.test",
+            "--from",
+            "101",
+            "--to",
+            "01012025550100",
+            "--at",
+            "2026-12-31 20:00",
+            "--json",
+        ]
+    )
     assert run_trace(args, settings) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["refused_by"] == "international_disabled"

@@ -36,23 +36,39 @@ def test_ring_group_without_members():
 
 
 def test_week_not_covered_when_full_coverage_is_asked():
-    schedule = {"name": "office", "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
-                "open_destination": {"ring_group": "reception"}, "full_coverage": True}
+    schedule = {
+        "name": "office",
+        "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+        "open_destination": {"ring_group": "reception"},
+        "full_coverage": True,
+    }
     errors = errors_of(schedules=[schedule])
     assert any(e.startswith("schedules[0].open: the week is not covered (Mon 00:00-09:00") for e in errors)
     assert errors_of(schedules=[{**schedule, "full_coverage": False}]) == []
-    always = {"name": "always", "open": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                          "from": "00:00", "to": "24:00"}], "open_destination": {"user": "101"},
-              "full_coverage": True}
+    always = {
+        "name": "always",
+        "open": [{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from": "00:00", "to": "24:00"}],
+        "open_destination": {"user": "101"},
+        "full_coverage": True,
+    }
     assert errors_of(schedules=[always]) == []
 
 
 def test_destinations_that_cannot_work():
-    numbers = [{"number": "0312345678", "destination": {"user": "102"}},
-               {"number": "0312345679", "destination": {"external": "110"}}]
-    users = [{"extension": "101", "name": "A", "password": "Str0ng-101-pass", "voicemail": {"enabled": False}},
-             {"extension": "102", "name": "B", "password": "Str0ng-102-pass", "direction": "outbound_only",
-              "forward": {"no_answer": {"voicemail": "101"}}}]
+    numbers = [
+        {"number": "0312345678", "destination": {"user": "102"}},
+        {"number": "0312345679", "destination": {"external": "110"}},
+    ]
+    users = [
+        {"extension": "101", "name": "A", "password": "Str0ng-101-pass", "voicemail": {"enabled": False}},
+        {
+            "extension": "102",
+            "name": "B",
+            "password": "Str0ng-102-pass",
+            "direction": "outbound_only",
+            "forward": {"no_answer": {"voicemail": "101"}},
+        },
+    ]
     errors = errors_of(users=users, numbers=numbers, ring_groups=[])
     assert "numbers[0].destination.user: 102 is an outbound-only line and cannot receive calls" in errors
     assert "numbers[1].destination.external: 110 cannot be a forwarding target (emergency)" in errors

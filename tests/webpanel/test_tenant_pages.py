@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import Path
 
 import pytest
+from kumo_support import read_fixture
 from lxml import etree
 from panel_helpers import PASSWORD, PanelClient, field_error, tenant_of
 from sqlalchemy import select
@@ -20,11 +20,6 @@ from fsctl.xmlcurl.store import LookupStore
 from webpanel.extensions import db
 
 EMAIL = "admin@acme.example"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "freeswitch"
-
-
-def read_fixture(relative: str) -> bytes:
-    return (FIXTURES / relative).read_bytes()
 
 
 def document(app) -> dict:
@@ -213,8 +208,12 @@ def test_a_number_pointed_at_a_menu_holds_the_ivr_option_until_unticked(app, adm
         number_id = db.session.scalar(select(models.Number.id).where(models.Number.national == "0312345000"))
     admin.post(f"/numbers/available/{number_id}/claim")
     assert admin.post("/ivr-menus/new", {"name": "main", "options.1": "user:101"}).status_code == 302
-    admin.post(f"/numbers/{number_id}", {"destination": "ivr", "destination.target": "main"})  # box not ticked
-    assert document(app)["numbers"] == [{"number": "0312345000", "destination": {"ivr": "main"}, "ivr_option": True}]
+    admin.post(
+        f"/numbers/{number_id}", {"destination": "ivr", "destination.target": "main"}
+    )  # box not ticked
+    assert document(app)["numbers"] == [
+        {"number": "0312345000", "destination": {"ivr": "main"}, "ivr_option": True}
+    ]
     page = admin.get(f"/numbers/{number_id}").get_data(as_text=True)
     assert 'name="ivr_option" checked' in page and "IVRオプション (月額500円)" in page
     admin.post(f"/numbers/{number_id}", {"destination": "user:101", "ivr_option": "on"})

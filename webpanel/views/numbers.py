@@ -33,7 +33,9 @@ def number_destinations(doc: dict) -> dict[str, dict | None]:
     return result
 
 
-def set_destination(doc: dict, national: str, destination: dict | None, ivr_option: bool | None = None) -> None:
+def set_destination(
+    doc: dict, national: str, destination: dict | None, ivr_option: bool | None = None
+) -> None:
     """Point one number of the tenant somewhere (moving it off a user's did if it was one).
 
     `ivr_option`: keep or drop the paid IVR option (None: as it is); a number that leads to a menu

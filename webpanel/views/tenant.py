@@ -107,7 +107,9 @@ def settings():
             return redirect(url_for("tenant.settings"))
         except SaveRefused as refused:
             errors = refused.field_errors("")
-            doc.update(international_calls=international, park={"slots": slots} if slots else None, language=language)
+            doc.update(
+                international_calls=international, park={"slots": slots} if slots else None, language=language
+            )
     in_use = outside_lines_in_use(db.session.connection(), g.tenant.id)
     return render_template("settings.html", doc=doc, errors=errors, lines_in_use=in_use)
 

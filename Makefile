@@ -6,11 +6,12 @@ FSCTL := $(VENV)/bin/fsctl
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | md5sum | cut -c1-12)
 FS_CONF_DIR ?=
 
-.PHONY: help install run serve test lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
+.PHONY: help install run serve test test-quick lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
 
 help:
 	@echo "make run          install, migrate, apply the demo tenant, start the service and the panel (foreground)"
 	@echo "make test         install what tests need and run the whole suite"
+	@echo "make test-quick   the edit-test loop: no Debian installs, 200 injection examples, stop at the first failure"
 	@echo "make bench        lookup benchmarks against an nginx static ceiling"
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
 	@echo "make fs-config FS_CONF_DIR=/etc/freeswitch   deploy the FreeSWITCH configuration"
@@ -39,8 +40,15 @@ run: seed-demo
 serve: install
 	$(FSCTL) serve
 
+# test-deps installed every Debian package a marked test needs, so under `make test` a missing one
+# fails the test instead of skipping it (tests/system_packages.py).
 test: install test-deps
-	$(PY) -m pytest -q
+	KUMO_SYSTEM_PACKAGES_REQUIRED=1 $(PY) -m pytest -q
+
+# Tests whose Debian packages are missing skip with a reason; the property-based injection test runs
+# 200 examples instead of 10,000 (KUMO_INJECTION_EXAMPLES).
+test-quick: install
+	KUMO_INJECTION_EXAMPLES=$${KUMO_INJECTION_EXAMPLES:-200} $(PY) -m pytest -q -x
 
 lint: install
 	$(VENV)/bin/ruff check fsctl webpanel tests bench

@@ -15,10 +15,22 @@ import pytest  # noqa: E402
 from kumo_support import ACME, FIXTURES, REPO_ROOT, read_fixture, tenant_doc  # noqa: E402, F401
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from system_packages import missing_reason, required  # noqa: E402
 
 from fsctl import db, models  # noqa: E402
 from fsctl.config import Settings  # noqa: E402
 from fsctl.tenant_config import apply_config  # noqa: E402
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose Debian packages are missing (fail instead under `make test`)."""
+    names = tuple(name for marker in item.iter_markers("system_package") for name in marker.args)
+    reason = missing_reason(names) if names else None
+    if reason is None:
+        return
+    if required():
+        pytest.fail(f"{reason} (KUMO_SYSTEM_PACKAGES_REQUIRED is set)", pytrace=False)
+    pytest.skip(reason)
 
 
 @pytest.fixture

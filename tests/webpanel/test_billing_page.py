@@ -14,6 +14,8 @@ from fsctl.billing.settings import BillingSettings
 from fsctl.billing.statement import Month
 from webpanel.extensions import db
 
+pytestmark = pytest.mark.system_package("ipafont")
+
 TODAY = dt.date(2026, 11, 10)
 
 

@@ -13,6 +13,8 @@ from panel_helpers import PASSWORD, make_operator
 from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+pytestmark = pytest.mark.system_package("chromium")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",

@@ -49,6 +49,8 @@ class InvoiceRun:
     csv_path: Path | None = None
     emailed: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
+    # (domain, reason) of statements whose PDF could not be made: reported, never e-mailed, retried next run.
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         subtotal = sum(s["subtotal_yen"] for s in self.statements)
@@ -66,6 +68,8 @@ class InvoiceRun:
             )
             if self.csv_path:
                 lines.append(f"CSV: {self.csv_path}")
+            for domain, reason in self.failed:
+                lines.append(f"FAILED {domain}: {reason} (no PDF, not e-mailed; run again once fixed)")
         return "\n".join(lines)
 
 
@@ -131,7 +135,15 @@ def run_invoices(
     font = find_font(settings)
     pdfs: dict[str, bytes] = {}
     for doc in docs:
-        pdf = render_invoice(doc, font)
+        # One statement that cannot be rendered must not stop every later tenant's PDF, CSV and mail.
+        try:
+            pdf = render_invoice(doc, font)
+        except Exception as exc:
+            log.exception(
+                "invoice %s (%s) could not be rendered", doc["invoice_number"], doc["tenant"]["domain"]
+            )
+            run.failed.append((doc["tenant"]["domain"], f"{type(exc).__name__}: {exc}"))
+            continue
         path = folder / f"{doc['invoice_number']}.pdf"
         path.write_bytes(pdf)
         pdfs[doc["invoice_number"]] = pdf
@@ -152,7 +164,7 @@ def _email(
     settings: BillingSettings,
     run: InvoiceRun,
 ) -> None:
-    pending = [doc for doc in docs if not doc.get("emailed_at")]
+    pending = [doc for doc in docs if not doc.get("emailed_at") and doc["invoice_number"] in pdfs]
     if not pending:
         return
     with factory() as session:

@@ -10,6 +10,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from markupsafe import Markup
@@ -89,6 +90,29 @@ def sign_out() -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default`: the one rule for every `next` we honour.
+
+    Browsers drop tabs and newlines inside URLs and read `\\` as `/`, so `/<TAB>/evil.example` and
+    `/\\evil.example` are `//evil.example`, another site; a newline in a Location header is a 500.
+    Anything with a control character or a backslash (also percent-encoded), a scheme, a host, or
+    a second leading slash is refused rather than repaired.
+    """
+    if not target or not target.startswith("/"):
+        return default
+    for form in (target, unquote(target)):
+        if _has_control(form) or "\\" in form or form.startswith("//"):
+            return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
 
 
 def client_ip() -> str:

@@ -19,7 +19,7 @@ from fsctl.accounts import hash_password, password_problem, verify_password
 from fsctl.tenant_config import ConfigError, apply_config
 from webpanel.extensions import db
 from webpanel.platform import get_setting
-from webpanel.security import authenticate, client_ip, require, sign_in, sign_out
+from webpanel.security import authenticate, client_ip, require, safe_next, sign_in, sign_out
 from webpanel.tenantdoc import audit
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,7 @@ def login():
             return render_template("login.html", error=gettext("Wrong e-mail address or password.")), 401
         sign_in(account)
         db.session.commit()
-        target = request.args.get("next", "")
-        # Only local paths: never an open redirect to another site.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("tenant.home")
-        return redirect(target)
+        return redirect(safe_next(request.args.get("next"), url_for("tenant.home")))
     return render_template("login.html")
 
 
@@ -204,5 +200,4 @@ def language(code: str):
         if g.get("account") is not None:
             g.account.locale = code
             db.session.commit()
-    target = request.args.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(safe_next(request.args.get("next"), "/"))

@@ -7,7 +7,6 @@ mail failure sends only what is missing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from fsctl.billing.pdf import render_invoice
 from fsctl.billing.prices import load_prices
 from fsctl.billing.settings import BillingSettings, find_font
 from fsctl.billing.statement import Month
+from fsctl.csv_safe import SafeDictWriter
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class InvoiceRun:
 def write_csv(path: Path, statements: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, CSV_FIELDS)
+        writer = SafeDictWriter(handle, CSV_FIELDS)
         writer.writeheader()
         for doc in statements:
             base = {

@@ -346,3 +346,8 @@ JA.update({k: v for k, v in JA_IVR.items() if k not in JA})
 from webpanel.translations.ja_hold import JA_HOLD  # noqa: E402
 
 JA.update({k: v for k, v in JA_HOLD.items() if k not in JA})
+
+# Hardening (issue 15): validation, sign-in throttling, password reset, storage quota.
+from webpanel.translations.ja_hardening import JA_HARDENING  # noqa: E402
+
+JA.update({k: v for k, v in JA_HARDENING.items() if k not in JA})

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem, verify_password
+from fsctl.schemas import text
 from fsctl.tenant_config import ConfigError, apply_config
 from webpanel.extensions import db
 from webpanel.platform import get_setting
@@ -31,8 +32,8 @@ PHONE = validate.Regexp(r"^[0-9+\-() ]{6,20}$", error="digits, spaces, + - ( ) o
 class SignupSchema(Schema):
     """The sign-up form (and the only fields it takes)."""
 
-    company = fields.String(required=True, validate=validate.Length(1, 200))
-    contact_name = fields.String(required=True, validate=validate.Length(1, 100))
+    company = fields.String(required=True, validate=text(1, 200))
+    contact_name = fields.String(required=True, validate=text(1, 100))
     phone = fields.String(required=True, validate=PHONE)
     email = fields.Email(required=True, validate=validate.Length(3, 254))
     password = fields.String(

@@ -54,8 +54,14 @@ def _check_csrf() -> None:
 
 
 def _session_fingerprint(account: models.PanelAccount) -> str:
-    # Changing the password (new hash) signs out every other session of that account.
-    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+    """What a session cookie is bound to, checked against the database on every request.
+
+    The cookie itself is signed, not stored: a copy of it works wherever it is sent. Anything that must
+    end the sessions of an account changes this value: a new password (new hash), a new role, tenant
+    or extension, and sign-out, which bumps `session_generation`.
+    """
+    bound = f"{account.password_hash}|{account.role}|{account.tenant_id}|{account.user_id}|{account.session_generation}"
+    return hashlib.sha256(bound.encode()).hexdigest()[:32]
 
 
 def _load_account() -> None:
@@ -65,7 +71,12 @@ def _load_account() -> None:
     if account_id is None:
         return
     account = db.session.get(models.PanelAccount, account_id)
-    if account is None or session.get("fp") != _session_fingerprint(account):
+    fingerprint = session.get("fp") or ""
+    if (
+        account is None
+        or account.disabled_at is not None
+        or not hmac.compare_digest(fingerprint, _session_fingerprint(account))
+    ):
         session.pop("account_id", None)
         return
     g.account = account
@@ -85,7 +96,21 @@ def sign_in(account: models.PanelAccount) -> None:
     account.last_login_at = dt.datetime.now(dt.UTC)
 
 
+def end_sessions(account: models.PanelAccount) -> None:
+    """Every session of `account` ends at its next request (the caller commits)."""
+    account.session_generation = (account.session_generation or 0) + 1
+
+
 def sign_out() -> None:
+    """End this session on the server too: a copy of the cookie is refused afterwards.
+
+    The cookie is signed, not stored, so the account's generation is bumped: the account's other
+    sessions (other browsers) end as well.
+    """
+    account = g.get("account")
+    if account is not None:
+        end_sessions(account)
+        db.session.commit()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -146,7 +171,8 @@ def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None,
         verify_password(_DUMMY_HASH, password)
         ok = False
     else:
-        ok = verify_password(account.password_hash, password)
+        # A disabled account is refused like a wrong password (after the same work).
+        ok = verify_password(account.password_hash, password) and account.disabled_at is None
     now = dt.datetime.now(dt.UTC)
     db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=now))
     if secrets.randbelow(100) == 0:

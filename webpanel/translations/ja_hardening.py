@@ -2,4 +2,9 @@
 
 JA_HARDENING = {
     "must not contain control characters (tab, line break, ...)": "制御文字 (タブ・改行など) は使えません",
+    "Sign-in disabled.": "サインインを無効にしました。",
+    "Sign-in enabled.": "サインインを有効にしました。",
+    "The sign-in of %(email)s is disabled.": "%(email)s のサインインは無効です。",
+    "Enable the sign-in": "サインインを有効にする",
+    "Disable the sign-in": "サインインを無効にする",
 }

@@ -6,13 +6,14 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 
@@ -23,9 +24,16 @@ from webpanel.extensions import db
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Rate limiting: failures counted in the database so every panel process shares the count.
+# Sign-in throttling, counted in the database so every panel process shares the count. Failures count
+# per (account, address): a wrong password typed elsewhere never locks the owner out (issue 15). After
+# FREE_FAILURES the pair waits BASE_DELAY, doubling with each further failure up to MAX_DELAY; a success
+# starts the count again. An address failing across many accounts (spraying) is slowed down the same
+# way, that address alone.
+FREE_FAILURES = 5
+BASE_DELAY = dt.timedelta(seconds=30)
+MAX_DELAY = dt.timedelta(minutes=15)
+PAIR_WINDOW = dt.timedelta(hours=1)
 LOGIN_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 30
 ATTEMPTS_KEPT = dt.timedelta(days=1)
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
@@ -140,31 +148,76 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def client_ip() -> str:
-    return (request.remote_addr or "unknown")[:45]
-
-
-def login_blocked(email: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """True when this e-mail or this address failed too often within the window."""
-    since = (now or dt.datetime.now(dt.UTC)) - LOGIN_WINDOW
-    failures = select(func.count(models.LoginAttempt.id)).where(
-        models.LoginAttempt.success.is_(False), models.LoginAttempt.at >= since
+@functools.cache
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()
     )
-    by_email = db.session.scalar(failures.where(models.LoginAttempt.email == email)) or 0
-    if by_email >= MAX_FAILURES_PER_EMAIL:
-        return True
-    by_ip = db.session.scalar(failures.where(models.LoginAttempt.ip == ip)) or 0
-    return by_ip >= MAX_FAILURES_PER_IP
 
 
-def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None, bool]:
-    """(account or None, rate_limited). Records the attempt and commits it."""
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip() -> str:
+    """The client's address: the peer, or behind trusted proxies (WEBPANEL_TRUSTED_PROXIES) the last
+    X-Forwarded-For hop that is not one of them. Hops left of that are the client's own words."""
+    address = request.remote_addr or "unknown"
+    networks = _networks(current_app.config.get("WEBPANEL_TRUSTED_PROXIES") or "")
+    if networks and _trusted(address, networks):
+        hops = [
+            hop.strip() for value in request.headers.getlist("X-Forwarded-For") for hop in value.split(",")
+        ]
+        for hop in reversed([hop for hop in hops if hop]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                break  # garbage written by someone: keep the last address a proxy vouched for
+            address = hop
+            if not _trusted(hop, networks):
+                break
+    return address[:45]
+
+
+def _wait(failures: int, free: int, last: dt.datetime | None, now: dt.datetime) -> dt.timedelta:
+    if failures < free or last is None:
+        return dt.timedelta(0)
+    if last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=dt.UTC)
+    delay = min(BASE_DELAY * 2 ** min(failures - free, 20), MAX_DELAY)
+    return max(last + delay - now, dt.timedelta(0))
+
+
+def login_delay(email: str, ip: str, now: dt.datetime | None = None) -> dt.timedelta:
+    """How long this (account, address) must wait before its next try; zero when it may try now."""
+    now = now or dt.datetime.now(dt.UTC)
+    attempt = models.LoginAttempt
+    pair = (attempt.email == email, attempt.ip == ip, attempt.at >= now - PAIR_WINDOW)
+    last_success = db.session.scalar(select(func.max(attempt.at)).where(*pair, attempt.success.is_(True)))
+    failed = select(func.count(attempt.id), func.max(attempt.at)).where(*pair, attempt.success.is_(False))
+    if last_success is not None:
+        failed = failed.where(attempt.at > last_success)
+    count, last = db.session.execute(failed).one()
+    wait = _wait(count or 0, FREE_FAILURES, last, now)
+    by_ip = select(func.count(attempt.id), func.max(attempt.at)).where(
+        attempt.ip == ip, attempt.success.is_(False), attempt.at >= now - LOGIN_WINDOW
+    )
+    count, last = db.session.execute(by_ip).one()
+    return max(wait, _wait(count or 0, MAX_FAILURES_PER_IP, last, now))
+
+
+def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None, dt.timedelta]:
+    """(account or None, how long to wait: non-zero when throttled). Records the attempt and commits it."""
     global _DUMMY_HASH
     email = email.strip().lower()[:254]
     ip = client_ip()
-    if login_blocked(email, ip):
-        log.warning("login rate limited for %s from %s", email, ip)
-        return None, True
+    if wait := login_delay(email, ip):
+        log.warning("sign-in throttled for %s from %s (%s s)", email, ip, int(wait.total_seconds()))
+        return None, wait
     account = db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.email == email))
     if account is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(16))
@@ -179,7 +232,7 @@ def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None,
         # Keep the table small: only the last window matters for the limit, a day is plenty for forensics.
         db.session.execute(delete(models.LoginAttempt).where(models.LoginAttempt.at < now - ATTEMPTS_KEPT))
     db.session.commit()
-    return (account if ok else None), False
+    return (account if ok else None), dt.timedelta(0)
 
 
 def require(*roles: models.AccountRole) -> Callable:

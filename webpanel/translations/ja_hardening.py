@@ -7,4 +7,5 @@ JA_HARDENING = {
     "The sign-in of %(email)s is disabled.": "%(email)s のサインインは無効です。",
     "Enable the sign-in": "サインインを有効にする",
     "Disable the sign-in": "サインインを無効にする",
+    "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.": "サインインの失敗が続いたため、このネットワークからのサインインを一時的に止めています。%(minutes)s 分後にもう一度お試しください。",
 }

@@ -233,7 +233,6 @@ JA = {
     "On": "オン",
     "Off": "オフ",
     "No users yet.": "ユーザーはまだいません。",
-    "Too many failed sign-ins. Try again in 15 minutes.": "ログインの失敗が多すぎます。15分後にもう一度お試しください。",
     "Wrong e-mail address or password.": "メールアドレスまたはパスワードが正しくありません。",
     "Welcome! Your 30-day trial has started.": "ようこそ!30日間の無料トライアルが始まりました。",
     "Extension %(ext)s %(name)s": "内線 %(ext)s %(name)s",

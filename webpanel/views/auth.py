@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 import secrets
 import unicodedata
@@ -82,11 +83,14 @@ def signups_blocked(ip: str) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        account, limited = authenticate(request.form.get("email", ""), request.form.get("password", ""))
-        if limited:
-            return render_template(
-                "login.html", error=gettext("Too many failed sign-ins. Try again in 15 minutes.")
-            ), 429
+        account, wait = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if wait:
+            seconds = math.ceil(wait.total_seconds())
+            message = gettext(
+                "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.",
+                minutes=math.ceil(seconds / 60),
+            )
+            return render_template("login.html", error=message), 429, {"Retry-After": str(seconds)}
         if account is None:
             return render_template("login.html", error=gettext("Wrong e-mail address or password.")), 401
         sign_in(account)

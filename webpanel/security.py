@@ -282,7 +282,9 @@ def init_security(app: Flask) -> None:
         # No inline scripts anywhere in the panel; images may be data: URIs (none today).
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
+            # An injected <base> cannot re-point relative links, nor a form post anywhere else.
+            "base-uri 'none'; form-action 'self'",
         )
         if g.get("account") is not None:
             response.headers.setdefault("Cache-Control", "no-store")

@@ -108,7 +108,8 @@ def test_upload_converts_or_explains(app, admin, media):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    assert "not a WAV or MP3 file" in bad.get_data(as_text=True)
+    # Shown on the file field, in the page's language (issue 15: a clear field error).
+    assert bad.status_code == 422 and "WAV または MP3 のファイルではありません" in bad.get_data(as_text=True)
 
 
 def test_uploads_pass_the_panels_request_cap_up_to_the_media_limit(app, admin, media):

@@ -16,4 +16,6 @@ JA_HARDENING = {
     "This link is not valid: it was used already, has expired, or was mistyped.": "このリンクは使えません。使用済み、期限切れ、または入力の誤りです。",
     "Ask for a new link": "リンクをもう一度送ってもらう",
     "Your password was changed. Sign in with the new one.": "パスワードを変更しました。新しいパスワードでサインインしてください。",
+    "Not enough storage: %(used)s MB of %(quota)s MB are used and this file needs %(needed)s MB. Delete an upload first, or ask us for a larger plan.": "保存容量が足りません。%(quota)s MB のうち %(used)s MB を使用中で、このファイルには %(needed)s MB 必要です。不要なファイルを削除するか、プランの変更をご相談ください。",
+    "Storage for uploads: %(used)s MB of %(quota)s MB used.": "アップロードの保存容量: %(quota)s MB のうち %(used)s MB を使用中です。",
 }

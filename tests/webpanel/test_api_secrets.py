@@ -38,3 +38,17 @@ def test_users_never_carry_the_voicemail_pin(app, admin):
     assert stored_pin(app) == "9876"
     api(raw, "PUT", "/api/v1/users/101", token, dict(user, voicemail={"pin": None}))
     assert stored_pin(app) is None
+
+
+def test_the_panel_form_does_not_show_the_pin_and_keeps_it(app, admin):
+    admin.post("/users/new", {"extension": "101", "name": "山田", "voicemail.pin": "4321"})
+    with app.app_context():
+        user_id = db.session.scalar(select(models.User.id))
+    page = admin.get(f"/users/{user_id}").get_data(as_text=True)
+    assert "4321" not in page and "設定済み" in page
+    admin.post(f"/users/{user_id}", {"name": "山田 太郎", "voicemail.enabled": "on"})
+    assert stored_pin(app) == "4321"
+    admin.post(f"/users/{user_id}", {"name": "山田 太郎", "voicemail.pin": "8642"})
+    assert stored_pin(app) == "8642"
+    admin.post(f"/users/{user_id}", {"name": "山田 太郎", "voicemail.pin_clear": "on"})
+    assert stored_pin(app) is None

@@ -18,4 +18,6 @@ JA_HARDENING = {
     "Your password was changed. Sign in with the new one.": "パスワードを変更しました。新しいパスワードでサインインしてください。",
     "Not enough storage: %(used)s MB of %(quota)s MB are used and this file needs %(needed)s MB. Delete an upload first, or ask us for a larger plan.": "保存容量が足りません。%(quota)s MB のうち %(used)s MB を使用中で、このファイルには %(needed)s MB 必要です。不要なファイルを削除するか、プランの変更をご相談ください。",
     "Storage for uploads: %(used)s MB of %(quota)s MB used.": "アップロードの保存容量: %(quota)s MB のうち %(used)s MB を使用中です。",
+    "set: leave empty to keep it": "設定済み (変更しない場合は空欄のまま)",
+    "Remove the PIN": "暗証番号を削除する",
 }

@@ -46,8 +46,12 @@ def _keep_number(doc: dict, national: str | None) -> None:
 def personal_fields(form: Any, entry: dict) -> None:
     """Voicemail, forwarding and personal schedule: what a tenant user may change on their own."""
     voicemail: dict[str, Any] = {"enabled": checkbox(form, "voicemail.enabled")}
+    # The PIN is never shown on the page (issue 15): an empty field keeps the stored one.
+    stored_pin = (entry.get("voicemail") or {}).get("pin")
     if pin := form.get("voicemail.pin", "").strip():
         voicemail["pin"] = pin
+    elif stored_pin and not checkbox(form, "voicemail.pin_clear"):
+        voicemail["pin"] = stored_pin
     if email := form.get("voicemail.email", "").strip():
         voicemail["email"] = email
     voicemail["attach_audio"] = checkbox(form, "voicemail.attach_audio")

@@ -158,3 +158,16 @@ def test_one_statement_that_cannot_be_rendered_does_not_stop_the_others(
     again = run_invoices(engine, session_factory, NOV, bsettings, today=D(2026, 12, 2))
     assert len(again.pdfs) == 3 and not again.failed
     assert [m.recipients[0] for m in smtp.messages][-1] == "keiri@bravo.example"
+
+
+def test_a_refused_e_mail_is_reported_and_the_others_are_sent(engine, session_factory, bsettings, smtp):
+    for domain in ("alpha.kumo.test", "bravo.kumo.test", "charlie.kumo.test"):
+        add_tenant(session_factory, domain, domain.split(".")[0].title())
+    smtp.refuse.add("keiri@bravo.example")
+    run = run_invoices(engine, session_factory, NOV, bsettings, today=D(2026, 12, 1))
+    assert len(run.pdfs) == 3 and [domain for domain, _ in run.failed] == ["bravo.kumo.test"]
+    assert sorted(m.recipients[0] for m in smtp.messages) == ["keiri@alpha.example", "keiri@charlie.example"]
+    smtp.refuse.clear()
+    again = run_invoices(engine, session_factory, NOV, bsettings, today=D(2026, 12, 2))
+    assert not again.failed and [m.recipients[0] for m in smtp.messages][-1] == "keiri@bravo.example"
+    assert len(smtp.messages) == 3

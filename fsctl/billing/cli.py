@@ -87,7 +87,7 @@ def cmd_invoices(args: argparse.Namespace, factory: sessionmaker[Session]) -> in
     else:
         print(run.summary())
     if run.failed:
-        print(f"{month}: {len(run.failed)} statements have no PDF, see above", file=sys.stderr)
+        print(f"{month}: {len(run.failed)} statements failed, see above", file=sys.stderr)
         return 1
     return 0
 

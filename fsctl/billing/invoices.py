@@ -69,7 +69,9 @@ class InvoiceRun:
             if self.csv_path:
                 lines.append(f"CSV: {self.csv_path}")
             for domain, reason in self.failed:
-                lines.append(f"FAILED {domain}: {reason} (no PDF, not e-mailed; run again once fixed)")
+                lines.append(
+                    f"FAILED {domain}: {reason} (run again once fixed: what is missing is done then)"
+                )
         return "\n".join(lines)
 
 
@@ -169,15 +171,20 @@ def _email(
         return
     with factory() as session:
         addresses = _addresses(session, [doc["tenant"]["id"] for doc in pending])
-    messages, sent_numbers = [], []
+    messages, sent_docs = [], []
     for doc in pending:
         to = addresses.get(doc["tenant"]["id"])
         if not to:
             run.no_address.append(doc["tenant"]["domain"])
             continue
         messages.append(mail.invoice_message(doc, pdfs[doc["invoice_number"]], to, settings))
-        sent_numbers.append(doc["invoice_number"])
-    mail.send(messages, settings)
+        sent_docs.append(doc)
+    refused = dict(mail.send(messages, settings))
+    for index, reason in refused.items():
+        doc = sent_docs[index]
+        log.error("invoice %s to %s refused: %s", doc["invoice_number"], doc["tenant"]["domain"], reason)
+        run.failed.append((doc["tenant"]["domain"], f"e-mail refused: {reason}"))
+    sent_numbers = [doc["invoice_number"] for i, doc in enumerate(sent_docs) if i not in refused]
     with factory() as session, session.begin():
         session.execute(
             update(models.Statement)

@@ -24,6 +24,8 @@ from fsctl.billing.panel import statement_pdf
 from fsctl.billing.settings import BillingSettings
 from fsctl.billing.statement import Month
 
+pytestmark = pytest.mark.system_package("ipafont")
+
 NOV = Month(2026, 11)
 D = dt.date
 

@@ -17,6 +17,8 @@ from fsctl.media.quota import needed_bytes
 from fsctl.media.settings import MediaSettings
 from webpanel.extensions import db
 
+pytestmark = pytest.mark.system_package("sox")
+
 # Room for about three seconds of converted audio during the trial.
 TRIAL_QUOTA = needed_bytes(3.2)
 

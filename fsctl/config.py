@@ -30,6 +30,11 @@ class Settings:
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
+    # Open HTTP connections per worker (also capped by the open-file limit); past it, the connection
+    # that has waited longest for its request is closed (slowloris, issue 15).
+    http_max_connections: int = 1000
+    # Seconds a whole request (head and body) may take to arrive, however it trickles in.
+    http_request_timeout: float = 10.0
     # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
     # Off by default because a change would only reach the switch when that entry expires.
     directory_cache_ms: int = 0
@@ -54,6 +59,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         esl_password=env.get("FSCTL_ESL_PASSWORD", defaults.esl_password),
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
+        http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
+        http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
         directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )

@@ -34,10 +34,19 @@ def worker_count(settings: Settings) -> int:
     return settings.http_workers if settings.http_workers > 0 else max(1, os.cpu_count() or 1)
 
 
+def lookup_server(settings: Settings, listener, handler) -> LookupServer:
+    return LookupServer(
+        listener,
+        handler,
+        request_timeout=settings.http_request_timeout,
+        max_connections=settings.http_max_connections,
+    )
+
+
 def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int) -> None:
     metrics.use_slot(slot)
     store = LookupStore(settings.database_url)
-    server = LookupServer(listener, ServiceApp(settings, store, metrics).handle)
+    server = lookup_server(settings, listener, ServiceApp(settings, store, metrics).handle)
     gevent.signal_handler(signal.SIGTERM, server.stop)
     try:
         server.serve_forever()
@@ -87,7 +96,9 @@ class Service:
         if self.workers == 1:
             self._start_esl()
             store = LookupStore(self.settings.database_url)
-            server = LookupServer(self.listener, ServiceApp(self.settings, store, self.metrics).handle)
+            server = lookup_server(
+                self.settings, self.listener, ServiceApp(self.settings, store, self.metrics).handle
+            )
             gevent.signal_handler(signal.SIGTERM, server.stop)
             gevent.signal_handler(signal.SIGINT, server.stop)
             try:

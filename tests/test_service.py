@@ -64,13 +64,18 @@ def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 @contextmanager
 def running_service(
-    database_url: str, workers: int = 1, auth: str | None = None
+    database_url: str,
+    workers: int = 1,
+    auth: str | None = None,
+    preexec_fn=None,
+    env_extra: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "FSCTL_ESL_ADDRESS": f"127.0.0.1:{free_port()}"}
     env.pop("FSCTL_XML_CURL_AUTH", None)
     if auth:
         env["FSCTL_XML_CURL_AUTH"] = auth
+    env.update(env_extra or {})
     process = subprocess.Popen(
         [
             sys.executable,
@@ -86,6 +91,7 @@ def running_service(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=preexec_fn,
     )
     try:
         deadline = time.monotonic() + 20

@@ -41,9 +41,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gevent import monkey
 
     monkey.patch_all()
+    from fsctl.secrets import resolve_service_secrets
     from fsctl.service import Service
 
-    settings = _settings(args)
+    settings = resolve_service_secrets(_settings(args))
     if args.upgrade:
         from fsctl import migrate
 
@@ -136,6 +137,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets_fs_vars(args: argparse.Namespace) -> int:
+    """Print the vars.d/ include holding the credentials `fsctl serve` uses (generating them if new)."""
+    from fsctl.secrets import fs_vars
+
+    try:
+        sys.stdout.write(fs_vars(_settings(args)))
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     return apply_file(_settings(args), str(DEMO_FILE), actor="seed-demo")
 
@@ -211,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     database = sub.add_parser("db", help="database schema")
     database_sub = database.add_subparsers(dest="db_command", required=True)
     database_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
+
+    secrets_parser = sub.add_parser("secrets", help="credentials shared with FreeSWITCH")
+    secrets_sub = secrets_parser.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub.add_parser(
+        "fs-vars", help="print the switch's vars.d/ include with them (make fs-config installs it)"
+    ).set_defaults(func=cmd_secrets_fs_vars)
 
     sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
 

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "kumo.sqlite3"
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+DEFAULT_SQLITE_PATH = DEFAULT_INSTANCE_DIR / "kumo.sqlite3"
+# FSCTL_XML_CURL_AUTH=off: the explicit (and loudly logged) opt-out of HTTP credentials.
+AUTH_OFF = "off"
 
 
 def _split_host_port(value: str, default_port: int) -> tuple[str, int]:
@@ -23,10 +26,14 @@ class Settings:
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     http_listen: tuple[str, int] = ("127.0.0.1", 8080)
-    # "user:password" that mod_xml_curl sends as `gateway-credentials`; None = no HTTP auth.
+    # Where kumo keeps what it generates (the credentials below, the panel's secret key), mode 0700.
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+    # "user:password" that mod_xml_curl and mod_json_cdr send; None = the one generated in
+    # instance_dir (fsctl.secrets); "off" = no HTTP auth at all (explicit opt-out, logged loudly).
     xml_curl_auth: str | None = None
     esl_address: tuple[str, int] = ("127.0.0.1", 8021)
-    esl_password: str = "ClueCon"
+    # None = the one generated in instance_dir; there is no well-known default (issue 15 item 13).
+    esl_password: str | None = None
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
@@ -54,9 +61,10 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=env.get("DATABASE_URL") or defaults.database_url,
         http_listen=_split_host_port(env.get("FSCTL_HTTP_LISTEN", "127.0.0.1:8080"), 8080),
+        instance_dir=Path(env.get("FSCTL_INSTANCE_DIR") or defaults.instance_dir),
         xml_curl_auth=env.get("FSCTL_XML_CURL_AUTH") or None,
         esl_address=_split_host_port(env.get("FSCTL_ESL_ADDRESS", "127.0.0.1:8021"), 8021),
-        esl_password=env.get("FSCTL_ESL_PASSWORD", defaults.esl_password),
+        esl_password=env.get("FSCTL_ESL_PASSWORD") or None,
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),

@@ -59,8 +59,15 @@ def session_factory(engine):
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, http_listen=("127.0.0.1", 0), http_workers=1)
+def settings(database_url, tmp_path) -> Settings:
+    # Open lookups: these tests post without credentials (the secure default has tests of its own).
+    return Settings(
+        database_url=database_url,
+        http_listen=("127.0.0.1", 0),
+        http_workers=1,
+        instance_dir=tmp_path / "instance",
+        xml_curl_auth="off",
+    )
 
 
 @pytest.fixture

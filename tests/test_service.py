@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,13 +67,22 @@ def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 def running_service(
     database_url: str,
     workers: int = 1,
-    auth: str | None = None,
+    auth: str | None = "off",
     preexec_fn=None,
     env_extra: dict[str, str] | None = None,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`fsctl serve` in a subprocess; `auth` None = the secure default (credentials generated into a
+    temporary instance folder unless env_extra names one), "off" = open."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "FSCTL_ESL_ADDRESS": f"127.0.0.1:{free_port()}"}
-    env.pop("FSCTL_XML_CURL_AUTH", None)
+    instance = tempfile.TemporaryDirectory()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FSCTL_ESL_ADDRESS": f"127.0.0.1:{free_port()}",
+        "FSCTL_INSTANCE_DIR": instance.name,
+    }
+    for name in ("FSCTL_XML_CURL_AUTH", "FSCTL_ESL_PASSWORD"):
+        env.pop(name, None)
     if auth:
         env["FSCTL_XML_CURL_AUTH"] = auth
     env.update(env_extra or {})
@@ -117,6 +127,7 @@ def running_service(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        instance.cleanup()
 
 
 def a1_of(document: bytes) -> str:

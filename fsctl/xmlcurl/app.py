@@ -22,6 +22,7 @@ from fsctl.config import Settings
 from fsctl.media.settings import media_settings_from_env
 from fsctl.media.vm_config import ConfigurationResponder
 from fsctl.metrics import Metrics
+from fsctl.secrets import http_credentials
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.directory import DirectoryResponder
@@ -114,8 +115,10 @@ class ServiceApp:
         # voicemail.conf (issue 5); other configuration names stay with the switch's own files.
         self.configuration = ConfigurationResponder(media_settings_from_env())
         self._expected_auth = None
-        if settings.xml_curl_auth:
-            token = base64.b64encode(settings.xml_curl_auth.encode()).decode()
+        # Secure by default: no setting means the generated credential, only "off" means open.
+        credentials = http_credentials(settings)
+        if credentials is not None:
+            token = base64.b64encode(credentials.encode()).decode()
             self._expected_auth = f"Basic {token}".encode()
 
     def authorized(self, authorization: bytes | None) -> bool:

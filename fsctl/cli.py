@@ -32,9 +32,30 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _session_factory(settings: Settings):
-    from fsctl.db import make_engine, make_session_factory
+    from fsctl.db import make_engine, make_session_factory, sqlite_file
 
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        # Only `fsctl db upgrade` creates the database (issue 15 item 10): say so instead of a traceback.
+        raise SystemExit(f"fsctl: no database at {path}; create it with `fsctl db upgrade`")
     return make_session_factory(make_engine(settings.database_url))
+
+
+def _check_database(settings: Settings) -> None:
+    """Say at start when the database is missing or unmigrated; /healthz keeps saying it (503)."""
+    from fsctl.xmlcurl.store import LookupStore
+
+    store = LookupStore(settings.database_url)
+    try:
+        state = store.database_state()
+    finally:
+        store.dispose()
+    if state != "ok":
+        log.error(
+            "database %s: %s; lookups answer not found until `fsctl db upgrade` has run",
+            settings.database_url.split("@")[-1],
+            state,
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -49,6 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from fsctl import migrate
 
         migrate.upgrade(settings.database_url)
+    _check_database(settings)
     Service(settings, with_esl=not args.no_esl).run()
     return 0
 

@@ -70,6 +70,7 @@ def running_service(
     auth: str | None = "off",
     preexec_fn=None,
     env_extra: dict[str, str] | None = None,
+    ready_status: int = 200,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
     """`fsctl serve` in a subprocess; `auth` None = the secure default (credentials generated into a
     temporary instance folder unless env_extra names one), "off" = open."""
@@ -109,7 +110,7 @@ def running_service(
             try:
                 if (
                     split_response(http(port, b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"))[0]
-                    == 200
+                    == ready_status
                 ):
                     break
             except OSError:

@@ -190,10 +190,12 @@ class ServiceApp:
         return None, f"section {section[:40]!r} not served"
 
     def health(self) -> Response:
-        database = self.store.ping()
+        state = self.store.database_state()
+        database = state == "ok"
         payload = {
             "status": "ok" if database else "degraded",
-            "database": "ok" if database else "unreachable",
+            # ok, missing, not migrated or unreachable: each a reason to take this instance out.
+            "database": state,
             "esl": "connected" if self.metrics.esl_connected else "disconnected",
             "version": __version__,
         }

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fsctl.db import make_engine, make_session_factory
+from fsctl.db import make_engine, make_session_factory, sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -78,12 +78,27 @@ class LookupStore:
         return list(self._run(sql, params, fetch_all=True))
 
     def ping(self) -> bool:
-        """True when the database answers."""
+        """True when the database answers and holds kumo's schema."""
+        return self.database_state() == "ok"
+
+    def database_state(self) -> str:
+        """ok, missing (no SQLite file), not migrated (no schema) or unreachable; never raises."""
+        path = sqlite_file(self.engine.url.render_as_string(hide_password=False))
+        if path is not None and not path.exists():
+            return "missing"
         try:
-            return self.fetch_one("SELECT 1") == (1,)
-        except Exception:  # noqa: BLE001 - health check reports, never raises
-            log.warning("database health check failed", exc_info=True)
-            return False
+            # A table every migrated database has: an empty or foreign database is no kumo database.
+            self.fetch_one("SELECT 1 FROM tenants WHERE 1 = 0")
+            return "ok"
+        except Exception as exc:  # noqa: BLE001 - health check reports, never raises
+            reason = str(exc).splitlines()[0][:200]
+        try:
+            self.fetch_one("SELECT 1")
+        except Exception:  # noqa: BLE001
+            log.warning("database health check failed: %s", reason)
+            return "unreachable"
+        log.warning("database has no kumo schema (run `fsctl db upgrade`): %s", reason)
+        return "not migrated"
 
     def reset(self) -> None:
         """Drop the connection (after an error or a fork); the next query opens a new one."""

@@ -71,10 +71,11 @@ def running_service(
     preexec_fn=None,
     env_extra: dict[str, str] | None = None,
     ready_status: int = 200,
+    port: int | None = None,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
     """`fsctl serve` in a subprocess; `auth` None = the secure default (credentials generated into a
     temporary instance folder unless env_extra names one), "off" = open."""
-    port = free_port()
+    port = port or free_port()
     instance = tempfile.TemporaryDirectory()
     env = {
         **os.environ,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 from fsctl.billing.cli import add_billing_commands
-from fsctl.config import PROJECT_ROOT, Settings, parse_listen, settings_from_env
+from fsctl.config import PROJECT_ROOT, Settings, file_umask, parse_listen, settings_from_env
 from fsctl.gateways.cli import add_gateway_commands
 from fsctl.media.cli import add_media_commands
 from fsctl.security.cli import add_security_commands
@@ -279,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fsctl` console script."""
     args = build_parser().parse_args(argv)
+    if args.command != "prompts":
+        # Everything else kumo writes is private (issue 15 item 12); prompts and their phrase XML are
+        # the switch's sound files, made for FreeSWITCH's own user to read.
+        os.umask(file_umask())
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

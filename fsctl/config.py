@@ -74,6 +74,17 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     )
 
 
+def file_umask(environ: dict[str, str] | None = None) -> int:
+    """The umask kumo's processes set at start (FSCTL_UMASK, octal; default 077: files 0600, dirs 0700).
+
+    The database, invoices, audio uploads and generated secrets hold personal data and credentials
+    (issue 15 item 12). When FreeSWITCH runs as another user and must read the audio folder, set 027
+    and give both users one group.
+    """
+    env = os.environ if environ is None else environ
+    return int(env.get("FSCTL_UMASK") or "077", 8) & 0o777
+
+
 def parse_listen(value: str, default_port: int) -> tuple[str, int]:
     """Parse `host:port` as given on the command line."""
     return _split_host_port(value, default_port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +39,9 @@ def make_engine(database_url: str, create: bool = False, **kwargs: object) -> En
         path = sqlite_file(database_url)
         if path is not None and create:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # An empty file is a valid SQLite database; created here so its mode is ours whatever the
+            # umask. SQLite gives the -wal and -shm files the database file's mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
         elif path is not None and not url.database.startswith("file:"):
             # SQLite's URI form: mode=rw opens an existing file only.
             query = {**url.query, "mode": "rw", "uri": "true"}

@@ -288,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from fsctl.logutil import limit_repeats
+
+    limit_repeats()  # a flood of refused lookups or failing posts logs a few lines, then a count
     return args.func(args)
 
 

@@ -42,6 +42,10 @@ class Settings:
     http_max_connections: int = 1000
     # Seconds a whole request (head and body) may take to arrive, however it trickles in.
     http_request_timeout: float = 10.0
+    # Seconds a lookup may spend on the database before it answers "not found" (outcome "timeout"):
+    # well under the switch's xml_curl timeout (kumo_xml_timeout, 2 s), so a hung database never
+    # holds the switch's threads. Also the statement timeout of the lookup connection (PostgreSQL).
+    lookup_timeout: float = 1.0
     # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
     # Off by default because a change would only reach the switch when that entry expires.
     directory_cache_ms: int = 0
@@ -69,6 +73,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
         http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
+        lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
         directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )

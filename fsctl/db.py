@@ -18,6 +18,9 @@ from fsctl import models
 
 log = logging.getLogger(__name__)
 
+# Seconds to establish a PostgreSQL connection (libpq connect_timeout); lookups have a shorter deadline.
+CONNECT_TIMEOUT = 5
+
 
 def sqlite_file(database_url: str) -> Path | None:
     """The file of a SQLite URL; None for other databases and in-memory SQLite."""
@@ -49,7 +52,11 @@ def make_engine(database_url: str, create: bool = False, **kwargs: object) -> En
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
+    if url.get_backend_name() == "postgresql":
+        # A server that accepts and never answers (paused, partitioned) must not hang a process forever.
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -75,7 +75,7 @@ def die_with_parent(parent_pid: int, stop) -> None:
 
 def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int, parent_pid: int) -> None:
     metrics.use_slot(slot)
-    store = LookupStore(settings.database_url)
+    store = LookupStore(settings.database_url, statement_timeout=settings.lookup_timeout)
     server = lookup_server(settings, listener, ServiceApp(settings, store, metrics).handle)
     gevent.signal_handler(signal.SIGTERM, server.stop)
     die_with_parent(parent_pid, server.stop)
@@ -127,7 +127,7 @@ class Service:
         )
         if self.workers == 1:
             self._start_esl()
-            store = LookupStore(self.settings.database_url)
+            store = LookupStore(self.settings.database_url, statement_timeout=self.settings.lookup_timeout)
             server = lookup_server(
                 self.settings, self.listener, ServiceApp(self.settings, store, self.metrics).handle
             )

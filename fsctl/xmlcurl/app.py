@@ -16,6 +16,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+import gevent
+
 from fsctl import __version__
 from fsctl.cdr.intake import CdrIntake
 from fsctl.config import Settings
@@ -159,17 +161,33 @@ class ServiceApp:
                 401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),)
             )
         section = "other"
+        deadline = gevent.Timeout(self.settings.lookup_timeout)
+        deadline.start()
         try:
             fields = parse_form(body)
             section = fields.get("section", "")
             document, reason = self._answer(section, fields)
+        except gevent.Timeout as expired:
+            if expired is not deadline:
+                raise
+            # A hung database (issue 15 item 5): the switch gets "not found" (its static deny-all
+            # fallback) in time instead of a thread blocked for its whole xml_curl timeout.
+            self.store.reset()
+            log.warning(
+                "xml_curl %s lookup: no database answer within %.1f s; answering not found",
+                section or "(no section)",
+                self.settings.lookup_timeout,
+            )
+            document, reason = None, "timeout"
         except Exception:
             log.exception("xml_curl %s lookup failed; answering not found", section or "(no section)")
             document, reason = None, "error"
+        finally:
+            deadline.close()
         if document is None:
-            if reason != "error":
+            if reason not in ("error", "timeout"):
                 log.info("xml_curl %s: not found (%s)", section or "(no section)", reason)
-            outcome = "error" if reason == "error" else "not_found"
+            outcome = reason if reason in ("error", "timeout") else "not_found"
             document = NOT_FOUND
         else:
             outcome = "found"

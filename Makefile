@@ -110,9 +110,11 @@ prompts: install media-deps
 purge-recordings: install
 	$(FSCTL) recordings purge
 
+# The switch gets the credentials kumo generated (instance/, or FSCTL_XML_CURL_AUTH / FSCTL_ESL_PASSWORD)
+# in vars.d/kumo-secrets.xml, straight through a pipe: no copy is left anywhere else.
 fs-config: prompts
 	@test -n "$(FS_CONF_DIR)" || { echo "usage: make fs-config FS_CONF_DIR=/etc/freeswitch"; exit 2; }
-	bash freeswitch/deploy.sh "$(FS_CONF_DIR)"
+	$(FSCTL) secrets fs-vars | bash freeswitch/deploy.sh "$(FS_CONF_DIR)" -
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

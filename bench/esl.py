@@ -67,7 +67,7 @@ def subscribed_streams(data: list[bytes], wants) -> list[bytes]:
 def bench_events(rounds: int, subscribed_only: bool = False) -> dict:
     data = streams()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3")
+        engine = make_engine(f"sqlite:///{tmp}/bench.sqlite3", create=True)
         models.Base.metadata.create_all(engine)
         with engine.begin() as conn:
             for domain in ("acme.example", "beta.example", "lot1"):

@@ -44,7 +44,11 @@ def database_url(tmp_path) -> str:
     """A throw-away database: a new SQLite file, or a new PostgreSQL database under DATABASE_URL's server."""
     base = os.environ.get("DATABASE_URL")
     if not base or base.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'kumo-test.sqlite3'}"
+        # An empty file, as a freshly created PostgreSQL database is there: kumo never creates one
+        # itself outside `fsctl db upgrade` (issue 15 item 10); tests then build their schema.
+        path = tmp_path / "kumo-test.sqlite3"
+        path.touch(mode=0o600)
+        yield f"sqlite:///{path}"
         return
     url = make_url(base)
     name = f"kumo_test_{uuid.uuid4().hex[:12]}"
@@ -71,8 +75,15 @@ def session_factory(engine):
 
 
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return Settings(database_url=database_url, http_listen=("127.0.0.1", 0), http_workers=1)
+def settings(database_url, tmp_path) -> Settings:
+    # Open lookups: these tests post without credentials (the secure default has tests of its own).
+    return Settings(
+        database_url=database_url,
+        http_listen=("127.0.0.1", 0),
+        http_workers=1,
+        instance_dir=tmp_path / "instance",
+        xml_curl_auth="off",
+    )
 
 
 @pytest.fixture

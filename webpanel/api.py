@@ -73,7 +73,11 @@ def _actor() -> str:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # silent=True only covers ValueError; JSON nested thousands deep is a 400, never a 500.
+        body = None
     if not isinstance(body, dict):
         abort(_error(400, [{"field": "(body)", "message": "a JSON object is required"}]))
     return body

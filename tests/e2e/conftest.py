@@ -219,12 +219,24 @@ class E2E:
         self.registrar = f"127.0.0.1:{ports['sip']}"
         self.carrier_profile = f"127.0.0.1:{ports['carrier_profile']}"
         self.carrier_port = ports["carrier"]
+        self.registered: list[Phone] = []
 
     def phone(self, domain: str, extension: str, password: str | None = None, display: str = "") -> Phone:
         """A phone for a user of one of the session's tenants (its password from tests/e2e/tenants.py)."""
         if password is None:
             password = TENANTS[domain].password(extension)
         return Phone(self.sipp, self.registrar, extension, domain, password, display)
+
+    def registered_phone(self, domain: str, extension: str, display: str = "") -> Phone:
+        """A phone registered now and unregistered when the test ends."""
+        phone = self.phone(domain, extension, display=display)
+        phone.register()
+        self.registered.append(phone)
+        return phone
+
+    def carrier(self) -> Phone:
+        """The SIPp carrier: answers on the port the switch's `carrier` gateway points at."""
+        return Phone(self.sipp, self.carrier_profile, "carrier", "127.0.0.1", "", port=self.carrier_port)
 
     def wait_until(self, check, timeout: float = 10.0, what: str = "") -> Any:
         """Poll kumo's database (state written from events by another process) until `check()` is truthy."""
@@ -372,6 +384,12 @@ def _wait_profiles(sw: switch.Switch, timeout: float = 30) -> None:
 def _e2e_record(request, e2e: E2E) -> Iterator[None]:
     request.node._e2e_marks = (e2e, e2e.events.mark(), e2e.switch.log_size(), len(e2e.sipp.runs))
     yield
+    for run in e2e.sipp.runs:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.wait()
+    while e2e.registered:
+        e2e.registered.pop().unregister()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -238,6 +238,22 @@ class E2E:
         """The SIPp carrier: answers on the port the switch's `carrier` gateway points at."""
         return Phone(self.sipp, self.carrier_profile, "carrier", "127.0.0.1", "", port=self.carrier_port)
 
+    def carrier_call(
+        self,
+        number: str,
+        caller: str = "09011112222",
+        talk_ms: int = 1000,
+        refused: bool = False,
+        source: str = "127.0.0.1",
+    ):
+        """The carrier sends a call for `number` into the carrier profile (from `source`)."""
+        keys = {"user": caller, "to_user": number, "display": caller}
+        scenario = "carrier_uac_refused" if refused else "carrier_uac"
+        run = self.sipp.start(
+            scenario, self.carrier_profile, free_udp_port(source), keys, duration_ms=talk_ms, local_ip=source
+        )
+        return run.wait() if refused else run
+
     def wait_until(self, check, timeout: float = 10.0, what: str = "") -> Any:
         """Poll kumo's database (state written from events by another process) until `check()` is truthy."""
         deadline = time.monotonic() + timeout

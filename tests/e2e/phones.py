@@ -161,14 +161,16 @@ class SippFactory:
         self.runs.append(run)
         return run
 
-    def wait_listening(self, port: int, timeout: float = 5.0) -> None:
-        """Until a server-mode SIPp has bound its UDP port."""
+    def wait_listening(self, run: SippRun, port: int, timeout: float = 20.0) -> None:
+        """Until a server-mode SIPp has bound its UDP port (read from /proc: binding it ourselves
+        to probe would race with SIPp's own bind)."""
+        needle = f":{port:04X}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
+            if run.proc.poll() is not None:
+                raise AssertionError(f"SIPp on port {port} exited with {run.proc.returncode}: {run.errors()}")
+            with open("/proc/net/udp", encoding="ascii") as table:
+                if any(line.split()[1].endswith(needle) for line in list(table)[1:]):
                     return
             time.sleep(0.05)
         raise AssertionError(f"SIPp did not bind 127.0.0.1:{port}")
@@ -218,7 +220,7 @@ class Phone:
     def answer(self, ring_ms: int = 200, timeout_s: int = 30, scenario: str = "uas") -> SippRun:
         """Start answering the next call on this phone's port (in the background)."""
         run = self.sipp.start(scenario, "", self.port, duration_ms=ring_ms, timeout_s=timeout_s, server=True)
-        self.sipp.wait_listening(self.port)
+        self.sipp.wait_listening(run, self.port)
         return run
 
     def call(

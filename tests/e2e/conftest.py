@@ -238,6 +238,20 @@ class E2E:
         """The SIPp carrier: answers on the port the switch's `carrier` gateway points at."""
         return Phone(self.sipp, self.carrier_profile, "carrier", "127.0.0.1", "", port=self.carrier_port)
 
+    def carrier_answers(self, calls: int, ring_ms: int = 100, timeout_s: int = 30):
+        """The SIPp carrier answering `calls` calls, concurrently if they come so."""
+        run = self.sipp.start(
+            "uas_many",
+            "",
+            self.carrier_port,
+            duration_ms=ring_ms,
+            timeout_s=timeout_s,
+            server=True,
+            calls=calls,
+        )
+        self.sipp.wait_listening(run, self.carrier_port)
+        return run
+
     def carrier_call(
         self,
         number: str,

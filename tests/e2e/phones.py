@@ -134,15 +134,18 @@ class SippFactory:
         local_ip: str = "127.0.0.1",
         server: bool = False,
         call_id: str | None = None,
+        calls: int | None = None,
     ) -> SippRun:
+        if calls is None and not server:
+            calls = 1  # server scenarios for phones end themselves (uas.xml: unsolicited NOTIFYs)
         n = next(_counter)
         name = f"{n:03d}-{scenario}-{port}"
         trace = self.workdir / f"{name}.trace"
         errors = self.workdir / f"{name}.errors"
         args = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", local_ip, "-p", str(port)]
         args += ["-mi", local_ip, "-mp", str(free_port_pair(local_ip)), "-nostdin", "-nr"]
-        if not server:
-            args += ["-m", "1"]  # server scenarios end themselves (uas.xml: unsolicited NOTIFYs)
+        if calls:
+            args += ["-m", str(calls)]
         args += ["-timeout", f"{timeout_s}s", "-timeout_error", "-d", str(duration_ms)]
         args += ["-trace_msg", "-message_file", str(trace), "-trace_err", "-error_file", str(errors)]
         for key, value in (keys or {}).items():

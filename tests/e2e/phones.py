@@ -243,6 +243,18 @@ class Phone:
             "uac", self.registrar, free_udp_port(), keys, auth, duration_ms=talk_ms, timeout_s=timeout_s
         )
 
+    def call_until_hung_up(self, number: str, timeout_s: int = 40) -> SippRun:
+        """Call `number`, expect an answer, stay on until the switch hangs up (background)."""
+        auth = (self.extension, self.password, self.domain)
+        return self.sipp.start(
+            "uac_until_bye",
+            self.registrar,
+            free_udp_port(),
+            self._keys(to_user=number),
+            auth,
+            timeout_s=timeout_s,
+        )
+
     def call_refused(self, number: str, timeout_s: int = 30, display: str | None = None) -> SippRun:
         """Call `number` expecting an error answer; returns the finished run."""
         keys = self._keys(to_user=number)

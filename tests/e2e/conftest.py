@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -287,6 +288,9 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
     install_dir = switch.install(located, workdir / "fs")
     sounds = _sounds_dir()
     (workdir / "tone.ulaw").write_bytes(_ulaw_tone_bytes())
+    # RFC 2833 key presses as captured packets, shipped by Debian's sip-tester (sipp/*dtmf*.xml).
+    for pcap in Path("/usr/share/sip-tester").glob("dtmf_2833_*.pcap"):
+        shutil.copy(pcap, workdir / pcap.name)
 
     ports = {
         "http": free_tcp_port(),

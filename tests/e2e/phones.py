@@ -231,6 +231,15 @@ class Phone:
         self.sipp.wait_listening(run, self.port)
         return run
 
+    def answer_and_transfer(self, refer_to: str, timeout_s: int = 30) -> SippRun:
+        """Answer the next call, then blind-transfer the caller to `refer_to` (REFER)."""
+        keys = self._keys(refer_to=refer_to)
+        run = self.sipp.start(
+            "uas_refer", "", self.port, keys, duration_ms=200, timeout_s=timeout_s, server=True
+        )
+        self.sipp.wait_listening(run, self.port)
+        return run
+
     def call(
         self, number: str, talk_ms: int = 1000, timeout_s: int = 30, display: str | None = None
     ) -> SippRun:

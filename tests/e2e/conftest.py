@@ -222,11 +222,21 @@ class E2E:
         self.carrier_port = ports["carrier"]
         self.registered: list[Phone] = []
 
-    def phone(self, domain: str, extension: str, password: str | None = None, display: str = "") -> Phone:
+    def phone(
+        self,
+        domain: str,
+        extension: str,
+        password: str | None = None,
+        display: str = "",
+        source: str = "127.0.0.1",
+    ) -> Phone:
         """A phone for a user of one of the session's tenants (its password from tests/e2e/tenants.py)."""
         if password is None:
             password = TENANTS[domain].password(extension)
-        return Phone(self.sipp, self.registrar, extension, domain, password, display)
+        port = free_udp_port(source)
+        return Phone(
+            self.sipp, self.registrar, extension, domain, password, display, port=port, source=source
+        )
 
     def registered_phone(self, domain: str, extension: str, display: str = "") -> Phone:
         """A phone registered now and unregistered when the test ends."""

@@ -196,6 +196,8 @@ class Phone:
     display: str = ""
     port: int = field(default_factory=free_udp_port)
     call_id: str = ""
+    # The phone's own address: brute-force bans are per source address (127.0.0.0/8 is all local).
+    source: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         self.call_id = f"reg-{self.extension}-{self.port}@kumo-e2e"
@@ -210,7 +212,9 @@ class Phone:
         keys = self._keys(expires=str(expires), cseq_base=str(self._cseq), cseq_next=str(self._cseq + 1))
         self._cseq += 2
         auth = (self.extension, password or self.password, self.domain)
-        return self.sipp.start(scenario, self.registrar, self.port, keys, auth, call_id=self.call_id).wait()
+        return self.sipp.start(
+            scenario, self.registrar, self.port, keys, auth, call_id=self.call_id, local_ip=self.source
+        ).wait()
 
     def register(self, expires: int = 3600) -> SippRun:
         run = self._register("register", expires)

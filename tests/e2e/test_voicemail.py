@@ -27,7 +27,11 @@ def office(e2e) -> Tenant:
                 "password": "E2e-vm-101-pass",
                 "ring_seconds": 5,
                 "voicemail": {"enabled": True, "pin": "8642"},
-                "forward": {"no_answer": {"voicemail": "101"}, "no_answer_seconds": 5},
+                "forward": {
+                    "no_answer": {"voicemail": "101"},
+                    "no_answer_seconds": 5,
+                    "busy": {"voicemail": "101"},
+                },
             },
             {"extension": "102", "name": "Caller 102", "password": "E2e-vm-102-pass"},
         ],
@@ -81,3 +85,21 @@ def test_no_answer_leaves_a_message_and_lights_the_lamp(e2e, office: Tenant) -> 
     assert rows[0].mailbox == "101" and rows[0].caller_number == "102"
     recorded = Path(rows[0].file_path)
     assert recorded.is_file() and recorded.stat().st_size > 8000  # > 0.5 s of 8 kHz 16-bit audio
+
+
+def test_busy_goes_to_voicemail(e2e, office: Tenant) -> None:
+    box = e2e.registered_phone(office.domain, "101")
+    mark = e2e.events.mark()
+    busy = box.answer(scenario="uas_busy")
+    caller = e2e.phone(office.domain, "102").call_until_hung_up("101", timeout_s=60)
+    assert busy.wait().ok
+    started = e2e.events.wait_for(
+        event_is("CHANNEL_EXECUTE", Application="voicemail"), since=mark, what="voicemail after busy"
+    )
+    assert started["Application-Data"].split()[-1].startswith("101")
+    # The greeting is playing to the caller: enough, end the call from the switch.
+    e2e.events.wait_for(
+        event_is("PLAYBACK_START", Unique_ID=started["Unique-ID"]), since=mark, what="greeting"
+    )
+    e2e.switch.api(f"uuid_kill {started['Unique-ID']} NORMAL_CLEARING")
+    assert caller.wait().ok, caller.responses()

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import yaml
+from billing_smtp import SmtpSink
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
@@ -329,6 +330,11 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
         FSCTL_SOUNDS_DIR=str(sounds),
         FSCTL_VOICEMAIL_DIR=str(state / "storage" / "voicemail" / "default"),
     )
+    # Voicemail e-mails go to a sink in this process (tests/billing_smtp.py).
+    smtp = SmtpSink().start()
+    env.update(
+        FSCTL_SMTP_HOST="127.0.0.1", FSCTL_SMTP_PORT=str(smtp.port), FSCTL_SMTP_FROM="voicemail@pbx.e2e.test"
+    )
     kumo = Kumo(workdir, e2e_database_url, env)
     kumo.fsctl("db", "upgrade")
     for tenant in TENANTS.values():
@@ -372,8 +378,11 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
         kumo.wait_esl_connected()
         _wait_profiles(sw)
         events = esl.EventLog("127.0.0.1", ports["esl"], esl_password)
-        yield E2E(workdir, sw, kumo, events, ports)
+        env_obj = E2E(workdir, sw, kumo, events, ports)
+        env_obj.smtp = smtp
+        yield env_obj
     finally:
+        smtp.stop()
         if events is not None:
             events.close()
         sw.stop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import re
 import socket
+import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -45,6 +46,37 @@ def free_port_pair(host: str = "127.0.0.1") -> int:
         except OSError:
             continue
     raise RuntimeError("no free RTP port pair")
+
+
+SIP_TESTER_PCAPS = Path("/usr/share/sip-tester")  # Debian sip-tester: dtmf_2833_<digit>.pcap
+
+
+def dtmf_pcap(workdir: Path, digit: str, position: int) -> str:
+    """sip-tester's captured RFC 2833 key press for `digit`, renumbered for its place in a sequence.
+
+    The captures' RTP sequence numbers fall from 8 (8253) to 2 (8042); FreeSWITCH drops an event
+    whose sequence number is below the last one it took as "old" (switch_rtp.c, handle_rfc2833), so
+    "8642" arrived as "84". Each press gets rising sequence numbers and timestamps instead; the UDP
+    checksum is zeroed (allowed for IPv4) rather than recomputed."""
+    name = f"dtmf_{position}_{digit}.pcap"
+    data = bytearray((SIP_TESTER_PCAPS / f"dtmf_2833_{digit}.pcap").read_bytes())
+    link = struct.unpack_from("<I", data, 20)[0]
+    layer2 = 14 if link == 1 else 16  # Ethernet, else Linux cooked capture
+    offset, first = 24, None
+    while offset < len(data):
+        length = struct.unpack_from("<I", data, offset + 8)[0]
+        packet = offset + 16
+        udp = packet + layer2 + (data[packet + layer2] & 0x0F) * 4
+        rtp = udp + 8
+        seq = struct.unpack_from(">H", data, rtp + 2)[0]
+        first = seq if first is None else first
+        struct.pack_into(
+            ">HI", data, rtp + 2, 20000 + position * 100 + (seq - first), 200000 + position * 16000
+        )
+        struct.pack_into(">H", data, udp + 6, 0)
+        offset = packet + length
+    (workdir / name).write_bytes(bytes(data))
+    return name
 
 
 @dataclass
@@ -139,10 +171,11 @@ class SippFactory:
         if calls is None and not server:
             calls = 1  # server scenarios for phones end themselves (uas.xml: unsolicited NOTIFYs)
         n = next(_counter)
-        name = f"{n:03d}-{scenario}-{port}"
+        path = Path(scenario) if scenario.endswith(".xml") else SCENARIOS / f"{scenario}.xml"
+        name = f"{n:03d}-{path.stem}-{port}"
         trace = self.workdir / f"{name}.trace"
         errors = self.workdir / f"{name}.errors"
-        args = ["sipp", "-sf", str(SCENARIOS / f"{scenario}.xml"), "-i", local_ip, "-p", str(port)]
+        args = ["sipp", "-sf", str(path), "-i", local_ip, "-p", str(port)]
         args += ["-mi", local_ip, "-mp", str(free_port_pair(local_ip)), "-nostdin", "-nr"]
         if calls:
             args += ["-m", str(calls)]
@@ -266,6 +299,31 @@ class Phone:
             self._keys(to_user=number),
             auth,
             timeout_s=timeout_s,
+        )
+
+    def call_pressing(
+        self, number: str, digits: str, first_ms: int, after_ms: int, timeout_s: int = 60
+    ) -> SippRun:
+        """Call `number`; once answered wait `first_ms`, press `digits` (RFC 2833, 0-9), stay
+        `after_ms`, hang up (background). The scenario is uac.xml with the key presses put in."""
+        path = self.sipp.workdir / f"uac_keys_{digits}.xml"
+        if not path.exists():
+            presses = "".join(
+                f'  <nop><action><exec play_pcap_audio="{dtmf_pcap(self.sipp.workdir, d, k)}"/></action></nop>\n'
+                '  <pause milliseconds="700"/>\n'
+                for k, d in enumerate(digits)
+            )
+            block = (
+                '  <pause/>\n  <nop><action><exec rtp_stream="pause"/></action></nop>\n'
+                f'{presses}  <nop><action><exec rtp_stream="resume"/></action></nop>\n'
+                f'  <pause milliseconds="{after_ms}"/>\n'
+            )
+            text = (SCENARIOS / "uac.xml").read_text(encoding="ascii")
+            path.write_text(text.replace("  <pause/>\n", block, 1), encoding="ascii")
+        auth = (self.extension, self.password, self.domain)
+        keys = self._keys(to_user=number)
+        return self.sipp.start(
+            str(path), self.registrar, free_udp_port(), keys, auth, duration_ms=first_ms, timeout_s=timeout_s
         )
 
     def call_refused(self, number: str, timeout_s: int = 30, display: str | None = None) -> SippRun:

@@ -26,7 +26,12 @@ def office(e2e) -> Tenant:
                 "name": "Box 101",
                 "password": "E2e-vm-101-pass",
                 "ring_seconds": 5,
-                "voicemail": {"enabled": True, "pin": "8642"},
+                "voicemail": {
+                    "enabled": True,
+                    "pin": "8642",
+                    "email": "box101@vm.e2e.test",
+                    "attach_audio": True,
+                },
                 "forward": {
                     "no_answer": {"voicemail": "101"},
                     "no_answer_seconds": 5,
@@ -86,6 +91,15 @@ def test_no_answer_leaves_a_message_and_lights_the_lamp(e2e, office: Tenant) -> 
     recorded = Path(rows[0].file_path)
     assert recorded.is_file() and recorded.stat().st_size > 8000  # > 0.5 s of 8 kHz 16-bit audio
 
+    # kumo mails the message with its audio to the box's address.
+    mails = e2e.wait_until(
+        lambda: [m for m in e2e.smtp.messages if "box101@vm.e2e.test" in m.recipients],
+        timeout=20,
+        what="e-mail",
+    )
+    audio = [part for part in mails[0].message.iter_attachments() if part.get_content_type() == "audio/wav"]
+    assert len(audio) == 1 and audio[0].get_content() == recorded.read_bytes()
+
 
 def test_busy_goes_to_voicemail(e2e, office: Tenant) -> None:
     box = e2e.registered_phone(office.domain, "101")
@@ -103,3 +117,25 @@ def test_busy_goes_to_voicemail(e2e, office: Tenant) -> None:
     )
     e2e.switch.api(f"uuid_kill {started['Unique-ID']} NORMAL_CLEARING")
     assert caller.wait().ok, caller.responses()
+
+
+def test_star98_logs_in_with_the_pin_after_the_prompt(e2e, office: Tenant) -> None:
+    mark = e2e.events.mark()
+    # The PIN is pressed while/after the "enter your password" prompt plays; mod_voicemail takes the
+    # digits when its digit timeout ends (no # in sip-tester's captured key presses).
+    call = e2e.phone(office.domain, "101").call_pressing("*98", "8642", first_ms=2500, after_ms=12000)
+    prompt = e2e.events.wait_for(
+        lambda e: e.get("Event-Name") == "PLAYBACK_START" and "101@" in e.get("Channel-Name", ""),
+        since=mark,
+        what="password prompt",
+    )
+    login = e2e.events.wait_for(
+        event_is("CUSTOM", "vm::maintenance", VM_Action="authentication"),
+        since=mark,
+        timeout=30,
+        what="login",
+    )
+    assert login["VM-Auth-Result"] == "success"
+    assert login["VM-User"] == "101" and login["VM-Domain"] == office.domain
+    assert login["Unique-ID"] == prompt["Unique-ID"]
+    assert call.wait().ok, call.responses()

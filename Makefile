@@ -151,3 +151,11 @@ e2e-deps:
 
 test-e2e: install media-deps e2e-deps
 	$(PY) -m pytest -q tests/e2e
+
+# CPU per REGISTER through a real FreeSWITCH: static XML directory vs kumo (xml_curl), one run
+# (BENCH_SWITCH_USERS, BENCH_SWITCH_RATE, BENCH_SWITCH_REGISTERS); skipped without a FreeSWITCH.
+.PHONY: bench-switch
+bench-switch: install e2e-deps
+	$(PY) -m bench.switch
+
+bench: bench-switch

@@ -12,6 +12,7 @@ import socket
 import struct
 import subprocess
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -268,9 +269,13 @@ class Phone:
         self.sipp.wait_listening(run, self.port)
         return run
 
-    def answer_and_transfer(self, refer_to: str, timeout_s: int = 30) -> SippRun:
-        """Answer the next call, then blind-transfer the caller to `refer_to` (REFER)."""
-        keys = self._keys(refer_to=refer_to)
+    def answer_and_transfer(self, refer_to: str, timeout_s: int = 30, replaces: str = "") -> SippRun:
+        """Answer the next call, then transfer the caller to `refer_to` (REFER): blind, or attended
+        when `replaces` names the dialog to replace ("call-id;to-tag=..;from-tag=..")."""
+        uri = f"sip:{refer_to}@{self.domain}"
+        if replaces:
+            uri += "?Replaces=" + urllib.parse.quote(replaces, safe="")
+        keys = self._keys(refer_uri=uri)
         run = self.sipp.start(
             "uas_refer", "", self.port, keys, duration_ms=200, timeout_s=timeout_s, server=True
         )

@@ -3,6 +3,8 @@ tenant's external calls go out through it."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from e2e.esl import event_is
@@ -83,3 +85,40 @@ def test_external_call_goes_out_through_the_gateway_with_a_carried_number(e2e, b
         since=mark,
     )
     e2e.events.wait_for(event_is("CHANNEL_BRIDGE", Caller_Destination_Number="0612345678"), since=mark)
+
+
+def test_gateway_channel_plan_refuses_the_extra_call(e2e, branch: Tenant) -> None:
+    gateway = _gateway(e2e, branch)
+    plan = branch.doc["gateways"][0]["channels"]
+    mark = e2e.events.mark()
+    # The gateway answers every call (several at once); stopped at the end.
+    answering = e2e.sipp.start("uas_many", "", gateway.port, duration_ms=100, timeout_s=60, server=True)
+    e2e.sipp.wait_listening(answering, gateway.port)
+    desk = e2e.phone(branch.domain, "101")
+    calls = []
+    for n in range(plan):
+        if n and n % 2 == 0:
+            # kumo's per-tenant set-up rate (2/s): a time window, not an event.
+            time.sleep(1.2)
+        calls.append(desk.call(f"061234500{n}", talk_ms=9000, timeout_s=40))
+
+    def up() -> list:
+        return e2e.events.matching(
+            lambda e: e.get("Event-Name") == "CHANNEL_ANSWER" and "honsha@" in e.get("Channel-Name", ""),
+            since=mark,
+        )
+
+    e2e.wait_until(lambda: len(up()) >= plan, timeout=20, what=f"{plan} calls up through the gateway")
+    time.sleep(1.2)
+    extra = desk.call_refused("0612349999")
+    assert extra.ok, extra.responses()
+    assert extra.final_response() == 486
+    hangup = e2e.events.wait_for(
+        event_is("CHANNEL_HANGUP_COMPLETE", Caller_Destination_Number="0612349999"), since=mark
+    )
+    assert hangup["Hangup-Cause"] == "USER_BUSY"
+    for call in calls:
+        assert call.wait().ok, call.responses()
+    answering.proc.kill()
+    answering.wait()
+    assert len(answering.requests("INVITE")) == plan

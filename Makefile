@@ -11,7 +11,7 @@ FS_CONF_DIR ?=
 help:
 	@echo "make run          install, migrate, apply the demo tenant, start the service and the panel (foreground)"
 	@echo "make test         install what tests need and run the whole suite (without tests/e2e)"
-	@echo "make test-e2e     real calls through FreeSWITCH (KUMO_FREESWITCH or ../shared/fs-runtime) and SIPp"
+	@echo "make test-e2e     real calls through a real FreeSWITCH and SIPp phones (tests/e2e, README)"
 	@echo "make bench        lookup benchmarks against an nginx static ceiling"
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
 	@echo "make fs-config FS_CONF_DIR=/etc/freeswitch   deploy the FreeSWITCH configuration"

@@ -56,7 +56,7 @@ def test_busy_lamp_of_another_tenant_learns_nothing(e2e) -> None:
     other = _subscribe(e2e, ACME.domain, "101", "101", BETA.domain)
     assert other.ok, other.responses("SUBSCRIBE")
     # kumo's directory answers "not found" for a subscription into another domain, and sofia then
-    # challenges again (401) instead of the 403 the README promises: refused either way.
+    # challenges again (401) rather than answering 403: refused either way.
     assert other.responses("SUBSCRIBE")[-1] in (401, 403)
     assert not any(code in (200, 202) for code in other.responses("SUBSCRIBE"))
     assert other.requests("NOTIFY") == []

@@ -10,7 +10,8 @@ FS_CONF_DIR ?=
 
 help:
 	@echo "make run          install, migrate, apply the demo tenant, start the service and the panel (foreground)"
-	@echo "make test         install what tests need and run the whole suite"
+	@echo "make test         install what tests need and run the whole suite (without tests/e2e)"
+	@echo "make test-e2e     real calls through a real FreeSWITCH and SIPp phones (tests/e2e, README)"
 	@echo "make test-quick   the edit-test loop: no Debian installs, 200 injection examples, stop at the first failure"
 	@echo "make bench        lookup benchmarks against an nginx static ceiling"
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
@@ -41,14 +42,15 @@ serve: install
 	$(FSCTL) serve
 
 # test-deps installed every Debian package a marked test needs, so under `make test` a missing one
-# fails the test instead of skipping it (tests/system_packages.py).
+# fails the test instead of skipping it (tests/system_packages.py). The end-to-end tests (tests/e2e,
+# a real FreeSWITCH) run on their own: `make test-e2e`.
 test: install test-deps
-	KUMO_SYSTEM_PACKAGES_REQUIRED=1 $(PY) -m pytest -q
+	KUMO_SYSTEM_PACKAGES_REQUIRED=1 $(PY) -m pytest -q --ignore=tests/e2e
 
 # Tests whose Debian packages are missing skip with a reason; the property-based injection test runs
 # 200 examples instead of 10,000 (KUMO_INJECTION_EXAMPLES).
 test-quick: install
-	KUMO_INJECTION_EXAMPLES=$${KUMO_INJECTION_EXAMPLES:-200} $(PY) -m pytest -q -x
+	KUMO_INJECTION_EXAMPLES=$${KUMO_INJECTION_EXAMPLES:-200} $(PY) -m pytest -q -x --ignore=tests/e2e
 
 lint: install
 	$(VENV)/bin/ruff check fsctl webpanel tests bench
@@ -146,3 +148,24 @@ bench-esl: install
 	$(PY) -m bench.esl
 
 bench: bench-esl
+
+# --- End-to-end tests (issue 14): kumo's freeswitch/ on a real FreeSWITCH, phones and carrier in SIPp ---
+# FreeSWITCH: KUMO_FREESWITCH=<install dir>, else the prebuilt runtime beside the repository (the
+# fixtures in tests/e2e find it and apt-install its libraries). Without one the tests skip;
+# KUMO_E2E_REQUIRED=1 (CI) turns that skip into a failure.
+.PHONY: e2e-deps test-e2e
+E2E_DEBS := sip-tester
+e2e-deps:
+	@for p in $(E2E_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+test-e2e: install media-deps e2e-deps
+	$(PY) -m pytest -q tests/e2e
+
+# CPU per REGISTER through a real FreeSWITCH: static XML directory vs kumo (xml_curl), one run
+# (BENCH_SWITCH_USERS, BENCH_SWITCH_RATE, BENCH_SWITCH_REGISTERS); skipped without a FreeSWITCH.
+.PHONY: bench-switch
+bench-switch: install e2e-deps
+	$(PY) -m bench.switch
+
+bench: bench-switch

@@ -224,6 +224,12 @@ def test_secret_vars_default_to_placeholders() -> None:
 REJECTING_APPS = {"log", "hangup", "respond"}
 
 
+def test_system_commands_are_disabled(document: Preprocessed) -> None:
+    # DECISIONS 26: read by mod_commands / mod_dptools at load (tests/e2e/test_injection.py runs it).
+    assert document.vars["disable_system_api_commands"] == "true"
+    assert document.vars["disable_system_app_commands"] == "true"
+
+
 def test_static_dialplan_only_rejects(tree: etree._Element) -> None:
     contexts = tree.xpath("/document/section[@name='dialplan']/context")
     assert {c.get("name") for c in contexts} >= {"public", "default", "global"}

@@ -13,6 +13,7 @@ from pathlib import Path
 from kumo_support import REPO_ROOT
 
 SCANNED = ("fsctl", "webpanel", "tests", "bench", "dialplans", "freeswitch")
+TOP_FILES = ("Makefile", "setup.cfg", "pyproject.toml", "pytest.ini", ".ci/run")
 SUFFIXES = {".py", ".sh", ".xml", ".yaml", ".yml", ".ini", ".cfg", ".toml", ".json", ".html"}
 # Text that names a place outside the checkout: the sibling shared/ folder, or this machine's paths.
 OUTSIDE = re.compile(
@@ -29,7 +30,7 @@ THIS_FILE = Path(__file__).resolve().relative_to(REPO_ROOT)
 
 
 def source_files() -> list[Path]:
-    files = []
+    files = [Path(name) for name in TOP_FILES if (REPO_ROOT / name).is_file()]
     for top in SCANNED:
         for path in (REPO_ROOT / top).rglob("*"):
             relative = path.relative_to(REPO_ROOT)

@@ -1,0 +1,236 @@
+"""CPU per REGISTER through a real FreeSWITCH: `python -m bench.switch` (`make bench-switch`).
+
+The same users registering at the same steady rate (SIPp, digest auth, each REGISTER challenged
+once) against, in one run:
+- `static`: FreeSWITCH answering the directory from static XML (the users written into its
+  directory, xml_curl not asked for the directory): the ceiling kumo is compared with;
+- `kumo`: FreeSWITCH asking kumo (`fsctl serve`, xml_curl) for every user: switch + kumo CPU;
+- `kumo_cacheable`: the same with FSCTL_DIRECTORY_CACHE_MS, so the switch keeps users it was given.
+CPU is user+system time of the switch's and kumo's processes (and kumo's workers) over the load,
+read from /proc, divided by the REGISTERs answered 200. Goal: kumo's total at or below static.
+
+FreeSWITCH comes from where tests/e2e finds it (KUMO_FREESWITCH or the shared runtime beside the
+repository); the helpers are the end-to-end tests' own (tests/e2e/switch.py, phones.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from e2e import switch as fs  # noqa: E402
+from e2e.phones import free_tcp_port, free_udp_port  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+DOMAIN = "bench.switch.test"
+SCENARIO = Path(__file__).resolve().parent / "sipp" / "register_csv.xml"
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (and of its threads), from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _family(pid: int) -> list[int]:
+    """A process and its children (kumo's HTTP workers)."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return pids
+
+
+def _users(n: int) -> list[tuple[str, str]]:
+    return [(str(1000 + i), f"Bench-{1000 + i}-pass") for i in range(n)]
+
+
+def _static_directory(conf: Path, users: list[tuple[str, str]]) -> None:
+    """The users as FreeSWITCH static XML, and xml_curl no longer asked for the directory."""
+    lines = ["<include>", f'  <domain name="{DOMAIN}">', "    <users>"]
+    for ext, password in users:
+        a1 = hashlib.md5(f"{ext}:{DOMAIN}:{password}".encode()).hexdigest()  # noqa: S324 - SIP digest
+        lines.append(f'      <user id="{ext}"><params><param name="a1-hash" value="{a1}"/></params></user>')
+    lines += ["    </users>", "  </domain>", "</include>"]
+    (conf / "directory" / "default.xml").write_text("\n".join(lines) + "\n")
+    curl = conf / "autoload_configs" / "xml_curl.conf.xml"
+    curl.write_text(
+        curl.read_text().replace('bindings="directory|dialplan|configuration"', 'bindings="dialplan"')
+    )
+
+
+def _load(workdir: Path, registrar: str, users: list[tuple[str, str]], rate: int, count: int) -> int:
+    """SIPp REGISTERs at `rate`/s, `count` in all; returns how many got 200."""
+    csv = workdir / "users.csv"
+    lines = (f"{ext};{DOMAIN};[authentication username={ext} password={pw}]\n" for ext, pw in users)
+    csv.write_text("SEQUENTIAL\n" + "".join(lines))
+    stats = workdir / "sipp-stats.csv"
+    args = ["sipp", "-sf", str(SCENARIO), "-inf", str(csv), "-i", "127.0.0.1", "-p", str(free_udp_port())]
+    args += [
+        "-r",
+        str(rate),
+        "-m",
+        str(count),
+        "-nostdin",
+        "-timeout",
+        "300s",
+        "-trace_stat",
+        "-stf",
+        str(stats),
+    ]
+    args += [registrar]
+    subprocess.run(args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    lines = stats.read_text().splitlines()
+    header, last = lines[0].split(";"), lines[-1].split(";")
+    return int(last[header.index("SuccessfulCall(C)")])
+
+
+def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dict:
+    workdir = base / name
+    workdir.mkdir()
+    users = _users(args.users)
+    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
+    sip = free_udp_port()
+    http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
+    conf = workdir / "conf"
+    fs.deploy(
+        conf,
+        {
+            "kumo_xml_url_1": f"http://127.0.0.1:{ports['http']}/fs/xml",
+            "kumo_xml_url_2": f"http://127.0.0.1:{ports['http']}/fs/xml",
+            "kumo_cdr_url_1": f"http://127.0.0.1:{ports['http']}/fs/cdr",
+            "kumo_cdr_url_2": f"http://127.0.0.1:{ports['http']}/fs/cdr",
+            "kumo_http_credentials": f"freeswitch:{http_password}",
+            "kumo_esl_password": esl_password,
+            "kumo_esl_port": str(ports["esl"]),
+            "kumo_local_ip": "127.0.0.1",
+            "kumo_external_ip": "127.0.0.1",
+            "kumo_sip_port": str(sip),
+            "kumo_carrier_sip_port": str(free_udp_port()),
+            "kumo_carrier_host": "127.0.0.1:9",
+            "kumo_carrier_cidr": "127.0.0.1/32",
+            "kumo_carrier_ping": "0",
+        },
+    )
+    kumo = None
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{workdir / 'kumo.sqlite3'}",
+        FSCTL_HTTP_LISTEN=f"127.0.0.1:{ports['http']}",
+        FSCTL_XML_CURL_AUTH=f"freeswitch:{http_password}",
+        FSCTL_ESL_ADDRESS=f"127.0.0.1:{ports['esl']}",
+        FSCTL_ESL_PASSWORD=esl_password,
+        FSCTL_OUTBOUND_LISTEN=f"127.0.0.1:{ports['outbound']}",
+    )
+    if name == "static":
+        _static_directory(conf, users)
+    else:
+        if name == "kumo_cacheable":
+            env["FSCTL_DIRECTORY_CACHE_MS"] = "300000"
+        subprocess.run([str(VENV_BIN / "fsctl"), "db", "upgrade"], env=env, check=True, capture_output=True)
+        doc = {
+            "domain": DOMAIN,
+            "name": "Bench",
+            "timezone": "Asia/Tokyo",
+            "status": "active",
+            "users": [{"extension": e, "name": f"U{e}", "password": p} for e, p in users],
+        }
+        tenant = workdir / "tenant.yaml"
+        tenant.write_text(yaml.safe_dump(doc))
+        subprocess.run(
+            [str(VENV_BIN / "fsctl"), "apply", str(tenant)], env=env, check=True, capture_output=True
+        )
+        log = open(workdir / "serve.log", "ab")  # noqa: SIM115 - the process's output
+        kumo = subprocess.Popen([str(VENV_BIN / "fsctl"), "serve"], env=env, stdout=log, stderr=log)
+        _wait_http(f"http://127.0.0.1:{ports['http']}/healthz")
+    switch = fs.Switch(
+        install_dir,
+        located.runtime,
+        conf,
+        workdir / "state",
+        workdir / "sounds",
+        "127.0.0.1",
+        ports["esl"],
+        esl_password,
+    )
+    (workdir / "sounds" / "music" / "8000").mkdir(parents=True)
+    try:
+        switch.start()
+        # Warm-up (first lookups, module caches), not measured.
+        _load(workdir, f"127.0.0.1:{sip}", users, args.rate, min(50, args.count))
+        pids = [switch.pid] + (_family(kumo.pid) if kumo else [])
+        before = {pid: _cpu_seconds(pid) for pid in pids}
+        started = time.monotonic()
+        ok = _load(workdir, f"127.0.0.1:{sip}", users, args.rate, args.count)
+        wall = time.monotonic() - started
+        switch_cpu = _cpu_seconds(switch.pid) - before[switch.pid]
+        kumo_cpu = sum(_cpu_seconds(pid) - before[pid] for pid in pids[1:])
+    finally:
+        switch.stop()
+        if kumo is not None:
+            kumo.send_signal(signal.SIGTERM)
+            kumo.wait(20)
+    per = max(ok, 1)
+    return {
+        "variant": name,
+        "registers_ok": ok,
+        "wall_seconds": round(wall, 1),
+        "switch_ms_per_register": round(1000 * switch_cpu / per, 3),
+        "kumo_ms_per_register": round(1000 * kumo_cpu / per, 3),
+        "total_ms_per_register": round(1000 * (switch_cpu + kumo_cpu) / per, 3),
+    }
+
+
+def _wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SWITCH_USERS", "200")))
+    parser.add_argument("--rate", type=int, default=int(os.environ.get("BENCH_SWITCH_RATE", "50")))
+    parser.add_argument("--count", type=int, default=int(os.environ.get("BENCH_SWITCH_REGISTERS", "1500")))
+    args = parser.parse_args(argv)
+    located = fs.locate()
+    if located.reason or not fs.have_sipp():
+        print(f"bench.switch: skipped: {located.reason or 'no sipp'}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="kumo-bench-switch-") as tmp:
+        base = Path(tmp)
+        install_dir = fs.install(located, base / "fs")
+        results = [
+            _run_variant(v, base, located, install_dir, args) for v in ("static", "kumo", "kumo_cacheable")
+        ]
+    print(json.dumps({"users": args.users, "rate_per_second": args.rate, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -266,33 +266,27 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="REGISTERs per simulated second")
     parser.add_argument("--only", choices=("events", "registrations", "outbound"), help="run one part")
     args = parser.parse_args()
-    if args.only == "registrations":
-        print(
-            json.dumps(
-                {"registrations": bench_registrations(args.phones, args.registers, args.rate)}, indent=2
-            )
-        )
-        return
-    result = {
-        "inbound_events": bench_events(args.rounds),
+    parts = {args.only} if args.only else {"events", "registrations", "outbound"}
+    result: dict = {}
+    targets: dict = {}
+    if "events" in parts:
+        result["inbound_events"] = bench_events(args.rounds)
         # Only what the service subscribes to: every event decoded in full and applied.
-        "inbound_subscribed_events": bench_events(args.rounds * 4, subscribed_only=True),
-        "registrations": bench_registrations(args.phones, args.registers, args.rate),
-        "outbound_setup": bench_outbound(args.calls),
-    }
-    result["targets"] = {
+        result["inbound_subscribed_events"] = bench_events(args.rounds * 4, subscribed_only=True)
         # "On one core": this process's CPU time; the wall-clock rate also counts the time other
         # processes held the core (a shared machine), reported beside it.
-        "events_per_cpu_second>=20000": result["inbound_events"]["events_per_cpu_second"] >= 20_000,
-        "events_per_second>=20000": result["inbound_events"]["events_per_second"] >= 20_000,
-        "inbound_subscribed_events_per_cpu_second>=20000": result["inbound_subscribed_events"][
-            "events_per_cpu_second"
-        ]
-        >= 20_000,
-        "cpu_ms_per_register<=0.2": result["registrations"]["cpu_ms_per_register"] <= 0.2,
-        "live_registrations_rows==phones": result["registrations"]["live_registrations_rows"] == args.phones,
-        "outbound_setup_median_ms<=5": result["outbound_setup"]["median_ms"] <= 5,
-    }
+        targets["events_per_cpu_second>=20000"] = result["inbound_events"]["events_per_cpu_second"] >= 20_000
+        targets["events_per_second>=20000"] = result["inbound_events"]["events_per_second"] >= 20_000
+        subscribed = result["inbound_subscribed_events"]["events_per_cpu_second"]
+        targets["inbound_subscribed_events_per_cpu_second>=20000"] = subscribed >= 20_000
+    if "registrations" in parts:
+        result["registrations"] = registrations = bench_registrations(args.phones, args.registers, args.rate)
+        targets["cpu_ms_per_register<=0.2"] = registrations["cpu_ms_per_register"] <= 0.2
+        targets["live_registrations_rows==phones"] = registrations["live_registrations_rows"] == args.phones
+    if "outbound" in parts:
+        result["outbound_setup"] = bench_outbound(args.calls)
+        targets["outbound_setup_median_ms<=5"] = result["outbound_setup"]["median_ms"] <= 5
+    result["targets"] = targets
     print(json.dumps(result, indent=2))
 
 

@@ -216,12 +216,20 @@ _DECODER = json.JSONDecoder()
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_\-.:@/ ]+")
 
 
+def _first_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose repeated keys keep their first value (json.loads keeps the last)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        out.setdefault(key, value)
+    return out
+
+
 def _value_at(text: str, key: str) -> int:
-    """Where the value of `key` starts in a flat, unformatted JSON object (the last one), or -1."""
+    """Where the value of `key` starts in a flat, unformatted JSON object (the first one), or -1."""
     needle = f'"{key}":'
-    pos = text.rfind(needle)
+    pos = text.find(needle)
     while pos > 0 and text[pos - 1] not in "{,":
-        pos = text.rfind(needle, 0, pos)
+        pos = text.find(needle, pos + 1)
     return pos + len(needle) if pos > 0 else -1
 
 
@@ -254,8 +262,10 @@ class JsonHeaders(Mapping[str, str]):
     parsing all of it cost ~37 us an event, more than applying it (bench.esl). The switch writes
     the event with cJSON unformatted (`{"Name":"value",...}`, flat, every `"` inside a string
     escaped as `\\"`), so `"Name":` right after `{` or `,` can only be that key; its value is then
-    read by the json module's own string scanner. Duplicate keys resolve like json.loads (the last
-    one wins: the search runs from the end). Anything unexpected (a non-string, non-array value, a
+    read by the json module's own string scanner. A header the switch added twice (the captures
+    repeat Hangup-Cause and Channel-Write-Codec-* in some channel events, with equal values) reads
+    as its first value, as the switch itself reads it (switch_event_get_header returns the first
+    match), and the search stops there instead of scanning the whole event. Anything unexpected (a non-string, non-array value, a
     key with other characters, formatted JSON) falls back to parsing everything, as does iterating
     over the headers.
     """
@@ -271,7 +281,7 @@ class JsonHeaders(Mapping[str, str]):
 
     def _parse_all(self) -> dict[str, str]:
         if self._all is None:
-            data = json.loads(self._text)
+            data = json.loads(self._text, object_pairs_hook=_first_wins)
             if isinstance(data, dict):
                 data.pop("_body", None)
             self._all = _json_headers(data)

@@ -30,9 +30,10 @@ class Settings:
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
-    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
-    # Off by default because a change would only reach the switch when that entry expires.
-    directory_cache_ms: int = 0
+    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long;
+    # every committed change flushes the users it affects over the event socket
+    # (fsctl.esl.cache_flush), and while that socket is down users are not served cacheable.
+    directory_cache_ms: int = 60_000
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -54,7 +55,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         esl_password=env.get("FSCTL_ESL_PASSWORD", defaults.esl_password),
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
 

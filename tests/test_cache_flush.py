@@ -191,3 +191,33 @@ def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(database
     assert user_element(lookup(app, shouting)).get("cacheable") is None
     metrics.set_esl_connected(False)
     assert user_element(lookup(app, body)).get("cacheable") is None
+
+
+def test_a_user_that_failed_a_digest_is_flushed_so_its_bans_are_enforced_again(
+    engine, session_factory, make_tenant
+):
+    """Bans are enforced by the directory refusing the banned source's lookups; a cached user is not
+    looked up. Each failed authentication (recorded from the switch's events) flushes that user, so
+    the next attempt asks kumo; the names of the failed request are only used when they could be
+    one of ours."""
+    from fsctl.security.bans import Failure, record_failures
+    from fsctl.security.settings import SecuritySettings
+
+    make_tenant()
+    sent: list[str] = []
+    flusher = DirectoryCacheFlusher(LookupStore(engine=engine), sent.append, clock=Clock())
+    flusher.start()
+    flusher.stop()
+    failures = [
+        Failure(ip="198.51.100.7", domain=ACME, username="101", at=1_795_600_000, core_uuid="c", sequence=1),
+        Failure(ip="198.51.100.7", domain=ACME, username="101", at=1_795_600_001, core_uuid="c", sequence=2),
+        Failure(
+            ip="198.51.100.7", domain=ACME, username="1 2\\n", at=1_795_600_002, core_uuid="c", sequence=3
+        ),
+        Failure(ip="198.51.100.7", domain="", username="", at=1_795_600_003, core_uuid="c", sequence=4),
+    ]
+    with session_factory() as session:
+        record_failures(session, failures, SecuritySettings())
+        session.commit()
+    assert flusher.check_once() == [flush_user_command("101", ACME)]
+    assert flusher.check_once() == []

@@ -16,6 +16,12 @@ committed change, fsctl.db) and sends, over the inbound event socket:
   the switch just after the first flush and be cached with the old data.
 - `xml_flush_cache` (everything) after every (re)connection: changes made while the switch was
   unreachable were not flushed (on_connect).
+- `xml_flush_cache id <user> <domain>` for a user that just failed a digest authentication
+  (security_auth_failures, issue 9): bans are enforced by the directory refusing the banned
+  source's lookups, and a cached user is never looked up, so a guesser could keep trying against
+  the cache. After each failure the user's next REGISTER asks kumo again, which refuses a banned
+  source. (What remains: a legitimate phone's lookup re-caches the user, and the next guess against
+  that cache costs the guesser one more failure, hence one more flush.)
 
 Fallback while the event socket is down: the lookup workers serve users without `cacheable`
 (fsctl.xmlcurl.directory reads the parent's connection state), so nothing new is cached that could
@@ -31,6 +37,7 @@ from collections.abc import Callable
 
 import gevent
 
+from fsctl.xmlcurl.directory import _EXTENSION, plausible_domain
 from fsctl.xmlcurl.store import LookupStore
 
 log = logging.getLogger(__name__)
@@ -42,6 +49,8 @@ FINGERPRINT_SQL = "SELECT count(*), coalesce(sum(config_version), 0) FROM tenant
 TENANTS_SQL = "SELECT id, domain, config_version FROM tenants"
 USERS_SQL = "SELECT extension FROM users WHERE tenant_id = ?"
 ALL_USERS_SQL = "SELECT tenant_id, extension FROM users"
+LAST_FAILURE_SQL = "SELECT coalesce(max(id), 0) FROM security_auth_failures"
+FAILURES_SQL = "SELECT id, domain, username FROM security_auth_failures WHERE id > ? ORDER BY id LIMIT 1000"
 FLUSH_ALL = "bgapi xml_flush_cache"
 # One command per user up to this many per tick; beyond, one flush of everything.
 FLUSH_ALL_ABOVE = 500
@@ -74,10 +83,12 @@ class DirectoryCacheFlusher:
         self._tenants: dict[int, tuple[str, int]] = {}
         self._users: dict[int, str] = {}
         self._again: list[tuple[float, list[str]]] = []
+        self._last_failure = 0
         self._greenlet: gevent.Greenlet | None = None
 
     # -- state -----------------------------------------------------------------------------------
     def _load(self) -> None:
+        self._last_failure = self.store.fetch_one(LAST_FAILURE_SQL)[0]
         self._fingerprint = tuple(self.store.fetch_one(FINGERPRINT_SQL))
         self._tenants = {tid: (domain, version) for tid, domain, version in self.store.fetch_all(TENANTS_SQL)}
         users: dict[int, list[str]] = {}
@@ -95,6 +106,7 @@ class DirectoryCacheFlusher:
         if self._fingerprint is None:
             self._load()
             return sent
+        sent += self._flush_failed()
         fingerprint = tuple(self.store.fetch_one(FINGERPRINT_SQL))
         if fingerprint == self._fingerprint:
             return sent
@@ -129,6 +141,23 @@ class DirectoryCacheFlusher:
             self._again.append((self.clock() + self.reflush_seconds, commands))
             log.info("configuration changed: %d directory cache flush command(s) sent", len(commands))
         return sent + commands
+
+    def _flush_failed(self) -> list[str]:
+        """The users that failed a digest authentication since the last tick (see the docstring)."""
+        rows = self.store.fetch_all(FAILURES_SQL, (self._last_failure,))
+        if not rows:
+            return []
+        # The names come from the failed request (attacker's text): only what could be a user of
+        # ours goes into a command (the same patterns the directory accepts).
+        users = {
+            (username, domain): None
+            for _, domain, username in rows
+            if _EXTENSION.match(username or "") and plausible_domain(domain or "")
+        }
+        commands = [flush_user_command(username, domain) for username, domain in users]
+        self._send(commands)
+        self._last_failure = rows[-1][0]
+        return commands
 
     def _send(self, commands: list[str]) -> None:
         for command in commands:

@@ -54,6 +54,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WEBPANEL_LISTEN=os.environ.get("WEBPANEL_LISTEN", DEFAULT_LISTEN),
+        # Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed.
+        WEBPANEL_TRUSTED_PROXIES=os.environ.get("WEBPANEL_TRUSTED_PROXIES", ""),
+        # Where the panel is reached (https://panel.example.com): the host of password-reset links.
+        WEBPANEL_BASE_URL=os.environ.get("WEBPANEL_BASE_URL", ""),
         ARGON2_FAST=False,
     )
     app.config.update(test_config)

@@ -6,7 +6,7 @@ from the switch after every (re)connect (`show registrations as json`), so the u
 table rather than guessing which duplicate is current.
 
 Revision ID: 5e8b1c2d7f40
-Revises: 8c4e1f7a2d93
+Revises: a7d3e9c15b82
 Create Date: 2026-12-07 05:10:00
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "5e8b1c2d7f40"
-down_revision = "8c4e1f7a2d93"
+down_revision = "a7d3e9c15b82"
 branch_labels = None
 depends_on = None
 

@@ -198,8 +198,7 @@ def test_a_user_that_failed_a_digest_is_flushed_so_its_bans_are_enforced_again(
 ):
     """Bans are enforced by the directory refusing the banned source's lookups; a cached user is not
     looked up. Each failed authentication (recorded from the switch's events) flushes that user, so
-    the next attempt asks kumo; the names of the failed request are only used when they could be
-    one of ours."""
+    the next attempt asks kumo; only an existing user of ours is flushed."""
     from fsctl.security.bans import Failure, record_failures
     from fsctl.security.settings import SecuritySettings
 
@@ -215,6 +214,11 @@ def test_a_user_that_failed_a_digest_is_flushed_so_its_bans_are_enforced_again(
             ip="198.51.100.7", domain=ACME, username="1 2\\n", at=1_795_600_002, core_uuid="c", sequence=3
         ),
         Failure(ip="198.51.100.7", domain="", username="", at=1_795_600_003, core_uuid="c", sequence=4),
+        # A scanner's guesses: no such user, no such tenant.
+        Failure(ip="198.51.100.7", domain=ACME, username="9999", at=1_795_600_004, core_uuid="c", sequence=5),
+        Failure(
+            ip="198.51.100.7", domain="x.example", username="101", at=1_795_600_005, core_uuid="c", sequence=6
+        ),
     ]
     with session_factory() as session:
         record_failures(session, failures, SecuritySettings())

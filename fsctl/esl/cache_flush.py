@@ -147,13 +147,20 @@ class DirectoryCacheFlusher:
         rows = self.store.fetch_all(FAILURES_SQL, (self._last_failure,))
         if not rows:
             return []
-        # The names come from the failed request (attacker's text): only what could be a user of
-        # ours goes into a command (the same patterns the directory accepts).
-        users = {
-            (username, domain): None
-            for _, domain, username in rows
-            if _EXTENSION.match(username or "") and plausible_domain(domain or "")
-        }
+        # The names come from the failed request (attacker's text; a scanner tries thousands): only
+        # an existing user of ours is flushed (nothing else can be in the switch's cache), and only
+        # names the directory itself accepts reach a command.
+        tenant_of = {domain: tenant_id for tenant_id, (domain, _) in self._tenants.items()}
+        users: dict[tuple[str, str], None] = {}
+        for _, domain, username in rows:
+            tenant_id = tenant_of.get(domain or "")
+            if (
+                tenant_id is not None
+                and _EXTENSION.match(username or "")
+                and plausible_domain(domain)
+                and f"\n{username}\n" in f"\n{self._users.get(tenant_id, '')}\n"
+            ):
+                users[(username, domain)] = None
         commands = [flush_user_command(username, domain) for username, domain in users]
         self._send(commands)
         self._last_failure = rows[-1][0]

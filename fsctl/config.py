@@ -46,9 +46,10 @@ class Settings:
     # well under the switch's xml_curl timeout (kumo_xml_timeout, 2 s), so a hung database never
     # holds the switch's threads. Also the statement timeout of the lookup connection (PostgreSQL).
     lookup_timeout: float = 1.0
-    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
-    # Off by default because a change would only reach the switch when that entry expires.
-    directory_cache_ms: int = 0
+    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long;
+    # every committed change flushes the users it affects over the event socket
+    # (fsctl.esl.cache_flush), and while that socket is down users are not served cacheable.
+    directory_cache_ms: int = 60_000
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -74,7 +75,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
         http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
         lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
 

@@ -743,12 +743,15 @@ class AudioFile(Base):
 # switch after every reconnect, read by the panel. Written with Core statements, never through an ORM
 # session, so live traffic never bumps config_version (and `__tenant_config__ = False` says so too).
 class LiveRegistration(Base):
-    """A device online for a user (sofia::register; gone on unregister/expire or when expires_at passes)."""
+    """A device online for a user (sofia::register; gone on unregister/expire or when expires_at passes).
+
+    One row per registered contact (fsctl.esl.handlers.Registrations): a re-register under a new
+    Call-ID replaces the row, as mod_sofia replaces its own."""
 
     __tablename__ = "live_registrations"
     __tenant_config__ = False
     __table_args__ = (
-        UniqueConstraint("tenant_id", "extension", "call_id", name="uq_live_registrations_device"),
+        UniqueConstraint("tenant_id", "extension", "contact", name="uq_live_registrations_contact"),
         Index("ix_live_registrations_tenant_extension", "tenant_id", "extension"),
     )
 

@@ -98,6 +98,7 @@ class Service:
         self.flusher = None
         if self.esl is not None and settings.directory_cache_ms > 0:
             self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api)
+            self.esl.on_connect = self.flusher.on_connect
         self._children: dict[int, int] = {}
         self._stopping = False
 
@@ -179,6 +180,9 @@ class Service:
                 self._children.pop(pid, None)
 
     def _start_esl(self) -> None:
+        if self.flusher is not None:
+            # Its baseline before the first connection, whose full flush it relies on.
+            self.flusher.start()
         if self.esl is not None:
             # Live state (fsctl.esl.wiring), the outbound socket and park ring-back run in this
             # (parent) process only, started after the workers were forked.
@@ -193,8 +197,6 @@ class Service:
             except OSError as exc:
                 log.error("outbound socket server %s:%d not started: %s", *self.settings.outbound_listen, exc)
                 self.outbound = None
-        if self.flusher is not None:
-            self.flusher.start()
         # Spend anomaly alerts every 15 s, purge of old auth failures hourly (issue 9).
         self.security_jobs = SecurityJobs(
             make_engine(self.settings.database_url), security_settings_from_env()

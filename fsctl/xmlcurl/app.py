@@ -111,7 +111,9 @@ class ServiceApp:
         self.settings = settings
         self.store = store
         self.metrics = metrics or Metrics()
-        self.directory = DirectoryResponder(store, cacheable_ms=settings.directory_cache_ms)
+        self.directory = DirectoryResponder(
+            store, cacheable_ms=settings.directory_cache_ms, flushable=lambda: self.metrics.esl_connected
+        )
         self.dialplan = DialplanResponder(store, settings)
         self.cdr_intake = CdrIntake(store)
         # voicemail.conf (issue 5); other configuration names stay with the switch's own files.

@@ -33,6 +33,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _no_secrets_in_the_checkout():
+    """A test must never leave kumo's generated secrets in the repository's own instance/ folder.
+
+    Settings() without `instance_dir` (or `xml_curl_auth="off"`) generates them there; such a test
+    would pass here and leave a credential behind in the developer's checkout.
+    """
+    from fsctl.config import DEFAULT_INSTANCE_DIR
+
+    names = [DEFAULT_INSTANCE_DIR / name for name in ("fs-http-credentials", "esl-password")]
+    before = {path for path in names if path.exists()}
+    yield
+    created = [path for path in names if path.exists() and path not in before]
+    for path in created:
+        path.unlink()
+    if created:
+        pytest.fail(f"the test wrote {[p.name for p in created]} into the checkout's instance/: pass instance_dir")
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     """The real captured FreeSWITCH traffic."""

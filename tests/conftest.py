@@ -49,7 +49,9 @@ def _no_secrets_in_the_checkout():
     for path in created:
         path.unlink()
     if created:
-        pytest.fail(f"the test wrote {[p.name for p in created]} into the checkout's instance/: pass instance_dir")
+        pytest.fail(
+            f"the test wrote {[p.name for p in created]} into the checkout's instance/: pass instance_dir"
+        )
 
 
 @pytest.fixture

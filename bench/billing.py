@@ -142,7 +142,7 @@ def load_cdrs(engine, tenant_ids: list[int], count: int, rng: random.Random) -> 
 
 def run(url: str, tenants: int, cdrs: int, pdfs: int, workdir: Path) -> None:
     rng = random.Random(7)
-    engine = db.make_engine(url)
+    engine = db.make_engine(url, create=True)
     models.Base.metadata.create_all(engine)
     factory = db.make_session_factory(engine)
     started = time.perf_counter()

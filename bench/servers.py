@@ -181,8 +181,13 @@ class FsctlServer(Server):
     def __init__(self, workdir: Path, database_url: str, workers: int):
         super().__init__(workdir)
         self.workers = workers
-        env = dict(os.environ, DATABASE_URL=database_url)
-        env.pop("FSCTL_XML_CURL_AUTH", None)
+        # Open lookups (the load clients send no credentials); the instance folder stays in the work dir.
+        env = dict(
+            os.environ,
+            DATABASE_URL=database_url,
+            FSCTL_XML_CURL_AUTH="off",
+            FSCTL_INSTANCE_DIR=str(workdir / "instance"),
+        )
         self._spawn(
             [
                 *fsctl_command(),

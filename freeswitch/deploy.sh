@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install kumo's FreeSWITCH configuration into a FreeSWITCH conf dir.
 #
-# Usage: freeswitch/deploy.sh FS_CONF_DIR
+# Usage: freeswitch/deploy.sh FS_CONF_DIR [SECRETS_XML | -]
 #
 # - FS_CONF_DIR empty or missing: the tree is copied into it.
 # - FS_CONF_DIR not empty: it is first copied whole to
@@ -13,25 +13,43 @@
 #   long as kumo ships no lang/ of its own.
 # - Nothing is substituted: passwords stay variables, resolved by FreeSWITCH
 #   from vars.xml and vars.d/*.xml. Files already in vars.d/ are never
-#   overwritten. At the end the script lists every variable whose value is
-#   still a CHANGE-ME placeholder.
+#   overwritten, except vars.d/kumo-secrets.xml: with a second argument (a
+#   file, or - for stdin) the script installs it there (mode 0600, owned like
+#   FS_CONF_DIR). `make fs-config` passes `fsctl secrets fs-vars`: the HTTP
+#   credentials and event-socket password kumo generated on its first start,
+#   so switch and service agree. vars.d/local.xml is read after it and wins.
+#   At the end the script lists every variable whose value is still a
+#   CHANGE-ME placeholder.
 # Then run `fs_cli -x reloadxml` (and `reload mod_sofia` etc.) or restart.
 set -euo pipefail
 
 die() { echo "deploy.sh: $*" >&2; exit 1; }
 
 usage() {
-    echo "usage: $0 FS_CONF_DIR" >&2
-    echo "  copies kumo's FreeSWITCH configuration into FS_CONF_DIR, backing up what was there" >&2
+    echo "usage: $0 FS_CONF_DIR [SECRETS_XML | -]" >&2
+    echo "  copies kumo's FreeSWITCH configuration into FS_CONF_DIR, backing up what was there;" >&2
+    echo "  SECRETS_XML (- = stdin, e.g. from 'fsctl secrets fs-vars') becomes vars.d/kumo-secrets.xml" >&2
     exit "${1:-2}"
 }
 
-[ $# -eq 1 ] || usage
+[ $# -eq 1 ] || [ $# -eq 2 ] || usage
 case "$1" in -h | --help) usage 0 ;; -*) usage ;; esac
 [ -n "$1" ] || usage
 
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
 dest="$1"
+secrets_in="${2:-}"
+secrets_xml=""
+if [ -n "$secrets_in" ]; then
+    # Read before anything changes, so a missing file stops the script with nothing done.
+    if [ "$secrets_in" = "-" ]; then
+        secrets_xml="$(cat)"
+    else
+        [ -f "$secrets_in" ] || die "$secrets_in: no such file"
+        secrets_xml="$(cat "$secrets_in")"
+    fi
+    case "$secrets_xml" in *"<include>"*) ;; *) die "the secrets are not a vars.d include" ;; esac
+fi
 
 [ ! -e "$dest" ] || [ -d "$dest" ] || die "$dest exists and is not a directory"
 mkdir -p "$dest"
@@ -67,6 +85,14 @@ for f in "$src"/vars.d/*; do
     [ -e "$f" ] || continue
     [ -e "$dest/vars.d/$(basename "$f")" ] || cp "$f" "$dest/vars.d/"
 done
+if [ -n "$secrets_xml" ]; then
+    # kumo's own file: rewritten on every deploy so it always holds what the service uses.
+    (umask 077 && printf '%s\n' "$secrets_xml" > "$dest/vars.d/kumo-secrets.xml")
+    chmod 600 "$dest/vars.d/kumo-secrets.xml"
+    # The switch (often its own user) must read it; the conf dir's owner is that user.
+    if [ "$(id -u)" -eq 0 ]; then chown --reference="$dest" "$dest/vars.d/kumo-secrets.xml"; fi
+    echo "installed kumo's generated credentials into $dest/vars.d/kumo-secrets.xml"
+fi
 echo "installed kumo FreeSWITCH configuration into $dest"
 
 # Which variables still hold a placeholder once vars.d/*.xml (read after

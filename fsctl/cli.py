@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
 import yaml
 
 from fsctl.billing.cli import add_billing_commands
-from fsctl.config import PROJECT_ROOT, Settings, parse_listen, settings_from_env
+from fsctl.config import PROJECT_ROOT, Settings, file_umask, parse_listen, settings_from_env
 from fsctl.gateways.cli import add_gateway_commands
 from fsctl.media.cli import add_media_commands
 from fsctl.security.cli import add_security_commands
@@ -32,22 +33,45 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _session_factory(settings: Settings):
-    from fsctl.db import make_engine, make_session_factory
+    from fsctl.db import make_engine, make_session_factory, sqlite_file
 
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        # Only `fsctl db upgrade` creates the database (issue 15 item 10): say so instead of a traceback.
+        raise SystemExit(f"fsctl: no database at {path}; create it with `fsctl db upgrade`")
     return make_session_factory(make_engine(settings.database_url))
+
+
+def _check_database(settings: Settings) -> None:
+    """Say at start when the database is missing or unmigrated; /healthz keeps saying it (503)."""
+    from fsctl.xmlcurl.store import LookupStore
+
+    store = LookupStore(settings.database_url)
+    try:
+        state = store.database_state()
+    finally:
+        store.dispose()
+    if state != "ok":
+        log.error(
+            "database %s: %s; lookups answer not found until `fsctl db upgrade` has run",
+            settings.database_url.split("@")[-1],
+            state,
+        )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from gevent import monkey
 
     monkey.patch_all()
+    from fsctl.secrets import resolve_service_secrets
     from fsctl.service import Service
 
-    settings = _settings(args)
+    settings = resolve_service_secrets(_settings(args))
     if args.upgrade:
         from fsctl import migrate
 
         migrate.upgrade(settings.database_url)
+    _check_database(settings)
     Service(settings, with_esl=not args.no_esl).run()
     return 0
 
@@ -136,6 +160,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets_fs_vars(args: argparse.Namespace) -> int:
+    """Print the vars.d/ include holding the credentials `fsctl serve` uses (generating them if new)."""
+    from fsctl.secrets import fs_vars
+
+    try:
+        sys.stdout.write(fs_vars(_settings(args)))
+    except ValueError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     return apply_file(_settings(args), str(DEMO_FILE), actor="seed-demo")
 
@@ -212,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     database_sub = database.add_subparsers(dest="db_command", required=True)
     database_sub.add_parser("upgrade", help="migrate to the newest schema").set_defaults(func=cmd_db_upgrade)
 
+    secrets_parser = sub.add_parser("secrets", help="credentials shared with FreeSWITCH")
+    secrets_sub = secrets_parser.add_subparsers(dest="secrets_command", required=True)
+    secrets_sub.add_parser(
+        "fs-vars", help="print the switch's vars.d/ include with them (make fs-config installs it)"
+    ).set_defaults(func=cmd_secrets_fs_vars)
+
     sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
 
     panel = sub.add_parser(
@@ -238,10 +280,17 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fsctl` console script."""
     args = build_parser().parse_args(argv)
+    if args.command != "prompts":
+        # Everything else kumo writes is private (issue 15 item 12); prompts and their phrase XML are
+        # the switch's sound files, made for FreeSWITCH's own user to read.
+        os.umask(file_umask())
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from fsctl.logutil import limit_repeats
+
+    limit_repeats()  # a flood of refused lookups or failing posts logs a few lines, then a count
     return args.func(args)
 
 

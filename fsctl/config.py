@@ -7,7 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SQLITE_PATH = PROJECT_ROOT / "instance" / "kumo.sqlite3"
+DEFAULT_INSTANCE_DIR = PROJECT_ROOT / "instance"
+DEFAULT_SQLITE_PATH = DEFAULT_INSTANCE_DIR / "kumo.sqlite3"
+# FSCTL_XML_CURL_AUTH=off: the explicit (and loudly logged) opt-out of HTTP credentials.
+AUTH_OFF = "off"
 
 
 def _split_host_port(value: str, default_port: int) -> tuple[str, int]:
@@ -23,16 +26,30 @@ class Settings:
 
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
     http_listen: tuple[str, int] = ("127.0.0.1", 8080)
-    # "user:password" that mod_xml_curl sends as `gateway-credentials`; None = no HTTP auth.
+    # Where kumo keeps what it generates (the credentials below, the panel's secret key), mode 0700.
+    instance_dir: Path = DEFAULT_INSTANCE_DIR
+    # "user:password" that mod_xml_curl and mod_json_cdr send; None = the one generated in
+    # instance_dir (fsctl.secrets); "off" = no HTTP auth at all (explicit opt-out, logged loudly).
     xml_curl_auth: str | None = None
     esl_address: tuple[str, int] = ("127.0.0.1", 8021)
-    esl_password: str = "ClueCon"
+    # None = the one generated in instance_dir; there is no well-known default (issue 15 item 13).
+    esl_password: str | None = None
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
-    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long.
-    # Off by default because a change would only reach the switch when that entry expires.
-    directory_cache_ms: int = 0
+    # Open HTTP connections per worker (also capped by the open-file limit); past it, the connection
+    # that has waited longest for its request is closed (slowloris, issue 15).
+    http_max_connections: int = 1000
+    # Seconds a whole request (head and body) may take to arrive, however it trickles in.
+    http_request_timeout: float = 10.0
+    # Seconds a lookup may spend on the database before it answers "not found" (outcome "timeout"):
+    # well under the switch's xml_curl timeout (kumo_xml_timeout, 2 s), so a hung database never
+    # holds the switch's threads. Also the statement timeout of the lookup connection (PostgreSQL).
+    lookup_timeout: float = 1.0
+    # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long;
+    # every committed change flushes the users it affects over the event socket
+    # (fsctl.esl.cache_flush), and while that socket is down users are not served cacheable.
+    directory_cache_ms: int = 60_000
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -49,14 +66,29 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         database_url=env.get("DATABASE_URL") or defaults.database_url,
         http_listen=_split_host_port(env.get("FSCTL_HTTP_LISTEN", "127.0.0.1:8080"), 8080),
+        instance_dir=Path(env.get("FSCTL_INSTANCE_DIR") or defaults.instance_dir),
         xml_curl_auth=env.get("FSCTL_XML_CURL_AUTH") or None,
         esl_address=_split_host_port(env.get("FSCTL_ESL_ADDRESS", "127.0.0.1:8021"), 8021),
-        esl_password=env.get("FSCTL_ESL_PASSWORD", defaults.esl_password),
+        esl_password=env.get("FSCTL_ESL_PASSWORD") or None,
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
+        http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
+        http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
+        lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
+
+
+def file_umask(environ: dict[str, str] | None = None) -> int:
+    """The umask kumo's processes set at start (FSCTL_UMASK, octal; default 077: files 0600, dirs 0700).
+
+    The database, invoices, audio uploads and generated secrets hold personal data and credentials
+    (issue 15 item 12). When FreeSWITCH runs as another user and must read the audio folder, set 027
+    and give both users one group.
+    """
+    env = os.environ if environ is None else environ
+    return int(env.get("FSCTL_UMASK") or "077", 8) & 0o777
 
 
 def parse_listen(value: str, default_port: int) -> tuple[str, int]:

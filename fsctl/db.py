@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.engine import make_url
@@ -16,17 +18,45 @@ from fsctl import models
 
 log = logging.getLogger(__name__)
 
+# Seconds to establish a PostgreSQL connection (libpq connect_timeout); lookups have a shorter deadline.
+CONNECT_TIMEOUT = 5
 
-def make_engine(database_url: str, **kwargs: object) -> Engine:
-    """Create an engine; for SQLite also its folder, foreign keys, WAL and a busy timeout."""
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a SQLite URL; None for other databases and in-memory SQLite."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database.removeprefix("file:"))
+
+
+def make_engine(database_url: str, create: bool = False, **kwargs: object) -> Engine:
+    """Create an engine; for SQLite also foreign keys, WAL and a busy timeout.
+
+    A SQLite file is opened read-write but never created (issue 15 item 10): a worker restarted after
+    the file was removed must fail loudly, not serve from a new empty database. Only `fsctl db upgrade`
+    (and tests that build their own schema) pass `create=True`, which also makes the folder (0700).
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_file(database_url)
+        if path is not None and create:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # An empty file is a valid SQLite database; created here so its mode is ours whatever the
+            # umask. SQLite gives the -wal and -shm files the database file's mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        elif path is not None and not url.database.startswith("file:"):
+            # SQLite's URI form: mode=rw opens an existing file only.
+            query = {**url.query, "mode": "rw", "uri": "true"}
+            url = url.set(database="file:" + quote(str(path)), query=query)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    connect_args = dict(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
+    if url.get_backend_name() == "postgresql":
+        # A server that accepts and never answers (paused, partitioned) must not hang a process forever.
+        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

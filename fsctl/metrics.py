@@ -11,7 +11,8 @@ import mmap
 import time
 
 SECTIONS = ("directory", "dialplan", "configuration", "languages", "other")
-OUTCOMES = ("found", "not_found", "error", "unauthorized")
+# timeout: the database did not answer within the lookup deadline (answered "not found").
+OUTCOMES = ("found", "not_found", "error", "unauthorized", "timeout")
 # Upper bounds in seconds of the lookup latency histogram.
 BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 

@@ -463,6 +463,10 @@ class PanelAccount(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's fingerprint: bumped by sign-out, so a copied cookie dies with it (issue 15).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled account cannot sign in, reset its password, or keep a session.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TenantProfile(Base):
@@ -739,12 +743,15 @@ class AudioFile(Base):
 # switch after every reconnect, read by the panel. Written with Core statements, never through an ORM
 # session, so live traffic never bumps config_version (and `__tenant_config__ = False` says so too).
 class LiveRegistration(Base):
-    """A device online for a user (sofia::register; gone on unregister/expire or when expires_at passes)."""
+    """A device online for a user (sofia::register; gone on unregister/expire or when expires_at passes).
+
+    One row per registered contact (fsctl.esl.handlers.Registrations): a re-register under a new
+    Call-ID replaces the row, as mod_sofia replaces its own."""
 
     __tablename__ = "live_registrations"
     __tenant_config__ = False
     __table_args__ = (
-        UniqueConstraint("tenant_id", "extension", "call_id", name="uq_live_registrations_device"),
+        UniqueConstraint("tenant_id", "extension", "contact", name="uq_live_registrations_contact"),
         Index("ix_live_registrations_tenant_extension", "tenant_id", "extension"),
     )
 
@@ -1050,3 +1057,20 @@ class SecurityEvent(Base):
     # Spend alerts: the 5-minute window they cover (epoch s of its start), so one window alerts once.
     window_start: Mapped[int | None] = mapped_column(BigInteger)
     emailed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# --- Panel hardening (issue 15, webpanel/): password reset by e-mail ---------------------------------
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single use, short-lived; only the token's SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+    __tenant_config__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("panel_accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

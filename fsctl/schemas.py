@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import zoneinfo
 from collections.abc import Mapping
 from typing import Any
@@ -55,6 +56,22 @@ AUDIO_NAME = validate.Regexp(
     error="the name of an uploaded audio file (lower-case letters, digits, - or _)",
 )
 LANGUAGES = ("ja", "en")
+CONTROL_CHARACTERS = "must not contain control characters (tab, line break, ...)"
+
+
+def no_control_characters(value: str) -> None:
+    """Refuse C0/C1 controls and the Unicode line separators in a name that reaches the switch or SIP.
+
+    A display name becomes the directory's `effective_caller_id_name` and a From header: with a control
+    character in it the phone never registers (and sofia logs a traceback on every REGISTER).
+    """
+    if any(unicodedata.category(char) in ("Cc", "Cs") or char in "\u2028\u2029" for char in value):
+        raise ValidationError(CONTROL_CHARACTERS)
+
+
+def text(minimum: int, maximum: int) -> list:
+    """Validators of a free-text name: its length, and no control characters."""
+    return [validate.Length(minimum, maximum), no_control_characters]
 
 
 class DestinationSchema(Schema):
@@ -115,7 +132,7 @@ class UserSchema(Schema):
         unknown = RAISE
 
     extension = fields.String(required=True, validate=EXTENSION)
-    name = fields.String(required=True, validate=validate.Length(1, 100))
+    name = fields.String(required=True, validate=text(1, 100))
     password = fields.String(validate=validate.Length(10, 128, error="must be 10 to 128 characters"))
     direction = fields.Enum(Direction, by_value=True, load_default=Direction.BOTH)
     caller_id = JapaneseNumber(load_default=None)
@@ -173,7 +190,7 @@ class ClosureSchema(Schema):
 
     from_ = fields.Date(data_key="from", required=True)
     to = fields.Date(required=True)
-    name = fields.String(load_default="", validate=validate.Length(0, 100))
+    name = fields.String(load_default="", validate=text(0, 100))
 
     @validates_schema
     def _ordered(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -192,7 +209,7 @@ class ScheduleSchema(Schema):
     full_coverage = fields.Boolean(load_default=False)
     closures = fields.List(fields.Nested(ClosureSchema), load_default=list)
     open_destination = _destination(load_default=None)
-    closed_announcement = fields.String(load_default=None, validate=validate.Length(1, 255))
+    closed_announcement = fields.String(load_default=None, validate=text(1, 255))
     closed_destination = _destination(load_default=None)
 
 
@@ -201,7 +218,7 @@ class IvrMenuSchema(Schema):
         unknown = RAISE
 
     name = fields.String(required=True, validate=NAME_KEY)
-    greeting = fields.String(load_default=None, validate=validate.Length(1, 255))
+    greeting = fields.String(load_default=None, validate=text(1, 255))
     timeout_seconds = fields.Integer(validate=validate.Range(1, 60), load_default=5)
     max_attempts = fields.Integer(validate=validate.Range(1, 10), load_default=3)
     options = fields.Dict(
@@ -228,7 +245,7 @@ class TenantConfigSchema(Schema):
         unknown = RAISE
 
     domain = fields.String(required=True, validate=DOMAIN)
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = fields.String(required=True, validate=text(1, 200))
     timezone = Timezone(load_default="Asia/Tokyo")
     language = fields.String(validate=validate.OneOf(LANGUAGES), load_default="ja")
     status = fields.Enum(TenantStatus, by_value=True, load_default=TenantStatus.TRIAL)

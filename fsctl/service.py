@@ -7,9 +7,12 @@ and restarts a worker that dies. With one worker everything runs in one process.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
+import sys
 
 import gevent
 
@@ -34,11 +37,48 @@ def worker_count(settings: Settings) -> int:
     return settings.http_workers if settings.http_workers > 0 else max(1, os.cpu_count() or 1)
 
 
-def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int) -> None:
+def lookup_server(settings: Settings, listener, handler) -> LookupServer:
+    return LookupServer(
+        listener,
+        handler,
+        request_timeout=settings.http_request_timeout,
+        max_connections=settings.http_max_connections,
+    )
+
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0
+
+
+def die_with_parent(parent_pid: int, stop) -> None:
+    """Make this worker end when its parent does, even by `kill -9` (issue 15 item 11).
+
+    The kernel sends SIGTERM on the parent's death (prctl PR_SET_PDEATHSIG, Linux); a greenlet also
+    watches getppid(), for other systems and for a parent that died before prctl ran. Without this an
+    orphan keeps the listening socket, and the next `fsctl serve` fails with "address already in use".
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable; the parent watch alone ends orphans")
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            gevent.sleep(PARENT_CHECK_SECONDS)
+        log.error("the kumo service parent (pid %d) is gone; this worker stops", parent_pid)
+        stop()
+
+    gevent.spawn(watch)
+
+
+def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int, parent_pid: int) -> None:
     metrics.use_slot(slot)
-    store = LookupStore(settings.database_url)
-    server = LookupServer(listener, ServiceApp(settings, store, metrics).handle)
+    store = LookupStore(settings.database_url, statement_timeout=settings.lookup_timeout)
+    server = lookup_server(settings, listener, ServiceApp(settings, store, metrics).handle)
     gevent.signal_handler(signal.SIGTERM, server.stop)
+    die_with_parent(parent_pid, server.stop)
     try:
         server.serve_forever()
     finally:
@@ -58,6 +98,7 @@ class Service:
         self.flusher = None
         if self.esl is not None and settings.directory_cache_ms > 0:
             self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api)
+            self.esl.on_connect = self.flusher.on_connect
         self._children: dict[int, int] = {}
         self._stopping = False
 
@@ -66,12 +107,13 @@ class Service:
         return self.listener.getsockname()[:2]
 
     def _fork_worker(self, slot: int) -> None:
+        parent_pid = os.getpid()
         pid = gevent.fork()
         if pid == 0:
             code = 0
             try:
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
-                _run_worker(self.settings, self.listener, self.metrics, slot)
+                _run_worker(self.settings, self.listener, self.metrics, slot, parent_pid)
             except BaseException:  # noqa: BLE001 - a worker must never return into the parent's code
                 log.exception("HTTP worker %d crashed", slot)
                 code = 1
@@ -86,8 +128,10 @@ class Service:
         )
         if self.workers == 1:
             self._start_esl()
-            store = LookupStore(self.settings.database_url)
-            server = LookupServer(self.listener, ServiceApp(self.settings, store, self.metrics).handle)
+            store = LookupStore(self.settings.database_url, statement_timeout=self.settings.lookup_timeout)
+            server = lookup_server(
+                self.settings, self.listener, ServiceApp(self.settings, store, self.metrics).handle
+            )
             gevent.signal_handler(signal.SIGTERM, server.stop)
             gevent.signal_handler(signal.SIGINT, server.stop)
             try:
@@ -136,6 +180,9 @@ class Service:
                 self._children.pop(pid, None)
 
     def _start_esl(self) -> None:
+        if self.flusher is not None:
+            # Its baseline before the first connection, whose full flush it relies on.
+            self.flusher.start()
         if self.esl is not None:
             # Live state (fsctl.esl.wiring), the outbound socket and park ring-back run in this
             # (parent) process only, started after the workers were forked.
@@ -150,8 +197,6 @@ class Service:
             except OSError as exc:
                 log.error("outbound socket server %s:%d not started: %s", *self.settings.outbound_listen, exc)
                 self.outbound = None
-        if self.flusher is not None:
-            self.flusher.start()
         # Spend anomaly alerts every 15 s, purge of old auth failures hourly (issue 9).
         self.security_jobs = SecurityJobs(
             make_engine(self.settings.database_url), security_settings_from_env()

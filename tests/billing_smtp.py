@@ -19,6 +19,8 @@ class Received:
 @dataclass
 class SmtpSink:
     messages: list[Received] = field(default_factory=list)
+    # Recipients answered "550 no such user" (a bad billing address on a good day).
+    refuse: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.server = StreamServer(("127.0.0.1", 0), self._session)
@@ -47,7 +49,11 @@ class SmtpSink:
                 sender, recipients = command.split(":", 1)[1].strip().strip("<>"), []
                 sock.sendall(b"250 OK\r\n")
             elif verb == "RCPT":
-                recipients.append(command.split(":", 1)[1].strip().strip("<>"))
+                recipient = command.split(":", 1)[1].strip().strip("<>")
+                if recipient in self.refuse:
+                    sock.sendall(b"550 no such user\r\n")
+                    continue
+                recipients.append(recipient)
                 sock.sendall(b"250 OK\r\n")
             elif verb == "DATA":
                 sock.sendall(b"354 go on\r\n")

@@ -68,6 +68,7 @@ def call(store: CdrStore, n: int, dialled: str, billsec: int, start: str) -> Non
     )
 
 
+@pytest.mark.system_package("ipafont")
 def test_close_issue_and_close_again(acme, engine, session_factory, bsettings, smtp):
     call(acme, 1, "09012345678", 61, "2026-11-10 01:00:00")  # 32 yen
     call(acme, 2, "0612345679", 200, "2026-11-30 14:59:00")  # Nov 30 23:59 JST: 16 yen
@@ -103,6 +104,7 @@ def test_close_issue_and_close_again(acme, engine, session_factory, bsettings, s
     assert sorted(billed.values(), key=str) == ["2026-11", "2026-11", None]
 
 
+@pytest.mark.system_package("ipafont")
 def test_late_calls_go_to_the_next_statement(acme, engine, session_factory, bsettings, smtp):
     call(acme, 1, "09012345678", 61, "2026-11-10 01:00:00")
     run_invoices(engine, session_factory, NOV, bsettings, today=D(2026, 12, 1), send_email=False)
@@ -169,6 +171,7 @@ def test_cli_preview_and_close_as_json(acme, database_url, tmp_path):
     assert (tmp_path / "out" / "2026-10" / "statements-2026-10.csv").exists()
 
 
+@pytest.mark.system_package("ipafont")
 def test_sign_up_address_is_used_without_a_billing_address(session_factory, engine, bsettings, smtp):
     apply_on(session_factory, D(2026, 10, 1), billing_tenant(domain="beta.example"))
     with db.session_scope(session_factory) as session:

@@ -247,3 +247,28 @@ def test_batched_rating_covers_every_unrated_leg(store, session_factory, engine,
     assert [stored(session_factory, uid(400 + n)).charge_yen for n in range(len(CASES))] == [
         c[2] for c in CASES
     ]
+
+
+def test_forward_after_a_carrier_calls_continuation_is_charged_to_the_contexts_tenant(
+    store, session_factory, engine
+):
+    # A carrier call that rang 1001, then went on (no answer) in public_<domain> to a mobile: the
+    # continuation's context names the tenant that forwarded it (issue 15 item 18).
+    leg = synthetic_leg(
+        uid(5),
+        "kumo-after-1001-NO_ANSWER",
+        billsec=61,
+        context="public_acme.example",
+        caller="+819011112222",
+        b_leg_of=uid(50),
+        variables={"sip_gateway_name": "carrier", "sip_req_user": "+819033334444", "domain_name": ""},
+    )
+    store.store(parse_json(leg), "http")
+    rate_unrated(engine, default_prices())
+    forward = stored(session_factory, uid(5))
+    assert (forward.call_class, forward.direction, forward.remote, forward.charge_yen) == (
+        "mobile",
+        "out",
+        "09033334444",
+        32,
+    )

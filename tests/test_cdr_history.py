@@ -129,6 +129,7 @@ def test_month_to_date_and_forecast(calls, session_factory):
     assert guess["subtotal_yen"] == 1960 + 100 + 96 + 48
 
 
+@pytest.mark.system_package("ipafont")
 def test_past_statements_and_pdf_are_scoped_to_the_tenant(calls, engine, session_factory, tmp_path):
     settings = BillingSettings(registration_number="T1234567890123", out_dir=tmp_path)
     close_month(engine, session_factory, Month(2026, 11), default_prices(), settings, today=D(2026, 12, 1))

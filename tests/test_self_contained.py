@@ -1,41 +1,109 @@
-"""DECISIONS 25: nothing in the repository reads ../shared except the end-to-end fixtures."""
+"""The repository is self-contained (DECISIONS 25): a fresh clone with nothing beside it tests itself.
+
+Only the end-to-end fixtures may look outside, for a FreeSWITCH runtime (`../shared/fs-runtime`,
+or KUMO_FREESWITCH).
+"""
 
 from __future__ import annotations
 
+import json
 import re
-import subprocess
+from pathlib import Path
 
 from kumo_support import REPO_ROOT
 
-# What reading the folder beside the repository looks like in code: a relative path to it, or a
-# path built from the repository's parent and the name "shared".
-OUTSIDE = re.compile(r"\.\./shared|shared/(fs-runtime|fixtures)|parent\s*/\s*[\"']shared[\"']")
-CODE = (".py", ".sh", ".cfg", ".toml", ".ini", ".xml", ".yaml", ".yml", "Makefile", ".ci/run")
-ALLOWED = ("tests/e2e/",)
+SCANNED = ("fsctl", "webpanel", "tests", "bench", "dialplans", "freeswitch")
+TOP_FILES = ("Makefile", "setup.cfg", "pyproject.toml", "pytest.ini", ".ci/run")
+SUFFIXES = {".py", ".sh", ".xml", ".yaml", ".yml", ".ini", ".cfg", ".toml", ".json", ".html"}
+# Text that names a place outside the checkout: the sibling shared/ folder, or this machine's paths.
+OUTSIDE = re.compile(
+    r"""\.\./shared\b|["']shared["']\s*/|/\s*["']shared["']|(?<![\w.])/(?:work|root|home)/"""
+)
+# Path(__file__).parent.parent... or Path(__file__).parents[N]: how far up a file climbs.
+CLIMB = re.compile(
+    r"Path\(__file__\)(?:\.resolve\(\))?(?P<parents>(?:\.parent\b)+)?(?:\.parents\[(?P<n>\d+)\])?"
+)
+# The one allowed reference: the end-to-end fixtures looking for the FreeSWITCH runtime.
+E2E = Path("tests") / "e2e"
+# This file spells out the patterns it looks for.
+THIS_FILE = Path(__file__).resolve().relative_to(REPO_ROOT)
 
 
-def test_only_the_e2e_fixtures_refer_to_the_shared_folder() -> None:
-    files = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    offenders = []
-    for name in files:
-        if not name.endswith(CODE) or name.startswith(ALLOWED) or name == "tests/test_self_contained.py":
-            continue
-        path = REPO_ROOT / name
-        if not path.is_file():
-            continue
-        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-            if OUTSIDE.search(line):
-                offenders.append(f"{name}:{number}: {line.strip()}")
-    assert not offenders, "\n".join(offenders)
+def source_files() -> list[Path]:
+    files = [Path(name) for name in TOP_FILES if (REPO_ROOT / name).is_file()]
+    for top in SCANNED:
+        for path in (REPO_ROOT / top).rglob("*"):
+            relative = path.relative_to(REPO_ROOT)
+            if (
+                path.is_file()
+                and path.suffix in SUFFIXES
+                and "data" not in relative.parts[:2]
+                and relative != THIS_FILE
+            ):
+                files.append(relative)
+    return files
 
 
-def test_the_check_finds_what_it_looks_for() -> None:
-    assert OUTSIDE.search('RT = "../shared/fs-runtime"')
-    assert OUTSIDE.search('REPO_ROOT.parent / "shared" / "fs-runtime"')
-    assert not OUTSIDE.search("shared_state = {}")
+def climbs_out(relative: Path, match: re.Match) -> bool:
+    """True when the Path(__file__) expression reaches above the repository root."""
+    levels = 0
+    if match["parents"]:
+        levels += match["parents"].count(".parent")
+    if match["n"] is not None:
+        levels += int(match["n"]) + 1
+    # tests/kumo_support.py: one .parent is tests/, two is the root, three is outside.
+    return levels > len(relative.parts)
+
+
+def offences(relative: Path, text: str) -> list[str]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        allowed = relative.is_relative_to(E2E) and "fs-runtime" in line
+        if OUTSIDE.search(line) and not allowed:
+            found.append(f"{relative}:{number}: {line.strip()}")
+        found += [
+            f"{relative}:{number}: climbs above the repository: {line.strip()}"
+            for match in CLIMB.finditer(line)
+            if climbs_out(relative, match) and not allowed
+        ]
+    return found
+
+
+def test_nothing_in_the_repository_reads_outside_it():
+    files = source_files()
+    assert len(files) > 100, "the scan found too few files to mean anything"
+    found = [
+        o
+        for relative in files
+        for o in offences(relative, (REPO_ROOT / relative).read_text(errors="replace"))
+    ]
+    assert not found, "files refer outside the repository:\n" + "\n".join(found)
+
+
+def test_the_scan_catches_what_it_is_for():
+    bad = {
+        "tests/kumo_support.py": 'FIXTURES = REPO_ROOT.parent / "shared" / "fixtures"',
+        "bench/esl.py": 'ESL = Path(__file__).resolve().parent.parent.parent / "x"',
+        "bench/load.py": 'F = Path(__file__).resolve().parents[2] / "fixtures"',
+        "tests/esl/eslfake.py": "# frames of ../shared/fixtures/freeswitch/esl",
+        "fsctl/config.py": 'DB = "/work/main/instance/kumo.sqlite3"',
+        "tests/e2e/conftest.py": 'FS = REPO_ROOT.parent / "shared" / "fixtures"',
+    }
+    for name, line in bad.items():
+        assert offences(Path(name), line), name
+    good = {
+        "fsctl/config.py": "PROJECT_ROOT = Path(__file__).resolve().parent.parent",
+        "tests/kumo_support.py": 'FIXTURES = REPO_ROOT / "tests" / "data" / "freeswitch"',
+        "bench/load.py": 'F = Path(__file__).resolve().parents[1] / "tests"',
+        "tests/e2e/conftest.py": 'RUNTIME = REPO_ROOT.parent / "shared" / "fs-runtime"',
+    }
+    for name, line in good.items():
+        assert not offences(Path(name), line), name
+
+
+def test_the_captures_are_in_the_repository():
+    captures = REPO_ROOT / "tests" / "data" / "freeswitch"
+    assert (captures / "README.md").is_file() and (captures / "MANIFEST.json").is_file()
+    manifest = json.loads((captures / "MANIFEST.json").read_text())
+    missing = [name for name in manifest if not (captures / name).is_file()]
+    assert not missing, f"captures named in MANIFEST.json but absent: {missing}"

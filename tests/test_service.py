@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -64,13 +65,29 @@ def split_response(raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 @contextmanager
 def running_service(
-    database_url: str, workers: int = 1, auth: str | None = None
+    database_url: str,
+    workers: int = 1,
+    auth: str | None = "off",
+    preexec_fn=None,
+    env_extra: dict[str, str] | None = None,
+    ready_status: int = 200,
+    port: int | None = None,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "FSCTL_ESL_ADDRESS": f"127.0.0.1:{free_port()}"}
-    env.pop("FSCTL_XML_CURL_AUTH", None)
+    """`fsctl serve` in a subprocess; `auth` None = the secure default (credentials generated into a
+    temporary instance folder unless env_extra names one), "off" = open."""
+    port = port or free_port()
+    instance = tempfile.TemporaryDirectory()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "FSCTL_ESL_ADDRESS": f"127.0.0.1:{free_port()}",
+        "FSCTL_INSTANCE_DIR": instance.name,
+    }
+    for name in ("FSCTL_XML_CURL_AUTH", "FSCTL_ESL_PASSWORD"):
+        env.pop(name, None)
     if auth:
         env["FSCTL_XML_CURL_AUTH"] = auth
+    env.update(env_extra or {})
     process = subprocess.Popen(
         [
             sys.executable,
@@ -86,6 +103,7 @@ def running_service(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        preexec_fn=preexec_fn,
     )
     try:
         deadline = time.monotonic() + 20
@@ -93,7 +111,7 @@ def running_service(
             try:
                 if (
                     split_response(http(port, b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"))[0]
-                    == 200
+                    == ready_status
                 ):
                     break
             except OSError:
@@ -111,6 +129,7 @@ def running_service(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        instance.cleanup()
 
 
 def a1_of(document: bytes) -> str:

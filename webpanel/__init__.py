@@ -40,9 +40,10 @@ def _secret_key(instance_path: Path) -> str:
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The panel application; `test_config` overrides settings (tests never patch os.environ)."""
     test_config = dict(test_config or {})
-    instance_path = test_config.pop("INSTANCE_PATH", None)
-    app = Flask(__name__, instance_path=instance_path)
     settings = settings_from_env()
+    # The same folder the service keeps its generated credentials in (FSCTL_INSTANCE_DIR).
+    instance_path = test_config.pop("INSTANCE_PATH", None) or str(settings.instance_dir)
+    app = Flask(__name__, instance_path=instance_path)
     cookie_secure = os.environ.get("WEBPANEL_COOKIE_SECURE", "1") != "0"
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -54,6 +55,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         WEBPANEL_LISTEN=os.environ.get("WEBPANEL_LISTEN", DEFAULT_LISTEN),
+        # Comma-separated addresses/networks of reverse proxies whose X-Forwarded-For is believed.
+        WEBPANEL_TRUSTED_PROXIES=os.environ.get("WEBPANEL_TRUSTED_PROXIES", ""),
+        # Where the panel is reached (https://panel.example.com): the host of password-reset links.
+        WEBPANEL_BASE_URL=os.environ.get("WEBPANEL_BASE_URL", ""),
         ARGON2_FAST=False,
     )
     app.config.update(test_config)

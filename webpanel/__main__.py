@@ -14,7 +14,7 @@ import sys  # noqa: E402
 
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
-from fsctl.config import parse_listen  # noqa: E402
+from fsctl.config import file_umask, parse_listen  # noqa: E402
 from webpanel import DEFAULT_LISTEN, create_app  # noqa: E402
 
 log = logging.getLogger("webpanel")
@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--upgrade", action="store_true", help="migrate the database first")
     args = parser.parse_args(argv)
+    os.umask(file_umask())  # uploads, the database, the secret key: private (issue 15 item 12)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     if args.upgrade:

@@ -73,7 +73,11 @@ def _actor() -> str:
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # silent=True only covers ValueError; JSON nested thousands deep is a 400, never a 500.
+        body = None
     if not isinstance(body, dict):
         abort(_error(400, [{"field": "(body)", "message": "a JSON object is required"}]))
     return body
@@ -135,9 +139,25 @@ def tenant_patch():
     return tenant_get()
 
 
+def _out(section: str, entry: dict) -> dict:
+    """An entry as the API shows it: never a voicemail PIN (a read token must not open mailboxes)."""
+    if section == "users" and isinstance(entry.get("voicemail"), dict) and "pin" in entry["voicemail"]:
+        voicemail = {k: v for k, v in entry["voicemail"].items() if k != "pin"}
+        entry = dict(entry, voicemail=voicemail)
+    return entry
+
+
+def _keep_pin(body: dict, stored: dict) -> None:
+    """A replaced user keeps the PIN the client could not read, unless the body sets one (null removes it)."""
+    pin = (stored.get("voicemail") or {}).get("pin")
+    voicemail = body.setdefault("voicemail", {})
+    if pin and isinstance(voicemail, dict) and "pin" not in voicemail:
+        voicemail["pin"] = pin
+
+
 def _list(section: str):
     name, _key = SECTIONS[section]
-    return jsonify(current_document(g.tenant)[name])
+    return jsonify([_out(section, entry) for entry in current_document(g.tenant)[name]])
 
 
 def _create(section: str):
@@ -155,13 +175,13 @@ def _create(section: str):
     entry = current_document(g.tenant)[name][index]
     if generated:
         entry = dict(entry, password=generated)  # returned this once; only its hash is kept
-    return jsonify(entry), 201
+    return jsonify(_out(section, entry)), 201
 
 
 def _get(section: str, value: str):
     name, key = SECTIONS[section]
     doc = current_document(g.tenant)
-    return jsonify(doc[name][_find(doc[name], key, value)])
+    return jsonify(_out(section, doc[name][_find(doc[name], key, value)]))
 
 
 def _replace(section: str, value: str):
@@ -170,6 +190,8 @@ def _replace(section: str, value: str):
     doc = current_document(g.tenant)
     index = _find(doc[name], key, value)
     body.setdefault(key, value)
+    if section == "users":
+        _keep_pin(body, doc[name][index])
 
     def change(document: dict) -> None:
         document[name][index] = body
@@ -180,7 +202,7 @@ def _replace(section: str, value: str):
     if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]", force="password" in body):
         return failure
     updated = current_document(g.tenant)[name]
-    return jsonify(updated[_find(updated, key, body[key])])
+    return jsonify(_out(section, updated[_find(updated, key, body[key])]))
 
 
 def _delete(section: str, value: str):

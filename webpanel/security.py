@@ -6,12 +6,14 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 
@@ -22,9 +24,16 @@ from webpanel.extensions import db
 log = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Rate limiting: failures counted in the database so every panel process shares the count.
+# Sign-in throttling, counted in the database so every panel process shares the count. Failures count
+# per (account, address): a wrong password typed elsewhere never locks the owner out (issue 15). After
+# FREE_FAILURES the pair waits BASE_DELAY, doubling with each further failure up to MAX_DELAY; a success
+# starts the count again. An address failing across many accounts (spraying) is slowed down the same
+# way, that address alone.
+FREE_FAILURES = 5
+BASE_DELAY = dt.timedelta(seconds=30)
+MAX_DELAY = dt.timedelta(minutes=15)
+PAIR_WINDOW = dt.timedelta(hours=1)
 LOGIN_WINDOW = dt.timedelta(minutes=15)
-MAX_FAILURES_PER_EMAIL = 5
 MAX_FAILURES_PER_IP = 30
 ATTEMPTS_KEPT = dt.timedelta(days=1)
 # Verified against when the e-mail is unknown, so a wrong e-mail costs as much time as a wrong password.
@@ -53,8 +62,14 @@ def _check_csrf() -> None:
 
 
 def _session_fingerprint(account: models.PanelAccount) -> str:
-    # Changing the password (new hash) signs out every other session of that account.
-    return hashlib.sha256(account.password_hash.encode()).hexdigest()[:16]
+    """What a session cookie is bound to, checked against the database on every request.
+
+    The cookie itself is signed, not stored: a copy of it works wherever it is sent. Anything that must
+    end the sessions of an account changes this value: a new password (new hash), a new role, tenant
+    or extension, and sign-out, which bumps `session_generation`.
+    """
+    bound = f"{account.password_hash}|{account.role}|{account.tenant_id}|{account.user_id}|{account.session_generation}"
+    return hashlib.sha256(bound.encode()).hexdigest()[:32]
 
 
 def _load_account() -> None:
@@ -64,7 +79,12 @@ def _load_account() -> None:
     if account_id is None:
         return
     account = db.session.get(models.PanelAccount, account_id)
-    if account is None or session.get("fp") != _session_fingerprint(account):
+    fingerprint = session.get("fp") or ""
+    if (
+        account is None
+        or account.disabled_at is not None
+        or not hmac.compare_digest(fingerprint, _session_fingerprint(account))
+    ):
         session.pop("account_id", None)
         return
     g.account = account
@@ -84,52 +104,135 @@ def sign_in(account: models.PanelAccount) -> None:
     account.last_login_at = dt.datetime.now(dt.UTC)
 
 
+def end_sessions(account: models.PanelAccount) -> None:
+    """Every session of `account` ends at its next request (the caller commits)."""
+    account.session_generation = (account.session_generation or 0) + 1
+
+
 def sign_out() -> None:
+    """End this session on the server too: a copy of the cookie is refused afterwards.
+
+    The cookie is signed, not stored, so the account's generation is bumped: the account's other
+    sessions (other browsers) end as well.
+    """
+    account = g.get("account")
+    if account is not None:
+        end_sessions(account)
+        db.session.commit()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
 
 
-def client_ip() -> str:
-    return (request.remote_addr or "unknown")[:45]
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)
 
 
-def login_blocked(email: str, ip: str, now: dt.datetime | None = None) -> bool:
-    """True when this e-mail or this address failed too often within the window."""
-    since = (now or dt.datetime.now(dt.UTC)) - LOGIN_WINDOW
-    failures = select(func.count(models.LoginAttempt.id)).where(
-        models.LoginAttempt.success.is_(False), models.LoginAttempt.at >= since
+def safe_next(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default`: the one rule for every `next` we honour.
+
+    Browsers drop tabs and newlines inside URLs and read `\\` as `/`, so `/<TAB>/evil.example` and
+    `/\\evil.example` are `//evil.example`, another site; a newline in a Location header is a 500.
+    Anything with a control character or a backslash (also percent-encoded), a scheme, a host, or
+    a second leading slash is refused rather than repaired.
+    """
+    if not target or not target.startswith("/"):
+        return default
+    for form in (target, unquote(target)):
+        if _has_control(form) or "\\" in form or form.startswith("//"):
+            return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return default
+    return target
+
+
+@functools.cache
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()
     )
-    by_email = db.session.scalar(failures.where(models.LoginAttempt.email == email)) or 0
-    if by_email >= MAX_FAILURES_PER_EMAIL:
-        return True
-    by_ip = db.session.scalar(failures.where(models.LoginAttempt.ip == ip)) or 0
-    return by_ip >= MAX_FAILURES_PER_IP
 
 
-def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None, bool]:
-    """(account or None, rate_limited). Records the attempt and commits it."""
+def _trusted(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip() -> str:
+    """The client's address: the peer, or behind trusted proxies (WEBPANEL_TRUSTED_PROXIES) the last
+    X-Forwarded-For hop that is not one of them. Hops left of that are the client's own words."""
+    address = request.remote_addr or "unknown"
+    networks = _networks(current_app.config.get("WEBPANEL_TRUSTED_PROXIES") or "")
+    if networks and _trusted(address, networks):
+        hops = [
+            hop.strip() for value in request.headers.getlist("X-Forwarded-For") for hop in value.split(",")
+        ]
+        for hop in reversed([hop for hop in hops if hop]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                break  # garbage written by someone: keep the last address a proxy vouched for
+            address = hop
+            if not _trusted(hop, networks):
+                break
+    return address[:45]
+
+
+def _wait(failures: int, free: int, last: dt.datetime | None, now: dt.datetime) -> dt.timedelta:
+    if failures < free or last is None:
+        return dt.timedelta(0)
+    if last.tzinfo is None:  # SQLite hands back naive UTC
+        last = last.replace(tzinfo=dt.UTC)
+    delay = min(BASE_DELAY * 2 ** min(failures - free, 20), MAX_DELAY)
+    return max(last + delay - now, dt.timedelta(0))
+
+
+def login_delay(email: str, ip: str, now: dt.datetime | None = None) -> dt.timedelta:
+    """How long this (account, address) must wait before its next try; zero when it may try now."""
+    now = now or dt.datetime.now(dt.UTC)
+    attempt = models.LoginAttempt
+    pair = (attempt.email == email, attempt.ip == ip, attempt.at >= now - PAIR_WINDOW)
+    last_success = db.session.scalar(select(func.max(attempt.at)).where(*pair, attempt.success.is_(True)))
+    failed = select(func.count(attempt.id), func.max(attempt.at)).where(*pair, attempt.success.is_(False))
+    if last_success is not None:
+        failed = failed.where(attempt.at > last_success)
+    count, last = db.session.execute(failed).one()
+    wait = _wait(count or 0, FREE_FAILURES, last, now)
+    by_ip = select(func.count(attempt.id), func.max(attempt.at)).where(
+        attempt.ip == ip, attempt.success.is_(False), attempt.at >= now - LOGIN_WINDOW
+    )
+    count, last = db.session.execute(by_ip).one()
+    return max(wait, _wait(count or 0, MAX_FAILURES_PER_IP, last, now))
+
+
+def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None, dt.timedelta]:
+    """(account or None, how long to wait: non-zero when throttled). Records the attempt and commits it."""
     global _DUMMY_HASH
     email = email.strip().lower()[:254]
     ip = client_ip()
-    if login_blocked(email, ip):
-        log.warning("login rate limited for %s from %s", email, ip)
-        return None, True
+    if wait := login_delay(email, ip):
+        log.warning("sign-in throttled for %s from %s (%s s)", email, ip, int(wait.total_seconds()))
+        return None, wait
     account = db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.email == email))
     if account is None:
         _DUMMY_HASH = _DUMMY_HASH or hash_password(secrets.token_hex(16))
         verify_password(_DUMMY_HASH, password)
         ok = False
     else:
-        ok = verify_password(account.password_hash, password)
+        # A disabled account is refused like a wrong password (after the same work).
+        ok = verify_password(account.password_hash, password) and account.disabled_at is None
     now = dt.datetime.now(dt.UTC)
     db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=now))
     if secrets.randbelow(100) == 0:
         # Keep the table small: only the last window matters for the limit, a day is plenty for forensics.
         db.session.execute(delete(models.LoginAttempt).where(models.LoginAttempt.at < now - ATTEMPTS_KEPT))
     db.session.commit()
-    return (account if ok else None), False
+    return (account if ok else None), dt.timedelta(0)
 
 
 def require(*roles: models.AccountRole) -> Callable:
@@ -179,7 +282,9 @@ def init_security(app: Flask) -> None:
         # No inline scripts anywhere in the panel; images may be data: URIs (none today).
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'; "
+            # An injected <base> cannot re-point relative links, nor a form post anywhere else.
+            "base-uri 'none'; form-action 'self'",
         )
         if g.get("account") is not None:
             response.headers.setdefault("Cache-Control", "no-store")

@@ -86,6 +86,9 @@ def cmd_invoices(args: argparse.Namespace, factory: sessionmaker[Session]) -> in
         print()
     else:
         print(run.summary())
+    if run.failed:
+        print(f"{month}: {len(run.failed)} statements failed, see above", file=sys.stderr)
+        return 1
     return 0
 
 

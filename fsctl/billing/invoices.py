@@ -7,7 +7,6 @@ mail failure sends only what is missing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from fsctl.billing.pdf import render_invoice
 from fsctl.billing.prices import load_prices
 from fsctl.billing.settings import BillingSettings, find_font
 from fsctl.billing.statement import Month
+from fsctl.csv_safe import SafeDictWriter
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,8 @@ class InvoiceRun:
     csv_path: Path | None = None
     emailed: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
+    # (domain, reason) of statements whose PDF could not be made: reported, never e-mailed, retried next run.
+    failed: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         subtotal = sum(s["subtotal_yen"] for s in self.statements)
@@ -66,13 +68,17 @@ class InvoiceRun:
             )
             if self.csv_path:
                 lines.append(f"CSV: {self.csv_path}")
+            for domain, reason in self.failed:
+                lines.append(
+                    f"FAILED {domain}: {reason} (run again once fixed: what is missing is done then)"
+                )
         return "\n".join(lines)
 
 
 def write_csv(path: Path, statements: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, CSV_FIELDS)
+        writer = SafeDictWriter(handle, CSV_FIELDS)
         writer.writeheader()
         for doc in statements:
             base = {
@@ -131,7 +137,15 @@ def run_invoices(
     font = find_font(settings)
     pdfs: dict[str, bytes] = {}
     for doc in docs:
-        pdf = render_invoice(doc, font)
+        # One statement that cannot be rendered must not stop every later tenant's PDF, CSV and mail.
+        try:
+            pdf = render_invoice(doc, font)
+        except Exception as exc:
+            log.exception(
+                "invoice %s (%s) could not be rendered", doc["invoice_number"], doc["tenant"]["domain"]
+            )
+            run.failed.append((doc["tenant"]["domain"], f"{type(exc).__name__}: {exc}"))
+            continue
         path = folder / f"{doc['invoice_number']}.pdf"
         path.write_bytes(pdf)
         pdfs[doc["invoice_number"]] = pdf
@@ -152,20 +166,25 @@ def _email(
     settings: BillingSettings,
     run: InvoiceRun,
 ) -> None:
-    pending = [doc for doc in docs if not doc.get("emailed_at")]
+    pending = [doc for doc in docs if not doc.get("emailed_at") and doc["invoice_number"] in pdfs]
     if not pending:
         return
     with factory() as session:
         addresses = _addresses(session, [doc["tenant"]["id"] for doc in pending])
-    messages, sent_numbers = [], []
+    messages, sent_docs = [], []
     for doc in pending:
         to = addresses.get(doc["tenant"]["id"])
         if not to:
             run.no_address.append(doc["tenant"]["domain"])
             continue
         messages.append(mail.invoice_message(doc, pdfs[doc["invoice_number"]], to, settings))
-        sent_numbers.append(doc["invoice_number"])
-    mail.send(messages, settings)
+        sent_docs.append(doc)
+    refused = dict(mail.send(messages, settings))
+    for index, reason in refused.items():
+        doc = sent_docs[index]
+        log.error("invoice %s to %s refused: %s", doc["invoice_number"], doc["tenant"]["domain"], reason)
+        run.failed.append((doc["tenant"]["domain"], f"e-mail refused: {reason}"))
+    sent_numbers = [doc["invoice_number"] for i, doc in enumerate(sent_docs) if i not in refused]
     with factory() as session, session.begin():
         session.execute(
             update(models.Statement)

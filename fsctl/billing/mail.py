@@ -33,10 +33,14 @@ def invoice_message(doc: dict, pdf: bytes, to: str, settings: BillingSettings) -
     return message
 
 
-def send(messages: list[EmailMessage], settings: BillingSettings) -> None:
-    """Send on one SMTP connection (raises OSError/SMTPException on failure)."""
+def send(messages: list[EmailMessage], settings: BillingSettings) -> list[tuple[int, str]]:
+    """Send on one SMTP connection; (index, reason) of each message the server refused.
+
+    A refused recipient or message is that statement's failure alone: the others are still sent. The
+    connection itself failing raises OSError/SMTPException (nothing more can be sent then).
+    """
     if not messages:
-        return
+        return []
     if not settings.smtp_host:
         raise RuntimeError("FSCTL_SMTP_HOST is not set: invoices cannot be e-mailed")
     with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
@@ -44,5 +48,10 @@ def send(messages: list[EmailMessage], settings: BillingSettings) -> None:
             smtp.starttls()
         if settings.smtp_user:
             smtp.login(settings.smtp_user, settings.smtp_password or "")
-        for message in messages:
-            smtp.send_message(message)
+        refused: list[tuple[int, str]] = []
+        for index, message in enumerate(messages):
+            try:
+                smtp.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+                refused.append((index, str(exc)))
+        return refused

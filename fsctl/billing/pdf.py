@@ -2,11 +2,17 @@
 
 Rendered from the stored statement document only, with reportlab's `invariant` mode, so the same
 statement always gives the same bytes (closing twice, downloading later from the panel).
+
+Every text of the document (a company name, an address, a line's description) is text, never markup:
+a Paragraph parses its string as reportlab's mini-HTML, where `<b>` without its end is a parse error
+and `<img src="http://...">` makes reportlab fetch that URL. `_text` escapes each value, so the only
+tags a Paragraph ever sees are the `<br/>` written here.
 """
 
 from __future__ import annotations
 
 import io
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -26,6 +32,11 @@ def _font(path: str) -> str:
         pdfmetrics.registerFont(TTFont(FONT, path))
         _registered = path
     return FONT
+
+
+def _text(value: object) -> str:
+    """A document value as Paragraph-safe text (tenant-controlled strings are never markup)."""
+    return escape(str(value if value is not None else ""))
 
 
 def yen(amount: int) -> str:
@@ -52,10 +63,13 @@ def render_invoice(doc: dict, font_path: str) -> bytes:
         Table(
             [
                 [
-                    Paragraph(f"{doc['tenant']['name']} 御中<br/>({doc['tenant']['domain']})", big),
                     Paragraph(
-                        f"請求書番号: {doc['invoice_number']}<br/>発行日: {_date_ja(doc['issued_on'])}<br/><br/>"
-                        f"{issuer['name']}<br/>{issuer['address']}<br/>登録番号: {issuer['registration_number']}",
+                        f"{_text(doc['tenant']['name'])} 御中<br/>({_text(doc['tenant']['domain'])})", big
+                    ),
+                    Paragraph(
+                        f"請求書番号: {_text(doc['invoice_number'])}<br/>発行日: {_date_ja(doc['issued_on'])}"
+                        f"<br/><br/>{_text(issuer['name'])}<br/>{_text(issuer['address'])}<br/>"
+                        f"登録番号: {_text(issuer['registration_number'])}",
                         right,
                     ),
                 ]
@@ -77,11 +91,11 @@ def render_invoice(doc: dict, font_path: str) -> bytes:
     for line in doc["lines"]:
         rows.append(
             [
-                Paragraph(line["description"], style),
+                Paragraph(_text(line["description"]), style),
                 f"{line['quantity']:,}",
                 yen(line["unit_yen"]) if line["unit_yen"] else "",
                 yen(line["amount_yen"]),
-                Paragraph(line.get("note") or "", style),
+                Paragraph(_text(line.get("note")), style),
             ]
         )
     for tax in doc["tax"]:
@@ -121,7 +135,7 @@ def render_invoice(doc: dict, font_path: str) -> bytes:
         topMargin=18 * mm,
         bottomMargin=18 * mm,
         title=f"請求書 {doc['invoice_number']}",
-        author=issuer["name"],
+        author=str(issuer["name"]),
         invariant=1,
     ).build(story)
     return buffer.getvalue()

@@ -12,7 +12,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, and_, case, func, literal, select, update
+from sqlalchemy import Connection, Engine, and_, case, func, literal, select, text, update
 
 from fsctl import models
 from fsctl.billing.prices import PriceList
@@ -117,12 +117,20 @@ def rate_unrated(bind: Engine | Connection, prices: PriceList) -> int:
         return 0
     ranges = [(first, first + BATCH) for first in range(low, high + 1, BATCH)]
 
+    postgresql = bind.dialect.name == "postgresql"
+
     def rate_range(bounds: tuple[int, int]) -> int:
         with bind.begin() as conn:
+            if postgresql:
+                # Each batch must read its own id range through the primary key. Without statistics
+                # (a month loaded since the last autovacuum) the planner guessed a third of the table
+                # for `id BETWEEN`, chose a sequential scan, and every batch read all the rows
+                # (bench.billing: EXPLAIN showed 900,000 rows removed by the filter per batch).
+                conn.execute(text("SET LOCAL enable_seqscan = off"))
             return conn.execute(statement.where(cdr.id >= bounds[0], cdr.id < bounds[1])).rowcount
 
     # PostgreSQL rewrites rows in several backends at once; SQLite has one writer.
-    workers = PARALLEL if bind.dialect.name == "postgresql" else 1
+    workers = PARALLEL if postgresql else 1
     if workers > 1 and len(ranges) > 1:
         with ThreadPoolExecutor(workers) as pool:
             count = sum(pool.map(rate_range, ranges))

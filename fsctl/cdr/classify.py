@@ -22,7 +22,7 @@ from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, classify, default_plan
 from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import outbound_caller_id
-from fsctl.routing.plan import CARRIER_GATEWAY
+from fsctl.routing.plan import CARRIER_CONTINUATION_PREFIX, CARRIER_GATEWAY
 from fsctl.routing.snapshot import TenantSnap
 
 EXTERNAL = ("fixed", "mobile", "ip", "toll_free", "international", "service")
@@ -182,6 +182,10 @@ def _b_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan, gateway: str | Non
         if origin.context == "public":
             national = _national(origin.destination)
             ref = resolver.by_number(national) if national else None
+        elif origin.context.startswith(CARRIER_CONTINUATION_PREFIX):
+            # A carrier call hunted again (after no answer, an IVR choice) in public_<domain>: the
+            # context names the tenant whose configuration forwarded it out.
+            ref = resolver.by_domain(origin.context[len(CARRIER_CONTINUATION_PREFIX) :])
         else:
             ref = _phone_tenant(leg, resolver, origin.context)
             if ref is not None:

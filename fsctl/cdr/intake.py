@@ -8,6 +8,8 @@ last try the record is written to err-log-dir, which only our importer reads (fs
   same bytes again and end in the spool as the same unusable record;
 - wrong HTTP credentials: 401 (the switch retries, then spools; the importer brings it in);
 - our own failure (database down): 500, so the switch retries and finally spools: nothing is lost.
+Hostile posts (issue 15): a body over MAX_CDR_BODY gets 413 and JSON nested too deeply 400, neither
+stored; a leg of no known tenant is not a call this platform's switch made: kept aside, never stored.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
-from fsctl.cdr.parse import CdrError, normalize_uuid, parse_json, parse_xml
-from fsctl.cdr.store import CdrStore
+from fsctl.cdr.parse import CdrError, CdrTooDeep, normalize_uuid, parse_json, parse_xml
+from fsctl.cdr.store import CdrStore, NotOurLeg
 
 log = logging.getLogger(__name__)
+
+# The largest captured leg (an XML A leg) is 27 KB; a long call through IVRs and transfers grows by a
+# few KB per hunt. Anything near this is junk, and it would otherwise be kept whole in cdr_rejects.
+MAX_CDR_BODY = 256 * 1024
 
 
 def _query_uuid(path: str) -> str | None:
@@ -39,6 +45,9 @@ def handle_cdr_post(
     store: CdrStore, path: str, headers: dict[bytes, bytes], body: bytes, source: str = "http"
 ) -> tuple[int, bytes]:
     """Store one posted CDR; returns (status, body) for the switch."""
+    if len(body) > MAX_CDR_BODY:
+        log.warning("CDR post of %d bytes refused (limit %d)", len(body), MAX_CDR_BODY)
+        return 413, b"too large\n"
     raw_uuid = _query_uuid(path)
     content_type = headers.get(b"content-type", b"").decode("latin-1")
     url_uuid = normalize_uuid(raw_uuid)
@@ -46,6 +55,9 @@ def handle_cdr_post(
         if raw_uuid is not None and url_uuid is None:
             raise CdrError(f"unusable uuid parameter {raw_uuid[:80]!r}")
         leg = parse_body(content_type, body, url_uuid)
+    except CdrTooDeep as exc:
+        log.warning("CDR post refused: %s", exc)
+        return 400, b"nested too deeply\n"
     except (CdrError, UnicodeDecodeError) as exc:
         try:
             store.reject(source, raw_uuid, str(exc), content_type, body)
@@ -55,6 +67,13 @@ def handle_cdr_post(
         return 200, b"rejected, kept aside\n"
     try:
         store.store(leg, source)
+    except NotOurLeg as exc:
+        try:
+            store.reject(source, leg.uuid, str(exc), content_type, body)
+        except Exception:
+            log.exception("could not keep a CDR of no tenant aside; asking the switch to retry")
+            return 500, b"error\n"
+        return 200, b"not a leg of any tenant, kept aside\n"
     except Exception:
         log.exception("CDR %s not stored; the switch will retry and then spool it", leg.uuid)
         return 500, b"error\n"

@@ -25,6 +25,10 @@ class CdrError(ValueError):
     """A post that is not a usable CDR; the message is the reason kept with the rejected body."""
 
 
+class CdrTooDeep(CdrError):
+    """JSON nested deeper than Python's parser recurses: never a switch's CDR (issue 15 item 16)."""
+
+
 @dataclass(frozen=True)
 class Profile:
     context: str
@@ -133,6 +137,9 @@ def parse_json(body: bytes, url_uuid: str | None = None) -> Leg:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CdrError(f"not JSON: {exc}") from exc
+    except RecursionError as exc:
+        # A real CDR nests about six levels; thousands are an attack on the parser, not a record.
+        raise CdrTooDeep("JSON nested too deeply") from exc
     if not isinstance(document, dict) or not isinstance(document.get("variables"), dict):
         raise CdrError("JSON without a variables object")
     variables = {str(k): str(v) for k, v in document["variables"].items() if not isinstance(v, dict | list)}

@@ -13,8 +13,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from fsctl.cdr.intake import MAX_CDR_BODY
 from fsctl.cdr.parse import CdrError, normalize_uuid, parse_json, parse_xml
-from fsctl.cdr.store import CdrStore
+from fsctl.cdr.store import CdrStore, NotOurLeg
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +54,24 @@ def import_spool(directory: Path, store: CdrStore) -> ImportResult:
     """Store every spooled CDR file under `directory` and move it out of the way."""
     result = ImportResult()
     for path, suffix in _spooled_files(directory):
+        if path.stat().st_size > MAX_CDR_BODY:
+            # Not read (and not kept in cdr_rejects): the file itself is what the operator looks at.
+            log.warning("CDR spool file %s is over %d bytes; moved to rejected/", path, MAX_CDR_BODY)
+            _move(path, directory, "rejected")
+            result.rejected += 1
+            continue
         body = path.read_bytes()
         uuid = normalize_uuid(path.name[: -len(suffix)])
         try:
             leg = SUFFIXES[suffix](body, uuid)
-        except (CdrError, UnicodeDecodeError) as exc:
+            stored = store.store(leg, "spool")
+        except (CdrError, UnicodeDecodeError, NotOurLeg) as exc:
+            # One unusable file never stops the import: it is kept aside and the next one is read.
             store.reject("spool", path.name[: -len(suffix)], f"{path.name}: {exc}", suffix[5:], body)
             _move(path, directory, "rejected")
             result.rejected += 1
             continue
-        if store.store(leg, "spool"):
+        if stored:
             result.imported += 1
         else:
             result.duplicates += 1

@@ -20,6 +20,10 @@ from fsctl.routing.snapshot_loader import load_snapshot
 log = logging.getLogger(__name__)
 
 
+class NotOurLeg(Exception):
+    """A leg no tenant of this platform owns: the switch never made it for us, so it is never billed."""
+
+
 class DbResolver:
     """Tenant lookups for classification, cached per (tenant id, config_version) like the lookups."""
 
@@ -128,6 +132,10 @@ class CdrStore:
     def store(self, leg: Leg, source: str) -> bool:
         """True when the leg was new, False when it was already stored."""
         classification = classify_leg(leg, self.resolver, self.plan)
+        if classification.tenant_id is None:
+            raise NotOurLeg(
+                f"not a leg of any tenant (context {leg.first.context[:60]!r}, dialled {leg.first.destination[:40]!r})"
+            )
         row = row_of(leg, classification, source)
         if self.rate_on_intake and self.prices is not None:
             # Rated now so the history and month-to-date show it at once; the batch rates the rest.

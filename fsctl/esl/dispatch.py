@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 
 import gevent
-from gevent.queue import Queue
+from gevent.queue import Empty, Queue
 
 from fsctl.esl.events import Event
 
@@ -31,6 +31,7 @@ class Handler:
 
     events: tuple[str, ...] = ()
     name: str = ""
+    buffered: bool = False  # True: implements flush_due / flush below
 
     def handle(self, event: Event) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -38,6 +39,17 @@ class Handler:
     def handle_batch(self, events: list[Event]) -> None:
         for event in events:
             self.handle(event)
+
+    # A handler may hold what its events changed and write it later, coalesced (one row write per
+    # key per interval instead of one per event): it then says by when (`flush_due`, a
+    # time.monotonic() deadline, None when it holds nothing) and writes it all in `flush`. The
+    # worker calls `flush` at that deadline even when no further event comes, and the dispatcher on
+    # `drain` and `stop`, so the database is the truth within one interval and nothing is lost.
+    def flush_due(self) -> float | None:
+        return None
+
+    def flush(self) -> None:
+        return None
 
 
 class _Worker:
@@ -51,10 +63,16 @@ class _Worker:
         self._last_error_log = 0.0
         self._warned_backlog = False
         self.busy = False
+        # Handlers are duck-typed (security's AuthEventHandler is no subclass): only a `buffered`
+        # one is asked for flush_due / flush.
+        self.buffered = bool(getattr(handler, "buffered", False))
+
+    def due(self) -> float | None:
+        return self.handler.flush_due() if self.buffered else None
 
     @property
     def idle(self) -> bool:
-        return not self.busy and self.queue.empty()
+        return not self.busy and self.queue.empty() and self.due() is None
 
     def put(self, event: Event) -> None:
         self.queue.put(event)
@@ -81,6 +99,12 @@ class _Worker:
             except Exception as exc:  # noqa: BLE001
                 self._failed(exc)
 
+    def flush(self) -> None:
+        try:
+            self.handler.flush()
+        except Exception as exc:  # noqa: BLE001 - the handler keeps what it holds and retries later
+            self._failed(exc)
+
     def _failed(self, exc: Exception) -> None:
         """Count a failure; log its traceback at most once a minute."""
         self.errors += 1
@@ -92,7 +116,19 @@ class _Worker:
     def loop(self) -> None:
         queue = self.queue
         while True:
-            batch = [queue.get()]
+            due = self.due()
+            if due is None:
+                batch = [queue.get()]
+            else:
+                try:
+                    batch = [queue.get(timeout=max(0.0, due - time.monotonic()))]
+                except Empty:
+                    self.busy = True
+                    try:
+                        self.flush()
+                    finally:
+                        self.busy = False
+                    continue
             self.busy = True
             while len(batch) < BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
@@ -140,7 +176,18 @@ class Dispatcher:
                 worker.greenlet = gevent.spawn(worker.loop)
 
     def stop(self) -> None:
+        """Stop the handlers. A buffering handler first applies its queued events and writes what
+        it holds (shutdown must not lose up to one interval of state); others stop at once."""
         self._started = False
+        for worker in self._workers:
+            if not worker.buffered:
+                continue
+            if worker.greenlet is not None:
+                worker.greenlet.kill(block=True, timeout=2)
+                worker.greenlet = None
+            self._run_queued(worker)
+            if worker.due() is not None:
+                worker.flush()
         for worker in self._workers:
             if worker.greenlet is not None:
                 worker.greenlet.kill(block=False)
@@ -157,25 +204,40 @@ class Dispatcher:
         for worker in self._everything:
             worker.put(event)
 
-    def run_inline(self, events: Iterable[Event]) -> None:
-        """Apply events in this greenlet, handler by handler in batches (benchmarks and replays)."""
+    def run_inline(self, events: Iterable[Event], flush: bool = True) -> None:
+        """Apply events in this greenlet, handler by handler in batches (benchmarks and replays);
+        with `flush` what buffering handlers hold is written too, else they flush when due."""
         for event in events:
             self.submit(event)
         for worker in self._workers:
-            while not worker.queue.empty():
-                batch = []
-                while len(batch) < BATCH and not worker.queue.empty():
-                    batch.append(worker.queue.get_nowait())
-                worker.run_batch(batch)
+            self._run_queued(worker)
+            if flush and worker.due() is not None:
+                worker.flush()
+
+    @staticmethod
+    def _run_queued(worker: _Worker) -> None:
+        while not worker.queue.empty():
+            batch = []
+            while len(batch) < BATCH and not worker.queue.empty():
+                batch.append(worker.queue.get_nowait())
+            worker.run_batch(batch)
 
     def backlog(self) -> int:
         return sum(w.queue.qsize() for w in self._workers)
 
     def drain(self, timeout: float = 5.0) -> bool:
-        """Wait until every queued event was handled; False on timeout."""
+        """Wait until every queued event was handled and written (buffering handlers are flushed
+        now rather than at their interval); False on timeout."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             gevent.sleep(0)
+            for worker in self._workers:
+                if not worker.busy and worker.queue.empty() and worker.due() is not None:
+                    worker.busy = True
+                    try:
+                        worker.flush()
+                    finally:
+                        worker.busy = False
             if all(w.idle for w in self._workers):
                 return True
             gevent.sleep(0.002)

@@ -7,7 +7,7 @@ anything unknown is a plain `Event`, never an error.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from fsctl.esl.protocol import Frame, decode_event, event_key
@@ -27,7 +27,7 @@ class Event:
     """Any event: its name (CUSTOM events: the subclass), headers and body."""
 
     name: str
-    headers: dict[str, str] = field(repr=False)
+    headers: Mapping[str, str] = field(repr=False)
     body: str = field(default="", repr=False)
 
     @property
@@ -228,7 +228,7 @@ class CustomEvent(Event):
 _REGISTRATION = frozenset({"sofia::register", "sofia::unregister", "sofia::expire"})
 
 
-def make_event(headers: dict[str, str], body: str = "") -> Event:
+def make_event(headers: Mapping[str, str], body: str = "") -> Event:
     name = headers.get("Event-Name", "")
     if name == "CUSTOM":
         subclass = headers.get("Event-Subclass", "")

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import xml.etree.ElementTree as ET
 
-from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, or_, select
+from gevent.lock import Semaphore
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, tuple_
 
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.events import SNAPSHOT, ChannelEvent, Event, RegistrationEvent, Snapshot, ValetEvent
@@ -45,10 +47,6 @@ _REG_MINE = and_(
     REG.c.tenant_id == bindparam("tenant_id"),
     REG.c.extension == bindparam("extension"),
 )
-_REG_FORGET = delete(REG).where(_REG_MINE, REG.c.call_id == bindparam("call_id"))
-_REG_GONE = delete(REG).where(
-    _REG_MINE, or_(REG.c.call_id == bindparam("call_id"), REG.c.contact == bindparam("contact"))
-)
 _REG_INSERT = insert(REG)
 _PARK_SLOT = and_(PARK.c.tenant_id == bindparam("tenant_id"), PARK.c.slot == bindparam("slot"))
 _PARK_EMPTY = delete(PARK).where(_PARK_SLOT)
@@ -75,79 +73,249 @@ class StateHandler(Handler):
         raise NotImplementedError
 
 
+# How long registration changes are held and coalesced before they are written (DECISIONS 5: the
+# database is the truth within this interval). A phone re-registering several times within it costs
+# one row write; a busy switch (hundreds of REGISTERs a second) costs one transaction a second.
+REGISTRATION_FLUSH_SECONDS = 1.0
+
+
+class _Phone:
+    """What one user's (tenant, extension) registrations became since the last flush.
+
+    `clear`: every row the database holds for the user goes (a register or unregister that replaces
+    them all); otherwise only the rows whose call-id / contact is in `drop_call_ids` / `drop_contacts`.
+    Then `rows` (one per contact) are written."""
+
+    __slots__ = ("clear", "drop_call_ids", "drop_contacts", "rows")
+
+    def __init__(self) -> None:
+        self.clear = False
+        self.drop_call_ids: set[str] = set()
+        self.drop_contacts: set[str] = set()
+        self.rows: dict[str, dict] = {}
+
+    def replace(self, row: dict | None) -> None:
+        self.clear = True
+        self.drop_call_ids.clear()
+        self.drop_contacts.clear()
+        self.rows = {row["contact"]: row} if row is not None else {}
+
+    def upsert(self, row: dict) -> None:
+        self.forget(call_id=row["call_id"])
+        self.rows[row["contact"]] = row
+
+    def forget(self, call_id: str = "", contact: str = "") -> None:
+        for key, row in list(self.rows.items()):
+            if (call_id and row["call_id"] == call_id) or (contact and key == contact):
+                del self.rows[key]
+        if not self.clear:
+            if call_id:
+                self.drop_call_ids.add(call_id)
+            if contact:
+                self.drop_contacts.add(contact)
+
+    def then(self, newer: _Phone) -> _Phone:
+        """This change followed by `newer` (to put back what a failed flush held before newer events)."""
+        if newer.clear:
+            return newer
+        for call_id in newer.drop_call_ids:
+            self.forget(call_id=call_id)
+        for contact in newer.drop_contacts:
+            self.forget(contact=contact)
+        self.rows.update(newer.rows)
+        return self
+
+
+_REG_CALL_ID = delete(REG).where(_REG_MINE, REG.c.call_id == bindparam("call_id"))
+_REG_CONTACT = delete(REG).where(_REG_MINE, REG.c.contact == bindparam("contact"))
+
+
 class Registrations(StateHandler):
-    """Devices online per user: sofia::register / unregister / expire."""
+    """Devices online per user: sofia::register / unregister / expire, one row per registered contact.
+
+    Mirrors what mod_sofia keeps in its sip_registrations table (sofia_reg.c,
+    sofia_reg_handle_register_token). Without `multiple-registrations` on the profile (kumo's
+    `internal` profile: DECISIONS 1, one user = one device), every REGISTER, renewals included,
+    first deletes all rows of the user (`sip_user`, `sip_host`), and an unregister deletes them all
+    too: so a phone that comes back with a new Call-ID (a reboot) replaces its row instead of adding
+    one. With `multiple-registrations` (`multiple=True`) rows are kept per contact, and a REGISTER or
+    unregister deletes the row of the same Call-ID (call-id mode) or contact (contact mode) first.
+    sofia::expire (sofia_reg_del_callback) is sent once per expired row with that row's call-id.
+
+    Events are applied in memory per user and written once per `flush_seconds` (see
+    REGISTRATION_FLUSH_SECONDS), or earlier on `drain`/shutdown: one delete and one insert per user
+    that changed, in one transaction for all users, however many events came.
+    """
 
     events = ("sofia::register", "sofia::unregister", "sofia::expire", SNAPSHOT)
+    buffered = True
 
-    def apply(self, conn: Connection, event: Event) -> None:
-        if isinstance(event, Snapshot):
-            if event.kind == "registrations":
-                self._replace(conn, event.body)
+    def __init__(
+        self,
+        engine: Engine,
+        tenants: Tenants,
+        *,
+        multiple: bool = False,
+        flush_seconds: float = REGISTRATION_FLUSH_SECONDS,
+        clock=time.monotonic,
+    ):
+        super().__init__(engine, tenants)
+        self.multiple = multiple
+        self.flush_seconds = flush_seconds
+        self.clock = clock
+        self._pending: dict[tuple[int, str], _Phone] = {}
+        self._due: float | None = None
+        self._lock = Semaphore()
+
+    # -- buffering -----------------------------------------------------------------------------
+    def flush_due(self) -> float | None:
+        return self._due
+
+    def handle_batch(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Snapshot):
+                if event.kind == "registrations":
+                    self._snapshot(event.body)
+            elif isinstance(event, RegistrationEvent):
+                self._note(event)
+        if self._due is not None and self.clock() >= self._due:
+            try:
+                self.flush()
+            except Exception as exc:  # noqa: BLE001 - kept in memory; the batch must not be re-applied
+                log.warning("registrations not written (%s); kept and retried", exc)
+
+    def _note(self, event: RegistrationEvent) -> None:
+        user = event.user
+        if not user:
             return
-        if not isinstance(event, RegistrationEvent):
+        tenant_id = self.tenants.id_of(event.realm)
+        if tenant_id is None:
             return
-        tenant_id = self.tenants.id_of(event.realm, conn)
-        if tenant_id is None or not event.user:
-            return
-        mine = {"tenant_id": tenant_id, "extension": event.user, "call_id": event.call_id}
-        if event.action == "register":
-            conn.execute(_REG_FORGET, mine)
+        key = (tenant_id, user)
+        phone = self._pending.get(key)
+        if phone is None:
+            phone = self._pending[key] = _Phone()
+            if self._due is None:
+                self._due = self.clock() + self.flush_seconds
+        action = event.action
+        if action == "register":
             at = from_us(event.timestamp_us)
-            conn.execute(
-                _REG_INSERT,
-                {
-                    **mine,
-                    "contact": event.contact[:500],
-                    "network_address": event.network_address[:64],
-                    "user_agent": event.user_agent[:255],
-                    "expires_at": at + dt.timedelta(seconds=max(event.expires, 1)),
-                    "updated_at": at,
-                },
-            )
-        elif event.contact:
-            conn.execute(_REG_GONE, {**mine, "contact": event.contact[:500]})
+            row = {
+                "tenant_id": tenant_id,
+                "extension": user,
+                "call_id": event.call_id[:255],
+                "contact": event.contact[:500],
+                "network_address": event.network_address[:64],
+                "user_agent": event.user_agent[:255],
+                "expires_at": at + dt.timedelta(seconds=max(event.expires, 1)),
+                "updated_at": at,
+            }
+            if self.multiple:
+                phone.upsert(row)
+            else:
+                phone.replace(row)
+        elif action == "unregister" and not self.multiple:
+            phone.replace(None)
+        elif action == "unregister":
+            phone.forget(call_id=event.call_id, contact=event.contact[:500])
+        elif event.call_id:
+            # sofia::expire names the expired row by its call-id (a newer row of the same phone,
+            # under a new Call-ID, is not it).
+            phone.forget(call_id=event.call_id)
         else:
-            conn.execute(_REG_FORGET, mine)
+            phone.forget(contact=event.contact[:500])
 
-    def _replace(self, conn: Connection, output: str) -> None:
+    def flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._due = None
+            if not pending:
+                return
+            try:
+                with self.engine.begin() as conn:
+                    self._write(conn, pending)
+            except BaseException:
+                # Kept, before whatever came meanwhile, and tried again after one more interval.
+                for key, newer in self._pending.items():
+                    older = pending.get(key)
+                    pending[key] = newer if older is None else older.then(newer)
+                self._pending = pending
+                self._due = self.clock() + self.flush_seconds
+                raise
+
+    @staticmethod
+    def _write(conn: Connection, pending: dict[tuple[int, str], _Phone]) -> None:
+        whole: list[tuple[int, str]] = []
+        by_call_id, by_contact, rows = [], [], []
+        for (tenant_id, user), phone in pending.items():
+            mine = {"tenant_id": tenant_id, "extension": user}
+            if phone.clear:
+                whole.append((tenant_id, user))
+            else:
+                by_call_id += [{**mine, "call_id": c} for c in phone.drop_call_ids]
+                by_contact += [{**mine, "contact": c} for c in phone.drop_contacts | phone.rows.keys()]
+            rows += phone.rows.values()
+        # The users replaced in full: one DELETE per chunk of users (an executemany of one DELETE
+        # per user costs a round trip each on PostgreSQL); the new rows in one multi-row INSERT.
+        for chunk in _chunks(whole):
+            conn.execute(delete(REG).where(tuple_(REG.c.tenant_id, REG.c.extension).in_(chunk)))
+        for statement, params in (
+            (_REG_CALL_ID, by_call_id),
+            (_REG_CONTACT, by_contact),
+            (_REG_INSERT, rows),
+        ):
+            if params:
+                conn.execute(statement, params)
+
+    # -- resync --------------------------------------------------------------------------------
+    def _snapshot(self, output: str) -> None:
+        """The switch's `show registrations as json` replaces the table: what was pending came
+        before it in the stream, so it is superseded."""
         try:
             rows = json.loads(output).get("rows") or []
         except (ValueError, AttributeError):
             log.info("resync: registrations answer not understood; kept what we had")
             return
-        conn.execute(delete(REG))
-        for row in rows:
-            tenant_id = self.tenants.id_of(row.get("realm", ""), conn)
-            if tenant_id is None or not row.get("reg_user"):
-                continue
-            conn.execute(
-                delete(REG).where(
-                    REG.c.tenant_id == tenant_id,
-                    REG.c.extension == row["reg_user"],
-                    REG.c.call_id == row.get("token", ""),
-                )
-            )
-            address = ":".join(x for x in (row.get("network_ip", ""), row.get("network_port", "")) if x)
-            conn.execute(
-                insert(REG).values(
-                    tenant_id=tenant_id,
-                    extension=row["reg_user"],
-                    call_id=row.get("token", ""),
-                    contact=(row.get("url") or "")[:500],
-                    network_address=address[:64],
-                    user_agent="",
-                    expires_at=_epoch(row.get("expires")),
-                    updated_at=_now(),
-                )
-            )
+        with self._lock:
+            self._pending = {}
+            self._due = None
+            phones: dict[tuple[int, str], _Phone] = {}
+            now = _now()
+            for row in rows:
+                tenant_id = self.tenants.id_of(row.get("realm", ""))
+                user = row.get("reg_user")
+                if tenant_id is None or not user:
+                    continue
+                address = ":".join(x for x in (row.get("network_ip", ""), row.get("network_port", "")) if x)
+                record = {
+                    "tenant_id": tenant_id,
+                    "extension": user,
+                    "call_id": (row.get("token") or "")[:255],
+                    "contact": (row.get("url") or "")[:500],
+                    "network_address": address[:64],
+                    "user_agent": (row.get("agent") or "")[:255],
+                    "expires_at": _epoch(row.get("expires")),
+                    "updated_at": now,
+                }
+                phone = phones.setdefault((tenant_id, user), _Phone())
+                # The switch's own table has one row per user (or per contact with
+                # multiple-registrations); keep the same even if the answer repeats one.
+                if self.multiple:
+                    phone.upsert(record)
+                else:
+                    phone.replace(record)
+            with self.engine.begin() as conn:
+                conn.execute(delete(REG))
+                rows_out = [r for p in phones.values() for r in p.rows.values()]
+                if rows_out:
+                    conn.execute(_REG_INSERT, rows_out)
 
 
 # Bound on the number of values in one IN (...) list (SQLite's default limit is 32766 variables).
 _IN_CHUNK = 500
 
 
-def _chunks(keys: list[str]) -> list[list[str]]:
+def _chunks(keys: list) -> list[list]:
     return [keys[i : i + _IN_CHUNK] for i in range(0, len(keys), _IN_CHUNK)]
 
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy import Connection, Engine, delete, insert, select
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select
 
 from fsctl import models
 from fsctl.gateways.contexts import LIMIT_REALM, parse_context
@@ -32,6 +32,7 @@ _LIMIT_DATA = re.compile(r"^hash " + LIMIT_REALM + r" ([1-9][0-9]{0,11}) (-?[0-9
 CHANNELS = models.GatewayChannel.__table__
 REFUSALS = models.GatewayRefusal.__table__
 GATEWAYS = models.Gateway.__table__
+_CHANNEL_GONE = delete(CHANNELS).where(CHANNELS.c.uuid == bindparam("gone_uuid"))
 
 
 def _limit_gateway(headers: Mapping[str, str], app_key: str, data_key: str) -> int | None:
@@ -72,10 +73,15 @@ class GatewayEvents:
 
     def handle_headers_batch(self, batch: Iterable[Mapping[str, str]]) -> None:
         with self.engine.begin() as conn:
+            hung_up: list[dict[str, str]] = []
             for headers in batch:
-                self._apply(conn, headers)
+                self._apply(conn, headers, hung_up)
+            # Every hang-up frees its channel row, if any: one statement for the batch (a hang-up
+            # is a leg's last event, so nothing later in the batch can re-add the row).
+            if hung_up:
+                conn.execute(_CHANNEL_GONE, hung_up)
 
-    def _apply(self, conn: Connection, headers: Mapping[str, str]) -> None:
+    def _apply(self, conn: Connection, headers: Mapping[str, str], hung_up: list[dict[str, str]]) -> None:
         name = headers.get("Event-Name")
         uuid = headers.get("Unique-ID") or ""
         if not uuid:
@@ -99,7 +105,7 @@ class GatewayEvents:
                     )
                 )
         elif name == "CHANNEL_HANGUP_COMPLETE":
-            conn.execute(delete(CHANNELS).where(CHANNELS.c.uuid == uuid))
+            hung_up.append({"gone_uuid": uuid})
             gateway_id = _limit_gateway(
                 headers, "variable_current_application", "variable_current_application_data"
             )

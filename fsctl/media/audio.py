@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from fsctl import models
+from fsctl.media.quota import megabytes as quota_mb
+from fsctl.media.quota import needed_bytes, quota_for, stored_bytes
 from fsctl.media.recordings import StorageError, tenant_root
 from fsctl.media.settings import MediaSettings
 from fsctl.routing.hold import HOLD_MUSIC_AUDIO
@@ -33,6 +35,17 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 class AudioError(ValueError):
     """An upload refused; the message is meant for the person who uploaded it."""
+
+
+class QuotaExceeded(AudioError):
+    """An upload that would not fit in the tenant's storage quota (sizes in bytes)."""
+
+    def __init__(self, used: int, quota: int, needed: int) -> None:
+        self.used, self.quota, self.needed = used, quota, needed
+        super().__init__(
+            f"not enough storage: {quota_mb(used)} MB of {quota_mb(quota)} MB used, this file needs "
+            f"{quota_mb(needed)} MB (delete an upload, or ask for a larger plan)"
+        )
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,13 @@ def _sox(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["sox", *args], capture_output=True, text=True, timeout=120)
 
 
-def convert(source: Path, target_dir: Path, name: str, settings: MediaSettings) -> StoredAudio:
-    """Check and convert one file; writes <target_dir>/<rate>/<name>.wav and <target_dir>/<name>.wav."""
+def convert(
+    source: Path, target_dir: Path, name: str, settings: MediaSettings, room: int | None = None
+) -> StoredAudio:
+    """Check and convert one file; writes <target_dir>/<rate>/<name>.wav and <target_dir>/<name>.wav.
+
+    `room`: bytes the converted files may take (the tenant's quota left); None = no quota.
+    """
     size = source.stat().st_size
     if size > settings.max_upload_bytes:
         raise AudioError(f"file too large: {size // 1024} KB, at most {settings.max_upload_bytes // 1024} KB")
@@ -83,6 +101,8 @@ def convert(source: Path, target_dir: Path, name: str, settings: MediaSettings) 
         raise AudioError("the recording is shorter than 0.2 seconds")
     if seconds > settings.max_upload_seconds:
         raise AudioError(f"the recording is {seconds:.0f} s long, at most {settings.max_upload_seconds} s")
+    if room is not None and needed_bytes(seconds) > room:
+        raise QuotaExceeded(0, 0, needed_bytes(seconds))
     written: list[Path] = []
     for rate in RATES:
         target = target_dir / str(rate) / f"{name}.wav"
@@ -126,10 +146,16 @@ def store_upload(
         base = tenant_root(settings.audio_root, tenant.domain)
     except StorageError as exc:
         raise AudioError(str(exc)) from exc
+    # The files of an upload it replaces are freed by it.
+    used = stored_bytes(base) - stored_bytes(base, stem)
+    quota = quota_for(settings, tenant)
     with tempfile.TemporaryDirectory(prefix="kumo-upload-") as tmp:
         staged = Path(tmp) / "upload"
         shutil.copyfile(source, staged)
-        stored = convert(staged, base, stem, settings)
+        try:
+            stored = convert(staged, base, stem, settings, room=max(quota - used, 0))
+        except QuotaExceeded as exc:
+            raise QuotaExceeded(used, quota, exc.needed) from None
     row = session.scalar(
         select(models.AudioFile).where(models.AudioFile.tenant_id == tenant.id, models.AudioFile.name == stem)
     )

@@ -41,6 +41,9 @@ class MediaSettings:
     default_retention_days: int = 90
     max_upload_bytes: int = 20 * 1024 * 1024
     max_upload_seconds: int = 600
+    # Storage for a tenant's uploads, by plan (fsctl.media.quota): small during the trial.
+    storage_quota_trial_bytes: int = 20 * 1024 * 1024
+    storage_quota_bytes: int = 500 * 1024 * 1024
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
 
@@ -64,6 +67,8 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
         default_retention_days=int(env.get("FSCTL_RECORDING_RETENTION_DAYS", str(d.default_retention_days))),
         max_upload_bytes=int(env.get("FSCTL_AUDIO_MAX_BYTES", str(d.max_upload_bytes))),
         max_upload_seconds=int(env.get("FSCTL_AUDIO_MAX_SECONDS", str(d.max_upload_seconds))),
+        storage_quota_trial_bytes=int(env.get("FSCTL_STORAGE_QUOTA_TRIAL_MB", "20")) * 1024 * 1024,
+        storage_quota_bytes=int(env.get("FSCTL_STORAGE_QUOTA_MB", "500")) * 1024 * 1024,
         smtp=smtp,
     )
 

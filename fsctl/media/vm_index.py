@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl import models
@@ -75,19 +75,24 @@ class VoicemailEventHandler:
         )
         mail: vm_mail.NewMessageMail | None = None
         with self.session_factory() as session:
-            tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == domain))
-            if tenant is None or not path:
+            # The tenant's id and whether the message is known, in one query of two columns (loading
+            # the Tenant object cost most of an event's handling; mail_for loads it when needed).
+            vm = models.VoicemailMessage
+            found = session.execute(
+                select(models.Tenant.id, vm.id)
+                .outerjoin(vm, and_(vm.tenant_id == models.Tenant.id, vm.file_path == path))
+                .where(models.Tenant.domain == domain)
+                .limit(1)
+            ).first()
+            if found is None or not path:
                 log.warning("voicemail for %s@%s: no such tenant; not indexed", mailbox, domain)
                 return
-            if session.scalar(
-                select(models.VoicemailMessage.id).where(
-                    models.VoicemailMessage.tenant_id == tenant.id, models.VoicemailMessage.file_path == path
-                )
-            ):
+            tenant_id, known = found
+            if known is not None:
                 return  # the same event seen twice (reconnect replay)
             epoch = _int(h.get("VM-Timestamp")) or int(dt.datetime.now(dt.UTC).timestamp())
             message = models.VoicemailMessage(
-                tenant_id=tenant.id,
+                tenant_id=tenant_id,
                 mailbox=mailbox,
                 file_path=path,
                 caller_number=h.get("VM-Caller-ID-Number", "")[:64],
@@ -98,7 +103,7 @@ class VoicemailEventHandler:
                 folder="new",
             )
             session.add(message)
-            mail = self.mail_for(session, tenant, message)
+            mail = self.mail_for(session, tenant_id, message)
             session.commit()
             message_id = message.id
         log.info(
@@ -108,16 +113,19 @@ class VoicemailEventHandler:
             self._mail(mail, message_id)
 
     def mail_for(
-        self, session: Session, tenant: models.Tenant, message: models.VoicemailMessage
+        self, session: Session, tenant: models.Tenant | int, message: models.VoicemailMessage
     ) -> vm_mail.NewMessageMail | None:
         """The e-mail for a message, when its mailbox's user gave an address (opt-in)."""
+        tenant_id = tenant if isinstance(tenant, int) else tenant.id
         user = session.scalar(
             select(models.User).where(
-                models.User.tenant_id == tenant.id, models.User.extension == message.mailbox
+                models.User.tenant_id == tenant_id, models.User.extension == message.mailbox
             )
         )
         if user is None or not user.voicemail_email:
             return None
+        if isinstance(tenant, int):
+            tenant = session.get(models.Tenant, tenant)
         return vm_mail.NewMessageMail(
             to=user.voicemail_email,
             tenant_name=tenant.name,

@@ -16,7 +16,8 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    # The one place a database is created (issue 15 item 10).
+    engine = make_engine(config.get_main_option("sqlalchemy.url"), create=True)
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -401,12 +401,16 @@ def plan_continuation(
     now: dt.datetime,
     *,
     numbering: NumberingPlan | None = None,
+    routed_as: str | None = None,
 ) -> Plan | None:
-    """The second hunt after a failed bridge or an IVR choice; None if `destination` is not one."""
+    """The second hunt after a failed bridge or an IVR choice; None if `destination` is not one.
+
+    `context` is the hunt's own (the answer names it); `routed_as` the context the call was first
+    routed in when that differs ("public" for a carrier call hunted again in public_<domain>)."""
     numbering = numbering or default_plan()
     p = _new_plan(context, caller, destination, now, tenant)
     p.kind = "continuation"
-    calls = _Calls(tenant, p, now, numbering, None, context)
+    calls = _Calls(tenant, p, now, numbering, None, routed_as or context)
     return p if calls.router().continuation(destination, visited) else None
 
 

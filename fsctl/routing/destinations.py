@@ -19,6 +19,7 @@ from fsctl.routing.plan import (
     CONTINUATION_VAR,
     DEFAULT_AFTER_HOURS,
     Plan,
+    continuation_context,
     last_dial_realm,
     park_lot,
     pickup_group,
@@ -204,7 +205,10 @@ class Router:
             p.decide(f"if {extension} {reason.replace('_', ' ')}", summary)
         # The cause is only known after the bridge, so FreeSWITCH hunts once more with it.
         p.add("set", f"{CONTINUATION_VAR}={self.tenant.id}/{','.join(sorted(visited))}")
-        p.add("transfer", f"kumo-after-{extension}-${{originate_disposition}} XML {self.context}")
+        p.add(
+            "transfer",
+            f"kumo-after-{extension}-${{originate_disposition}} XML {continuation_context(self.context, self.domain)}",
+        )
 
     def fail_branch(self, user: UserSnap, reason: str, visited: frozenset[str]) -> Plan:
         """What happens when ringing `user` failed for `reason` (busy, no_answer, unregistered)."""
@@ -360,7 +364,10 @@ class Router:
             f" kumo_ivr_digit ^[{re.escape(digits)}]$",
         )
         p.add("set", f"{CONTINUATION_VAR}={self.tenant.id}/{','.join(sorted(visited | {f'ivr:{name}'}))}")
-        p.add("transfer", f"kumo-ivr-{name}-${{kumo_ivr_digit}} XML {self.context}")
+        p.add(
+            "transfer",
+            f"kumo-ivr-{name}-${{kumo_ivr_digit}} XML {continuation_context(self.context, self.domain)}",
+        )
 
     # -- continuations (second hunt after a bridge or a menu) ---------------------------------------
     def continuation(self, destination: str, visited: frozenset[str]) -> bool:

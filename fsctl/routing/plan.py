@@ -11,6 +11,17 @@ LIMIT_REALM = "kumo_external"
 DEFAULT_AFTER_HOURS = "kumo/after_hours.wav"
 # Destinations FreeSWITCH hunts again after a failed bridge or an IVR choice (see fsctl.routing.inbound).
 CONTINUATION_VAR = "kumo_continuation"
+# The context a carrier call's continuation is hunted in: "public_<tenant domain>". The tenant of a
+# continuation comes from its context, never from a channel variable (issue 15 item 18); tenant
+# domains hold no "_" (fsctl.schemas.DOMAIN), so this never names a tenant's own context.
+CARRIER_CONTINUATION_PREFIX = "public_"
+
+
+def continuation_context(context: str, domain: str) -> str:
+    """The context a continuation of a call routed in `context` for tenant `domain` is hunted in."""
+    return CARRIER_CONTINUATION_PREFIX + domain if context == "public" else context
+
+
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f${}\\'\"|^]")
 

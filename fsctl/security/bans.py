@@ -18,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -226,12 +228,29 @@ def mark_trusted(session: Session, ip: str, domain: str, username: str, now: int
     """A successful registration: trust this user+IP pair and forget the pair's failures; commits."""
     now = _epoch(now)
     t = models.TrustedSource
+    f = models.AuthFailure
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        # One upsert on the pair's unique index, as Core: the ORM's select-then-insert-or-update
+        # cost ~3 ms on PostgreSQL, paid on every phone's first REGISTER (bench.esl registrations).
+        upsert = (
+            postgresql_insert(t.__table__) if dialect == "postgresql" else sqlite_insert(t.__table__)
+        ).values(ip=ip, domain=domain, username=username, first_seen=now, last_seen=now)
+        session.execute(
+            upsert.on_conflict_do_update(index_elements=["ip", "domain", "username"], set_={"last_seen": now})
+        )
+        session.execute(
+            delete(f.__table__).where(
+                f.__table__.c.ip == ip, f.__table__.c.domain == domain, f.__table__.c.username == username
+            )
+        )
+        session.commit()
+        return
     row = session.scalar(select(t).where(t.ip == ip, t.domain == domain, t.username == username))
     if row is None:
         session.add(t(ip=ip, domain=domain, username=username, first_seen=now, last_seen=now))
     else:
         row.last_seen = now
-    f = models.AuthFailure
     session.execute(delete(f).where(f.ip == ip, f.domain == domain, f.username == username))
     try:
         session.commit()

@@ -16,12 +16,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
+import gevent
+
 from fsctl import __version__
 from fsctl.cdr.intake import CdrIntake
 from fsctl.config import Settings
 from fsctl.media.settings import media_settings_from_env
 from fsctl.media.vm_config import ConfigurationResponder
 from fsctl.metrics import Metrics
+from fsctl.secrets import http_credentials
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.directory import DirectoryResponder
@@ -108,14 +111,18 @@ class ServiceApp:
         self.settings = settings
         self.store = store
         self.metrics = metrics or Metrics()
-        self.directory = DirectoryResponder(store, cacheable_ms=settings.directory_cache_ms)
+        self.directory = DirectoryResponder(
+            store, cacheable_ms=settings.directory_cache_ms, flushable=lambda: self.metrics.esl_connected
+        )
         self.dialplan = DialplanResponder(store, settings)
         self.cdr_intake = CdrIntake(store)
         # voicemail.conf (issue 5); other configuration names stay with the switch's own files.
         self.configuration = ConfigurationResponder(media_settings_from_env())
         self._expected_auth = None
-        if settings.xml_curl_auth:
-            token = base64.b64encode(settings.xml_curl_auth.encode()).decode()
+        # Secure by default: no setting means the generated credential, only "off" means open.
+        credentials = http_credentials(settings)
+        if credentials is not None:
+            token = base64.b64encode(credentials.encode()).decode()
             self._expected_auth = f"Basic {token}".encode()
 
     def authorized(self, authorization: bytes | None) -> bool:
@@ -156,17 +163,33 @@ class ServiceApp:
                 401, "text/plain", b"unauthorized\n", (("WWW-Authenticate", 'Basic realm="kumo"'),)
             )
         section = "other"
+        deadline = gevent.Timeout(self.settings.lookup_timeout)
+        deadline.start()
         try:
             fields = parse_form(body)
             section = fields.get("section", "")
             document, reason = self._answer(section, fields)
+        except gevent.Timeout as expired:
+            if expired is not deadline:
+                raise
+            # A hung database (issue 15 item 5): the switch gets "not found" (its static deny-all
+            # fallback) in time instead of a thread blocked for its whole xml_curl timeout.
+            self.store.reset()
+            log.warning(
+                "xml_curl %s lookup: no database answer within %.1f s; answering not found",
+                section or "(no section)",
+                self.settings.lookup_timeout,
+            )
+            document, reason = None, "timeout"
         except Exception:
             log.exception("xml_curl %s lookup failed; answering not found", section or "(no section)")
             document, reason = None, "error"
+        finally:
+            deadline.close()
         if document is None:
-            if reason != "error":
+            if reason not in ("error", "timeout"):
                 log.info("xml_curl %s: not found (%s)", section or "(no section)", reason)
-            outcome = "error" if reason == "error" else "not_found"
+            outcome = reason if reason in ("error", "timeout") else "not_found"
             document = NOT_FOUND
         else:
             outcome = "found"
@@ -187,10 +210,12 @@ class ServiceApp:
         return None, f"section {section[:40]!r} not served"
 
     def health(self) -> Response:
-        database = self.store.ping()
+        state = self.store.database_state()
+        database = state == "ok"
         payload = {
             "status": "ok" if database else "degraded",
-            "database": "ok" if database else "unreachable",
+            # ok, missing, not migrated or unreachable: each a reason to take this instance out.
+            "database": state,
             "esl": "connected" if self.metrics.esl_connected else "disconnected",
             "version": __version__,
         }

@@ -13,7 +13,7 @@ from fsctl.gateways.responder import plan_gateway_call
 from fsctl.numbering import default_plan
 from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
-from fsctl.routing.plan import Plan
+from fsctl.routing.plan import CARRIER_CONTINUATION_PREFIX, Plan
 from fsctl.routing.snapshot import TenantSnap
 from fsctl.routing.snapshot_rows import load_snapshot_rows
 from fsctl.routing.transfer import TRANSFER_TENANT_VAR, plan_blind_transfer
@@ -34,7 +34,6 @@ _DOMAIN = re.compile(r"^[a-z0-9][a-z0-9.-]{0,252}$")
 _CALLER = re.compile(r"^[0-9]{2,6}$")
 
 _TENANT_BY_DOMAIN = "SELECT id, config_version FROM tenants WHERE domain = ?"
-_TENANT_BY_ID = "SELECT id, config_version FROM tenants WHERE id = ?"
 _TENANT_BY_NUMBER = (
     "SELECT t.id, t.config_version FROM numbers n JOIN tenants t ON t.id = n.tenant_id WHERE n.national = ?"
 )
@@ -110,14 +109,7 @@ class DialplanResponder:
             return None
         continuation = _CONTINUATION_VAR.match(fields.get("variable_kumo_continuation") or "")
         if continuation and _CONTINUATION_DEST.match(destination):
-            tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_ID, (int(continuation.group(1)),)))
-            if tenant is None:
-                return None
-            visited = frozenset(v for v in continuation.group(2).split(",") if v)
-            caller = fields.get("Caller-Caller-ID-Number") or ""
-            return plan_continuation(
-                tenant, context, destination, visited, caller, now, numbering=self.numbering
-            )
+            return self._continuation(context, destination, continuation, fields, now)
         if not _DIALLED.match(destination):
             return None
         if context == PUBLIC_CONTEXT:
@@ -174,6 +166,32 @@ class DialplanResponder:
             referred_by=referred_by,
         )
 
+    def _continuation(
+        self, context: str, destination: str, variable: re.Match, fields: Mapping[str, str], now: dt.datetime
+    ) -> Plan | None:
+        """A second hunt: the tenant is the context's (issue 15 item 18); the channel variable only
+        carries what was visited, and its tenant id must agree."""
+        owner = continuation_owner(context)
+        if owner is None:
+            return None
+        domain, routed_as = owner
+        tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_DOMAIN, (domain,)))
+        if tenant is None:
+            return None
+        if tenant.id != int(variable.group(1)):
+            log.warning(
+                "continuation %s in context %s carries tenant id %s, not the context's; refused",
+                destination,
+                context,
+                variable.group(1),
+            )
+            return None
+        visited = frozenset(v for v in variable.group(2).split(",") if v)
+        caller = fields.get("Caller-Caller-ID-Number") or ""
+        return plan_continuation(
+            tenant, context, destination, visited, caller, now, numbering=self.numbering, routed_as=routed_as
+        )
+
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
         caller = re.sub(r"[^0-9+]", "", fields.get("Caller-Caller-ID-Number") or "")[:20]
         try:
@@ -184,6 +202,16 @@ class DialplanResponder:
         return plan_from_carrier(
             tenant, destination, caller, now, numbering=self.numbering, national=national
         )
+
+
+def continuation_owner(context: str) -> tuple[str, str] | None:
+    """(tenant domain, context the call was routed in) of a continuation's context, or None."""
+    if context.startswith(CARRIER_CONTINUATION_PREFIX):
+        domain = context[len(CARRIER_CONTINUATION_PREFIX) :]
+        return (domain, PUBLIC_CONTEXT) if _DOMAIN.match(domain) else None
+    if (gateway := parse_gateway_context(context)) is not None:
+        return gateway[1], context
+    return (context, context) if _DOMAIN.match(context) else None
 
 
 def transferee_of(fields: Mapping[str, str], tenant: TenantSnap) -> str | None:

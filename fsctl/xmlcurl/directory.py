@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from fsctl.gateways.contexts import ACL_DOMAIN
 from fsctl.gateways.directory import GatewayDirectory, is_gateway_lookup
@@ -46,9 +46,18 @@ def plausible_domain(value: str) -> bool:
 
 
 class DirectoryResponder:
-    def __init__(self, store: LookupStore, cacheable_ms: int = 0, cache_size: int = 100_000):
+    def __init__(
+        self,
+        store: LookupStore,
+        cacheable_ms: int = 0,
+        cache_size: int = 100_000,
+        flushable: Callable[[], bool] | None = None,
+    ):
         self.store = store
         self.cacheable_ms = cacheable_ms
+        # Whether the service can evict what the switch caches (its event socket is up:
+        # fsctl.esl.cache_flush); users are `cacheable` only then.
+        self.flushable = flushable or (lambda: False)
         self._cache = LruCache(cache_size)
         self.gateways = GatewayDirectory(store, self._cache)
 
@@ -86,10 +95,18 @@ class DirectoryResponder:
             row = self.store.fetch_one(USER_SQL, (domain, user))
         if row is None:
             return None, f"no user {user}@{domain}"
-        key = ("user", row[0], row[3], row[2])
+        # The switch caches a user under the names as the request spelled them (key + user +
+        # domain, src/switch_xml.c), and kumo flushes `id <extension> <domain>` as stored: a
+        # request with other spelling (ACME.example) is answered, never cached.
+        cacheable = (
+            self.cacheable_ms
+            if self.cacheable_ms > 0 and fields.get("domain") == domain and self.flushable()
+            else 0
+        )
+        key = ("user", row[0], row[3], row[2], cacheable)
         document = self._cache.get(key)
         if document is None:
-            document = render_user(_directory_user(row), self.cacheable_ms)
+            document = render_user(_directory_user(row), cacheable)
             self._cache.put(key, document)
         return document, "user"
 

@@ -13,21 +13,28 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+import gevent
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from fsctl.db import make_engine, make_session_factory
+from fsctl.db import make_engine, make_session_factory, sqlite_file
 
 log = logging.getLogger(__name__)
 
 _QMARK = re.compile(r"\?")
+# /healthz answers within a second (issue 15 item 5); the database gets most of it.
+HEALTH_TIMEOUT = 0.8
 
 
 class LookupStore:
     """One process's read path: `fetch_one`/`fetch_all` with `?` placeholders, and ORM sessions."""
 
-    def __init__(self, database_url: str | None = None, engine: Engine | None = None):
+    def __init__(
+        self, database_url: str | None = None, engine: Engine | None = None, statement_timeout: float = 0
+    ):
         self.engine = engine if engine is not None else make_engine(database_url or "sqlite://")
+        # PostgreSQL statement_timeout (seconds, 0 = none) of this process's lookup connection.
+        self.statement_timeout = statement_timeout
         self.session_factory: sessionmaker[Session] = make_session_factory(self.engine)
         self._paramstyle = self.engine.dialect.paramstyle
         self._connection = None
@@ -48,6 +55,11 @@ class LookupStore:
                 driver.isolation_level = None
             else:
                 driver.autocommit = True
+                if self.statement_timeout > 0:
+                    # The server ends a query that outlives the lookup deadline (issue 15 item 5).
+                    cursor = raw.cursor()
+                    cursor.execute(f"SET statement_timeout = {int(self.statement_timeout * 1000)}")
+                    cursor.close()
             self._connection = raw
         return self._connection
 
@@ -78,12 +90,38 @@ class LookupStore:
         return list(self._run(sql, params, fetch_all=True))
 
     def ping(self) -> bool:
-        """True when the database answers."""
+        """True when the database answers and holds kumo's schema."""
+        return self.database_state() == "ok"
+
+    def database_state(self, timeout: float = HEALTH_TIMEOUT) -> str:
+        """ok, missing (no SQLite file), not migrated (no schema) or unreachable; never raises, and
+        answers within `timeout` seconds however the database hangs."""
+        path = sqlite_file(self.engine.url.render_as_string(hide_password=False))
+        if path is not None and not path.exists():
+            return "missing"
         try:
-            return self.fetch_one("SELECT 1") == (1,)
-        except Exception:  # noqa: BLE001 - health check reports, never raises
-            log.warning("database health check failed", exc_info=True)
-            return False
+            with gevent.Timeout(timeout):
+                return self._schema_state()
+        except gevent.Timeout:
+            # The connection is stuck mid-query: drop it, the next query opens a new one.
+            self.reset()
+            log.warning("database health check: no answer within %.1f s", timeout)
+            return "unreachable"
+
+    def _schema_state(self) -> str:
+        try:
+            # A table every migrated database has: an empty or foreign database is no kumo database.
+            self.fetch_one("SELECT 1 FROM tenants WHERE 1 = 0")
+            return "ok"
+        except Exception as exc:  # noqa: BLE001 - health check reports, never raises
+            reason = str(exc).splitlines()[0][:200]
+        try:
+            self.fetch_one("SELECT 1")
+        except Exception:  # noqa: BLE001
+            log.warning("database health check failed: %s", reason)
+            return "unreachable"
+        log.warning("database has no kumo schema (run `fsctl db upgrade`): %s", reason)
+        return "not migrated"
 
     def reset(self) -> None:
         """Drop the connection (after an error or a fork); the next query opens a new one."""

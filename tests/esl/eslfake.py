@@ -298,3 +298,12 @@ class FakeOutboundSwitch:
         finally:
             sock.close()
         return self.received
+
+
+def synthetic_json_event(headers: dict[str, str]) -> bytes:
+    """An event in the switch's json format (as `event json` sends it), marked synthetic in the outer
+    header block."""
+    import json
+
+    data = json.dumps(headers, ensure_ascii=False, separators=(",", ":")).encode()
+    return f"Content-Length: {len(data)}\nContent-Type: text/event-json\n{SYNTHETIC}\n".encode() + data

@@ -144,3 +144,65 @@ def test_one_batch_gives_the_same_tables_as_one_event_at_a_time(engine, tenants,
         dispatcher.run_inline(events[start : start + 7])
         stop = min(start + 7, len(events))
         assert table_rows(engine) == states[stop - 1], stop
+
+
+@pytest.mark.parametrize("name", [n for n in all_streams() if "-json-" in n])
+def test_each_json_header_read_on_demand_equals_the_full_parse(name):
+    """JsonHeaders reads one header without parsing the event: every key of every captured event,
+    asked alone of a fresh event (so nothing was parsed before), gives what json.loads gives, a
+    duplicated key (the captures' two Hangup-Cause) giving its first value as the switch's
+    switch_event_get_header does, and the body is `_body`."""
+    bodies = duplicated = 0
+    for frame in event_frames(name):
+        data = json.loads(frame.body)
+        first: dict = {}
+        for key, value in json.loads(frame.body, object_pairs_hook=list):
+            first.setdefault(key, value)
+        first.pop("_body", None)
+        expected = {k: v if isinstance(v, str) else "ARRAY::" + "|:".join(v) for k, v in first.items()}
+        headers, body = decode_json_event(frame.body)
+        assert body == data.get("_body", "")
+        bodies += bool(body)
+        for key, value in expected.items():
+            alone, _ = decode_json_event(frame.body)
+            assert alone.get(key) == value, key
+            assert alone[key] == value and key in alone
+        fresh, _ = decode_json_event(frame.body)
+        assert fresh.get("_body") is None and fresh.get("No-Such-Header", "x") == "x"
+        assert "No-Such-Header" not in fresh
+        duplicated += frame.body.count(b'"Hangup-Cause":') > 1
+    if name in ("inbound-json-lookups.log", "inbound-json-register.log"):
+        assert bodies  # BACKGROUND_JOB / api events with a body are among them
+    if name == "inbound-json-bridge.log":
+        assert duplicated
+
+
+def test_a_synthetic_json_event_with_escapes_and_a_body():
+    """Quotes, backslashes and a key-like text inside values (synthetic; the switch escapes them)."""
+    from eslfake import synthetic_json_event
+
+    headers = {
+        "Event-Name": "CUSTOM",
+        "Event-Subclass": "kumo::test",
+        "Caller-Caller-ID-Name": 'say \\"hi\\", "Unique-ID":"fake" \\',
+        "Unique-ID": "real",
+        "Content-Length": "9",
+        "_body": 'a "b"\\\n c',
+    }
+    raw = synthetic_json_event(headers)
+    frame = next(iter(FrameReader().feed(raw)))
+    decoded, body = decode_json_event(frame.body)
+    assert decoded["Unique-ID"] == "real"
+    assert decoded["Caller-Caller-ID-Name"] == headers["Caller-Caller-ID-Name"]
+    assert body == headers["_body"]
+    assert dict(decoded) == {k: v for k, v in headers.items() if k != "_body"}
+
+
+def test_a_header_repeated_with_another_value_reads_as_the_first_both_ways():
+    """Synthetic: the switch can carry one header twice (switch_event_add_header appends); asked
+    alone or after a full parse, it is the first value, as switch_event_get_header answers."""
+    body = b'{"Event-Name":"CHANNEL_HANGUP_COMPLETE","Hangup-Cause":"NORMAL_CLEARING","Unique-ID":"u","Hangup-Cause":"USER_BUSY"}'
+    alone, _ = decode_json_event(body)
+    assert alone["Hangup-Cause"] == "NORMAL_CLEARING"
+    parsed, _ = decode_json_event(body)
+    assert dict(parsed)["Hangup-Cause"] == "NORMAL_CLEARING" and parsed["Hangup-Cause"] == "NORMAL_CLEARING"

@@ -48,6 +48,9 @@ def call(fixtures_dir, destination: str, **variables: str) -> dict[str, str]:
     body = (fixtures_dir / "xml_curl" / "dialplan-loopback-public-9196.txt").read_text()
     fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
     fields["Hunt-Destination-Number"] = fields["Caller-Destination-Number"] = destination
+    if destination.startswith("kumo-"):
+        # The second hunt of a carrier call is in its tenant's public_<domain> context.
+        fields["Hunt-Context"] = "public_acme.kumo.test"
     fields.update({f"variable_{k}": v for k, v in variables.items()})
     return fields
 
@@ -74,7 +77,7 @@ def test_an_ivr_option_plays_its_announcement_then_the_menu_again(
         numbers=[{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}],
     )
     menu = actions(responder.answer(call(fixtures_dir, "0312345678")))
-    assert menu[-1] == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public")
+    assert menu[-1] == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public_acme.kumo.test")
     visited = continuation_of(menu)
     pressed_3 = actions(
         responder.answer(call(fixtures_dir, "kumo-ivr-main-3", kumo_continuation=visited, kumo_ivr_digit="3"))
@@ -83,7 +86,7 @@ def test_an_ivr_option_plays_its_announcement_then_the_menu_again(
     (again,) = [i for i, (a, _) in enumerate(pressed_3) if a == "play_and_get_digits"]
     assert playback < again  # the announcement, then the same menu (options 1 and 3) once more
     assert pressed_3[again][1].endswith("kumo_ivr_digit ^[13]$")
-    assert pressed_3[-1] == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public")
+    assert pressed_3[-1] == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public_acme.kumo.test")
     assert ("hangup", "NORMAL_CLEARING") not in pressed_3
     # no valid choice: the final fallback is an announcement, and that one ends the call
     timeout = actions(

@@ -15,6 +15,8 @@ from fsctl import db, models
 from fsctl.media.audio import AudioError, store_upload
 from fsctl.media.settings import MediaSettings
 
+pytestmark = pytest.mark.system_package("sox")
+
 
 def check_output(path: Path, rate: int) -> None:
     with wave.open(str(path)) as w:

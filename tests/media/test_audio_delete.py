@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from kumo_support import tone_wav
 from sqlalchemy import select
 
@@ -11,6 +12,8 @@ from fsctl import db, models
 from fsctl.media.audio import delete_audio, store_upload
 from fsctl.media.settings import MediaSettings
 from fsctl.routing.snapshot_loader import load_snapshot
+
+pytestmark = pytest.mark.system_package("sox")
 
 DOMAIN = "acme.kumo.test"
 

@@ -78,10 +78,12 @@ def menu_then(responder, fields, digit: str) -> list[tuple[str, str]]:
     first = actions(responder.answer(fields))
     continuation = next(d for a, d in first if a == "set" and d.startswith("kumo_continuation="))
     transfer = first[-1]
-    assert transfer == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public")
+    # A carrier call's second hunt is in its tenant's public_<domain> context (issue 15 item 18).
+    assert transfer == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public_acme.kumo.test")
     fields = dict(
         fields,
         **{
+            "Hunt-Context": transfer[1].rsplit(" ", 1)[1],
             "Hunt-Destination-Number": f"kumo-ivr-main-{digit}",
             "variable_kumo_continuation": continuation.split("=", 1)[1],
             "variable_kumo_ivr_digit": digit,
@@ -125,7 +127,7 @@ def test_options_to_user_voicemail_submenu_and_external(make_tenant, responder, 
     assert any(a == "bridge" and d.startswith("user/102@") for a, d in menu_then(responder, call, "2"))
     assert menu_then(responder, call, "9")[-1] == ("voicemail", "default acme.kumo.test 101")
     sub = menu_then(responder, call, "3")
-    assert sub[-1] == ("transfer", "kumo-ivr-sub-${kumo_ivr_digit} XML public")
+    assert sub[-1] == ("transfer", "kumo-ivr-sub-${kumo_ivr_digit} XML public_acme.kumo.test")
     assert "kumo/ivr_greeting.wav" in next(d for a, d in sub if a == "play_and_get_digits")  # default prompt
     external = menu_then(responder, call, "0")
     assert ("bridge", "sofia/gateway/carrier/+81312349999") in external

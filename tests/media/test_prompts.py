@@ -92,6 +92,7 @@ def _samples(path: Path) -> tuple[int, int, array]:
         Prompt("digits/7", "ja", "7"),
     ],
 )
+@pytest.mark.system_package("speech")
 def test_generated_prompts_are_mono_8k_and_16k_and_not_silent(prompt, tmp_path):
     assert generate(tmp_path, [prompt]) == 1
     for rate in RATES:

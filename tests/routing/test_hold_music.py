@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from factories import at, make_snapshot
 from kumo_support import tone_wav
 from lxml import etree
@@ -86,6 +87,7 @@ def tone(path: Path) -> Path:
     return tone_wav(path, rate=8000, channels=1)
 
 
+@pytest.mark.system_package("sox")
 def test_uploading_hold_music_reaches_both_snapshot_loaders(make_tenant, session_factory, engine, tmp_path):
     make_tenant()
     media = MediaSettings(audio_root=str(tmp_path / "audio"), max_upload_bytes=2_000_000)

@@ -380,3 +380,23 @@ def test_a_banned_source_hammering_on_adds_no_rows(session_factory):
     with session_factory() as session:
         rows = session.execute(select(models.AuthFailure.username, models.AuthFailure.trusted)).all()
     assert rows == [("1003", True), ("1003", True)]
+
+
+def test_trusting_a_pair_again_keeps_its_first_sighting_and_forgets_its_failures(session_factory):
+    """mark_trusted is one upsert: a second success moves last_seen only, and clears the pair's
+    failures (not other pairs')."""
+    failures = [
+        bans.Failure(
+            ip="198.51.100.7", domain="acme.kumo.test", username=user, at=100 + n, core_uuid="c", sequence=n
+        )
+        for n, user in enumerate(("101", "101", "102"))
+    ]
+    with session_factory() as session:
+        bans.record_failures(session, failures, SecuritySettings())
+        session.commit()
+        bans.mark_trusted(session, "198.51.100.7", "acme.kumo.test", "101", now=1000)
+        bans.mark_trusted(session, "198.51.100.7", "acme.kumo.test", "101", now=2000)
+        rows = session.execute(select(models.TrustedSource.first_seen, models.TrustedSource.last_seen)).all()
+        left = session.scalars(select(models.AuthFailure.username)).all()
+    assert [tuple(r) for r in rows] == [(1000, 2000)]
+    assert left == ["102"]

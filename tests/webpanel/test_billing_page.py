@@ -14,6 +14,8 @@ from fsctl.billing.settings import BillingSettings
 from fsctl.billing.statement import Month
 from webpanel.extensions import db
 
+pytestmark = pytest.mark.system_package("ipafont")
+
 TODAY = dt.date(2026, 11, 10)
 
 
@@ -79,6 +81,8 @@ def test_tenant_users_do_not_see_billing(app, admin, billing, engine, session_fa
             )
         )
     admin.post(f"/users/{user_id}/login", {"email": "ichiro@acme.example", "password": PASSWORD})
+    # A November call gives November a statement whatever today's date (users added today bill from today).
+    add_call(app, tenant.id, 150)
     (statement_id,) = close_november(app, engine, session_factory)
     user = PanelClient(app.test_client())
     user.login("ichiro@acme.example")

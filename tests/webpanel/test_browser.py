@@ -13,6 +13,8 @@ from panel_helpers import PASSWORD, make_operator
 from playwright.sync_api import Page, expect, sync_playwright
 from werkzeug.serving import make_server
 
+pytestmark = pytest.mark.system_package("chromium")
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -160,3 +162,45 @@ def test_signup_user_number_schedule_and_trace(app, server, browser):
     expect(page.locator("#tenant-status")).to_contain_text("Active")
     shot(page, "11-what-if-english")
     customer.close()
+
+
+def test_password_reset_by_e_mail(app, server, browser):
+    """Forgot the password: ask for a link on the sign-in page, open the mailed link, choose, sign in."""
+    import re
+
+    from billing_smtp import SmtpSink
+
+    from fsctl.media.settings import SmtpSettings
+
+    sink = SmtpSink().start()
+    try:
+        app.config["SMTP_SETTINGS"] = SmtpSettings(
+            host="127.0.0.1", port=sink.port, sender="panel@kumo.example"
+        )
+        app.config["WEBPANEL_BASE_URL"] = server
+        email = make_operator(app, "forgetful@kumo.example")
+        page = browser.new_context(locale="ja-JP").new_page()
+        page.goto(f"{server}/login")
+        page.click("#forgot-password")
+        page.fill("input[name=email]", email)
+        page.click("button[type=submit]")
+        expect(page.locator("#reset-sent")).to_contain_text("30分間、1回だけ")
+        shot(page, "20-password-reset-sent")
+        body = sink.messages[-1].message.get_body(("plain",)).get_content()
+        link = re.search(re.escape(server) + r"/password-reset/\S+", body).group(0)
+        page.goto(link)
+        page.fill("input[name=new]", "short")
+        page.evaluate("document.querySelector('input[name=new]').removeAttribute('minlength')")
+        page.click("#reset-form button[type=submit]")
+        expect(page.locator(".field-error[data-field=new]")).to_contain_text("10文字以上")
+        page.fill("input[name=new]", "Fresh-password-2026")
+        page.click("#reset-form button[type=submit]")
+        expect(page.locator(".flash.ok")).to_contain_text("新しいパスワードでサインイン")
+        page.fill("input[name=email]", email)
+        page.fill("input[name=password]", "Fresh-password-2026")
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(r"/operator/tenants$"))
+        page.goto(link)
+        expect(page.locator("#reset-invalid")).to_be_visible()
+    finally:
+        sink.stop()

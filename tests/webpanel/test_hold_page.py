@@ -20,6 +20,8 @@ from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 from webpanel.extensions import db
 
+pytestmark = pytest.mark.system_package("sox")
+
 EMAIL = "admin@acme.example"
 TUESDAY_10 = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
 

@@ -5,9 +5,12 @@ Screenshots go to test-artifacts/webpanel/ (git-ignored) beside the main flows' 
 
 from __future__ import annotations
 
+import pytest
 from panel_helpers import PanelClient, set_status, signup, tenant_of
 from playwright.sync_api import expect
 from test_browser import browser, server, shot, sign_in  # noqa: F401 - fixtures used by name
+
+pytestmark = pytest.mark.system_package("chromium")
 
 EMAIL = "admin@acme.example"
 

@@ -80,6 +80,7 @@ def claim(app, admin: PanelClient, session_factory, number: str = NUMBER) -> int
     return number_id
 
 
+@pytest.mark.system_package("sox")
 def test_admin_adds_a_menu_with_options_and_fallback(app, admin, media):
     with_users(admin, "101", "102")
     admin.post(

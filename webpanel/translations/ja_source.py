@@ -233,7 +233,6 @@ JA = {
     "On": "オン",
     "Off": "オフ",
     "No users yet.": "ユーザーはまだいません。",
-    "Too many failed sign-ins. Try again in 15 minutes.": "ログインの失敗が多すぎます。15分後にもう一度お試しください。",
     "Wrong e-mail address or password.": "メールアドレスまたはパスワードが正しくありません。",
     "Welcome! Your 30-day trial has started.": "ようこそ!30日間の無料トライアルが始まりました。",
     "Extension %(ext)s %(name)s": "内線 %(ext)s %(name)s",
@@ -346,3 +345,8 @@ JA.update({k: v for k, v in JA_IVR.items() if k not in JA})
 from webpanel.translations.ja_hold import JA_HOLD  # noqa: E402
 
 JA.update({k: v for k, v in JA_HOLD.items() if k not in JA})
+
+# Hardening (issue 15): validation, sign-in throttling, password reset, storage quota.
+from webpanel.translations.ja_hardening import JA_HARDENING  # noqa: E402
+
+JA.update({k: v for k, v in JA_HARDENING.items() if k not in JA})

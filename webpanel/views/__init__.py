@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         media,
         numbers,
         operator,
+        reset,
         ringgroups,
         schedules,
         security,
@@ -44,5 +45,6 @@ def register(app: Flask) -> None:
         security,
         ivr,
         hold,
+        reset,
     ):
         app.register_blueprint(module.bp)

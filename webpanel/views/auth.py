@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 import secrets
 import unicodedata
@@ -16,10 +17,11 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem, verify_password
+from fsctl.schemas import text
 from fsctl.tenant_config import ConfigError, apply_config
 from webpanel.extensions import db
 from webpanel.platform import get_setting
-from webpanel.security import authenticate, client_ip, require, sign_in, sign_out
+from webpanel.security import authenticate, client_ip, require, safe_next, sign_in, sign_out
 from webpanel.tenantdoc import audit
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,8 @@ PHONE = validate.Regexp(r"^[0-9+\-() ]{6,20}$", error="digits, spaces, + - ( ) o
 class SignupSchema(Schema):
     """The sign-up form (and the only fields it takes)."""
 
-    company = fields.String(required=True, validate=validate.Length(1, 200))
-    contact_name = fields.String(required=True, validate=validate.Length(1, 100))
+    company = fields.String(required=True, validate=text(1, 200))
+    contact_name = fields.String(required=True, validate=text(1, 100))
     phone = fields.String(required=True, validate=PHONE)
     email = fields.Email(required=True, validate=validate.Length(3, 254))
     password = fields.String(
@@ -81,20 +83,19 @@ def signups_blocked(ip: str) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
-        account, limited = authenticate(request.form.get("email", ""), request.form.get("password", ""))
-        if limited:
-            return render_template(
-                "login.html", error=gettext("Too many failed sign-ins. Try again in 15 minutes.")
-            ), 429
+        account, wait = authenticate(request.form.get("email", ""), request.form.get("password", ""))
+        if wait:
+            seconds = math.ceil(wait.total_seconds())
+            message = gettext(
+                "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.",
+                minutes=math.ceil(seconds / 60),
+            )
+            return render_template("login.html", error=message), 429, {"Retry-After": str(seconds)}
         if account is None:
             return render_template("login.html", error=gettext("Wrong e-mail address or password.")), 401
         sign_in(account)
         db.session.commit()
-        target = request.args.get("next", "")
-        # Only local paths: never an open redirect to another site.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("tenant.home")
-        return redirect(target)
+        return redirect(safe_next(request.args.get("next"), url_for("tenant.home")))
     return render_template("login.html")
 
 
@@ -204,5 +205,4 @@ def language(code: str):
         if g.get("account") is not None:
             g.account.locale = code
             db.session.commit()
-    target = request.args.get("next", "/")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else "/")
+    return redirect(safe_next(request.args.get("next"), "/"))

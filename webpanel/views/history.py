@@ -4,7 +4,6 @@ A tenant admin sees the whole tenant (and may filter by user); a tenant user onl
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
 
 from fsctl.cdr.history import DIRECTIONS, HistoryFilter, call_history, iter_history
+from fsctl.csv_safe import SafeWriter
 from webpanel.extensions import db
 from webpanel.security import tenant_required
 from webpanel.views.media import own_extension
@@ -78,7 +78,7 @@ def export_csv():
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = SafeWriter(buffer)
         writer.writerow(
             [
                 "started_at",

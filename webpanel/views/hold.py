@@ -19,11 +19,10 @@ from fsctl.media.audio import AudioError, delete_audio, store_upload
 from fsctl.media.recordings import StorageError, tenant_file
 from fsctl.routing.hold import HOLD_MUSIC_AUDIO
 from webpanel.extensions import db
-from webpanel.i18n import translate_message
 from webpanel.security import admin_required
 from webpanel.tenantdoc import audit
 from webpanel.views.common import actor
-from webpanel.views.media import allow_audio_upload, media_settings, megabytes
+from webpanel.views.media import allow_audio_upload, media_settings, megabytes, refusal, storage_usage
 
 bp = Blueprint("hold", __name__, url_prefix="/hold-music")
 allow_audio_upload(bp, "hold.upload", lambda message, status: _page(message, status))
@@ -46,6 +45,7 @@ def _page(error: str | None = None, status: int = 200):
             error=error,
             max_mb=megabytes(settings.max_upload_bytes),
             max_minutes=settings.max_upload_seconds // 60,
+            storage=storage_usage(),
         ),
         status,
     )
@@ -77,9 +77,7 @@ def upload():
             )
         except AudioError as exc:
             db.session.rollback()
-            return _page(
-                gettext("The file was not accepted: %(reason)s", reason=translate_message(str(exc))), 422
-            )
+            return _page(refusal(exc), 422)
     audit(actor(), "hold_music.upload", upload_file.filename[:200], g.tenant.id)
     db.session.commit()
     flash(gettext("Your music on hold is used from the next call."), "ok")

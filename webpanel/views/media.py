@@ -25,10 +25,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from fsctl import models
-from fsctl.media.audio import AudioError, store_upload
+from fsctl.media.audio import AudioError, QuotaExceeded, store_upload
+from fsctl.media.quota import Usage, usage
+from fsctl.media.quota import megabytes as quota_mb
 from fsctl.media.recordings import recording_file
 from fsctl.media.settings import MediaSettings, inside, media_settings_from_env
 from webpanel.extensions import db
+from webpanel.i18n import translate_message
 from webpanel.security import admin_required, tenant_object, tenant_required
 
 bp = Blueprint("media", __name__, url_prefix="/voicemail")
@@ -90,9 +93,31 @@ def own_extension() -> str | None:
     return user.extension
 
 
+def storage_usage() -> Usage:
+    """The signed-in tenant's upload storage: used and quota (shown beside every upload form)."""
+    return usage(media_settings(), g.tenant)
+
+
+def refusal(exc: AudioError) -> str:
+    """Why an upload was refused, in the user's language."""
+    if isinstance(exc, QuotaExceeded):
+        return gettext(
+            "Not enough storage: %(used)s MB of %(quota)s MB are used and this file needs %(needed)s MB. "
+            "Delete an upload first, or ask us for a larger plan.",
+            used=quota_mb(exc.used),
+            quota=quota_mb(exc.quota),
+            needed=quota_mb(exc.needed),
+        )
+    return gettext("The file was not accepted: %(reason)s", reason=translate_message(str(exc)))
+
+
 @bp.get("/")
 @tenant_required
 def index():
+    return _index_page()
+
+
+def _index_page(upload_error: str | None = None, status: int = 200):
     mine = own_extension()
     messages = select(models.VoicemailMessage).where(models.VoicemailMessage.tenant_id == g.tenant.id)
     recordings = select(models.CallRecording).where(models.CallRecording.tenant_id == g.tenant.id)
@@ -118,7 +143,9 @@ def index():
         ).all(),
         audio=audio,
         admin=mine is None,
-    )
+        storage=storage_usage() if mine is None else None,
+        upload_error=upload_error,
+    ), status
 
 
 @bp.get("/messages/<int:message_id>.wav")
@@ -181,8 +208,7 @@ def upload():
             )
         except AudioError as exc:
             db.session.rollback()
-            flash(gettext("The file was not accepted: %(reason)s", reason=str(exc)), "error")
-            return redirect(url_for("media.index"))
+            return _index_page(refusal(exc), 422)
     db.session.commit()
     flash(gettext("Saved as %(name)s.wav", name=stored.name), "success")
     return redirect(url_for("media.index"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from fsctl import models
 from fsctl.accounts import hash_password, password_problem
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password, phone_settings, qr_svg
-from webpanel.security import admin_required, require, tenant_object
+from webpanel.security import admin_required, end_sessions, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import (
     PAGE_SIZE,
@@ -45,8 +46,12 @@ def _keep_number(doc: dict, national: str | None) -> None:
 def personal_fields(form: Any, entry: dict) -> None:
     """Voicemail, forwarding and personal schedule: what a tenant user may change on their own."""
     voicemail: dict[str, Any] = {"enabled": checkbox(form, "voicemail.enabled")}
+    # The PIN is never shown on the page (issue 15): an empty field keeps the stored one.
+    stored_pin = (entry.get("voicemail") or {}).get("pin")
     if pin := form.get("voicemail.pin", "").strip():
         voicemail["pin"] = pin
+    elif stored_pin and not checkbox(form, "voicemail.pin_clear"):
+        voicemail["pin"] = stored_pin
     if email := form.get("voicemail.email", "").strip():
         voicemail["email"] = email
     voicemail["attach_audio"] = checkbox(form, "voicemail.attach_audio")
@@ -266,6 +271,35 @@ def create_login(user_id: int):
         db.session.commit()
         flash(gettext("Sign-in created."), "ok")
     return redirect(url_for("users.edit", user_id=user_id))
+
+
+def _set_login_disabled(user_id: int, disabled: bool):
+    """Disable (or enable again) the panel sign-in of one of the tenant's extensions."""
+    user = tenant_object(models.User, user_id)
+    account = db.session.scalar(select(models.PanelAccount).where(models.PanelAccount.user_id == user.id))
+    if account is None or account.tenant_id != g.tenant.id:
+        abort(404)
+    account.disabled_at = dt.datetime.now(dt.UTC) if disabled else None
+    end_sessions(account)  # enabling again does not bring old cookies back
+    from webpanel.tenantdoc import audit
+
+    action = "account.disable" if disabled else "account.enable"
+    audit(actor(), action, f"{account.email} for extension {user.extension}", g.tenant.id)
+    db.session.commit()
+    flash(gettext("Sign-in disabled.") if disabled else gettext("Sign-in enabled."), "ok")
+    return redirect(url_for("users.edit", user_id=user_id))
+
+
+@bp.post("/<int:user_id>/login/disable")
+@admin_required
+def disable_login(user_id: int):
+    return _set_login_disabled(user_id, True)
+
+
+@bp.post("/<int:user_id>/login/enable")
+@admin_required
+def enable_login(user_id: int):
+    return _set_login_disabled(user_id, False)
 
 
 @bp.route("/me", methods=["GET", "POST"])

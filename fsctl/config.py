@@ -49,7 +49,11 @@ class Settings:
     # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long;
     # every committed change flushes the users it affects over the event socket
     # (fsctl.esl.cache_flush), and while that socket is down users are not served cacheable.
-    directory_cache_ms: int = 60_000
+    # Off by default: a cached user lets the switch accept that user's SUBSCRIBE to another tenant's
+    # extension without asking us (the cross-tenant check needs the request's To host, and the
+    # switch caches per user@domain only), so busy lamps leaked across tenants
+    # (tests/e2e/test_isolation.py). Turn it on only where every tenant trusts the others.
+    directory_cache_ms: int = 0
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -75,7 +79,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
         http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
         lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
 

@@ -180,9 +180,11 @@ def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(database
 
     make_tenant()
     metrics = Metrics()
-    app = ServiceApp(Settings(database_url=database_url), LookupStore(engine=engine), metrics)
+    settings = Settings(database_url=database_url, directory_cache_ms=60000)
+    app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
-    assert Settings().directory_cache_ms == 60000  # on by default
+    # Off by default: cached users let cross-tenant busy-lamp SUBSCRIBEs through (tests/e2e).
+    assert Settings().directory_cache_ms == 0
     assert user_element(lookup(app, body)).get("cacheable") is None  # socket down: not cacheable
     metrics.set_esl_connected(True)
     assert user_element(lookup(app, body)).get("cacheable") == "60000"

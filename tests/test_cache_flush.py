@@ -180,7 +180,7 @@ def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(database
 
     make_tenant()
     metrics = Metrics()
-    settings = Settings(database_url=database_url, directory_cache_ms=60000)
+    settings = Settings(database_url=database_url, directory_cache_ms=60000, xml_curl_auth="off")
     app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
     # Off by default: cached users let cross-tenant busy-lamp SUBSCRIBEs through (tests/e2e).

@@ -9,6 +9,10 @@ once) against, in one run:
 CPU is user+system time of the switch's and kumo's processes (and kumo's workers) over the load,
 read from /proc, divided by the REGISTERs answered 200. Goal: kumo's total at or below static.
 
+Then, per language (ja, en): the time from the switch answering a call to a voicemail box until the
+recording starts (the beep), from the switch's own events (CHANNEL_ANSWER .. RECORD_START) over
+kumo's generated prompts. Goal: <= 8 s with the extension spoken.
+
 FreeSWITCH comes from where tests/e2e finds it (KUMO_FREESWITCH or the shared runtime beside the
 repository); the helpers are the end-to-end tests' own (tests/e2e/switch.py, phones.py).
 """
@@ -33,6 +37,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from e2e import esl  # noqa: E402
 from e2e import switch as fs  # noqa: E402
 from e2e.phones import free_tcp_port, free_udp_port  # noqa: E402
 
@@ -105,35 +110,27 @@ def _load(workdir: Path, registrar: str, users: list[tuple[str, str]], rate: int
     return int(last[header.index("SuccessfulCall(C)")])
 
 
-def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dict:
-    workdir = base / name
-    workdir.mkdir()
-    users = _users(args.users)
-    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
-    sip = free_udp_port()
-    http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
-    conf = workdir / "conf"
-    fs.deploy(
-        conf,
-        {
-            "kumo_xml_url_1": f"http://127.0.0.1:{ports['http']}/fs/xml",
-            "kumo_xml_url_2": f"http://127.0.0.1:{ports['http']}/fs/xml",
-            "kumo_cdr_url_1": f"http://127.0.0.1:{ports['http']}/fs/cdr",
-            "kumo_cdr_url_2": f"http://127.0.0.1:{ports['http']}/fs/cdr",
-            "kumo_http_credentials": f"freeswitch:{http_password}",
-            "kumo_esl_password": esl_password,
-            "kumo_esl_port": str(ports["esl"]),
-            "kumo_local_ip": "127.0.0.1",
-            "kumo_external_ip": "127.0.0.1",
-            "kumo_sip_port": str(sip),
-            "kumo_carrier_sip_port": str(free_udp_port()),
-            "kumo_carrier_host": "127.0.0.1:9",
-            "kumo_carrier_cidr": "127.0.0.1/32",
-            "kumo_carrier_ping": "0",
-        },
-    )
-    kumo = None
-    env = dict(
+def _local_vars(ports: dict[str, int], sip: int, http_password: str, esl_password: str) -> dict[str, str]:
+    return {
+        "kumo_xml_url_1": f"http://127.0.0.1:{ports['http']}/fs/xml",
+        "kumo_xml_url_2": f"http://127.0.0.1:{ports['http']}/fs/xml",
+        "kumo_cdr_url_1": f"http://127.0.0.1:{ports['http']}/fs/cdr",
+        "kumo_cdr_url_2": f"http://127.0.0.1:{ports['http']}/fs/cdr",
+        "kumo_http_credentials": f"freeswitch:{http_password}",
+        "kumo_esl_password": esl_password,
+        "kumo_esl_port": str(ports["esl"]),
+        "kumo_local_ip": "127.0.0.1",
+        "kumo_external_ip": "127.0.0.1",
+        "kumo_sip_port": str(sip),
+        "kumo_carrier_sip_port": str(free_udp_port()),
+        "kumo_carrier_host": "127.0.0.1:9",
+        "kumo_carrier_cidr": "127.0.0.1/32",
+        "kumo_carrier_ping": "0",
+    }
+
+
+def _kumo_env(workdir: Path, ports: dict[str, int], http_password: str, esl_password: str) -> dict[str, str]:
+    return dict(
         os.environ,
         DATABASE_URL=f"sqlite:///{workdir / 'kumo.sqlite3'}",
         FSCTL_HTTP_LISTEN=f"127.0.0.1:{ports['http']}",
@@ -142,6 +139,19 @@ def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dic
         FSCTL_ESL_PASSWORD=esl_password,
         FSCTL_OUTBOUND_LISTEN=f"127.0.0.1:{ports['outbound']}",
     )
+
+
+def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dict:
+    workdir = base / name
+    workdir.mkdir()
+    users = _users(args.users)
+    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
+    sip = free_udp_port()
+    http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
+    conf = workdir / "conf"
+    fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
+    kumo = None
+    env = _kumo_env(workdir, ports, http_password, esl_password)
     if name == "static":
         _static_directory(conf, users)
     else:
@@ -201,6 +211,108 @@ def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dic
     }
 
 
+def _beep_times(base: Path, located, install_dir: Path) -> dict[str, float]:
+    """Seconds from answer to RECORD_START of a call to an unregistered user's voicemail, per language."""
+    workdir = base / "voicemail"
+    workdir.mkdir()
+    sounds = REPO / "build" / "e2e" / "sounds"  # shared with tests/e2e (half a minute to make)
+    subprocess.run(
+        [str(VENV_BIN / "fsctl"), "prompts", "generate", "--root", str(sounds)],
+        check=True,
+        capture_output=True,
+    )
+    (sounds / "music" / "8000").mkdir(parents=True, exist_ok=True)
+    if not any((sounds / "music" / "8000").iterdir()):
+        raise RuntimeError(
+            f"run the end-to-end tests once first (they put a hold tone in {sounds}/music/8000)"
+        )
+    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
+    sip = free_udp_port()
+    http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
+    conf = workdir / "conf"
+    fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
+    env = _kumo_env(workdir, ports, http_password, esl_password)
+    env["FSCTL_SOUNDS_DIR"] = str(sounds)
+    subprocess.run([str(VENV_BIN / "fsctl"), "db", "upgrade"], env=env, check=True, capture_output=True)
+    for lang in ("ja", "en"):
+        doc = {
+            "domain": f"{lang}.{DOMAIN}",
+            "name": f"Beep {lang}",
+            "timezone": "Asia/Tokyo",
+            "status": "active",
+            "language": lang,
+            "users": [
+                {
+                    "extension": "101",
+                    "name": "Box",
+                    "password": "Bench-box-101-pass",
+                    "voicemail": {"enabled": True, "pin": "2468"},
+                    "forward": {"unregistered": {"voicemail": "101"}},
+                },
+                {"extension": "102", "name": "Caller", "password": "Bench-caller-102-pass"},
+            ],
+        }
+        tenant = workdir / f"tenant-{lang}.yaml"
+        tenant.write_text(yaml.safe_dump(doc, allow_unicode=True))
+        subprocess.run(
+            [str(VENV_BIN / "fsctl"), "apply", str(tenant)], env=env, check=True, capture_output=True
+        )
+    log = open(workdir / "serve.log", "ab")  # noqa: SIM115 - the process's output
+    kumo = subprocess.Popen(
+        [str(VENV_BIN / "fsctl"), "serve", "--workers", "1"], env=env, stdout=log, stderr=log
+    )
+    switch = fs.Switch(
+        install_dir, located.runtime, conf, workdir / "state", sounds, "127.0.0.1", ports["esl"], esl_password
+    )
+    (workdir / "tone.ulaw").write_bytes(bytes([0xFF]) * 16000)  # mu-law silence: the phone's stream
+    out: dict[str, float] = {}
+    try:
+        _wait_http(f"http://127.0.0.1:{ports['http']}/healthz")
+        switch.start()
+        events = esl.EventLog("127.0.0.1", ports["esl"], esl_password)
+        try:
+            for lang in ("ja", "en"):
+                mark = events.mark()
+                args = ["sipp", "-sf", str(REPO / "tests" / "e2e" / "sipp" / "uac.xml"), "-i", "127.0.0.1"]
+                args += ["-p", str(free_udp_port()), "-mp", str(free_udp_port() & ~1), "-m", "1", "-nostdin"]
+                args += [
+                    "-d",
+                    "40000",
+                    "-timeout",
+                    "90s",
+                    "-key",
+                    "user",
+                    "102",
+                    "-key",
+                    "domain",
+                    f"{lang}.{DOMAIN}",
+                ]
+                args += ["-key", "display", "102", "-key", "to_user", "101", "-au", "102"]
+                args += ["-ap", "Bench-caller-102-pass", "-auth_uri", f"{lang}.{DOMAIN}", f"127.0.0.1:{sip}"]
+                call = subprocess.Popen(
+                    args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+                answer = events.wait_for(
+                    esl.event_is("CHANNEL_ANSWER", Caller_Destination_Number="101"), 30, mark
+                )
+                record = events.wait_for(
+                    esl.event_is("RECORD_START", Unique_ID=answer["Unique-ID"]), 60, mark
+                )
+                out[lang] = round(
+                    (int(record["Event-Date-Timestamp"]) - int(answer["Event-Date-Timestamp"])) / 1e6, 2
+                )
+                switch.api(f"uuid_kill {answer['Unique-ID']}")
+                call.kill()
+                call.wait()
+        finally:
+            events.close()
+    finally:
+        switch.stop()
+        kumo.send_signal(signal.SIGTERM)
+        kumo.wait(20)
+    return out
+
+
 def _wait_http(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -217,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SWITCH_USERS", "200")))
     parser.add_argument("--rate", type=int, default=int(os.environ.get("BENCH_SWITCH_RATE", "50")))
     parser.add_argument("--count", type=int, default=int(os.environ.get("BENCH_SWITCH_REGISTERS", "1500")))
+    parser.add_argument("--no-voicemail", action="store_true", help="skip the answer-to-beep timing")
+    parser.add_argument("--only-voicemail", action="store_true", help="only the answer-to-beep timing")
     args = parser.parse_args(argv)
     located = fs.locate()
     if located.reason or not fs.have_sipp():
@@ -225,10 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="kumo-bench-switch-") as tmp:
         base = Path(tmp)
         install_dir = fs.install(located, base / "fs")
-        results = [
-            _run_variant(v, base, located, install_dir, args) for v in ("static", "kumo", "kumo_cacheable")
-        ]
-    print(json.dumps({"users": args.users, "rate_per_second": args.rate, "results": results}, indent=2))
+        variants = () if args.only_voicemail else ("static", "kumo", "kumo_cacheable")
+        results = [_run_variant(v, base, located, install_dir, args) for v in variants]
+        beep = {} if args.no_voicemail else _beep_times(base, located, install_dir)
+    report = {"users": args.users, "rate_per_second": args.rate, "results": results}
+    report["voicemail_answer_to_beep_seconds"] = beep
+    print(json.dumps(report, indent=2))
     return 0
 
 

@@ -1,6 +1,6 @@
 """Evict exactly the directory users a committed change can affect from the switch's user cache.
 
-Users are served `cacheable` (FSCTL_DIRECTORY_CACHE_MS, on by default) so the switch answers most
+Users are served `cacheable` when FSCTL_DIRECTORY_CACHE_MS is set (off by default) so the switch answers most
 REGISTERs from its own cache (switch_xml_locate_user_merged in src/switch_xml.c keeps the merged
 user under key + user + domain, e.g. "id" "1001" "acme.example", until `cacheable` ms pass). A change
 saved anywhere (panel, `fsctl apply`, another instance) must still decide the very next registration,

@@ -33,20 +33,23 @@ def free_tcp_port(host: str = "127.0.0.1") -> int:
 
 
 def free_port_pair(host: str = "127.0.0.1") -> int:
-    """A free even UDP port whose successor is free too (RTP + RTCP)."""
+    """A free even UDP port with its next three free too: SIPp's -mp audio port, +1 its RTCP, +2
+    and +3 the video pair it binds as well (it fails with "Unable to bind video RTP socket")."""
     for _ in range(200):
         port = free_udp_port(host) & ~1
+        socks = []
         try:
-            with (
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
-            ):
-                a.bind((host, port))
-                b.bind((host, port + 1))
+            for offset in range(4):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(sock)
+                sock.bind((host, port + offset))
             return port
         except OSError:
             continue
-    raise RuntimeError("no free RTP port pair")
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no four free RTP ports")
 
 
 SIP_TESTER_PCAPS = Path("/usr/share/sip-tester")  # Debian sip-tester: dtmf_2833_<digit>.pcap

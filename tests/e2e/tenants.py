@@ -38,6 +38,8 @@ ACME = Tenant(
             _user("102", "acme", caller_id="0312345678"),
             _user("103", "acme", voicemail={"enabled": True, "pin": "4321"}),
             _user("104", "acme"),
+            # Never registers or calls: the switch has never been told about it (fail-closed test).
+            _user("105", "acme"),
         ],
         "numbers": [
             {"number": "0312345678", "destination": {"ring_group": "reception"}},

@@ -34,7 +34,10 @@ def test_kumo_down_refuses_everything_and_recovers(e2e) -> None:
         )
 
         # Fail closed (DECISIONS 14): no user registers, phones' and carrier's calls are refused.
-        run = e2e.phone(ACME.domain, "104").register_refused()
+        # A user the switch holds as `cacheable` (FSCTL_DIRECTORY_CACHE_MS, on by default) stays
+        # usable until that time ends (freeswitch/README.md), so the refused user is one kumo never
+        # served to the switch.
+        run = e2e.phone(ACME.domain, "105").register_refused()
         assert run.ok and run.responses("REGISTER") == [401, 403]
         refused = e2e.phone(ACME.domain, "101").call_refused("102")
         assert refused.ok and refused.final_response() in (403, 503)

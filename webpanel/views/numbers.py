@@ -7,6 +7,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.security import admin_required, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
@@ -179,8 +180,7 @@ def claim(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.available"))
     flash(gettext("Number %(number)s is now yours. Choose where it rings.", number=national), "ok")
     return redirect(url_for("numbers.index"))
@@ -202,8 +202,7 @@ def update(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{national}: {message}" if path.startswith("numbers[") else f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.edit", number_id=number_id))
     flash(gettext("Saved."), "ok")
     return redirect(url_for("numbers.index"))
@@ -223,8 +222,7 @@ def release_number(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.index"))
     flash(gettext("Number %(number)s was released.", number=national), "ok")
     return redirect(url_for("numbers.index"))

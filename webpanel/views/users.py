@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password, phone_settings, qr_svg
 from webpanel.security import admin_required, end_sessions, require, tenant_object
@@ -212,8 +213,7 @@ def delete(user_id: int):
             g.tenant.id, change, actor=actor(), action="user.remove", summary=f"extension {user.extension}"
         )
     except SaveRefused as refused:
-        for line in [f"{p}: {m}" for p, m in refused.errors]:
-            flash(line, "error")
+        flash_problems(refused.problems())
         return redirect(url_for("users.edit", user_id=user_id))
     flash(gettext("Removed."), "ok")
     return redirect(url_for("users.index"))

@@ -14,6 +14,7 @@ from fsctl import models
 from fsctl.trace import TraceError, trace
 from webpanel.extensions import db
 from webpanel.security import admin_required
+from webpanel.trace_words import steps
 
 bp = Blueprint("trace", __name__, url_prefix="/what-if")
 # When no caller is given, the question is "someone outside calls this number".
@@ -86,5 +87,12 @@ def index():
     # The plan's time is in the tenant's zone already: shown as 2026/12/07 20:00.
     at_display = _display_time(plan.at) if plan is not None else ""
     return render_template(
-        "trace.html", form=form, plan=plan, at_display=at_display, error=error, users=users, numbers=numbers
+        "trace.html",
+        form=form,
+        plan=plan,
+        steps=steps(plan) if plan is not None else [],
+        at_display=at_display,
+        error=error,
+        users=users,
+        numbers=numbers,
     )

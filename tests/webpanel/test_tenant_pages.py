@@ -357,7 +357,8 @@ def test_what_happens_if_shows_the_trace(app, admin):
     assert "2026/12/01 10:00 に 101 から 102 への通話" in page
     assert "bridge" in page
     page = admin.get("/what-if/?from=101&to=102&day=2026-13-01&time=10:00").get_data(as_text=True)
-    assert 'class="flash error"' in page
+    assert 'class="flash error"' in page and "日付または時刻が正しくありません" in page
+    assert "isoformat" not in page
 
 
 def test_removing_an_extension_removes_its_panel_sign_in(app, admin):

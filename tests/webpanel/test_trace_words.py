@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 from test_ivr_page import NUMBER, claim, menu_form, with_users
@@ -86,3 +88,15 @@ def test_closed_schedule_reads_as_a_sentence_in_both_languages(app, admin, sessi
     en = steps_text(admin, "", NUMBER, "20:00")
     assert "Schedule business" in en and "closed: outside the open hours (now 2026-12-07 20:00)" in en
     assert "voicemail issue" not in en and "tenant" not in en
+
+
+def test_blank_date_and_time_mean_now_on_the_tenants_clock(app, admin):
+    """Not UTC: at 03:27 UTC the question is about 12:27 in Tokyo (issue 18 item 2)."""
+    with_users(admin, "101", "102")
+    before = dt.datetime.now(ZoneInfo("Asia/Tokyo"))
+    page = admin.get("/what-if/?from=101&to=102").get_data(as_text=True)
+    after = dt.datetime.now(ZoneInfo("Asia/Tokyo"))
+    shown = {f"{t:%Y/%m/%d %H:%M}" for t in (before, after)}
+    assert any(f"{s} に 101 から 102 への通話" in page for s in shown), page
+    utc = dt.datetime.now(dt.UTC)
+    assert f"{utc:%Y/%m/%d %H:%M} に" not in page

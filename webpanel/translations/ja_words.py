@@ -152,4 +152,5 @@ JA_WORDS = {
     "play it, then the call ends": "再生後、通話は終了します",
     "it no longer exists; the call ends": "存在しないため、通話は終了します",
     "%(via)s → %(step)s": "%(via)s → %(step)s",
+    "The date or time is not valid: enter a date such as 2026/12/31 and a time such as 20:00.": "日付または時刻が正しくありません。2026/12/31 のような日付と 20:00 のような時刻を入力してください。",
 }

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -71,8 +72,11 @@ def index():
                 form["to"],
                 at,
             )
-        except (TraceError, ValueError) as exc:
-            error = str(exc)
+        except (TraceError, ValueError):
+            # Python's "Invalid isoformat string" is not for customers: say what a valid answer looks like.
+            error = gettext(
+                "The date or time is not valid: enter a date such as 2026/12/31 and a time such as 20:00."
+            )
     # Suggestions for the form, straight from the tables (no whole-tenant export on every question).
     users = db.session.execute(
         select(models.User.extension, models.User.name)

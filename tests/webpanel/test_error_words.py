@@ -42,7 +42,9 @@ def test_a_refused_removal_names_the_object_and_links_to_it(app, admin, lang, se
     _reception(admin)
     admin.get(f"/lang/{lang}")
     uid = user_id(app, "102")
-    page = html.unescape(admin.post(f"/users/{uid}/delete", follow_redirects=True).get_data(as_text=True))
+    page = html.unescape(
+        admin.post(f"/users/{uid}/delete", {"confirm": "yes"}, follow_redirects=True).get_data(as_text=True)
+    )
     assert sentence in page
     assert f'href="/ring-groups/{group_id(app, "reception")}"' in page
     assert not DOCUMENT_PATH.search(page)

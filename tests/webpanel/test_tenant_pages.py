@@ -141,7 +141,7 @@ def test_new_sip_password_replaces_the_hash(app, admin):
     uid = user_id(app, "101")
     with app.app_context():
         before = db.session.get(models.User, uid).a1_hash
-    html = admin.post(f"/users/{uid}/credentials").get_data(as_text=True)
+    html = admin.post(f"/users/{uid}/credentials", {"confirm": "yes"}).get_data(as_text=True)
     password = shown_password(html)
     with app.app_context():
         after = db.session.get(models.User, uid).a1_hash
@@ -157,7 +157,7 @@ def test_remove_user_refused_while_a_ring_group_needs_it(app, admin):
         {"name": "reception", "members": "101, 102", "strategy": "sequential", "ring_seconds": "20"},
     )
     uid = user_id(app, "102")
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     assert [u["extension"] for u in document(app)["users"]] == ["101", "102"]
     page = admin.get(f"/users/{uid}").get_data(as_text=True)
     assert "着信グループ reception の「メンバー」" in page
@@ -168,7 +168,7 @@ def test_remove_user_refused_while_a_ring_group_needs_it(app, admin):
         f"/ring-groups/{group_id}",
         {"name": "reception", "members": "101", "strategy": "sequential", "ring_seconds": "20"},
     )
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     assert [u["extension"] for u in document(app)["users"]] == ["101"]
 
 
@@ -195,7 +195,7 @@ def test_numbers_claim_assign_release(app, admin, session_factory):
     assert document(app)["users"][0]["did"] == "0312345001"
     admin.post(f"/users/{uid}", {"name": "山田", "direction": "both", "did": "", "voicemail.enabled": "on"})
     assert document(app)["numbers"] == [{"number": "0312345001", "destination": None, "ivr_option": False}]
-    admin.post(f"/numbers/{number_id}/release")
+    admin.post(f"/numbers/{number_id}/release", {"confirm": "yes"})
     assert document(app)["numbers"] == []
     with app.app_context():
         assert db.session.get(models.Number, number_id).tenant_id is None
@@ -367,7 +367,7 @@ def test_removing_an_extension_removes_its_panel_sign_in(app, admin):
     admin.post(f"/users/{uid}/login", {"email": "taro@acme.example", "password": PASSWORD})
     person = PanelClient(app.test_client())
     assert person.login("taro@acme.example").status_code == 302
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     with app.app_context():
         assert (
             db.session.scalar(

@@ -20,6 +20,8 @@ from webpanel.views.common import (
     PAGE_SIZE,
     actor,
     checkbox,
+    confirmation_page,
+    confirmed,
     destination_choices,
     destination_value,
     page_number,
@@ -202,6 +204,26 @@ def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: s
 @admin_required
 def delete(user_id: int):
     user = tenant_object(models.User, user_id)
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Remove user %(ext)s (%(name)s)?", ext=user.extension, name=user.name),
+            [
+                gettext(
+                    "The phone set up as extension %(ext)s stops working at once: it can no longer"
+                    " register, call or be called, and calls forwarded to it end.",
+                    ext=user.extension,
+                ),
+                gettext("The user's sign-in to this panel, if any, is removed too."),
+                gettext(
+                    "The user's monthly fee ends: this month is still billed in full (Billing explains"
+                    " the rule)."
+                )
+                if g.tenant.status != models.TenantStatus.TRIAL
+                else gettext("No fee during the trial."),
+            ],
+            gettext("Remove user %(ext)s", ext=user.extension),
+            url_for("users.edit", user_id=user_id),
+        )
 
     def change(document: dict) -> None:
         index = _index(document, user.extension)
@@ -224,6 +246,20 @@ def delete(user_id: int):
 def new_credentials(user_id: int):
     """A new SIP password (the old one stops working at the next registration)."""
     user = tenant_object(models.User, user_id)
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Make a new SIP password for %(ext)s?", ext=user.extension),
+            [
+                gettext(
+                    "The current password stops working: the phone or softphone of %(ext)s cannot make or"
+                    " take calls until it is set up again with the new password (shown once, next).",
+                    ext=user.extension,
+                ),
+                gettext("There is no charge."),
+            ],
+            gettext("Make a new SIP password"),
+            url_for("users.edit", user_id=user_id),
+        )
     password = generate_sip_password()
 
     def change(document: dict) -> None:

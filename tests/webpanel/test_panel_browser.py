@@ -1,0 +1,51 @@
+"""Issue 18 in real Chromium, both languages: confirmations, refusals in words, small screens, labels.
+
+Screenshots go to test-artifacts/webpanel/ (git-ignored) for a reviewer.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_browser import browser, server, shot, sign_in  # noqa: F401 - fixtures
+from test_ivr_page import claim
+from test_tenant_pages import EMAIL, add_user
+
+pytestmark = pytest.mark.system_package("chromium")
+TOLL_FREE = "0120123456"
+
+
+def signed_in(browser, base: str, lang: str, width: int = 1280) -> Page:  # noqa: F811
+    context = browser.new_context(locale="ja-JP", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, base, EMAIL)
+    page.goto(f"{base}/lang/{lang}")
+    return page
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_release_and_remove_ask_first_in_the_browser(app, admin, server, browser, session_factory, lang):  # noqa: F811
+    add_user(admin, "101")
+    add_user(admin, "102", name="佐藤 花子")
+    admin.post("/ring-groups/new", {"name": "reception", "members": "101, 102", "ring_seconds": "20"})
+    number_id = claim(app, admin, session_factory, TOLL_FREE)
+    page = signed_in(browser, server, lang)
+
+    page.goto(f"{server}/numbers/{number_id}")
+    page.click("button.danger")  # "Release": no JavaScript involved, the server asks
+    fee = "解約手数料 2,000円" if lang == "ja" else "cancellation fee of ¥2,000"
+    expect(page.locator("#confirm")).to_contain_text(fee)
+    shot(page, f"18-confirm-release-{lang}")
+    page.click("#confirm button.danger")
+    expect(page.locator(".flash.ok")).to_contain_text(TOLL_FREE)
+
+    # Removing 102 is refused while the ring group needs it: said in words, with a link to fix it.
+    page.goto(f"{server}/users/")
+    page.click("text=102")
+    page.click("form button.danger")
+    page.click("#confirm button.danger")
+    refusal = "着信グループ reception の「メンバー」" if lang == "ja" else "Ring group reception, Members"
+    expect(page.locator(".flash.error")).to_contain_text(refusal)
+    shot(page, f"18-refusal-in-words-{lang}")
+    page.locator(".flash.error a").click()
+    expect(page.locator("input[name=name]")).to_have_value("reception")

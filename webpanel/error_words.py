@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from fsctl import models
 from webpanel.extensions import db
+from webpanel.trace_words import kind_words
 
 _ITEM = re.compile(r"^(users|ring_groups|schedules|ivr_menus|numbers)\[(\d+)\]\.?(.*)$")
 _ANY_ITEM = re.compile(r"\b(users|ring_groups|schedules|ivr_menus|numbers)\[(\d+)\]")
@@ -121,7 +122,7 @@ def _fix_url(doc: dict[str, Any], tenant_id: int, section: str, index: int) -> s
     return url_for(endpoint, **{arg: row_id})
 
 
-# fsctl's messages with a changing part: (pattern, message id with %(x)s for each group).
+# fsctl's messages with a changing part: (pattern, message id with %(x)s, %(y)s for the groups).
 _MESSAGES = [
     (
         re.compile(r"^'?(.+?)'? does not exist in this file$"),
@@ -136,7 +137,27 @@ _MESSAGES = [
         "no uploaded audio named %(x)s (upload it first)",
     ),
     (re.compile(r"^(\S+) belongs to another tenant$"), "%(x)s belongs to another customer"),
+    (
+        re.compile(r"^(\S+) cannot be a forwarding target \((\w+)\)$"),
+        "%(x)s is %(y)s and cannot be a forward",
+    ),
+    (
+        re.compile(r"^(\S+) is an outbound-only line and cannot receive calls$"),
+        "%(x)s is set to outgoing only and cannot receive calls",
+    ),
+    (re.compile(r"^(\S+) has voicemail disabled$"), "%(x)s has voicemail turned off"),
+    (re.compile(r"^(\S+) is not one of this tenant's numbers$"), "%(x)s is not one of your numbers"),
+    (
+        re.compile(r"^(\S+) is also listed under numbers; give it one destination$"),
+        "%(x)s is also set on the Numbers page; give it one destination",
+    ),
+    (re.compile(r"^(\S+) is listed (\d+) times$"), "%(x)s is listed %(y)s times"),
+    (re.compile(r"^overlaps the extensions (.+)$"), "overlaps the extensions %(x)s"),
+    (re.compile(r"^(\S+) is an emergency number$"), "%(x)s is an emergency number"),
 ]
+
+
+_NUMBER_CLASS_IN_Y = {"%(x)s is %(y)s and cannot be a forward"}
 
 
 def message_words(message: str, doc: dict[str, Any] | None = None) -> str:
@@ -146,7 +167,11 @@ def message_words(message: str, doc: dict[str, Any] | None = None) -> str:
     for pattern, msgid in _MESSAGES:
         found = pattern.match(message)
         if found:
-            return gettext(msgid, x=found.group(1))
+            groups = found.groups()
+            y = groups[1] if len(groups) > 1 else ""
+            if msgid in _NUMBER_CLASS_IN_Y:
+                y = kind_words(y)  # fsctl's class name ("emergency") as words: "an emergency number"
+            return gettext(msgid, x=groups[0], y=y)
     return gettext(message) if message else message
 
 

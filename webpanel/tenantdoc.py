@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import flash, has_request_context, request
 from sqlalchemy import inspect, select, update
 
 from fsctl import models
@@ -24,7 +25,8 @@ from fsctl.tenant_config import (
     export_tenant,
     load_tenant,
 )
-from webpanel.error_words import Problem, explain, message_words
+from webpanel.destination_checks import check_destinations
+from webpanel.error_words import Problem, explain, message_words, problem_markup
 from webpanel.extensions import db
 
 log = logging.getLogger(__name__)
@@ -184,6 +186,11 @@ def save_tenant(
         session.rollback()
         log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)
         raise SaveRefused([split_error(line) for line in exc.errors], document, tenant_id) from exc
+    refusals, warnings = check_destinations(before, document, tenant_id)
+    if refusals:
+        # Valid for fsctl, but a destination that can never work: refused on its field like an error.
+        session.rollback()
+        raise SaveRefused(refusals, document, tenant_id)
     if not result.changed and not force:
         # Nothing changed: roll back so the config version (and every lookup cache) stays as it was.
         session.rollback()
@@ -200,6 +207,9 @@ def save_tenant(
         entry.action = action
         entry.detail = detail
     session.commit()
+    if warnings and has_request_context() and request.blueprint != "api":
+        for problem in SaveRefused(warnings, document, tenant_id).problems():
+            flash(problem_markup(problem), "warn")
     return result
 
 

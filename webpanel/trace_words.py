@@ -18,7 +18,8 @@ from flask_babel import gettext
 from fsctl.routing.plan import Plan
 
 
-def _kind(kind: str) -> str:
+def kind_words(kind: str) -> str:
+    """A number class (fsctl.numbering) in words: "an international number"."""
     return {
         "extension": gettext("an extension"),
         "internal": gettext("an extension"),
@@ -94,7 +95,7 @@ def _t(msgid: str) -> Callable[..., str]:
 def _what_table() -> Table:
     rows: list[tuple[str, str | Callable[..., str]]] = [
         (r"(\S+) is (\d+)", _t("Incoming call to %(g2)s")),
-        (r"(\S+) is (\w+)", lambda a, k: gettext("%(g1)s is %(kind)s", g1=a, kind=_kind(k))),
+        (r"(\S+) is (\w+)", lambda a, k: gettext("%(g1)s is %(kind)s", g1=a, kind=kind_words(k))),
         (r"(\S+) is an emergency number", _t("%(g1)s is an emergency number")),
         (r"(\S+) is the tenant's own number", _t("%(g1)s is one of your own numbers")),
         (r"(\S+) belongs to (\S+)", _t("%(g1)s belongs to another kumo customer")),
@@ -215,7 +216,7 @@ def _why_table() -> Table:
         (r"the carrier's (\S+) in national form", _t("the caller's number")),
         (r"on-net: .*", _t("routed inside kumo, free of charge")),
         (r"routed inside, like an incoming call.*", _t("routed inside, like an incoming call")),
-        (r"(\S+) \((.+)\)", lambda k, rule: _kind(k)),
+        (r"(\S+) \((.+)\)", lambda k, rule: kind_words(k)),
         (r"the trial started (\S+) ended after (\d+) days", _t("the %(g2)s-day trial has ended")),
         (
             r"the tenant is suspended: external calls are refused",
@@ -238,7 +239,7 @@ def _why_table() -> Table:
         ),
         (
             r"cannot forward to (\S+) \((\w+)\)",
-            lambda n, k: gettext("%(n)s is %(k)s and cannot be a forward", n=n, k=_kind(k)),
+            lambda n, k: gettext("%(n)s is %(k)s and cannot be a forward", n=n, k=kind_words(k)),
         ),
         (
             r"forward to (\S+): (.+)",

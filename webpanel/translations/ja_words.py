@@ -170,4 +170,18 @@ JA_WORDS = {
     "The current password stops working: the phone or softphone of %(ext)s cannot make or take calls until it is set up again with the new password (shown once, next).": "現在のパスワードは使えなくなります。%(ext)s の電話機やソフトフォンは、新しいパスワード (次の画面で一度だけ表示) で設定し直すまで発信も着信もできません。",
     "There is no charge.": "料金はかかりません。",
     "Make a new SIP password": "SIP パスワードを再発行する",
+    # Destinations that can never work, checked at save time (issue 18 item 4).
+    "%(number)s is an international number and international calls are off (Settings): every call sent there would fail.": "%(number)s は国際電話の番号ですが、国際電話が無効です (設定)。ここへ送る通話はすべてつながりません。",
+    "%(number)s is a special service number that is blocked for your company: every call sent there would fail.": "%(number)s は御社では制限されている特番です。ここへ送る通話はすべてつながりません。",
+    "%(number)s is not a number that can be called: every call sent there would fail.": "%(number)s は発信できる番号ではありません。ここへ送る通話はすべてつながりません。",
+    "%(number)s is %(kind)s and cannot receive forwarded calls: every call sent there would fail.": "%(number)s は%(kind)sのため、転送先にできません。ここへ送る通話はすべてつながりません。",
+    "During the trial, calls to outside numbers do not go out: calls sent to %(number)s fail until the service is activated.": "お試し期間中は外線に発信できません。%(number)s へ送る通話は本契約の開始までつながりません。",
+    "Calls sent to %(number)s would fail.": "%(number)s へ送る通話はつながりません。",
+    "%(x)s is %(y)s and cannot be a forward": "%(x)s は%(y)sのため転送先にできません",
+    "%(x)s is set to outgoing only and cannot receive calls": "%(x)s は発信専用のため着信できません",
+    "%(x)s has voicemail turned off": "%(x)s は留守番電話がオフです",
+    "%(x)s is not one of your numbers": "%(x)s は自社の番号ではありません",
+    "%(x)s is also set on the Numbers page; give it one destination": "%(x)s は番号のページでも設定されています。着信先を1つにしてください",
+    "%(x)s is listed %(y)s times": "%(x)s が %(y)s 回指定されています",
+    "overlaps the extensions %(x)s": "内線 %(x)s と重なっています",
 }

@@ -49,3 +49,17 @@ def test_release_and_remove_ask_first_in_the_browser(app, admin, server, browser
     shot(page, f"18-refusal-in-words-{lang}")
     page.locator(".flash.error a").click()
     expect(page.locator("input[name=name]")).to_have_value("reception")
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_a_forward_that_can_never_work_is_refused_in_the_browser(app, admin, server, browser, lang):  # noqa: F811
+    add_user(admin, "101")
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server}/users/")
+    page.click("text=101")
+    page.select_option("select[name='forward.always']", "external")
+    page.fill("input[name='forward.always.target']", "01012025550123")
+    page.click("#user-form button[type=submit]")
+    why = "国際電話が無効です" if lang == "ja" else "international calls are off"
+    expect(page.locator(".field-error[data-field='forward.always.external']")).to_contain_text(why)
+    shot(page, f"18-forward-refused-{lang}")

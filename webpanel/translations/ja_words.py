@@ -184,4 +184,8 @@ JA_WORDS = {
     "%(x)s is also set on the Numbers page; give it one destination": "%(x)s は番号のページでも設定されています。着信先を1つにしてください",
     "%(x)s is listed %(y)s times": "%(x)s が %(y)s 回指定されています",
     "overlaps the extensions %(x)s": "内線 %(x)s と重なっています",
+    # Call history CSV (issue 18 item 11).
+    "Started (%(zone)s)": "開始日時 (%(zone)s)",
+    "Billed seconds": "課金秒数",
+    "Charge (yen)": "通話料 (円)",
 }

@@ -5,9 +5,13 @@ Screenshots go to test-artifacts/webpanel/ (git-ignored) for a reviewer.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+from panel_helpers import tenant_of
 from playwright.sync_api import Page, expect
 from test_browser import browser, server, shot, sign_in  # noqa: F401 - fixtures
+from test_history_page import add_call
 from test_ivr_page import claim
 from test_tenant_pages import EMAIL, add_user
 
@@ -63,3 +67,18 @@ def test_a_forward_that_can_never_work_is_refused_in_the_browser(app, admin, ser
     why = "国際電話が無効です" if lang == "ja" else "international calls are off"
     expect(page.locator(".field-error[data-field='forward.always.external']")).to_contain_text(why)
     shot(page, f"18-forward-refused-{lang}")
+
+
+@pytest.mark.parametrize(
+    ("lang", "header"), [("ja", "開始日時 (Asia/Tokyo),発着信"), ("en", "Started (Asia/Tokyo),Direction")]
+)
+def test_call_history_csv_downloads_for_excel(app, admin, server, browser, lang, header):  # noqa: F811
+    add_call(app, tenant_of(app, EMAIL).id, "out-101", "101", "out", "09011112222")
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server}/history/")
+    with page.expect_download() as info:
+        page.click("a[href*='calls.csv']")
+    data = Path(info.value.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM Japanese Excel needs
+    text = data.decode("utf-8-sig")
+    assert text.startswith(header) and "2026/11/20 10:00:00" in text

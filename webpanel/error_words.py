@@ -50,10 +50,25 @@ def _section_words(section: str) -> str:
     }[section]
 
 
-def _field_words(rest: str) -> str:
+def field_words(rest: str) -> str:
     """`forward.busy.user` -> "When busy"; unknown fields fall back to no field name at all."""
     head = re.sub(r"\[\d+\]", "", rest)
     fields = {
+        "company": gettext("Company name"),
+        "contact_name": gettext("Contact name"),
+        "phone": gettext("Phone number"),
+        "email": gettext("E-mail address"),
+        "ring_seconds": gettext("Ring for (seconds)"),
+        "voicemail.pin": gettext("Voicemail PIN (4-12 digits)"),
+        "voicemail.email": gettext("Send messages to (e-mail)"),
+        "international_calls": gettext("Allow international calls (010…)"),
+        "park": gettext("Park slots (a range such as 700-719; empty = no parking)"),
+        "language": gettext("What callers hear (menus, announcements, voicemail)"),
+        "greeting": gettext("Greeting"),
+        "timeout_seconds": gettext("Seconds to wait for a key"),
+        "max_attempts": gettext("Tries (the greeting is played again after silence or a wrong key)"),
+        "closures": gettext("Closures (company holidays)"),
+        "closed_announcement": gettext("After-hours announcement (audio file; empty = the standard one)"),
         "extension": gettext("Extension"),
         "name": gettext("Name"),
         "did": gettext("Individual number (rings this user)"),
@@ -183,7 +198,7 @@ def explain(path: str, message: str, doc: dict[str, Any], tenant_id: int) -> Pro
         return Problem(words)
     section, index, rest = found.group(1), int(found.group(2)), found.group(3)
     where = _label(doc, section, index)
-    field = _field_words(rest)
+    field = field_words(rest)
     if field:
         where = gettext("%(object)s, %(field)s", object=where, field=field)
     return Problem(

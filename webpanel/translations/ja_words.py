@@ -188,4 +188,13 @@ JA_WORDS = {
     "Started (%(zone)s)": "開始日時 (%(zone)s)",
     "Billed seconds": "課金秒数",
     "Charge (yen)": "通話料 (円)",
+    # Accessibility (issue 18 item 14): names of fields that have no visible label of their own.
+    "Kind of number": "番号の種類",
+    "Period %(n)d: opens at": "時間帯 %(n)d: 開始時刻",
+    "Period %(n)d: closes at": "時間帯 %(n)d: 終了時刻",
+    "Closure %(n)d: first day": "休業 %(n)d: 初日",
+    "Closure %(n)d: last day": "休業 %(n)d: 最終日",
+    "Closure %(n)d: name": "休業 %(n)d: 名前",
+    "Skip to content": "本文へ移動",
+    "Nothing was saved. Please correct:": "保存されていません。次の点を直してください:",
 }

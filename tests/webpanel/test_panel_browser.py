@@ -82,3 +82,21 @@ def test_call_history_csv_downloads_for_excel(app, admin, server, browser, lang,
     assert data.startswith(b"\xef\xbb\xbf")  # the BOM Japanese Excel needs
     text = data.decode("utf-8-sig")
     assert text.startswith(header) and "2026/11/20 10:00:00" in text
+
+
+@pytest.mark.parametrize(("lang", "fill_in"), [("ja", "入力してください。"), ("en", "Please fill this in.")])
+def test_signup_shows_every_error_at_once(app, server, browser, lang, fill_in):  # noqa: F811
+    page = browser.new_context(locale="ja-JP").new_page()
+    page.goto(f"{server}/lang/{lang}")
+    page.goto(f"{server}/signup")
+    page.fill("input[name=company]", "Acme")
+    page.fill("input[name=contact_name]", " ")  # blank after trimming: the browser lets it through
+    page.fill("input[name=phone]", "03-abc")
+    page.fill("input[name=email]", "a@acme.example")
+    page.fill("input[name=password]", "onlyletterspassword")
+    page.click("button[type=submit]")
+    expect(page.locator(".field-error[data-field=contact_name]")).to_have_text(fill_in)
+    expect(page.locator(".field-error[data-field=phone]")).to_be_visible()
+    expect(page.locator(".field-error[data-field=password]")).to_be_visible()
+    assert page.locator("#error-summary li").count() == 3
+    shot(page, f"18-signup-errors-{lang}")

@@ -197,4 +197,11 @@ JA_WORDS = {
     "Closure %(n)d: name": "休業 %(n)d: 名前",
     "Skip to content": "本文へ移動",
     "Nothing was saved. Please correct:": "保存されていません。次の点を直してください:",
+    # Sign-up (issue 18 item 6).
+    "Please fill this in.": "入力してください。",
+    "A company with this name already uses kumo. If it is yours, ask its administrator to add you instead of starting a second trial. If yours is a different company, tick the box below and send again.": "この会社名はすでに kumo を利用しています。御社のものであれば、2つ目のお試しを始めずに管理者に追加を依頼してください。同名の別の会社であれば、下のチェックを入れてもう一度送信してください。",
+    "We are a different company with the same name": "同名の別の会社です",
+    "The account could not be created. Please try again.": "アカウントを作成できませんでした。もう一度お試しください。",
+    "Outside calls": "外線通話",
+    "Not during the trial: outside calls and numbers start once your account is activated (emergency numbers 110, 118 and 119 always work).": "お試し期間中は利用できません。外線通話と電話番号は本契約の開始後に使えます (110・118・119 の緊急通報はいつでも可能です)。",
 }

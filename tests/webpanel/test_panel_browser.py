@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/webpanel/ (git-ignored) for a reviewer.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,33 @@ def test_signup_shows_every_error_at_once(app, server, browser, lang, fill_in): 
     expect(page.locator(".field-error[data-field=password]")).to_be_visible()
     assert page.locator("#error-summary li").count() == 3
     shot(page, f"18-signup-errors-{lang}")
+
+
+@pytest.mark.parametrize(("lang", "talking"), [("ja", "通話中"), ("en", "Talking")])
+def test_the_live_view_refreshes_by_itself(app, admin, server, browser, lang, talking):  # noqa: F811
+    import datetime as dt
+
+    from sqlalchemy import insert
+
+    from fsctl.esl.state import CALL
+    from webpanel.extensions import db
+
+    app.config["LIVE_REFRESH_SECONDS"] = 1
+    add_user(admin, "101")
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server}/live/")
+    expect(page.locator("#presence-101")).not_to_contain_text(talking)
+    # A call starts after the page loaded: it appears without a reload, and its duration counts up.
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(
+            insert(CALL).values(
+                uuid="live-1", tenant_id=tenant_of(app, EMAIL).id, extension="101", destination="0312345678",
+                state="answered", direction="outbound", started_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5),
+            )
+        )  # fmt: skip
+    expect(page.locator("#presence-101")).to_contain_text(talking, timeout=5000)
+    expect(page.locator("#call-live-1 .duration")).to_have_text(re.compile(r"0:0[5-9]|0:1\d"))
+    first = page.inner_text("#call-live-1 .duration")
+    page.wait_for_timeout(2100)
+    assert page.inner_text("#call-live-1 .duration") != first
+    shot(page, f"18-live-{lang}")

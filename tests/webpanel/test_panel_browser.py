@@ -131,3 +131,18 @@ def test_the_live_view_refreshes_by_itself(app, admin, server, browser, lang, ta
     page.wait_for_timeout(2100)
     assert page.inner_text("#call-live-1 .duration") != first
     shot(page, f"18-live-{lang}")
+
+
+@pytest.mark.parametrize(
+    ("lang", "badge"), [("ja", re.compile("現在 (営業中|時間外)")), ("en", re.compile("(Open|Closed) now"))]
+)
+def test_schedules_show_their_week_and_whether_open_now(app, admin, server, browser, lang, badge):  # noqa: F811
+    from test_schedule_week import business
+
+    business(admin)
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server}/schedules/")
+    expect(page.locator("#week-business .now-badge .badge")).to_have_text(badge)
+    assert page.locator("#week-business svg.day-bar").count() == 7
+    assert page.locator("#week-business svg .now").count() == 1  # a marker on today's row
+    shot(page, f"18-schedule-week-{lang}")

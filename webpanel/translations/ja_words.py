@@ -204,4 +204,9 @@ JA_WORDS = {
     "The account could not be created. Please try again.": "アカウントを作成できませんでした。もう一度お試しください。",
     "Outside calls": "外線通話",
     "Not during the trial: outside calls and numbers start once your account is activated (emergency numbers 110, 118 and 119 always work).": "お試し期間中は利用できません。外線通話と電話番号は本契約の開始後に使えます (110・118・119 の緊急通報はいつでも可能です)。",
+    # Schedule week timeline (issue 18 item 9).
+    "Open now": "現在 営業中",
+    "Closed now": "現在 時間外",
+    "Open hours of %(name)s": "%(name)s の営業時間",
+    "closed": "休み",
 }

@@ -62,6 +62,7 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
         "overview": "/",
         "users": "/users/",
         "user-new": "/users/new",
+        "users-import": "/users/import",
         "user-edit": f"/users/{user_id(app, '101')}",
         "numbers": "/numbers/",
         "number-edit": f"/numbers/{number_id}",

@@ -25,12 +25,14 @@ def register(app: Flask) -> None:
         tenant,
         trace,
         users,
+        users_csv,
     )
 
     for module in (
         auth,
         tenant,
         users,
+        users_csv,
         numbers,
         ringgroups,
         schedules,

@@ -146,3 +146,20 @@ def test_schedules_show_their_week_and_whether_open_now(app, admin, server, brow
     assert page.locator("#week-business svg.day-bar").count() == 7
     assert page.locator("#week-business svg .now").count() == 1  # a marker on today's row
     shot(page, f"18-schedule-week-{lang}")
+
+
+@pytest.mark.parametrize(
+    ("lang", "ok"), [("ja", "2 行すべて追加できます。"), ("en", "All 2 lines can be added.")]
+)
+def test_users_are_imported_from_csv_after_a_preview(app, admin, server, browser, tmp_path, lang, ok):  # noqa: F811
+    csv_file = tmp_path / "users.csv"
+    csv_file.write_text("内線番号,名前\n201,営業 一郎\n202,営業 二郎\n", encoding="utf-8")
+    page = signed_in(browser, server, lang)
+    page.goto(f"{server}/users/")
+    page.click("a[href='/users/import']")
+    page.set_input_files("input[name=file]", str(csv_file))
+    page.click("#import-form button[type=submit]")
+    expect(page.locator("#preview-ok")).to_have_text(ok)
+    shot(page, f"18-import-preview-{lang}")
+    page.click("form.card button[type=submit]")
+    expect(page.locator("#sheet .sip-password")).to_have_count(2)

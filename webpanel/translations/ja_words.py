@@ -232,4 +232,12 @@ JA_WORDS = {
     "The file is too large.": "ファイルが大きすぎます。",
     "The first line must name the columns: 内線番号 (or extension) and 名前 (or name).": "1行目に列名 (内線番号・名前) を入れてください。",
     "These passwords are shown only now. Print this page or hand each line to its user, then leave this page.": "これらのパスワードは今だけ表示されます。このページを印刷するか各ユーザーに伝えてから、ページを閉じてください。",
+    # The overview's setup checklist (issue 18 item 5).
+    "Getting started": "はじめの設定",
+    "Add users (one per phone)": "ユーザーを追加する (電話機1台に1人)",
+    "Take a phone number": "電話番号を取得する",
+    "Make a ring group": "着信グループを作る",
+    "Set your business hours": "営業時間を設定する",
+    "Make a first test call": "テスト通話をする",
+    "done": "完了",
 }

@@ -83,6 +83,7 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
         "billing": "/billing/",
         "security": "/security/",
         "audit": "/audit",
+        "administrators": "/administrators/",
         "api-tokens": "/api-tokens",
         "account": "/account",
     }

@@ -240,4 +240,16 @@ JA_WORDS = {
     "Set your business hours": "営業時間を設定する",
     "Make a first test call": "テスト通話をする",
     "done": "完了",
+    # Several administrators (issue 18 item 8).
+    "Administrators": "管理者",
+    "Everyone here can change every setting of the company's telephone system.": "ここにいる全員が、会社の電話システムのすべての設定を変更できます。",
+    "Remove": "削除",
+    "(you)": "(あなた)",
+    "Add an administrator": "管理者を追加",
+    "Add the administrator": "管理者を追加する",
+    "%(email)s can now sign in as an administrator.": "%(email)s は管理者としてサインインできるようになりました。",
+    "You cannot remove yourself or the last administrator.": "自分自身と最後の管理者は削除できません。",
+    "Remove the administrator %(email)s?": "管理者 %(email)s を削除しますか?",
+    "%(email)s can no longer sign in to this panel; open sessions end at once.": "%(email)s はこの管理画面にサインインできなくなり、開いているセッションもすぐに終了します。",
+    "Remove the administrator": "管理者を削除する",
 }

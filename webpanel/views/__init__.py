@@ -8,6 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from webpanel import api
     from webpanel.views import (
+        admins,
         auth,
         billing,
         gateways,
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
 
     for module in (
         auth,
+        admins,
         tenant,
         users,
         users_csv,

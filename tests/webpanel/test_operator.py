@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from panel_helpers import PanelClient, signup, tenant_of
+from panel_helpers import PanelClient, set_status, signup, tenant_of
 from sqlalchemy import select
 
 from fsctl import models
@@ -79,3 +79,11 @@ def test_inventory_classifies_050_and_0800_by_their_length(app, operator):
     assert 'class="flash error"' in page
     with app.app_context():
         assert db.session.scalar(select(models.Number).where(models.Number.national == "0501234567")) is None
+
+
+def test_a_suspended_customer_sees_the_support_contact(app, operator, admin):
+    operator.post("/operator/settings", {"support_contact": "サポート 0120-000-111 (平日 9〜18時)"})
+    assert 'id="support-contact"' not in admin.get("/").get_data(as_text=True)  # active: not needed
+    set_status(app, tenant_of(app, "admin@acme.example").domain, "suspended")
+    page = admin.get("/").get_data(as_text=True)
+    assert "お問い合わせ先: サポート 0120-000-111 (平日 9〜18時)" in page

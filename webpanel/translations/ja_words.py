@@ -252,4 +252,7 @@ JA_WORDS = {
     "Remove the administrator %(email)s?": "管理者 %(email)s を削除しますか?",
     "%(email)s can no longer sign in to this panel; open sessions end at once.": "%(email)s はこの管理画面にサインインできなくなり、開いているセッションもすぐに終了します。",
     "Remove the administrator": "管理者を削除する",
+    # Operator (issue 18 item 15).
+    "Support contact shown to suspended customers (phone, e-mail, hours)": "利用停止中のお客様に表示するサポート窓口 (電話・メール・受付時間)",
+    "Support: %(contact)s": "お問い合わせ先: %(contact)s",
 }

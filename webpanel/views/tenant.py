@@ -16,6 +16,7 @@ from fsctl.esl.state import outside_lines_in_use
 from fsctl.routing.calls import TRIAL_DAYS
 from fsctl.security.panel import suspension as external_suspension
 from webpanel.extensions import db
+from webpanel.platform import get_setting
 from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
 from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
@@ -65,6 +66,7 @@ def home():
         profile=profile,
         counts=counts,
         checklist=setup_checklist(tenant, counts),
+        support_contact=get_setting("support_contact"),
         suspension=external_suspension(db.session, tenant.id),
     )
 

@@ -38,6 +38,11 @@ def inventory_kind(national: str) -> NumberKind:
         return NumberKind.TOLL_FREE
     if national.startswith("050") and len(national) == 11:
         return NumberKind.IP
+    # A 050 or 0800 number of another length is a typo, never a geographic 05x/08x number.
+    if national.startswith("050"):
+        raise NumberError(f"{national}: 050 numbers have 11 digits")
+    if national.startswith("0800"):
+        raise NumberError(f"{national}: 0800 numbers have 11 digits")
     if (
         national[1] in "123456789"
         and len(national) == 10

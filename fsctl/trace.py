@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import sys
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -52,7 +53,8 @@ def trace(
         tenant = load_snapshot(session, domain=domain)
         if tenant is None:
             raise TraceError(f"no tenant with domain {domain!r}")
-        now = at or dt.datetime.now(dt.UTC)
+        # "Now" is the tenant's wall clock (Asia/Tokyo...), so the plan shows the time its people live in.
+        now = at or dt.datetime.now(ZoneInfo(tenant.timezone))
         if now.tzinfo is None:
             # A wall-clock time is the tenant's; make it aware so the plan shows the offset.
             from fsctl.routing.schedules import local_time

@@ -79,6 +79,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     init_i18n(app)
+    from webpanel.error_words import field_words
+
+    app.jinja_env.globals["field_words"] = field_words  # the error summary names each field
     init_security(app)
 
     from webpanel import errors, views

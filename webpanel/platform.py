@@ -15,6 +15,8 @@ DEFAULTS = {
     # The operator's mail server for notices and invoices (used by later features).
     "smtp_host": "",
     "smtp_from": "",
+    # Shown to a customer whose account is suspended or whose trial ended: how to reach the operator.
+    "support_contact": "",
 }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import flash, has_request_context, request
 from sqlalchemy import inspect, select, update
 
 from fsctl import models
@@ -24,6 +25,8 @@ from fsctl.tenant_config import (
     export_tenant,
     load_tenant,
 )
+from webpanel.destination_checks import check_destinations
+from webpanel.error_words import Problem, explain, message_words, problem_markup
 from webpanel.extensions import db
 
 log = logging.getLogger(__name__)
@@ -36,14 +39,23 @@ class SaveRefused(Exception):
     """apply_config refused the document; nothing was changed."""
 
     errors: list[tuple[str, str]] = field(default_factory=list)
+    # The refused document and its tenant: what the paths in `errors` point into (error_words).
+    document: Document = field(default_factory=dict)
+    tenant_id: int | None = None
 
     def field_errors(self, prefix: str) -> dict[str, str]:
-        """Errors under `prefix` (e.g. 'users[2]'), keyed by the rest of the path ('voicemail.pin')."""
-        return field_errors(self.errors, prefix)
+        """Errors under `prefix` (e.g. 'users[2]'), keyed by the rest of the path ('voicemail.pin');
+        other objects named in a message are named as the panel names them."""
+        named = [(path, message_words(message, self.document)) for path, message in self.errors]
+        return field_errors(named, prefix)
 
-    def other_errors(self, prefix: str) -> list[str]:
-        """Errors elsewhere in the document (another user's forward to this one...), as lines."""
-        return [f"{path}: {message}" for path, message in self.errors if not _under(path, prefix)]
+    def other_errors(self, prefix: str) -> list[Problem]:
+        """Errors elsewhere in the document (another user's forward to this one...), in words, linked."""
+        return self.problems([(p, m) for p, m in self.errors if not _under(p, prefix)])
+
+    def problems(self, errors: list[tuple[str, str]] | None = None) -> list[Problem]:
+        chosen = self.errors if errors is None else errors
+        return [explain(path, message, self.document, self.tenant_id or 0) for path, message in chosen]
 
 
 def _under(path: str, prefix: str) -> bool:
@@ -173,7 +185,12 @@ def save_tenant(
     except ConfigError as exc:
         session.rollback()
         log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)
-        raise SaveRefused([split_error(line) for line in exc.errors]) from exc
+        raise SaveRefused([split_error(line) for line in exc.errors], document, tenant_id) from exc
+    refusals, warnings = check_destinations(before, document, tenant_id)
+    if refusals:
+        # Valid for fsctl, but a destination that can never work: refused on its field like an error.
+        session.rollback()
+        raise SaveRefused(refusals, document, tenant_id)
     if not result.changed and not force:
         # Nothing changed: roll back so the config version (and every lookup cache) stays as it was.
         session.rollback()
@@ -190,6 +207,9 @@ def save_tenant(
         entry.action = action
         entry.detail = detail
     session.commit()
+    if warnings and has_request_context() and request.blueprint != "api":
+        for problem in SaveRefused(warnings, document, tenant_id).problems():
+            flash(problem_markup(problem), "warn")
     return result
 
 

@@ -91,14 +91,25 @@ def sync_subscriptions(session: Session, tenant: models.Tenant, prices: PriceLis
             continue
         session.execute(update(sub).where(sub.id == row_id).values(ended_on=day))
         if item.startswith("number_") and in_service:
-            kind = "cancel_toll_free" if item == "number_toll_free" else "cancel_number"
-            add_one_off(session, tenant.id, kind, subject, day, prices)
+            add_one_off(session, tenant.id, _cancel_kind(item), subject, day, prices)
     new = [
         {"tenant_id": tenant.id, "item": item, "subject": subject, "started_on": day}
         for item, subject in sorted(current - set(open_items))
     ]
     if new:
         session.execute(insert(sub), new)
+
+
+def _cancel_kind(item: str) -> str:
+    return "cancel_toll_free" if item == "number_toll_free" else "cancel_number"
+
+
+def release_fee(tenant: models.Tenant, kind: models.NumberKind, prices: PriceList | None = None) -> int:
+    """The cancellation fee releasing a number of `kind` would record today (0 during the trial):
+    the same rule as sync_subscriptions, for a confirmation that states the cost beforehand."""
+    if tenant.status == models.TenantStatus.TRIAL:
+        return 0
+    return (prices or default_prices()).at(today_for(tenant)).one_off[_cancel_kind(NUMBER_ITEMS[kind])]
 
 
 def add_one_off(

@@ -220,7 +220,7 @@ class _Calls:
         if number.kind in ("extension",):
             router.ring_user(number.number, visited, f"forward to {target}")
             return
-        if number.kind == "emergency" or number.kind not in EXTERNAL_KINDS:
+        if forward_kind_refusal(number) is not None:
             p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
             return
         other = self.lookup_on_net(number.number) if tenant.id == self.tenant.id else None
@@ -232,6 +232,29 @@ class _Calls:
             self.on_net_call(other, number, None)
             return
         self.carrier(tenant, number, None, None)
+
+
+def forward_kind_refusal(number: Classified) -> str | None:
+    """The rule refusing a forward to this kind of number (an emergency number, a feature code...)."""
+    if number.kind == "emergency" or number.kind not in EXTERNAL_KINDS:
+        return "forward_target"
+    return None
+
+
+def external_destination_refusal(
+    tenant: TenantSnap, target: str, now: dt.datetime, numbering: NumberingPlan | None = None
+) -> tuple[str, Classified] | None:
+    """(rule, number) when a destination "external <target>" fails at `now` by the rules forward_external
+    applies at call time (the panel checks them at save time), else None. On-net numbers count as
+    external, as at call time."""
+    number = classify(target, tenant, numbering or default_plan(), None)
+    if number.kind == "extension":
+        return None
+    rule = forward_kind_refusal(number)
+    if rule is None:
+        refusal = tenant_refusal(tenant, now, external=True) or number_refusal(tenant, number)
+        rule = refusal[0] if refusal else None
+    return (rule, number) if rule else None
 
 
 def plan_from_phone(

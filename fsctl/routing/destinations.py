@@ -135,7 +135,7 @@ class Router:
             self.plan.decide(f"{via}: voicemail {extension}", "no voicemail box there; hang up")
             self.plan.add("hangup", "NO_ANSWER")
             return
-        self.plan.decide(f"{via}: voicemail of {extension}", "leave a message (voicemail issue owns the box)")
+        self.plan.decide(f"{via}: voicemail of {extension}", "leave a message")
         self.plan.add("answer")
         self.plan.add("voicemail", f"default {self.domain} {extension}")
 

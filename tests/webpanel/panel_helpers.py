@@ -51,6 +51,8 @@ def signup(
         "email": email,
         "password": PASSWORD,
     }
+    # Many tests sign up several "Acme Trading"s: they are different companies (see test_signup_form).
+    data.setdefault("different_company", "on")
     data.update(extra)
     return client.post("/signup", data)
 

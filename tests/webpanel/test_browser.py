@@ -131,7 +131,7 @@ def test_signup_user_number_schedule_and_trace(app, server, browser):
     expect(page.locator("#number-0312345000 .destination")).to_contain_text("内線 101")
     shot(page, "08-numbers")
     evening_before = trace_text(page, base, "0312345000", "20:00")
-    assert "ring 101" in evening_before and "closed" not in evening_before
+    assert "101 (山田 太郎) を呼び出します" in evening_before and "時間外" not in evening_before
 
     # A business-hours schedule: the same call at 20:00 now goes to voicemail, at 10:00 still to 101.
     page.goto(f"{base}/schedules/new")
@@ -152,9 +152,9 @@ def test_signup_user_number_schedule_and_trace(app, server, browser):
     evening_after = trace_text(page, base, "0312345000", "20:00")
     shot(page, "10-what-if")
     morning = trace_text(page, base, "0312345000", "10:00")
-    assert "schedule 'business' — closed" in evening_after and "ring 101" not in evening_after
-    assert "after-hours announcement" in evening_after
-    assert "schedule 'business' — open" in morning and "ring 101" in morning
+    assert "スケジュール business — 時間外" in evening_after and "を呼び出します" not in evening_after
+    assert "時間外アナウンス" in evening_after
+    assert "スケジュール business — 営業時間内" in morning and "101 (山田 太郎) を呼び出します" in morning
 
     # English on request.
     page.click("text=English")

@@ -30,8 +30,8 @@ def test_call_history_export(app, admin):
     tenant = tenant_of(app, "admin@acme.example")
     add_call(app, tenant.id, "evil-1", "101", "in", '=HYPERLINK("http://evil.example","call back")')
     add_call(app, tenant.id, "evil-2", "101", "in", "@cmd")
-    text = admin.get("/history/calls.csv").get_data(as_text=True)
-    callers = sorted(row["caller"] for row in csv.DictReader(io.StringIO(text)))
+    text = admin.get("/history/calls.csv").get_data().decode("utf-8-sig")
+    callers = sorted(row["発信者"] for row in csv.DictReader(io.StringIO(text)))
     assert callers == ['\'=HYPERLINK("http://evil.example","call back")', "'@cmd"]
 
 

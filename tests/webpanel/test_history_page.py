@@ -56,11 +56,31 @@ def test_history_filters_pages_charges_and_csv(app, admin):
 
     response = admin.get("/history/calls.csv?direction=out")
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert [r["destination"] for r in rows] == ["09011112222", "09033334444"]
-    assert rows[0]["charge_yen"] == "1234"
-    everything = list(csv.DictReader(io.StringIO(admin.get("/history/calls.csv").get_data(as_text=True))))
+    rows = csv_rows(response)
+    assert [r["宛先"] for r in rows] == ["09011112222", "09033334444"]
+    assert rows[0]["通話料 (円)"] == "1234"
+    everything = csv_rows(admin.get("/history/calls.csv"))
     assert len(everything) == 58  # every page, streamed in batches
+
+
+def csv_rows(response) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_csv_opens_in_japanese_excel_with_local_times(app, admin):
+    """A BOM, Japanese headers in the Japanese panel, times on the tenant's clock (issue 18 item 11)."""
+    tenant = tenant_of(app, "admin@acme.example")
+    add_call(app, tenant.id, "out-101", "101", "out", "09011112222")
+    data = admin.get("/history/calls.csv").get_data()
+    assert data.startswith("\ufeff".encode())  # UTF-8 byte-order mark
+    text = data.decode("utf-8-sig")
+    header = text.splitlines()[0]
+    assert header == "開始日時 (Asia/Tokyo),発着信,内線番号,番号,発信者,宛先,課金秒数,通話料 (円)"
+    assert "2026/11/20 10:00:00,発信,101" in text  # 01:00 UTC is 10:00 in Tokyo
+    admin.get("/lang/en")
+    english = csv_rows(admin.get("/history/calls.csv"))
+    assert english[0]["Started (Asia/Tokyo)"] == "2026/11/20 10:00:00"
+    assert english[0]["Direction"] == "Outgoing"
 
 
 def test_history_is_scoped_to_the_tenant_and_the_user(app, admin):

@@ -187,7 +187,10 @@ def test_delete_refused_while_a_number_rings_the_menu(app, admin, session_factor
     number_id = claim(app, admin, session_factory)
     admin.post(f"/numbers/{number_id}", {"destination": "ivr", "destination.target": "main"})
     refused = admin.post(f"/ivr-menus/{menu_id(app, 'main')}/delete", follow_redirects=True)
-    assert "numbers[0].destination.ivr" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    # Named as the panel names it, with the page that fixes it (not numbers[0].destination.ivr).
+    assert "の「着信先」: main は存在しません" in page and 'href="/numbers/"' in page
+    assert "numbers[0]" not in page
     assert menu_id(app, "main") is not None
     response = admin.post(f"/ivr-menus/{menu_id(app, 'spare')}/delete")
     assert response.status_code == 302 and response.headers["Location"].endswith("/ivr-menus/")

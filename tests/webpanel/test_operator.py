@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from panel_helpers import PanelClient, signup, tenant_of
+import pytest
+from panel_helpers import PanelClient, set_status, signup, tenant_of
 from sqlalchemy import select
 
 from fsctl import models
@@ -61,3 +62,28 @@ def test_operator_tenant_page_and_search(app, operator, admin):
     assert "山田 太郎" in page and "03-1234-5678" in page
     assert "Acme Trading" not in operator.get("/operator/tenants?q=zzz").get_data(as_text=True)
     assert operator.get("/operator/tenants/99999").status_code == 404
+
+
+def test_inventory_classifies_050_and_0800_by_their_length(app, operator):
+    """A 10-digit 050 number is a typo, not a geographic number (issue 18 item 15)."""
+    from fsctl.numbers import NumberError, parse_inventory_number
+
+    assert parse_inventory_number("05012345678")[2] == models.NumberKind.IP
+    assert parse_inventory_number("08001234567")[2] == models.NumberKind.TOLL_FREE
+    for typo in ("0501234567", "0800123456"):
+        with pytest.raises(NumberError, match="11 digits"):
+            parse_inventory_number(typo)
+    page = operator.post("/operator/numbers", {"range": "0501234567"}, follow_redirects=True).get_data(
+        as_text=True
+    )
+    assert 'class="flash error"' in page
+    with app.app_context():
+        assert db.session.scalar(select(models.Number).where(models.Number.national == "0501234567")) is None
+
+
+def test_a_suspended_customer_sees_the_support_contact(app, operator, admin):
+    operator.post("/operator/settings", {"support_contact": "サポート 0120-000-111 (平日 9〜18時)"})
+    assert 'id="support-contact"' not in admin.get("/").get_data(as_text=True)  # active: not needed
+    set_status(app, tenant_of(app, "admin@acme.example").domain, "suspended")
+    page = admin.get("/").get_data(as_text=True)
+    assert "お問い合わせ先: サポート 0120-000-111 (平日 9〜18時)" in page

@@ -95,7 +95,7 @@ def test_duplicate_extension_is_refused_on_the_field(app, admin):
     add_user(admin, "101")
     response = add_user(admin, "101", name="二人目")
     assert response.status_code == 422
-    assert "users[0]" in field_error(response.get_data(as_text=True), "extension")
+    assert "ユーザー 101" in field_error(response.get_data(as_text=True), "extension")
 
 
 def test_edit_user_settings_take_effect_on_the_next_lookup(app, admin, engine, settings):
@@ -141,7 +141,7 @@ def test_new_sip_password_replaces_the_hash(app, admin):
     uid = user_id(app, "101")
     with app.app_context():
         before = db.session.get(models.User, uid).a1_hash
-    html = admin.post(f"/users/{uid}/credentials").get_data(as_text=True)
+    html = admin.post(f"/users/{uid}/credentials", {"confirm": "yes"}).get_data(as_text=True)
     password = shown_password(html)
     with app.app_context():
         after = db.session.get(models.User, uid).a1_hash
@@ -157,10 +157,10 @@ def test_remove_user_refused_while_a_ring_group_needs_it(app, admin):
         {"name": "reception", "members": "101, 102", "strategy": "sequential", "ring_seconds": "20"},
     )
     uid = user_id(app, "102")
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     assert [u["extension"] for u in document(app)["users"]] == ["101", "102"]
     page = admin.get(f"/users/{uid}").get_data(as_text=True)
-    assert "ring_groups[0].members[1]" in page
+    assert "着信グループ reception の「メンバー」" in page
     group_id = tenant_of(app, EMAIL)
     with app.app_context():
         group_id = db.session.scalar(select(models.RingGroup.id))
@@ -168,7 +168,7 @@ def test_remove_user_refused_while_a_ring_group_needs_it(app, admin):
         f"/ring-groups/{group_id}",
         {"name": "reception", "members": "101", "strategy": "sequential", "ring_seconds": "20"},
     )
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     assert [u["extension"] for u in document(app)["users"]] == ["101"]
 
 
@@ -195,7 +195,7 @@ def test_numbers_claim_assign_release(app, admin, session_factory):
     assert document(app)["users"][0]["did"] == "0312345001"
     admin.post(f"/users/{uid}", {"name": "山田", "direction": "both", "did": "", "voicemail.enabled": "on"})
     assert document(app)["numbers"] == [{"number": "0312345001", "destination": None, "ivr_option": False}]
-    admin.post(f"/numbers/{number_id}/release")
+    admin.post(f"/numbers/{number_id}/release", {"confirm": "yes"})
     assert document(app)["numbers"] == []
     with app.app_context():
         assert db.session.get(models.Number, number_id).tenant_id is None
@@ -357,7 +357,8 @@ def test_what_happens_if_shows_the_trace(app, admin):
     assert "2026/12/01 10:00 に 101 から 102 への通話" in page
     assert "bridge" in page
     page = admin.get("/what-if/?from=101&to=102&day=2026-13-01&time=10:00").get_data(as_text=True)
-    assert 'class="flash error"' in page
+    assert 'class="flash error"' in page and "日付または時刻が正しくありません" in page
+    assert "isoformat" not in page
 
 
 def test_removing_an_extension_removes_its_panel_sign_in(app, admin):
@@ -366,7 +367,7 @@ def test_removing_an_extension_removes_its_panel_sign_in(app, admin):
     admin.post(f"/users/{uid}/login", {"email": "taro@acme.example", "password": PASSWORD})
     person = PanelClient(app.test_client())
     assert person.login("taro@acme.example").status_code == 302
-    admin.post(f"/users/{uid}/delete")
+    admin.post(f"/users/{uid}/delete", {"confirm": "yes"})
     with app.app_context():
         assert (
             db.session.scalar(

@@ -18,4 +18,13 @@ JA_LIVE = {
     "Address": "アドレス",
     "Expires": "有効期限",
     "No devices registered.": "登録されている端末はありません。",
+    # Refreshing by itself, durations and the presence grid (issue 18 item 10).
+    "Duration": "経過時間",
+    "Extensions": "内線の状態",
+    "Talking": "通話中",
+    "Parked": "パーク中",
+    "Idle": "待機中",
+    "Offline": "未接続",
+    "No users yet.": "ユーザーはまだいません。",
+    "Updates by itself every %(n)d seconds.": "%(n)d 秒ごとに自動で更新されます。",
 }

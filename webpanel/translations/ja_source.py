@@ -350,3 +350,8 @@ JA.update({k: v for k, v in JA_HOLD.items() if k not in JA})
 from webpanel.translations.ja_hardening import JA_HARDENING  # noqa: E402
 
 JA.update({k: v for k, v in JA_HARDENING.items() if k not in JA})
+
+# fsctl's refusals and the simulator's steps in the panel's words.
+from webpanel.translations.ja_words import JA_WORDS  # noqa: E402
+
+JA.update({k: v for k, v in JA_WORDS.items() if k not in JA})

@@ -8,6 +8,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     from webpanel import api
     from webpanel.views import (
+        admins,
         auth,
         billing,
         gateways,
@@ -25,12 +26,15 @@ def register(app: Flask) -> None:
         tenant,
         trace,
         users,
+        users_csv,
     )
 
     for module in (
         auth,
+        admins,
         tenant,
         users,
+        users_csv,
         numbers,
         ringgroups,
         schedules,

@@ -23,6 +23,7 @@ from webpanel.extensions import db
 from webpanel.platform import get_setting
 from webpanel.security import authenticate, client_ip, require, safe_next, sign_in, sign_out
 from webpanel.tenantdoc import audit
+from webpanel.views.common import checkbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
@@ -112,29 +113,74 @@ def signup():
     if request.method == "POST" and signups_blocked(client_ip()):
         message = gettext("Too many sign-ups from your network. Please try again later.")
         return render_template("signup.html", errors={"company": message}, form=form), 429
+    same_name = False
     if request.method == "POST":
-        try:
-            data = SignupSchema().load({k: form.get(k, "") for k in SignupSchema().fields})
-        except ValidationError as exc:
-            errors = {k: v[0] for k, v in exc.messages.items()}
-            data = None
-        if data is not None:
-            email = data["email"].strip().lower()
-            if problem := password_problem(data["password"]):
-                errors["password"] = problem
-            elif db.session.scalar(select(models.PanelAccount.id).where(models.PanelAccount.email == email)):
-                errors["email"] = "an account with this e-mail address already exists"
-            else:
-                account = _create_tenant(data, email)
-                if account is not None:
-                    # Counted with the sign-in attempts: the same table, the same window, every process.
-                    db.session.add(models.LoginAttempt(email=f"signup:{email}", ip=client_ip(), success=True))
-                    sign_in(account)
-                    db.session.commit()
-                    flash(gettext("Welcome! Your 30-day trial has started."), "ok")
-                    return redirect(url_for("tenant.home"))
-                errors["company"] = "could not create the tenant"
-    return render_template("signup.html", errors=errors, form=form)
+        errors, data = _signup_errors(form)
+        if not errors and not checkbox(form, "different_company"):
+            same_name = _company_taken(data["company"])
+            if same_name:
+                errors["company"] = gettext(
+                    "A company with this name already uses kumo. If it is yours, ask its administrator"
+                    " to add you instead of starting a second trial. If yours is a different company,"
+                    " tick the box below and send again."
+                )
+        if not errors:
+            account = _create_tenant(data, data["email"])
+            if account is not None:
+                # Counted with the sign-in attempts: the same table, the same window, every process.
+                db.session.add(
+                    models.LoginAttempt(email=f"signup:{data['email']}", ip=client_ip(), success=True)
+                )
+                sign_in(account)
+                db.session.commit()
+                flash(gettext("Welcome! Your 30-day trial has started."), "ok")
+                return redirect(url_for("tenant.home"))
+            errors["company"] = gettext("The account could not be created. Please try again.")
+    return render_template("signup.html", errors=errors, form=form, same_name=same_name)
+
+
+def _signup_errors(form) -> tuple[dict[str, str], dict]:
+    """Every field's problem at once (not the password only after the rest passed), in words that
+    say what to do: an empty field asks to be filled in rather than quoting a length."""
+    raw = {k: form.get(k, "") for k in SignupSchema().fields}
+    errors: dict[str, str] = {}
+    for key, value in raw.items():
+        if not value.strip():
+            errors[key] = gettext("Please fill this in.")
+    try:
+        data = SignupSchema().load(raw)
+    except ValidationError as exc:
+        data = exc.valid_data or {}
+        for key, messages in exc.messages.items():
+            errors.setdefault(key, messages[0])
+    if "password" not in errors and (problem := password_problem(raw["password"])):
+        errors["password"] = problem
+    if "email" not in errors:
+        email = data["email"] = data["email"].strip().lower()
+        if db.session.scalar(select(models.PanelAccount.id).where(models.PanelAccount.email == email)):
+            errors["email"] = "an account with this e-mail address already exists"
+    return errors, data
+
+
+def _name_key(name: str) -> str:
+    """株式会社ＡＢＣ and 株式会社 abc are the same name: NFKC, case and spaces folded."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+
+
+def _company_taken(company: str) -> bool:
+    """Whether a tenant already has this company name (one query, only on a sign-up)."""
+    key = _name_key(company)
+    names = db.session.scalars(
+        select(models.Tenant.name).where(func.lower(func.replace(models.Tenant.name, " ", "")) == key)
+    ).all()
+    if names:
+        return True
+    # Full-width letters or ideographic spaces in a stored name: compare in Python, few rows share a prefix.
+    prefix = key[:2]
+    candidates = db.session.scalars(
+        select(models.Tenant.name).where(models.Tenant.name.like(f"%{prefix}%")).limit(200)
+    ).all()
+    return any(_name_key(n) == key for n in candidates)
 
 
 def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g, render_template, request
 from flask_babel import gettext
 from sqlalchemy import select
 
@@ -97,3 +97,20 @@ def page_number() -> int:
         return max(1, int(request.args.get("page", "1")))
     except ValueError:
         return 1
+
+
+def confirmed(form: Any) -> bool:
+    """Whether a costly or destructive action was confirmed on its confirmation page (confirm=yes)."""
+    return form.get("confirm") == "yes"
+
+
+def confirmation_page(title: str, consequences: list[str], button: str, cancel: str):
+    """The page that states what an action will do and cost, and posts it again with confirm=yes."""
+    return render_template(
+        "confirm.html",
+        title=title,
+        consequences=consequences,
+        button=button,
+        action=request.path,
+        cancel=cancel,
+    )

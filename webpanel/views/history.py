@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, g, render_template, request, stream_with_context
+from flask_babel import gettext
 
 from fsctl.cdr.history import DIRECTIONS, HistoryFilter, call_history, iter_history
 from fsctl.csv_safe import SafeWriter
@@ -71,32 +72,44 @@ def index():
     )
 
 
+def _local(started: dt.datetime, zone: ZoneInfo) -> str:
+    """2026/11/20 10:00:00 on the tenant's clock (stored UTC); a form Excel reads as a date and time."""
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=dt.UTC)
+    return started.astimezone(zone).strftime("%Y/%m/%d %H:%M:%S")
+
+
 @bp.get("/calls.csv")
 @tenant_required
 def export_csv():
     base = history_filter(per_page=CSV_BATCH)
 
+    zone = ZoneInfo(g.tenant.timezone or "Asia/Tokyo")
+    # Words for the spreadsheet, in the panel's language (read before streaming starts).
+    header = [
+        gettext("Started (%(zone)s)", zone=g.tenant.timezone or "Asia/Tokyo"),
+        gettext("Direction"),
+        gettext("Extension"),
+        gettext("Number"),
+        gettext("Caller"),
+        gettext("Destination"),
+        gettext("Billed seconds"),
+        gettext("Charge (yen)"),
+    ]
+    directions = {"in": gettext("Incoming"), "out": gettext("Outgoing"), "internal": gettext("Internal")}
+
     def rows() -> Iterator[str]:
-        buffer = io.StringIO()
+        # A byte-order mark: Japanese Excel otherwise reads UTF-8 as Shift_JIS and garbles the text.
+        buffer = io.StringIO("\ufeff")
+        buffer.seek(0, io.SEEK_END)
         writer = SafeWriter(buffer)
-        writer.writerow(
-            [
-                "started_at",
-                "direction",
-                "extension",
-                "number",
-                "caller",
-                "destination",
-                "billsec",
-                "charge_yen",
-            ]
-        )
+        writer.writerow(header)
         for items in iter_history(db.session, base, batch=CSV_BATCH):
             for item in items:
                 writer.writerow(
                     [
-                        item.started_at.isoformat(),
-                        item.direction,
+                        _local(item.started_at, zone),
+                        directions.get(item.direction, item.direction),
                         item.extension or "",
                         item.number or "",
                         item.caller,
@@ -111,6 +124,6 @@ def export_csv():
 
     return Response(
         stream_with_context(rows()),
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": "attachment; filename=calls.csv"},
     )

@@ -7,13 +7,18 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
+from fsctl.billing.subscriptions import release_fee
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
+from webpanel.i18n import yen
 from webpanel.security import admin_required, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import (
     PAGE_SIZE,
     actor,
     checkbox,
+    confirmation_page,
+    confirmed,
     destination_choices,
     destination_value,
     page_number,
@@ -179,8 +184,7 @@ def claim(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.available"))
     flash(gettext("Number %(number)s is now yours. Choose where it rings.", number=national), "ok")
     return redirect(url_for("numbers.index"))
@@ -202,8 +206,7 @@ def update(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{national}: {message}" if path.startswith("numbers[") else f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.edit", number_id=number_id))
     flash(gettext("Saved."), "ok")
     return redirect(url_for("numbers.index"))
@@ -214,6 +217,26 @@ def update(number_id: int):
 def release_number(number_id: int):
     number = tenant_object(models.Number, number_id)
     national = number.national
+    if not confirmed(request.form):
+        fee = release_fee(g.tenant, number.kind)
+        cost = (
+            gettext("A cancellation fee of %(fee)s is added to your next statement.", fee=yen(fee))
+            if fee
+            else gettext("No cancellation fee during the trial.")
+        )
+        return confirmation_page(
+            gettext("Release %(number)s?", number=national),
+            [
+                gettext(
+                    "Calls to %(number)s stop reaching you at once. The number goes back to the platform"
+                    " and may be given to another customer; you may not get it back.",
+                    number=national,
+                ),
+                cost,
+            ],
+            gettext("Release %(number)s", number=national),
+            url_for("numbers.edit", number_id=number_id),
+        )
     try:
         save_tenant(
             g.tenant.id,
@@ -223,8 +246,7 @@ def release_number(number_id: int):
             summary=national,
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("numbers.index"))
     flash(gettext("Number %(number)s was released.", number=national), "ok")
     return redirect(url_for("numbers.index"))

@@ -13,6 +13,7 @@ from fsctl import models
 from fsctl.inventory import add_numbers
 from fsctl.numbers import NumberError
 from fsctl.security.panel import suspension as external_suspension
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.platform import DEFAULTS, get_setting, set_setting
 from webpanel.security import operator_required
@@ -105,8 +106,7 @@ def tenant_update(tenant_id: int):
             summary=f"status {status}, channels {channels}",
         )
     except SaveRefused as refused:
-        for path, message in refused.errors:
-            flash(f"{path}: {message}", "error")
+        flash_problems(refused.problems())
         return redirect(url_for("operator.tenant", tenant_id=tenant_id))
     if status == models.TenantStatus.ACTIVE.value:
         profile = db.session.get(models.TenantProfile, tenant_id)

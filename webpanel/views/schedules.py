@@ -14,6 +14,7 @@ from webpanel.i18n import WEEKDAY_KEYS
 from webpanel.security import admin_required
 from webpanel.tenantdoc import current_document
 from webpanel.views.common import checkbox, destination_choices, destination_value, parse_destination
+from webpanel.views.schedule_pictures import picture
 from webpanel.views.sections import ListSection
 
 bp = Blueprint("schedules", __name__, url_prefix="/schedules")
@@ -79,6 +80,8 @@ def _render(
             closure_rows=list(entry.get("closures", [])) + [{"from": "", "to": "", "name": ""}] * BLANK_ROWS,
             weekdays=WEEKDAY_KEYS,
             holidays=upcoming_holidays(),
+            # The saved schedule's week (not the form's unsaved values): what calls meet now.
+            pic=picture(schedule, g.tenant.timezone or "Asia/Tokyo") if schedule is not None else None,
         ),
         status,
     )
@@ -87,8 +90,13 @@ def _render(
 @bp.get("/")
 @admin_required
 def index():
+    zone = g.tenant.timezone or "Asia/Tokyo"
+    pictures = {s.id: picture(s, zone) for s in g.tenant.schedules}
     return render_template(
-        "schedules/index.html", schedules=g.tenant.schedules, holidays=upcoming_holidays()[:8]
+        "schedules/index.html",
+        schedules=g.tenant.schedules,
+        holidays=upcoming_holidays()[:8],
+        pictures=pictures,
     )
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, g
+from flask import abort, g
 from sqlalchemy import select
 
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.security import tenant_object
 from webpanel.tenantdoc import SaveRefused, save_tenant
@@ -79,8 +80,7 @@ class ListSection:
                 summary=name,
             )
         except SaveRefused as refused:
-            for path, message in refused.errors:
-                flash(f"{path}: {message}", "error")
+            flash_problems(refused.problems())
             return False
         return True
 

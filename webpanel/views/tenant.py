@@ -16,6 +16,7 @@ from fsctl.esl.state import outside_lines_in_use
 from fsctl.routing.calls import TRIAL_DAYS
 from fsctl.security.panel import suspension as external_suspension
 from webpanel.extensions import db
+from webpanel.platform import get_setting
 from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
 from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
@@ -61,8 +62,39 @@ def home():
     }
     counts["lines_in_use"] = outside_lines_in_use(db.session.connection(), tenant.id)
     return render_template(
-        "home.html", profile=profile, counts=counts, suspension=external_suspension(db.session, tenant.id)
+        "home.html",
+        profile=profile,
+        counts=counts,
+        checklist=setup_checklist(tenant, counts),
+        support_contact=get_setting("support_contact"),
+        suspension=external_suspension(db.session, tenant.id),
     )
+
+
+def setup_checklist(tenant: models.Tenant, counts: dict[str, int]) -> list[dict[str, object]] | None:
+    """The first steps of a new company (issue 18 item 5), each done or with a link; None once all are.
+
+    Existence checks only (LIMIT 1), so the overview stays fast for a 1,000-user, 1,000,000-call tenant."""
+
+    def exists(model, *where) -> bool:
+        return (
+            db.session.scalar(select(model.id).where(model.tenant_id == tenant.id, *where).limit(1))
+            is not None
+        )
+
+    steps = [
+        {"key": "users", "done": counts["users"] > 0, "label": gettext("Add users (one per phone)"),
+         "url": url_for("users.new")},
+        {"key": "number", "done": counts["numbers"] > 0, "label": gettext("Take a phone number"),
+         "url": url_for("numbers.available")},
+        {"key": "ring_group", "done": exists(models.RingGroup), "label": gettext("Make a ring group"),
+         "url": url_for("ringgroups.new")},
+        {"key": "schedule", "done": exists(models.Schedule), "label": gettext("Set your business hours"),
+         "url": url_for("schedules.new")},
+        {"key": "test_call", "done": exists(models.CallRecord), "label": gettext("Make a first test call"),
+         "url": url_for("trace.index")},
+    ]  # fmt: skip
+    return None if all(step["done"] for step in steps) else steps
 
 
 @bp.post("/application")

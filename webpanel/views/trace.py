@@ -7,6 +7,7 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,7 @@ from fsctl import models
 from fsctl.trace import TraceError, trace
 from webpanel.extensions import db
 from webpanel.security import admin_required
+from webpanel.trace_words import steps
 
 bp = Blueprint("trace", __name__, url_prefix="/what-if")
 # When no caller is given, the question is "someone outside calls this number".
@@ -70,8 +72,11 @@ def index():
                 form["to"],
                 at,
             )
-        except (TraceError, ValueError) as exc:
-            error = str(exc)
+        except (TraceError, ValueError):
+            # Python's "Invalid isoformat string" is not for customers: say what a valid answer looks like.
+            error = gettext(
+                "The date or time is not valid: enter a date such as 2026/12/31 and a time such as 20:00."
+            )
     # Suggestions for the form, straight from the tables (no whole-tenant export on every question).
     users = db.session.execute(
         select(models.User.extension, models.User.name)
@@ -86,5 +91,12 @@ def index():
     # The plan's time is in the tenant's zone already: shown as 2026/12/07 20:00.
     at_display = _display_time(plan.at) if plan is not None else ""
     return render_template(
-        "trace.html", form=form, plan=plan, at_display=at_display, error=error, users=users, numbers=numbers
+        "trace.html",
+        form=form,
+        plan=plan,
+        steps=steps(plan) if plan is not None else [],
+        at_display=at_display,
+        error=error,
+        users=users,
+        numbers=numbers,
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem
+from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password, phone_settings, qr_svg
 from webpanel.security import admin_required, end_sessions, require, tenant_object
@@ -19,6 +20,8 @@ from webpanel.views.common import (
     PAGE_SIZE,
     actor,
     checkbox,
+    confirmation_page,
+    confirmed,
     destination_choices,
     destination_value,
     page_number,
@@ -201,6 +204,26 @@ def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: s
 @admin_required
 def delete(user_id: int):
     user = tenant_object(models.User, user_id)
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Remove user %(ext)s (%(name)s)?", ext=user.extension, name=user.name),
+            [
+                gettext(
+                    "The phone set up as extension %(ext)s stops working at once: it can no longer"
+                    " register, call or be called, and calls forwarded to it end.",
+                    ext=user.extension,
+                ),
+                gettext("The user's sign-in to this panel, if any, is removed too."),
+                gettext(
+                    "The user's monthly fee ends: this month is still billed in full (Billing explains"
+                    " the rule)."
+                )
+                if g.tenant.status != models.TenantStatus.TRIAL
+                else gettext("No fee during the trial."),
+            ],
+            gettext("Remove user %(ext)s", ext=user.extension),
+            url_for("users.edit", user_id=user_id),
+        )
 
     def change(document: dict) -> None:
         index = _index(document, user.extension)
@@ -212,8 +235,7 @@ def delete(user_id: int):
             g.tenant.id, change, actor=actor(), action="user.remove", summary=f"extension {user.extension}"
         )
     except SaveRefused as refused:
-        for line in [f"{p}: {m}" for p, m in refused.errors]:
-            flash(line, "error")
+        flash_problems(refused.problems())
         return redirect(url_for("users.edit", user_id=user_id))
     flash(gettext("Removed."), "ok")
     return redirect(url_for("users.index"))
@@ -224,6 +246,20 @@ def delete(user_id: int):
 def new_credentials(user_id: int):
     """A new SIP password (the old one stops working at the next registration)."""
     user = tenant_object(models.User, user_id)
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Make a new SIP password for %(ext)s?", ext=user.extension),
+            [
+                gettext(
+                    "The current password stops working: the phone or softphone of %(ext)s cannot make or"
+                    " take calls until it is set up again with the new password (shown once, next).",
+                    ext=user.extension,
+                ),
+                gettext("There is no charge."),
+            ],
+            gettext("Make a new SIP password"),
+            url_for("users.edit", user_id=user_id),
+        )
     password = generate_sip_password()
 
     def change(document: dict) -> None:

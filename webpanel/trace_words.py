@@ -1,0 +1,284 @@
+"""The simulator's steps in the customer's words and language.
+
+fsctl's routing explains each decision in terse English for `fsctl trace` ("own number 0312345000:
+schedule 'main'", "closed: outside the open hours (Mon 2026-12-07 20:00 JST)"). The panel shows the
+same plan, so its steps pass through this table: each known step becomes a sentence (English message
+id, Japanese in ja_words.py). A step of the form "<how we got here>: <what>" is translated part by
+part. A step the table does not know is shown as fsctl wrote it rather than hidden; the tests walk the
+common call paths so that none of them is left in developer English.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask_babel import gettext
+
+from fsctl.routing.plan import Plan
+
+
+def kind_words(kind: str) -> str:
+    """A number class (fsctl.numbering) in words: "an international number"."""
+    return {
+        "extension": gettext("an extension"),
+        "internal": gettext("an extension"),
+        "emergency": gettext("an emergency number"),
+        "fixed": gettext("a fixed-line number"),
+        "mobile": gettext("a mobile number"),
+        "ip": gettext("an IP phone number (050)"),
+        "toll_free": gettext("a toll-free number"),
+        "international": gettext("an international number"),
+        "service": gettext("a special service number"),
+        "feature": gettext("a feature code"),
+        "invalid": gettext("not a valid number"),
+        "on_net": gettext("a number of another kumo customer"),
+    }.get(kind, kind)
+
+
+def _rule(rule: str) -> str:
+    return {
+        "trial_internal_only": gettext("the trial (only calls between your own extensions)"),
+        "trial_expired": gettext("the end of the trial"),
+        "suspended": gettext("the suspended account"),
+        "international_disabled": gettext("international calls being off"),
+        "blocked_prefix": gettext("the block on special service numbers"),
+        "invalid_number": gettext("the number not being valid"),
+        "inbound_only_user": gettext("the line being incoming only"),
+        "outbound_only_user": gettext("the line being outgoing only"),
+        "unknown_did": gettext("the number not being in service"),
+        "no_caller_id": gettext("having no number to show"),
+        "forward_target": gettext("the forward's destination"),
+        "unknown_caller": gettext("the caller not being one of your users"),
+        "channel_limit": gettext("the outside line limit"),
+        "call_rate": gettext("the limit on new calls per second"),
+    }.get(rule, rule)
+
+
+def _reason(reason: str) -> str:
+    return {
+        "busy": gettext("busy"),
+        "no answer": gettext("not answered"),
+        "no_answer": gettext("not answered"),
+        "unregistered": gettext("not connected"),
+    }.get(reason, reason)
+
+
+def _dest(text: str) -> str:
+    """A destination as fsctl.routing.snapshot.DestSnap.describe() writes it ("user 101")."""
+    kind, _, target = text.partition(" ")
+    target = target.strip("'")
+    words = {
+        "user": gettext("extension %(t)s"),
+        "voicemail": gettext("the voicemail of %(t)s"),
+        "ring_group": gettext("ring group %(t)s"),
+        "schedule": gettext("schedule %(t)s"),
+        "ivr": gettext("IVR menu %(t)s"),
+        "announcement": gettext("announcement %(t)s"),
+        "external": gettext("outside number %(t)s"),
+    }
+    if kind == "hangup":
+        return gettext("hang up")
+    return words[kind] % {"t": target} if kind in words else text
+
+
+_N = r"'?([^']+?)'?"  # a name, quoted or not
+
+# (pattern, message id or function of the groups); fsctl's text is matched whole.
+Table = list[tuple[re.Pattern[str], str | Callable[..., str]]]
+
+
+def _t(msgid: str) -> Callable[..., str]:
+    return lambda *groups: gettext(msgid, **{f"g{i}": g for i, g in enumerate(groups, 1)})
+
+
+def _what_table() -> Table:
+    rows: list[tuple[str, str | Callable[..., str]]] = [
+        (r"(\S+) is (\d+)", _t("Incoming call to %(g2)s")),
+        (r"(\S+) is (\w+)", lambda a, k: gettext("%(g1)s is %(kind)s", g1=a, kind=kind_words(k))),
+        (r"(\S+) is an emergency number", _t("%(g1)s is an emergency number")),
+        (r"(\S+) is the tenant's own number", _t("%(g1)s is one of your own numbers")),
+        (r"(\S+) belongs to (\S+)", _t("%(g1)s belongs to another kumo customer")),
+        (r"refused by (\w+)", lambda r: gettext("Refused because of %(rule)s", rule=_rule(r))),
+        (r"bypass (\w+)", lambda r: gettext("Allowed despite %(rule)s", rule=_rule(r))),
+        ("channel limit", _t("Outside line limit")),
+        ("call rate", _t("Limit on new outside calls")),
+        ("calls per user", _t("Outside calls per user")),
+        (r"caller ID (\S+)", _t("The other side sees %(g1)s")),
+        (r"shows (\S+)", _t("The other side sees %(g1)s")),
+        (r"phones show (\S+)", _t("Your phones show the caller as %(g1)s")),
+        (r"out through the carrier to (\S+)", _t("Out through the carrier to %(g1)s")),
+        ("184", _t("184: number withheld")),
+        ("186", _t("186: number shown")),
+        (r"schedule " + _N, _t("Schedule %(g1)s")),
+        (r"personal schedule " + _N + r" of (\S+)", _t("Personal schedule %(g1)s of %(g2)s")),
+        (r"(\S+) forwards every call", _t("%(g1)s forwards every call")),
+        (r"ring (\S+) \((.*)\)", _t("Ring %(g1)s (%(g2)s)")),
+        (
+            r"if (\S+) is busy, does not answer or is not registered",
+            _t("If %(g1)s is busy, does not answer or is not connected"),
+        ),
+        (
+            r"if (\S+) (busy|no answer|unregistered)",
+            lambda e, r: gettext("If %(e)s is %(r)s", e=e, r=_reason(r)),
+        ),
+        (
+            r"forward (busy|no answer|unregistered) of (\S+)",
+            lambda r, e: gettext("Forward of %(e)s when %(r)s", e=e, r=_reason(r)),
+        ),
+        (
+            r"(\S+) (busy|no answer|unregistered): no voicemail",
+            lambda e, r: gettext("%(e)s %(r)s, no voicemail", e=e, r=_reason(r)),
+        ),
+        (r"voicemail of (\S+)", _t("Voicemail of %(g1)s")),
+        (r"voicemail (\S+)", _t("Voicemail of %(g1)s")),
+        (r"ring group " + _N + " in turn", _t("Ring group %(g1)s, one after another")),
+        (r"ring group " + _N + " all at once", _t("Ring group %(g1)s, all at once")),
+        (r"ring group " + _N, _t("Ring group %(g1)s")),
+        (r"no answer in " + _N, _t("Nobody answers in %(g1)s")),
+        (r"skip (\S+)", _t("Skip %(g1)s")),
+        ("after-hours announcement", _t("After-hours announcement")),
+        (r"IVR menu " + _N, _t("IVR menu %(g1)s")),
+        (r"IVR " + _N + r": caller pressed (\d|\*|#)", _t("IVR menu %(g1)s: the caller presses %(g2)s")),
+        (
+            r"IVR " + _N + r": no valid choice after (\d+) tries",
+            _t("IVR menu %(g1)s: no valid key after %(g2)s tries"),
+        ),
+        (r"IVR " + _N, _t("IVR menu %(g1)s")),
+        (r"announcement " + _N, _t("Announcement %(g1)s")),
+        (r"external (\S+)", _t("Outside number %(g1)s")),
+        ("hang up", _t("Hang up")),
+        ("voicemail access", _t("Voicemail box")),
+        ("group pickup", _t("Group pickup")),
+        (r"park slot (\d+)", _t("Park slot %(g1)s")),
+        # How the call got to a step ("<via>: <step>").
+        (r"own number (\S+)", _t("Your number %(g1)s")),
+        (r"(\S+) forward always", _t("Forward of every call of %(g1)s")),
+        (
+            r"(\S+) forward (busy|no_answer|unregistered)",
+            lambda e, r: gettext("Forward of %(e)s when %(r)s", e=e, r=_reason(r)),
+        ),
+        (r"(\S+) (busy|no answer|unregistered)", lambda e, r: gettext("%(e)s %(r)s", e=e, r=_reason(r))),
+        (r"(\S+) after hours", _t("%(g1)s outside their hours")),
+        (_N + " open", _t("%(g1)s open")),
+        (_N + " closed", _t("%(g1)s closed")),
+        (_N + r" option (\d|\*|#)", _t("%(g1)s key %(g2)s")),
+        (_N + " timeout", _t("%(g1)s without a valid key")),
+    ]
+    return [(re.compile(f"^{p}$"), f) for p, f in rows]
+
+
+_STAMP = r"\((\w{3}) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) [^)]*\)"
+
+
+def _why_table() -> Table:
+    rows: list[tuple[str, str | Callable[..., str]]] = [
+        (r"a number of (\S+)", _t("one of your numbers")),
+        (r"numbering plan rule (.+)", _t("by the Japanese numbering plan")),
+        (r"at most (\d+) external calls for (\S+)", _t("at most %(g1)s outside calls at once")),
+        (r"for (\d+) s", _t("for %(g1)s seconds")),
+        (r"to (.+)", lambda d: gettext("to %(d)s", d=_dest(d))),
+        ("leave a message.*", _t("the caller can leave a message")),
+        ("no voicemail box there; hang up", _t("there is no voicemail box there; the call ends")),
+        ("same handling for each", _t("the same in each case")),
+        ("never blocked by any rule", _t("never blocked by any rule")),
+        (r"emergency calls go out whatever this rule says \(logged\)", _t("emergency calls always go out")),
+        (r"open: within (\w{3}) ([\d:]+-[\d:]+) " + _STAMP, _t("open (hours %(g2)s, now %(g4)s %(g5)s)")),
+        (
+            r"closed: outside the open hours " + _STAMP,
+            _t("closed: outside the open hours (now %(g2)s %(g3)s)"),
+        ),
+        (r"closed: national holiday (.+) " + _STAMP, _t("closed: national holiday %(g1)s (%(g3)s)")),
+        (r"closed: company closure.*" + _STAMP, _t("closed: company holiday (%(g2)s)")),
+        (r"default prompt .*", _t("the standard message")),
+        (r"(.+), (\d+) s each", _t("%(g1)s, %(g2)s seconds each")),
+        (r"(.+) for (\d+) s", _t("%(g1)s for %(g2)s seconds")),
+        ("nobody can ring now", _t("nobody can ring now")),
+        (r"no destination set; hang up", _t("nothing is set; the call ends")),
+        (r"no fallback set; hang up", _t("nothing is set; the call ends")),
+        ("final fallback", _t("the fallback set for the menu")),
+        (r"options (.+); (\d+) s to choose", _t("keys %(g1)s; %(g2)s seconds to choose")),
+        (r"not a user that can receive calls", _t("cannot receive calls")),
+        (r"the destination is hang up", _t("the call ends")),
+        (r"hang up with (\w+)", _t("the call ends")),
+        (r"(\S+)'s own number (\S+)", _t("the individual number of %(g1)s")),
+        (r"representative number (\S+)", _t("the company's representative number")),
+        (r"the tenant's geographic number (\S+)", _t("your geographic number %(g1)s")),
+        (r"the operator's emergency caller ID (\S+)", _t("the platform's number for emergency calls")),
+        (
+            r"at most (\d+) external calls at once for (\S+)",
+            _t("at most %(g1)s outside calls at once for %(g2)s"),
+        ),
+        (
+            r"at most (\d+) new external calls per (\d+) s for (\S+)",
+            _t("at most %(g1)s new outside calls per %(g2)s seconds"),
+        ),
+        (r"the carrier's (\S+) in national form", _t("the caller's number")),
+        (r"on-net: .*", _t("routed inside kumo, free of charge")),
+        (r"routed inside, like an incoming call.*", _t("routed inside, like an incoming call")),
+        (r"(\S+) \((.+)\)", lambda k, rule: kind_words(k)),
+        (r"the trial started (\S+) ended after (\d+) days", _t("the %(g2)s-day trial has ended")),
+        (
+            r"the tenant is suspended: external calls are refused",
+            _t("the account is suspended: outside calls are refused"),
+        ),
+        (
+            r"during the trial only calls between the tenant's own extensions work",
+            _t("during the trial only calls between your own extensions work"),
+        ),
+        (
+            r"international calls are not enabled for this tenant",
+            _t("international calls are off (Settings)"),
+        ),
+        (r"(\S+) is an (inbound|outbound)-only line", _t("%(g1)s is set to incoming or outgoing only")),
+        (r"'?(\S+?)'? is not a number of any tenant", _t("%(g1)s is not a number in service")),
+        (r"'?(\S+?)'? is not a number kumo can route.*", _t("%(g1)s is not a number that can be called")),
+        (
+            r"(.+) numbers \((.+)\.\.\.\) are blocked unless the operator allows them",
+            _t("numbers starting %(g2)s are blocked"),
+        ),
+        (
+            r"cannot forward to (\S+) \((\w+)\)",
+            lambda n, k: gettext("%(n)s is %(k)s and cannot be a forward", n=n, k=kind_words(k)),
+        ),
+        (
+            r"forward to (\S+): (.+)",
+            lambda n, why: gettext("forward to %(n)s: %(why)s", n=n, why=why_words(why)),
+        ),
+        (r"the tenant owns no number", _t("you have no number to show")),
+        (r"caller ID (withheld|presented) for this call", _t("for this call only")),
+        (r"pick up the call parked there.*", _t("pick up the call parked there, or park this call there")),
+        (r"the lot is full; hang up", _t("every park slot is taken; the call ends")),
+        (r"play it, then back to IVR " + _N, _t("play it, then back to menu %(g1)s")),
+        (r"play it, then hang up", _t("play it, then the call ends")),
+        (r"no such (user|ring group|schedule|menu).*", _t("it no longer exists; the call ends")),
+    ]
+    return [(re.compile(f"^{p}$"), f) for p, f in rows]
+
+
+def _apply(table: Table, text: str) -> str | None:
+    for pattern, make in table:
+        found = pattern.match(text)
+        if found:
+            return make(*found.groups()) if callable(make) else gettext(make)
+    return None
+
+
+def what_words(text: str) -> str:
+    whole = _apply(_what_table(), text)
+    if whole is not None:
+        return whole
+    via, sep, step = text.partition(": ")
+    if sep:
+        return gettext("%(via)s → %(step)s", via=what_words(via), step=what_words(step))
+    return text
+
+
+def why_words(text: str) -> str:
+    found = _apply(_why_table(), text)
+    return text if found is None else found
+
+
+def steps(plan: Plan) -> list[tuple[str, str]]:
+    """The plan's decisions as (what, why) sentences in the user's language."""
+    return [(what_words(d.what), why_words(d.why)) for d in plan.decisions]

@@ -51,28 +51,40 @@ NO_CARRIER = "192.0.2.1"
 
 
 def demo_passwords(instance_dir: Path) -> dict[str, str]:
-    """The demo extensions' SIP passwords, generated into the instance folder on first use."""
+    """The demo extensions' SIP passwords (key: extension) and voicemail PINs (key: "<ext>-pin", for
+    users with voicemail), generated into the instance folder on first use."""
     users = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))["users"]
     path = Path(instance_dir) / DEMO_PASSWORDS_FILE
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
-    missing = [str(u["extension"]) for u in users if str(u["extension"]) not in stored]
+    wanted = {str(u["extension"]): lambda: secrets.token_urlsafe(12) for u in users}
+    wanted.update(
+        {
+            f"{u['extension']}-pin": lambda: f"{secrets.randbelow(10**6):06d}"
+            for u in users
+            if "voicemail" in u
+        }
+    )
+    missing = [key for key in wanted if key not in stored]
     if missing:
-        for extension in missing:
-            stored[extension] = secrets.token_urlsafe(12)
+        for key in missing:
+            stored[key] = wanted[key]()
         Path(instance_dir).mkdir(mode=0o700, parents=True, exist_ok=True)
         localswitch.write_private(path, json.dumps(stored, indent=2) + "\n")
-        log.warning("generated the demo extensions' SIP passwords into %s (mode 0600)", path)
+        log.warning("generated the demo extensions' SIP passwords and PINs into %s (mode 0600)", path)
     return stored
 
 
 def demo_document(instance_dir: Path) -> dict:
-    """demo.yaml with this instance's generated SIP passwords instead of the file's placeholders."""
+    """demo.yaml with this instance's generated SIP passwords and voicemail PINs (the file has none)."""
     doc = yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8"))
     passwords = demo_passwords(instance_dir)
     for user in doc["users"]:
-        user["password"] = passwords[str(user["extension"])]
+        extension = str(user["extension"])
+        user["password"] = passwords[extension]
+        if isinstance(user.get("voicemail"), dict):
+            user["voicemail"]["pin"] = passwords[f"{extension}-pin"]
     return doc
 
 
@@ -369,9 +381,9 @@ def summary(info: Mapping) -> str:
     if sip:
         lines.append(f"  SIP server  {sip['address']}:{sip['port']} (UDP), domain {info['domain']}")
         for ext in info["extensions"]:
+            pin = f", voicemail PIN {ext['pin']}" if ext.get("pin") else ""
             lines.append(
-                f"  extension   {ext['extension']}  user {ext['extension']}  password {ext['password']}"
-                f"  (domain {info['domain']})"
+                f"  extension   {ext['extension']}  user {ext['extension']}  password {ext['password']}{pin}"
             )
         lines.append("  try it      `make demo-call` (two SIPp phones: 101 calls 102), or two softphones")
         if sip["address"].startswith("127."):
@@ -458,7 +470,10 @@ def run(settings: Settings, environ: Mapping[str, str] | None = None, out=None) 
             "service_url": service_url,
             "admin": {"email": admin_email, "password": admin_password},
             "domain": doc["domain"],
-            "extensions": [{"extension": e, "password": passwords[e]} for e in DEMO_EXTENSIONS],
+            "extensions": [
+                {"extension": e, "password": passwords[e], "pin": passwords.get(f"{e}-pin", "")}
+                for e in DEMO_EXTENSIONS
+            ],
             "pids": {
                 "service": service.pid,
                 "panel": panel.pid,

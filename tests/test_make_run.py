@@ -276,8 +276,26 @@ def alive(pid: int) -> bool:
         return False
 
 
+def descendants(pids: list[int]) -> list[int]:
+    """The processes below `pids` (the service's HTTP workers, ...), from /proc."""
+    parent_of = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent_of[int(stat_file.parent.name)] = int(fields[1])
+    found, frontier = [], list(pids)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parent_of.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
 def test_ctrl_c_stops_the_service_and_the_panel(tmp_path, database_url):
-    env = run_env(tmp_path, database_url)
+    env = run_env(tmp_path, database_url, FSCTL_HTTP_WORKERS="2")
     subprocess.run([str(VENV_BIN / "fsctl"), "db", "upgrade"], env=env, check=True, capture_output=True)
     proc = subprocess.Popen(
         [str(VENV_BIN / "fsctl"), "run"],
@@ -293,6 +311,9 @@ def test_ctrl_c_stops_the_service_and_the_panel(tmp_path, database_url):
         info = json.loads((tmp_path / "instance" / RUN_FILE).read_text())
         pids = [info["pids"]["service"], info["pids"]["panel"]]
         assert all(alive(pid) for pid in pids)
+        workers = descendants(pids)
+        assert workers, "two HTTP workers: the service forks"
+        pids += workers
         proc.send_signal(signal.SIGINT)
         assert proc.wait(40) == 0
         rest = proc.stdout.read()

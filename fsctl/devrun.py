@@ -438,6 +438,8 @@ def run(settings: Settings, environ: Mapping[str, str] | None = None, out=None) 
 
     def on_signal(signum, _frame):
         stopping["signal"] = signum
+        # Ctrl-C while the switch starts or the service comes up: stop at once, not after the wait.
+        raise KeyboardInterrupt
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -498,10 +500,16 @@ def run(settings: Settings, environ: Mapping[str, str] | None = None, out=None) 
                 break
             time.sleep(0.3)
         return 0
+    except KeyboardInterrupt:
+        return 0
     except RuntimeError as exc:
         print(f"fsctl run: {exc}", file=sys.stderr)
         return 1
     finally:
+        # A second Ctrl-C must not cut the stopping short and leave a child behind (each stop has
+        # its own time limit, then SIGKILL).
+        for signum in previous:
+            signal.signal(signum, signal.SIG_IGN)
         print("stopping ...", file=out)
         out.flush()
         running.stop()

@@ -339,3 +339,26 @@ def test_a_port_already_taken_is_named(tmp_path, database_url):
     assert result.returncode == 2
     assert f"the panel: TCP 127.0.0.1:{port} is already in use" in result.stderr
     assert "WEBPANEL_LISTEN" in result.stderr
+
+
+def test_ctrl_c_while_starting_stops_what_was_started(tmp_path, database_url):
+    env = run_env(tmp_path, database_url)
+    subprocess.run([str(VENV_BIN / "fsctl"), "db", "upgrade"], env=env, check=True, capture_output=True)
+    proc = subprocess.Popen(
+        [str(VENV_BIN / "fsctl"), "run"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        children: list[int] = []
+        while len(children) < 2 and time.monotonic() < deadline:  # service and panel forked
+            children = descendants([proc.pid])
+            time.sleep(0.05)
+        assert not (tmp_path / "instance" / RUN_FILE).exists(), "too late: it had finished starting"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(40) == 0
+        assert "kumo is running" not in proc.stdout.read()
+        assert not [pid for pid in children if alive(pid)], "children outlived fsctl run"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -308,6 +308,9 @@ def _ensure_prompts(sounds_dir: Path, out) -> None:
     mod_local_stream refuses to load when its directory has none."""
     sounds_dir.mkdir(parents=True, exist_ok=True)
     fsctl = Path(sys.executable).parent / "fsctl"
+    if not any(sounds_dir.glob("*/*/kumo")):
+        print(f"generating kumo's prompts into {sounds_dir} (the first time: about half a minute)", file=out)
+        out.flush()
     result = subprocess.run(
         [str(fsctl), "prompts", "generate", "--root", str(sounds_dir)],
         capture_output=True,

@@ -233,17 +233,35 @@ def host_address() -> str:
             return "127.0.0.1"
 
 
+def read_vars(path: Path) -> dict[str, str]:
+    """name -> value of the `set` lines of a vars include (empty when there is no file)."""
+    import re
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    return dict(re.findall(r'cmd="set"\s+data="([A-Za-z0-9_]+)=([^"]*)"', text))
+
+
 def plan_switch(settings: Settings, environ: Mapping[str, str]) -> SwitchPlan:
     root = Path(settings.instance_dir) / "freeswitch"
     sip = environ.get("KUMO_SIP_ADDRESS", "127.0.0.1")
     if sip == "host":
         sip = host_address()
     sip_ip, sip_port = _split(sip, int(environ.get("KUMO_SIP_PORT", "5060")))
+    carrier_port = int(environ.get("KUMO_CARRIER_SIP_PORT", "5080"))
+    # local.xml is written once and may have been edited since: what it says is what the switch
+    # uses, so the port checks and the summary follow it rather than this run's environment.
+    written = read_vars(root / "conf" / "vars.d" / "local.xml")
+    sip_ip = written.get("kumo_local_ip", sip_ip)
+    sip_port = int(written.get("kumo_sip_port", sip_port))
+    carrier_port = int(written.get("kumo_carrier_sip_port", carrier_port))
     return SwitchPlan(
         root=root,
         sip_ip=sip_ip,
         sip_port=sip_port,
-        carrier_port=int(environ.get("KUMO_CARRIER_SIP_PORT", "5080")),
+        carrier_port=carrier_port,
         sounds_dir=Path(environ.get("FSCTL_SOUNDS_DIR") or PROJECT_ROOT / "build" / "sounds"),
         environ=environ,
     )

@@ -121,6 +121,17 @@ def test_site_vars_point_the_switch_at_this_service_with_no_carrier(tmp_path):
     assert "s3cret" not in text and "credentials" not in text and "password" not in text
 
 
+def test_an_existing_local_xml_is_what_the_summary_and_port_checks_follow(tmp_path):
+    settings = _settings(tmp_path)
+    vars_d = settings.instance_dir / "freeswitch" / "conf" / "vars.d"
+    vars_d.mkdir(parents=True)
+    (vars_d / "local.xml").write_text(
+        localswitch.vars_include({"kumo_local_ip": "192.0.2.7", "kumo_sip_port": "5070"})
+    )
+    plan = plan_switch(settings, {"KUMO_SIP_PORT": "15060"})
+    assert (plan.sip_ip, plan.sip_port, plan.carrier_port) == ("192.0.2.7", 5070, 5080)
+
+
 def test_a_configured_carrier_is_used(tmp_path):
     settings = _settings(tmp_path)
     plan = plan_switch(settings, {"KUMO_CARRIER_HOST": "203.0.113.5:5060"})

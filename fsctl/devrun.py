@@ -277,10 +277,11 @@ def prepare_switch(
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     install_dir = localswitch.install(located, plan.install_dir)
     first = not (plan.conf_dir / "vars.d" / "local.xml").exists()
-    # deploy.sh backs the previous copy up before replacing it; this folder is ours, so the
-    # backups would only pile up: the old tree is moved aside and removed instead, vars.d kept.
-    _clear_conf(plan.conf_dir)
+    # deploy.sh backs a non-empty folder up before replacing it; this folder is kumo's own, so the
+    # backups would only pile up: the old tree goes, vars.d/ (local.xml, the operator's edits) stays.
+    kept = _set_aside_vars(plan.conf_dir)
     localswitch.deploy(plan.conf_dir, secrets_xml=fs_vars(settings))
+    _restore_vars(kept, plan.conf_dir / "vars.d")
     service_env = {**plan.service_env(), **{k: v for k, v in plan.environ.items() if k in plan.service_env()}}
     if first:
         local = plan.conf_dir / "vars.d" / "local.xml"
@@ -307,18 +308,32 @@ def prepare_switch(
     )
 
 
-def _clear_conf(conf_dir: Path) -> None:
+def _set_aside_vars(conf_dir: Path) -> Path | None:
+    """Move conf_dir/vars.d aside and remove the rest of conf_dir; the folder moved, if any."""
     import shutil
 
     if not conf_dir.is_dir():
+        return None
+    kept = None
+    if (conf_dir / "vars.d").is_dir():
+        kept = conf_dir.parent / "vars.d.kept"
+        if kept.exists():
+            shutil.rmtree(kept)  # left by an interrupted start; conf_dir/vars.d is the newer copy
+        (conf_dir / "vars.d").rename(kept)
+    shutil.rmtree(conf_dir)
+    return kept
+
+
+def _restore_vars(kept: Path | None, vars_d: Path) -> None:
+    """Put the set-aside vars.d files back (deploy.sh has just written kumo-secrets.xml: it wins)."""
+    import shutil
+
+    if kept is None:
         return
-    for child in conf_dir.iterdir():
-        if child.name == "vars.d":
-            continue
-        if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
+    for item in kept.iterdir():
+        if item.name != "kumo-secrets.xml" and item.is_file():
+            shutil.copy2(item, vars_d / item.name)
+    shutil.rmtree(kept)
 
 
 def _ensure_prompts(sounds_dir: Path, out) -> None:

@@ -156,6 +156,22 @@ def test_deploy_writes_secrets_and_site_values_private(tmp_path):
         localswitch.vars_include({"x": 'a"b'})
 
 
+def test_a_redeploy_keeps_local_xml_and_leaves_no_backup(tmp_path):
+    from fsctl.devrun import _restore_vars, _set_aside_vars
+
+    conf = tmp_path / "freeswitch" / "conf"
+    localswitch.deploy(conf, {"kumo_sip_port": "5070"}, secrets_xml="<include><!-- old --></include>")
+    (conf / "vars.d" / "mine.xml").write_text("<include/>")
+    kept = _set_aside_vars(conf)
+    localswitch.deploy(conf, secrets_xml="<include><!-- new --></include>")
+    _restore_vars(kept, conf / "vars.d")
+    assert "kumo_sip_port=5070" in (conf / "vars.d" / "local.xml").read_text()
+    assert stat.S_IMODE((conf / "vars.d" / "local.xml").stat().st_mode) == 0o600
+    assert (conf / "vars.d" / "mine.xml").exists()
+    assert "new" in (conf / "vars.d" / "kumo-secrets.xml").read_text()
+    assert sorted(p.name for p in conf.parent.iterdir()) == ["conf"]
+
+
 # -- demo credentials ----------------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ SHARED_RUNTIME = PROJECT_ROOT.parent / "shared" / "fs-runtime"
 DEBIAN_MOD_DIR = Path("/usr/lib/freeswitch/mod")
 HOW_TO_GET_ONE = (
     "set KUMO_FREESWITCH=<install dir> (bin/freeswitch, mod/), or put a `freeswitch` binary on the "
-    "PATH, or provide the prebuilt runtime folder fs-runtime beside the repository (README: FreeSWITCH)"
+    "PATH, or provide the prebuilt runtime folder fs-runtime beside the repository (README.md, the top)"
 )
 
 

@@ -175,12 +175,14 @@ def test_through_the_event_socket_a_saved_change_sends_the_flush_of_exactly_its_
         fake.stop()
 
 
-def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(database_url, engine, make_tenant):
+def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(settings, engine, make_tenant):
     from test_directory import captured, lookup, user_element
 
     make_tenant()
     metrics = Metrics()
-    app = ServiceApp(Settings(database_url=database_url), LookupStore(engine=engine), metrics)
+    # The tests' settings (open lookups, a private instance folder): Settings() alone would read the
+    # credentials generated in the repository's instance/ and answer 401.
+    app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
     assert Settings().directory_cache_ms == 60000  # on by default
     assert user_element(lookup(app, body)).get("cacheable") is None  # socket down: not cacheable

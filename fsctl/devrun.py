@@ -421,7 +421,12 @@ def summary(info: Mapping) -> str:
             lines.append(
                 f"  extension   {ext['extension']}  user {ext['extension']}  password {ext['password']}{pin}"
             )
-        lines.append("  try it      `make demo-call` (two SIPp phones: 101 calls 102), or two softphones")
+        lines.append("  try it      `make demo-call` (two SIPp phones: 101 calls 102), or two softphones:")
+        lines.append(
+            "              dial 102 from 101; *99102 leaves 102 a message, *98 on 102 hears it (PIN);"
+        )
+        lines.append("              transfer a call to 700-719 to park it, dial the slot to take it back;")
+        lines.append("              **102 picks up a call ringing on 102 (dialplans/features.yaml)")
         if sip["address"].startswith("127."):
             lines.append(
                 "              SIP listens on loopback; KUMO_SIP_ADDRESS=host for phones on other machines"

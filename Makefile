@@ -9,7 +9,8 @@ FS_CONF_DIR ?=
 .PHONY: help install run serve test test-quick lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
 
 help:
-	@echo "make run          install, migrate, apply the demo tenant, start the service and the panel (foreground)"
+	@echo "make run          install, migrate, apply the demo tenant, start the service, the panel and a local FreeSWITCH if any (foreground)"
+	@echo "make demo-call    with make run running: two SIPp phones (demo 101 and 102) call each other"
 	@echo "make test         install what tests need and run the whole suite (without tests/e2e)"
 	@echo "make test-e2e     real calls through a real FreeSWITCH and SIPp phones (tests/e2e, README)"
 	@echo "make test-quick   the edit-test loop: no Debian installs, 200 injection examples, stop at the first failure"
@@ -34,9 +35,18 @@ db-upgrade: install
 seed-demo: db-upgrade
 	$(FSCTL) seed-demo
 
-# The panel runs beside the service; Ctrl-C (or the service ending) stops both.
-run: seed-demo
-	$(FSCTL) panel & panel=$$!; trap 'kill $$panel 2>/dev/null; wait $$panel' EXIT INT TERM; $(FSCTL) serve
+# The demo PBX in the foreground (fsctl/devrun.py): the demo tenant, the service, the panel and, when
+# this machine has a FreeSWITCH (fsctl/localswitch.py says where it looks), the switch deployed from
+# freeswitch/ into instance/freeswitch. Prints the panel sign-in and two demo extensions' SIP
+# credentials; Ctrl-C (or any of them ending) stops all of them.
+run: db-upgrade
+	$(FSCTL) run
+
+# Two SIPp phones register as demo extensions 101 and 102 and 101 calls 102 through the switch that
+# `make run` started (in another terminal); prints what happened.
+.PHONY: demo-call
+demo-call: install e2e-deps
+	PYTHONPATH=tests $(PY) -m e2e.demo_call
 
 serve: install
 	$(FSCTL) serve

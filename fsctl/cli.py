@@ -83,14 +83,19 @@ def _load_yaml(path: str) -> object:
 
 def apply_file(settings: Settings, path: str, actor: str = "fsctl") -> int:
     """Apply one tenant file in one transaction; print every error by its path and change nothing on error."""
-    from fsctl.db import session_scope
-    from fsctl.tenant_config import ConfigError, apply_config
-
     try:
         raw = _load_yaml(path)
     except (OSError, yaml.YAMLError) as exc:
         print(f"{path}: cannot read: {exc}", file=sys.stderr)
         return 2
+    return apply_file_document(settings, raw, actor, path)
+
+
+def apply_file_document(settings: Settings, raw: object, actor: str = "fsctl", path: str = "-") -> int:
+    """apply_file for a document already read."""
+    from fsctl.db import session_scope
+    from fsctl.tenant_config import ConfigError, apply_config
+
     factory = _session_factory(settings)
     try:
         with session_scope(factory) as session:
@@ -173,7 +178,19 @@ def cmd_secrets_fs_vars(args: argparse.Namespace) -> int:
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    return apply_file(_settings(args), str(DEMO_FILE), actor="seed-demo")
+    """The demo tenant, with SIP passwords generated into the instance folder on first use: the
+    placeholders in demo.yaml never become working credentials (DECISIONS 24)."""
+    from fsctl.devrun import demo_document
+
+    settings = _settings(args)
+    return apply_file_document(settings, demo_document(settings.instance_dir), "seed-demo", str(DEMO_FILE))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`make run`: demo tenant, service, panel and (when found) the switch, until Ctrl-C."""
+    from fsctl.devrun import run
+
+    return run(_settings(args))
 
 
 def cmd_panel(args: argparse.Namespace) -> int:
@@ -254,7 +271,12 @@ def build_parser() -> argparse.ArgumentParser:
         "fs-vars", help="print the switch's vars.d/ include with them (make fs-config installs it)"
     ).set_defaults(func=cmd_secrets_fs_vars)
 
-    sub.add_parser("seed-demo", help="apply dialplans/examples/demo.yaml").set_defaults(func=cmd_seed_demo)
+    sub.add_parser(
+        "seed-demo", help="apply dialplans/examples/demo.yaml (SIP passwords generated into instance/)"
+    ).set_defaults(func=cmd_seed_demo)
+    sub.add_parser(
+        "run", help="make run: the demo PBX in the foreground (service, panel, a local FreeSWITCH if any)"
+    ).set_defaults(func=cmd_run)
 
     panel = sub.add_parser(
         "panel", help="run the customer control panel (default $WEBPANEL_LISTEN or 127.0.0.1:8000)"

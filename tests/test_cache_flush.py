@@ -4,6 +4,7 @@ while the event socket is down."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -175,12 +176,14 @@ def test_through_the_event_socket_a_saved_change_sends_the_flush_of_exactly_its_
         fake.stop()
 
 
-def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(database_url, engine, make_tenant):
+def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(settings, engine, make_tenant):
     from test_directory import captured, lookup, user_element
 
     make_tenant()
     metrics = Metrics()
-    settings = Settings(database_url=database_url, xml_curl_auth="off", directory_cache_ms=60000)
+    # The tests' settings (open lookups, a private instance folder): Settings() alone would read the
+    # credentials generated in the repository's instance/ and answer 401.
+    settings = dataclasses.replace(settings, directory_cache_ms=60000)
     app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
     # Off by default: a cached user skips kumo's per-request checks (see fsctl.config.Settings).

@@ -265,7 +265,9 @@ def test_numbers_add_refuses_bad_ranges(database_url, engine, spec, capsys):
     assert "refused" in capsys.readouterr().err
 
 
-def test_demo_file_applies(database_url, engine, capsys):
+def test_demo_file_applies(database_url, engine, capsys, tmp_path, monkeypatch):
+    # seed-demo generates the demo SIP passwords into the instance folder: a private one here.
+    monkeypatch.setenv("FSCTL_INSTANCE_DIR", str(tmp_path / "instance"))
     assert main(["--database-url", database_url, "seed-demo"]) == 0
     assert main(["--database-url", database_url, "seed-demo"]) == 0
     assert capsys.readouterr().out.splitlines() == ["demo.kumo.test: created", "demo.kumo.test: unchanged"]

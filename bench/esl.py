@@ -29,6 +29,7 @@ from gevent import monkey
 monkey.patch_all()
 
 import argparse  # noqa: E402
+import datetime as dt  # noqa: E402
 import gzip  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -87,12 +88,12 @@ def add_tenants(engine, domains: list[str]) -> None:
                     name=domain,
                     timezone="Asia/Tokyo",
                     status="active",
-                    trial_started_on=models.dt.date(2026, 11, 1),
+                    trial_started_on=dt.date(2026, 11, 1),
                     international_calls=False,
                     max_external_channels=2,
                     allowed_prefixes=[],
                     config_version=1,
-                    created_at=models.dt.datetime.now(models.dt.UTC),
+                    created_at=dt.datetime.now(dt.UTC),
                 )
             )
 

@@ -1,0 +1,135 @@
+"""Accounts models of kumo (see the banner below)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fsctl.models.base import Base, enum_type, utc_now
+
+# ---------------------------------------------------------------------------------------------------
+# webpanel: panel accounts, API tokens, login attempts, the sign-up profile, platform settings.
+# None of these is routing configuration: `__tenant_config__ = False` keeps fsctl.db from bumping
+# tenants.config_version (and so emptying every lookup cache) when someone merely logs in.
+
+
+class AccountRole(enum.StrEnum):
+    OPERATOR = "operator"  # the platform operator: every tenant, the inventory, platform settings
+    ADMIN = "admin"  # a tenant's administrator: everything of that tenant
+    USER = "user"  # a tenant user: the settings of their own extension only
+
+
+class PanelAccount(Base):
+    """A person who signs in to the panel (not a SIP account; see User)."""
+
+    __tablename__ = "panel_accounts"
+    __tenant_config__ = False
+    __table_args__ = (
+        CheckConstraint("role = 'operator' OR tenant_id IS NOT NULL", name="tenant_role_has_tenant"),
+        CheckConstraint("role <> 'user' OR user_id IS NOT NULL", name="user_role_has_extension"),
+        CheckConstraint("email = lower(email)", name="email_lowercase"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # argon2id encoded hash (argon2-cffi), never the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[AccountRole] = mapped_column(enum_type(AccountRole, "account_role"))
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    # A tenant user's own extension; removing the extension removes the login.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of every session's fingerprint: bumped by sign-out, so a copied cookie dies with it (issue 15).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A disabled account cannot sign in, reset its password, or keep a session.
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TenantProfile(Base):
+    """Who signed the tenant up, and the formal application the operator verifies (DECISIONS 10)."""
+
+    __tablename__ = "tenant_profiles"
+    __tenant_config__ = False
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True)
+    contact_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(254))
+    applied_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    application_note: Mapped[str] = mapped_column(Text, default="")
+    verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class ApiToken(Base):
+    """A tenant's API token; only its SHA-256 is stored (the token is shown once)."""
+
+    __tablename__ = "api_tokens"
+    __tenant_config__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginAttempt(Base):
+    """Every sign-in attempt; rate limiting counts recent failures here, shared by all panel processes."""
+
+    __tablename__ = "login_attempts"
+    __tenant_config__ = False
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(45))
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PlatformSetting(Base):
+    """Operator-maintained platform settings (SIP domain suffix, SIP server name, ...), key -> text."""
+
+    __tablename__ = "platform_settings"
+    __tenant_config__ = False
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- Panel hardening (issue 15, webpanel/): password reset by e-mail ---------------------------------
+
+
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single use, short-lived; only the token's SHA-256 is kept."""
+
+    __tablename__ = "password_resets"
+    __tenant_config__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("panel_accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,14 +1,19 @@
 """Default prompts: synthesised at install time (`make prompts`) and the phrase macros that play them.
 
 Japanese with Open JTalk (Debian open-jtalk + open-jtalk-mecab-naist-jdic + hts-voice-nitech-jp-atr503-m001),
-English with espeak-ng, both converted by sox to 16-bit mono WAV at 8 and 16 kHz, laid out as FreeSWITCH
-looks for them: <root>/<lang>/<region>/<dir>/<rate>/<name>.wav. mod_sndfile tries the
+English with espeak-ng, both converted by sox to 16-bit mono WAV at 8 and 16 kHz, with the synthesisers'
+leading and trailing silence cut (a caller waits through every file of the voicemail greeting before the
+beep, fsctl.media.beep_budget), laid out as FreeSWITCH looks for them: <root>/<lang>/<region>/<dir>/<rate>/<name>.wav. mod_sndfile tries the
 `<dir>/<rate>/<name>` form first for the channel's rate (sndfile_file_open in mod_sndfile.c), so one
 relative name like `voicemail/vm-hello.wav` serves narrowband and wideband calls.
+A manifest at the root records what each file was made from (text and recipe), so a changed wording or
+recipe remakes exactly the files it affects.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import shutil
 import subprocess
@@ -26,6 +31,19 @@ LANG_DIRS = {"en": "en/us", "ja": "ja/jp"}
 RATES = (8000, 16000)
 JTALK_DIC = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 JTALK_VOICE = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice"
+# Speaking rate: Open JTalk's speed factor, espeak-ng's words per minute (its default is 175).
+JTALK_SPEED = "1.1"
+ESPEAK_WPM = "180"
+# Silence is cut where the peak-normalised level stays under 1% of full scale: Open JTalk's output carries
+# a noise floor near 0.5%, which a lower threshold keeps as "speech". Each file then ends with a short
+# pause, so digits said one after another (an extension) stay apart.
+TRIM_THRESHOLD = "1%"
+PAUSE_SECONDS = "0.05"
+# Everything that shapes a file besides its text; part of each file's manifest entry.
+RECIPE = (
+    f"jtalk -r {JTALK_SPEED}; espeak-ng -s {ESPEAK_WPM}; norm -3; trim {TRIM_THRESHOLD}; pad {PAUSE_SECONDS}"
+)
+MANIFEST = ".kumo-prompts.json"
 
 
 class PromptError(RuntimeError):
@@ -37,6 +55,15 @@ class Prompt:
     path: str  # "voicemail/vm-hello" (no extension, no rate)
     lang: str
     text: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.lang}/{self.path}"
+
+    @property
+    def stamp(self) -> str:
+        """What the file is made from: its text and the recipe."""
+        return hashlib.sha256(f"{RECIPE}\n{self.text}".encode()).hexdigest()[:16]
 
     def target(self, root: Path, rate: int) -> Path:
         directory, _, name = self.path.rpartition("/")
@@ -77,15 +104,29 @@ def synthesise(prompt: Prompt, raw: Path) -> None:
         with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as text:
             text.write(prompt.text + "\n")
         try:
-            _run(["open_jtalk", "-x", JTALK_DIC, "-m", JTALK_VOICE, "-ow", str(raw), text.name])
+            _run(
+                [
+                    "open_jtalk",
+                    "-x",
+                    JTALK_DIC,
+                    "-m",
+                    JTALK_VOICE,
+                    "-r",
+                    JTALK_SPEED,
+                    "-ow",
+                    str(raw),
+                    text.name,
+                ]
+            )
         finally:
             Path(text.name).unlink(missing_ok=True)
     else:
-        _run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), prompt.text])
+        _run(["espeak-ng", "-v", "en-us", "-s", ESPEAK_WPM, "-w", str(raw), prompt.text])
 
 
 def convert(source: Path, target: Path, rate: int) -> None:
-    """Any audio sox reads -> 16-bit mono PCM WAV at `rate`, peak-normalised to -3 dBFS."""
+    """Any audio sox reads -> 16-bit mono PCM WAV at `rate`, peak-normalised to -3 dBFS, silence cut at
+    both ends (sox's silence effect, the second pass on the reversed audio) and a short pause added."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part.wav")
     _run(
@@ -103,15 +144,30 @@ def convert(source: Path, target: Path, rate: int) -> None:
             str(partial),
             "norm",
             "-3",
+            "silence",
+            "1",
+            "0.005",
+            TRIM_THRESHOLD,
+            "reverse",
+            "silence",
+            "1",
+            "0.005",
+            TRIM_THRESHOLD,
+            "reverse",
+            "pad",
+            "0",
+            PAUSE_SECONDS,
         ]
     )
     partial.replace(target)
 
 
-def generate_one(prompt: Prompt, root: Path, force: bool = False) -> bool:
-    """Synthesise one prompt at every rate; False when it was already there."""
+def generate_one(prompt: Prompt, root: Path, force: bool = False, made_from: str | None = None) -> bool:
+    """Synthesise one prompt at every rate; False when it was already there (and, when the manifest's
+    entry `made_from` is given, made from the same text and recipe)."""
     targets = [prompt.target(root, rate) for rate in RATES]
-    if not force and all(t.exists() for t in targets):
+    current = made_from is None or made_from == prompt.stamp
+    if not force and current and all(t.exists() for t in targets):
         return False
     with tempfile.TemporaryDirectory(prefix="kumo-prompt-") as tmp:
         raw = Path(tmp) / "raw.wav"
@@ -122,9 +178,19 @@ def generate_one(prompt: Prompt, root: Path, force: bool = False) -> bool:
 
 
 def generate(root: Path, prompts: list[Prompt] | None = None, force: bool = False, jobs: int = 4) -> int:
-    """Synthesise every missing prompt under `root`; returns how many were made."""
+    """Synthesise every missing or outdated prompt under `root`; returns how many were made."""
     prompts = load_prompts() if prompts is None else prompts
+    manifest_path = root / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = {}  # a tree without one predates the manifest: every file is remade once
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        made = sum(pool.map(lambda p: generate_one(p, root, force), prompts))
+        made = sum(pool.map(lambda p: generate_one(p, root, force, manifest.get(p.key, "")), prompts))
+    manifest.update({p.key: p.stamp for p in prompts})
+    root.mkdir(parents=True, exist_ok=True)
+    partial = manifest_path.with_suffix(".part")
+    partial.write_text(json.dumps(manifest, indent=0, sort_keys=True), encoding="utf-8")
+    partial.replace(manifest_path)
     log.info("prompts: %d made, %d already there, under %s", made, len(prompts) - made, root)
     return made

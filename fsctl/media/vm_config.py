@@ -17,6 +17,9 @@ from fsctl.media.settings import MediaSettings
 from fsctl.xml.document import add_pairs, new_document, to_bytes
 
 PROFILE = "default"  # the profile the rendered dialplans name: `voicemail [check] default <domain> <ext>`
+# The beep before recording: teletone "%(on ms, off ms, Hz)", played once (gentones in create_file); half
+# a second is a clear beep, and the caller waits through all of it before the recording starts.
+TONE_SPEC = "%(500, 0, 640)"
 
 
 def profile_params(settings: MediaSettings) -> list[tuple[str, str]]:
@@ -32,7 +35,7 @@ def profile_params(settings: MediaSettings) -> list[tuple[str, str]]:
         ("min-record-len", "3"),
         ("max-record-len", "300"),
         ("max-retries", "3"),
-        ("tone-spec", "%(1000, 0, 640)"),
+        ("tone-spec", TONE_SPEC),
         # The module's default (true) opens a mailbox that has no password to anyone.
         ("allow-empty-password-auth", "false"),
         ("db-password-override", "false"),

@@ -11,7 +11,11 @@ read from /proc, divided by the REGISTERs answered 200. Goal: kumo's total at or
 
 Then, per language (ja, en): the time from the switch answering a call to a voicemail box until the
 recording starts (the beep), from the switch's own events (CHANNEL_ANSWER .. RECORD_START) over
-kumo's generated prompts. Goal: <= 8 s with the extension spoken.
+kumo's generated prompts, beside what fsctl.media.beep_budget predicts from the files. Goal: <= 8 s
+with the extension spoken.
+
+kumo's database is a throw-away one per run: SQLite, or a PostgreSQL database created (and dropped)
+on the server DATABASE_URL names when it names one.
 
 FreeSWITCH comes from where tests/e2e finds it (KUMO_FREESWITCH or the shared runtime beside the
 repository); the helpers are the end-to-end tests' own (tests/e2e/switch.py, phones.py).
@@ -30,9 +34,14 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -40,6 +49,8 @@ sys.path.insert(0, str(REPO / "tests"))
 from e2e import esl  # noqa: E402
 from e2e import switch as fs  # noqa: E402
 from e2e.phones import free_tcp_port, free_udp_port  # noqa: E402
+
+from fsctl.media import beep_budget  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 DOMAIN = "bench.switch.test"
@@ -129,10 +140,35 @@ def _local_vars(ports: dict[str, int], sip: int, http_password: str, esl_passwor
     }
 
 
-def _kumo_env(workdir: Path, ports: dict[str, int], http_password: str, esl_password: str) -> dict[str, str]:
+def _postgresql() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith("postgresql")
+
+
+@contextmanager
+def _database(workdir: Path) -> Iterator[str]:
+    """A throw-away database for one variant: SQLite in `workdir`, or one on DATABASE_URL's server."""
+    if not _postgresql():
+        yield f"sqlite:///{workdir / 'kumo.sqlite3'}"
+        return
+    url = make_url(os.environ["DATABASE_URL"])
+    name = f"kumo_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _kumo_env(
+    database_url: str, ports: dict[str, int], http_password: str, esl_password: str
+) -> dict[str, str]:
     return dict(
         os.environ,
-        DATABASE_URL=f"sqlite:///{workdir / 'kumo.sqlite3'}",
+        DATABASE_URL=database_url,
         FSCTL_HTTP_LISTEN=f"127.0.0.1:{ports['http']}",
         FSCTL_XML_CURL_AUTH=f"freeswitch:{http_password}",
         FSCTL_ESL_ADDRESS=f"127.0.0.1:{ports['esl']}",
@@ -144,6 +180,11 @@ def _kumo_env(workdir: Path, ports: dict[str, int], http_password: str, esl_pass
 def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dict:
     workdir = base / name
     workdir.mkdir()
+    with _database(workdir) as database_url:
+        return _measure_variant(name, workdir, database_url, located, install_dir, args)
+
+
+def _measure_variant(name: str, workdir: Path, database_url: str, located, install_dir: Path, args) -> dict:
     users = _users(args.users)
     ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
     sip = free_udp_port()
@@ -151,7 +192,7 @@ def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dic
     conf = workdir / "conf"
     fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
     kumo = None
-    env = _kumo_env(workdir, ports, http_password, esl_password)
+    env = _kumo_env(database_url, ports, http_password, esl_password)
     if name == "static":
         _static_directory(conf, users)
     else:
@@ -211,27 +252,56 @@ def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dic
     }
 
 
-def _beep_times(base: Path, located, install_dir: Path) -> dict[str, float]:
-    """Seconds from answer to RECORD_START of a call to an unregistered user's voicemail, per language."""
-    workdir = base / "voicemail"
-    workdir.mkdir()
-    sounds = REPO / "build" / "e2e" / "sounds"  # shared with tests/e2e (half a minute to make)
+SOUNDS = REPO / "build" / "e2e" / "sounds"  # shared with tests/e2e (half a minute to make)
+BOX = "101"
+
+
+def _sounds() -> Path:
     subprocess.run(
-        [str(VENV_BIN / "fsctl"), "prompts", "generate", "--root", str(sounds)],
+        [str(VENV_BIN / "fsctl"), "prompts", "generate", "--root", str(SOUNDS)],
         check=True,
         capture_output=True,
     )
-    (sounds / "music" / "8000").mkdir(parents=True, exist_ok=True)
-    if not any((sounds / "music" / "8000").iterdir()):
-        raise RuntimeError(
-            f"run the end-to-end tests once first (they put a hold tone in {sounds}/music/8000)"
-        )
+    # mod_local_stream refuses to load without at least one file in its directory (moh stream).
+    music = SOUNDS / "music" / "8000"
+    music.mkdir(parents=True, exist_ok=True)
+    if not any(music.iterdir()):
+        tone = ["sox", "-n", "-r", "8000", "-c", "1", "-b", "16", str(music / "e2e-moh.wav")]
+        subprocess.run([*tone, "synth", "2", "sine", "523", "vol", "0.25"], check=True)
+    return SOUNDS
+
+
+def _boxes(lang: str) -> list[str]:
+    """A three-digit box, and the six-digit one whose extension takes longest to say."""
+    return [BOX, beep_budget.slowest_extension(SOUNDS, lang)]
+
+
+def _predicted_beep() -> dict[str, dict[str, float]]:
+    """What fsctl.media.beep_budget computes from the files for the same boxes."""
+    return {
+        lang: {box: round(beep_budget.answer_to_beep(SOUNDS, lang, box), 2) for box in _boxes(lang)}
+        for lang in ("ja", "en")
+    }
+
+
+def _beep_times(base: Path, located, install_dir: Path) -> dict[str, dict[str, float]]:
+    """Seconds from answer to RECORD_START of calls to unregistered users' voicemail, per language and box."""
+    workdir = base / "voicemail"
+    workdir.mkdir()
+    with _database(workdir) as database_url:
+        return _measure_beeps(workdir, database_url, located, install_dir)
+
+
+def _measure_beeps(
+    workdir: Path, database_url: str, located, install_dir: Path
+) -> dict[str, dict[str, float]]:
+    sounds = _sounds()
     ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
     sip = free_udp_port()
     http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
     conf = workdir / "conf"
     fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
-    env = _kumo_env(workdir, ports, http_password, esl_password)
+    env = _kumo_env(database_url, ports, http_password, esl_password)
     env["FSCTL_SOUNDS_DIR"] = str(sounds)
     subprocess.run([str(VENV_BIN / "fsctl"), "db", "upgrade"], env=env, check=True, capture_output=True)
     for lang in ("ja", "en"):
@@ -242,13 +312,16 @@ def _beep_times(base: Path, located, install_dir: Path) -> dict[str, float]:
             "status": "active",
             "language": lang,
             "users": [
-                {
-                    "extension": "101",
-                    "name": "Box",
-                    "password": "Bench-box-101-pass",
-                    "voicemail": {"enabled": True, "pin": "2468"},
-                    "forward": {"unregistered": {"voicemail": "101"}},
-                },
+                *(
+                    {
+                        "extension": box,
+                        "name": "Box",
+                        "password": f"Bench-box-{box}-pass",
+                        "voicemail": {"enabled": True, "pin": "2468"},
+                        "forward": {"unregistered": {"voicemail": box}},
+                    }
+                    for box in _boxes(lang)
+                ),
                 {"extension": "102", "name": "Caller", "password": "Bench-caller-102-pass"},
             ],
         }
@@ -265,13 +338,13 @@ def _beep_times(base: Path, located, install_dir: Path) -> dict[str, float]:
         install_dir, located.runtime, conf, workdir / "state", sounds, "127.0.0.1", ports["esl"], esl_password
     )
     (workdir / "tone.ulaw").write_bytes(bytes([0xFF]) * 16000)  # mu-law silence: the phone's stream
-    out: dict[str, float] = {}
+    out: dict[str, dict[str, float]] = {}
     try:
         _wait_http(f"http://127.0.0.1:{ports['http']}/healthz")
         switch.start()
         events = esl.EventLog("127.0.0.1", ports["esl"], esl_password)
         try:
-            for lang in ("ja", "en"):
+            for lang, box in [(la, b) for la in ("ja", "en") for b in _boxes(la)]:
                 mark = events.mark()
                 args = ["sipp", "-sf", str(REPO / "tests" / "e2e" / "sipp" / "uac.xml"), "-i", "127.0.0.1"]
                 args += ["-p", str(free_udp_port()), "-mp", str(free_udp_port() & ~1), "-m", "1", "-nostdin"]
@@ -287,18 +360,18 @@ def _beep_times(base: Path, located, install_dir: Path) -> dict[str, float]:
                     "domain",
                     f"{lang}.{DOMAIN}",
                 ]
-                args += ["-key", "display", "102", "-key", "to_user", "101", "-au", "102"]
+                args += ["-key", "display", "102", "-key", "to_user", box, "-au", "102"]
                 args += ["-ap", "Bench-caller-102-pass", "-auth_uri", f"{lang}.{DOMAIN}", f"127.0.0.1:{sip}"]
                 call = subprocess.Popen(
                     args, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
                 answer = events.wait_for(
-                    esl.event_is("CHANNEL_ANSWER", Caller_Destination_Number="101"), 30, mark
+                    esl.event_is("CHANNEL_ANSWER", Caller_Destination_Number=box), 30, mark
                 )
                 record = events.wait_for(
                     esl.event_is("RECORD_START", Unique_ID=answer["Unique-ID"]), 60, mark
                 )
-                out[lang] = round(
+                out.setdefault(lang, {})[box] = round(
                     (int(record["Event-Date-Timestamp"]) - int(answer["Event-Date-Timestamp"])) / 1e6, 2
                 )
                 switch.api(f"uuid_kill {answer['Unique-ID']}")
@@ -342,8 +415,11 @@ def main(argv: list[str] | None = None) -> int:
         variants = () if args.only_voicemail else ("static", "kumo", "kumo_cacheable")
         results = [_run_variant(v, base, located, install_dir, args) for v in variants]
         beep = {} if args.no_voicemail else _beep_times(base, located, install_dir)
-    report = {"users": args.users, "rate_per_second": args.rate, "results": results}
+    database = "postgresql" if _postgresql() else "sqlite"
+    report = {"database": database, "users": args.users, "rate_per_second": args.rate, "results": results}
     report["voicemail_answer_to_beep_seconds"] = beep
+    if beep:
+        report["voicemail_answer_to_beep_predicted_seconds"] = _predicted_beep()
     print(json.dumps(report, indent=2))
     return 0
 

@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from e2e import esl, switch
-from e2e.phones import Phone, SippFactory, free_tcp_port, free_udp_port
+from e2e.phones import Phone, SippFactory, free_udp_port, reserve_ports
 from e2e.tenants import TENANTS
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -303,14 +303,7 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
     for pcap in Path("/usr/share/sip-tester").glob("dtmf_2833_*.pcap"):
         shutil.copy(pcap, workdir / pcap.name)
 
-    ports = {
-        "http": free_tcp_port(),
-        "esl": free_tcp_port(),
-        "outbound": free_tcp_port(),
-        "sip": free_udp_port(),
-        "carrier_profile": free_udp_port(),
-        "carrier": free_udp_port(),
-    }
+    ports = reserve_ports(tcp=("http", "esl", "outbound"), udp=("carrier",), sip=("sip", "carrier_profile"))
     http_password = secrets.token_hex(12)
     esl_password = secrets.token_hex(12)
     dirs = {name: workdir / name for name in ("recordings", "audio", "cdr-spool")}

@@ -32,6 +32,42 @@ def free_tcp_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
+def reserve_ports(tcp: tuple[str, ...], udp: tuple[str, ...], sip: tuple[str, ...]) -> dict[str, int]:
+    """Free ports by name, all different: `tcp` and `udp` ones free on their protocol, `sip` ones free
+    on both (a sofia profile binds UDP and TCP on its sip-port and fails when either is taken). Every
+    socket stays bound until all are chosen, so no two names get the same number."""
+    held: list[socket.socket] = []
+    ports: dict[str, int] = {}
+    try:
+        for names, kinds in ((sip, (socket.SOCK_DGRAM, socket.SOCK_STREAM)), (tcp, (socket.SOCK_STREAM,))):
+            for name in names:
+                while name not in ports:
+                    first = socket.socket(socket.AF_INET, kinds[0])
+                    first.bind(("127.0.0.1", 0))
+                    held.append(first)
+                    port = first.getsockname()[1]
+                    try:
+                        for kind in kinds[1:]:
+                            other = socket.socket(socket.AF_INET, kind)
+                            held.append(other)
+                            other.bind(("127.0.0.1", port))
+                    except OSError:
+                        continue
+                    if port not in ports.values():
+                        ports[name] = port
+        for name in udp:
+            while name not in ports:
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock.bind(("127.0.0.1", 0))
+                held.append(sock)
+                if sock.getsockname()[1] not in ports.values():
+                    ports[name] = sock.getsockname()[1]
+    finally:
+        for sock in held:
+            sock.close()
+    return ports
+
+
 def free_port_pair(host: str = "127.0.0.1") -> int:
     """A free even UDP port with its next three free too: SIPp's -mp audio port, +1 its RTCP, +2
     and +3 the video pair it binds as well (it fails with "Unable to bind video RTP socket")."""

@@ -48,7 +48,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from e2e import esl  # noqa: E402
 from e2e import switch as fs  # noqa: E402
-from e2e.phones import free_tcp_port, free_udp_port  # noqa: E402
+from e2e.phones import free_udp_port, reserve_ports  # noqa: E402
 
 from fsctl.media import beep_budget  # noqa: E402
 
@@ -133,7 +133,7 @@ def _local_vars(ports: dict[str, int], sip: int, http_password: str, esl_passwor
         "kumo_local_ip": "127.0.0.1",
         "kumo_external_ip": "127.0.0.1",
         "kumo_sip_port": str(sip),
-        "kumo_carrier_sip_port": str(free_udp_port()),
+        "kumo_carrier_sip_port": str(ports["carrier_profile"]),
         "kumo_carrier_host": "127.0.0.1:9",
         "kumo_carrier_cidr": "127.0.0.1/32",
         "kumo_carrier_ping": "0",
@@ -186,8 +186,8 @@ def _run_variant(name: str, base: Path, located, install_dir: Path, args) -> dic
 
 def _measure_variant(name: str, workdir: Path, database_url: str, located, install_dir: Path, args) -> dict:
     users = _users(args.users)
-    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
-    sip = free_udp_port()
+    ports = reserve_ports(tcp=("http", "esl", "outbound"), udp=(), sip=("sip", "carrier_profile"))
+    sip = ports["sip"]
     http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
     conf = workdir / "conf"
     fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
@@ -296,8 +296,8 @@ def _measure_beeps(
     workdir: Path, database_url: str, located, install_dir: Path
 ) -> dict[str, dict[str, float]]:
     sounds = _sounds()
-    ports = {k: free_tcp_port() for k in ("http", "esl", "outbound")}
-    sip = free_udp_port()
+    ports = reserve_ports(tcp=("http", "esl", "outbound"), udp=(), sip=("sip", "carrier_profile"))
+    sip = ports["sip"]
     http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
     conf = workdir / "conf"
     fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))

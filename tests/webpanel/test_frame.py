@@ -8,7 +8,9 @@ import os
 import stat
 from zoneinfo import ZoneInfo
 
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
 from panel_helpers import PASSWORD, PanelClient, make_operator, signup, tenant_of
 from sqlalchemy import select, text
 
@@ -17,7 +19,6 @@ from fsctl.routing.calls import TRIAL_DAYS
 from webpanel import create_app
 from webpanel.extensions import db
 from webpanel.i18n import CATALOGUES
-from webpanel.translations.ja_source import JA
 
 
 def test_panel_sessions_bump_the_config_version_and_logins_do_not(app, admin, make_tenant):
@@ -72,16 +73,40 @@ def test_japanese_dates_and_yen(app, admin):
         assert long_date(dt.date(2026, 11, 25)) == "Wed, Nov 25, 2026"
 
 
+JA_PO = CATALOGUES / "ja" / "LC_MESSAGES" / "messages.po"
+
+
 def test_every_panel_message_has_a_japanese_translation():
+    # The same extraction as `make translations-update`: webpanel/babel.cfg's files, _t as a keyword.
     root = CATALOGUES.parent.parent
     method_map = [("webpanel/**.py", "python"), ("webpanel/templates/**.html", "jinja2")]
-    found = {message[2] for message in extract_from_dir(str(root), method_map)}
+    keywords = {**DEFAULT_KEYWORDS, "_t": None}
+    found = {message[2] for message in extract_from_dir(str(root), method_map, keywords=keywords)}
     found = {m if isinstance(m, str) else m[0] for m in found}
-    missing = sorted(m for m in found if m and m not in JA)
-    assert not missing
-    po = (CATALOGUES / "ja" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
-    # The .po is regenerated from ja_source (python -m webpanel.translations): both say the same.
-    assert all(f'msgstr "{JA[m]}"' in po for m in found if m and '"' not in JA[m])
+    with JA_PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="ja")
+    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    missing = sorted(m for m in found if m and m not in translated)
+    assert not missing, "add their Japanese to messages.po (make translations-update lists them)"
+    assert len(found) > 700  # the extraction really ran over the panel
+
+
+def test_the_compiled_catalogue_says_what_the_po_file_says():
+    mo_path = JA_PO.with_suffix(".mo")
+    assert mo_path.exists(), "run `make translations`"
+    with JA_PO.open("rb") as handle:
+        po = {m.id: m.string for m in read_po(handle, locale="ja") if m.id and not m.fuzzy}
+    with mo_path.open("rb") as handle:
+        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+    assert mo == po, "messages.po changed since it was compiled: run `make translations`"
+
+
+def test_panel_words_settled_once():
+    # A message id has one translation: "User" is an extension, as on the Users page.
+    with JA_PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="ja")
+    assert catalogue["User"].string == "ユーザー"
+    assert catalogue["User %(ext)s"].string.startswith("ユーザー")
 
 
 def test_forms_without_the_csrf_token_are_refused(app, admin):

@@ -1,4 +1,5 @@
-"""The panel's Flask extensions: Flask-SQLAlchemy over fsctl's own declarative base, Flask-Babel."""
+"""The panel's Flask extensions: Flask-SQLAlchemy over fsctl's own declarative base, Flask-Babel,
+Flask-WTF's CSRF protection."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from flask_babel import Babel
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -30,3 +32,6 @@ class KumoSQLAlchemy(SQLAlchemy):
 # are sqlalchemy Sessions, so fsctl.db's before_flush config-version bump applies to them too.
 db = KumoSQLAlchemy(model_class=models.Base, session_options={"expire_on_commit": False})
 babel = Babel()
+# Every form post carries the session's signed token (csrf_field()); the JSON API, which authenticates
+# with a bearer token and never with the session cookie, is exempt (webpanel.views.register).
+csrf = CSRFProtect()

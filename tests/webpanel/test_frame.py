@@ -6,12 +6,14 @@ import datetime as dt
 import io
 import os
 import stat
+import time
 from zoneinfo import ZoneInfo
 
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from panel_helpers import PASSWORD, PanelClient, make_operator, signup, tenant_of
+from itsdangerous import URLSafeTimedSerializer
+from panel_helpers import CSRF, PASSWORD, PanelClient, csrf_session, make_operator, signup, tenant_of
 from sqlalchemy import select, text
 
 from fsctl import cli, models
@@ -117,6 +119,23 @@ def test_forms_without_the_csrf_token_are_refused(app, admin):
     )
     assert raw.post("/logout", data={}).status_code == 400
     assert admin.post("/settings", {"international_calls": "on"}).status_code == 302
+
+
+def test_a_form_left_open_for_hours_is_still_accepted(app, admin):
+    # The CSRF token lives as long as the session (12 hours), not Flask-WTF's default hour.
+    class TwoHoursAgo(URLSafeTimedSerializer):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 2 * 3600
+
+    csrf_session(admin.client)
+    old = TwoHoursAgo(app.secret_key, salt="wtf-csrf-token").dumps(CSRF)
+    response = admin.client.post("/settings", data={"international_calls": "on", "csrf_token": old})
+    assert response.status_code == 302
+
+
+def test_the_api_needs_no_csrf_token_but_a_bearer_token(app, admin):
+    # The API never reads the session cookie, so a cross-site form cannot use it: no CSRF token.
+    assert admin.client.post("/api/v1/users", json={"extension": "150"}).status_code == 401
 
 
 def test_session_cookie_is_secure_httponly_samesite(app):

@@ -9,12 +9,14 @@ import stat
 import time
 from zoneinfo import ZoneInfo
 
+import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from itsdangerous import URLSafeTimedSerializer
 from panel_helpers import CSRF, PASSWORD, PanelClient, csrf_session, make_operator, signup, tenant_of
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from fsctl import cli, models
 from fsctl.routing.calls import TRIAL_DAYS
@@ -48,6 +50,20 @@ def test_panel_engine_has_the_services_sqlite_pragmas(app, database_url):
         return
     with app.app_context():
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_panel_opens_a_sqlite_file_but_never_creates_one(tmp_path):
+    # As the service does: a removed database file fails loudly instead of starting empty.
+    missing = tmp_path / "gone.sqlite3"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        with pytest.raises(OperationalError):
+            db.session.execute(text("SELECT 1"))
+        db.session.remove()
+        db.engines[None].dispose()
+    assert not missing.exists()
 
 
 def test_japanese_by_default_english_selectable(client):

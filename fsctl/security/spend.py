@@ -35,7 +35,7 @@ from fsctl import models
 from fsctl.billing.prices import PriceList, default_prices
 from fsctl.billing.rating import rate_call
 from fsctl.db import make_session_factory
-from fsctl.media.vm_mail import send
+from fsctl.mail import send
 from fsctl.security.settings import SecuritySettings
 from fsctl.security.tenant_limits import set_external_suspended
 

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import yaml
 
+from fsctl.media.sox import RATES, ConversionFailed, SoxMissing, to_switch_wav
+
 log = logging.getLogger(__name__)
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
 LANG_DIRS = {"en": "en/us", "ja": "ja/jp"}
-RATES = (8000, 16000)
 JTALK_DIC = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 JTALK_VOICE = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice"
 
@@ -84,30 +85,6 @@ def synthesise(prompt: Prompt, raw: Path) -> None:
         _run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), prompt.text])
 
 
-def convert(source: Path, target: Path, rate: int) -> None:
-    """Any audio sox reads -> 16-bit mono PCM WAV at `rate`, peak-normalised to -3 dBFS."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part.wav")
-    _run(
-        [
-            "sox",
-            str(source),
-            "-r",
-            str(rate),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(partial),
-            "norm",
-            "-3",
-        ]
-    )
-    partial.replace(target)
-
-
 def generate_one(prompt: Prompt, root: Path, force: bool = False) -> bool:
     """Synthesise one prompt at every rate; False when it was already there."""
     targets = [prompt.target(root, rate) for rate in RATES]
@@ -117,7 +94,10 @@ def generate_one(prompt: Prompt, root: Path, force: bool = False) -> bool:
         raw = Path(tmp) / "raw.wav"
         synthesise(prompt, raw)
         for rate, target in zip(RATES, targets, strict=True):
-            convert(raw, target, rate)
+            try:
+                to_switch_wav(raw, target, rate)
+            except (SoxMissing, ConversionFailed) as exc:
+                raise PromptError(str(exc)) from exc
     return True
 
 

@@ -6,7 +6,14 @@ FSCTL := $(VENV)/bin/fsctl
 STAMP := $(VENV)/.installed-$(shell cat setup.cfg pyproject.toml | md5sum | cut -c1-12)
 FS_CONF_DIR ?=
 
-.PHONY: help install run serve test test-quick lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
+BABEL := $(VENV)/bin/pybabel
+# trace_words' table builds its messages with _t(); N_ (gettext's no-op marker) is a default keyword.
+BABEL_KEYWORDS := -k _t
+CATALOGUES := webpanel/translations
+PO_FILES := $(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: help install translations translations-update run serve test test-quick lint format db-upgrade seed-demo bench fs-config clean test-deps panel-deps prompts media-deps purge-recordings
 
 help:
 	@echo "make run          install, migrate, apply the demo tenant, start the service, the panel and a local FreeSWITCH if any (foreground)"
@@ -18,16 +25,33 @@ help:
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
 	@echo "make fs-config FS_CONF_DIR=/etc/freeswitch   deploy the FreeSWITCH configuration"
 	@echo "make lint         ruff"
+	@echo "make translations-update   new message ids of the panel into its .po files (then translate them)"
+	@echo "make translations          compile the .po files (make install does it)"
 
 # The virtualenv is (re)built when setup.cfg or pyproject.toml change.
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,compare]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+# The panel's catalogues: each .po is the source, its .mo a build product (not in git) that
+# Flask-Babel reads; tests/webpanel/test_frame.py fails when a message id has no Japanese.
+$(CATALOGUES)/%/LC_MESSAGES/messages.mo: $(CATALOGUES)/%/LC_MESSAGES/messages.po | $(STAMP)
+	$(BABEL) compile -d $(CATALOGUES) -l $*
+	touch $@
+
+translations: $(MO_FILES)
+
+translations-update: $(STAMP)
+	mkdir -p build
+	$(BABEL) extract -F webpanel/babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --project=kumo-webpanel -o build/messages.pot .
+	$(BABEL) update -i build/messages.pot -d $(CATALOGUES) --no-fuzzy-matching --no-wrap \
+	  --ignore-pot-creation-date
 
 db-upgrade: install
 	$(FSCTL) db upgrade

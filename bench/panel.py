@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import insert, select
 
 from bench.dataset import BenchDatabase, Size
@@ -177,12 +178,14 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
     gc.collect()
     gc.freeze()  # as the panel's server does once started (webpanel/__main__.py)
     admin, ops = app.test_client(), app.test_client()
+    # Flask-WTF keeps the CSRF secret in the session and each form carries it signed with the app's key.
+    token = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps("bench")
     for client, email in ((admin, "admin@big.example"), (ops, "ops@kumo.example")):
         with client.session_transaction() as session:
-            session["csrf"] = "bench"
-        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": "bench"})
+            session["csrf_token"] = "bench"
+        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
         with client.session_transaction() as session:
-            session["csrf"] = "bench"
+            session["csrf_token"] = "bench"
     with app.app_context():
         tenant_id = panel_db.session.scalar(
             select(models.Tenant.id).where(models.Tenant.domain == "big.kumo.example")
@@ -194,7 +197,7 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
             select(models.Schedule.id).where(models.Schedule.tenant_id == tenant_id)
         )
     save = {
-        "csrf_token": "bench",
+        "csrf_token": token,
         "name": "利用者 1500",
         "direction": "both",
         "voicemail.enabled": "on",

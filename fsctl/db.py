@@ -8,10 +8,11 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event, inspect, select
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl import models
@@ -33,9 +34,25 @@ def sqlite_file(database_url: str) -> Path | None:
 def make_engine(database_url: str, create: bool = False, **kwargs: object) -> Engine:
     """Create an engine; for SQLite also foreign keys, WAL and a busy timeout.
 
-    A SQLite file is opened read-write but never created (issue 15 item 10): a worker restarted after
-    the file was removed must fail loudly, not serve from a new empty database. Only `fsctl db upgrade`
-    (and tests that build their own schema) pass `create=True`, which also makes the folder (0700).
+    A SQLite file is opened read-write but never created: a worker restarted after the file was removed
+    must fail loudly, not serve from a new empty database. Only `fsctl db upgrade` (and tests that
+    build their own schema) pass `create=True`, which also makes the folder (0700).
+    """
+    url, options = engine_arguments(database_url, create=create)
+    extra_connect_args = kwargs.pop("connect_args", None) or {}
+    connect_args = {**options.pop("connect_args", {}), **extra_connect_args}  # type: ignore[dict-item]
+    if connect_args:
+        options["connect_args"] = connect_args
+    engine = create_engine(url, **{**options, **kwargs})
+    prepare_engine(engine)
+    return engine
+
+
+def engine_arguments(database_url: str, create: bool = False) -> tuple[URL, dict[str, Any]]:
+    """The URL and create_engine() options every kumo process opens `database_url` with.
+
+    For a caller that creates the engine itself (the panel's Flask-SQLAlchemy, from its
+    SQLALCHEMY_DATABASE_URI and SQLALCHEMY_ENGINE_OPTIONS), then hands it to `prepare_engine`.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -49,14 +66,18 @@ def make_engine(database_url: str, create: bool = False, **kwargs: object) -> En
             # SQLite's URI form: mode=rw opens an existing file only.
             query = {**url.query, "mode": "rw", "uri": "true"}
             url = url.set(database="file:" + quote(str(path)), query=query)
-        engine = create_engine(url, **kwargs)
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    connect_args = dict(kwargs.pop("connect_args", None) or {})  # type: ignore[call-overload]
+        return url, {}
+    connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql":
         # A server that accepts and never answers (paused, partitioned) must not hang a process forever.
-        connect_args.setdefault("connect_timeout", CONNECT_TIMEOUT)
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        connect_args["connect_timeout"] = CONNECT_TIMEOUT
+    return url, {"pool_pre_ping": True, "connect_args": connect_args}
+
+
+def prepare_engine(engine: Engine) -> None:
+    """What every connection of a kumo engine needs: SQLite's pragmas (foreign keys, WAL, busy timeout)."""
+    if engine.url.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -24,6 +24,7 @@ from fsctl.billing.statement import Month
 from fsctl.billing.subscriptions import set_billing_account
 from fsctl.cdr.parse import parse_json
 from fsctl.cdr.store import CdrStore
+from fsctl.mail import SmtpSettings
 
 NOV, DEC = Month(2026, 11), Month(2026, 12)
 D = dt.date
@@ -43,9 +44,7 @@ def bsettings(tmp_path, smtp) -> BillingSettings:
         issuer_address="東京都千代田区丸の内1-1-1",
         registration_number="T1234567890123",
         out_dir=tmp_path / "invoices",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_from="billing@kumo.example",
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, sender="billing@kumo.example"),
     )
 
 

@@ -23,6 +23,7 @@ from fsctl.billing.invoices import run_invoices
 from fsctl.billing.panel import statement_pdf
 from fsctl.billing.settings import BillingSettings
 from fsctl.billing.statement import Month
+from fsctl.mail import SmtpSettings
 
 pytestmark = pytest.mark.system_package("ipafont")
 
@@ -80,9 +81,7 @@ def bsettings(tmp_path, smtp) -> BillingSettings:
         issuer_address="東京都 & <i>千代田区",
         registration_number="T1234567890123",
         out_dir=tmp_path / "invoices",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_from="billing@kumo.example",
+        smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, sender="billing@kumo.example"),
     )
 
 

@@ -65,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if "SECRET_KEY" not in test_config:
         app.config["SECRET_KEY"] = _secret_key(Path(app.instance_path))
 
-    from webpanel.extensions import db
+    from webpanel.extensions import init_db
     from webpanel.i18n import init_i18n
     from webpanel.security import init_security
 
@@ -77,7 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         use_hasher(PasswordHasher(time_cost=1, memory_cost=256, parallelism=1))
 
-    db.init_app(app)
+    init_db(app)
     init_i18n(app)
     from webpanel.error_words import field_words
 

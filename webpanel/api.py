@@ -21,11 +21,10 @@ from sqlalchemy.orm import sessionmaker
 
 from fsctl import models
 from fsctl.trace import TraceError, parse_at, trace
+from webpanel.document_edits import number_destinations, release, rename_references, set_destination
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
-from webpanel.views.numbers import number_destinations, release, set_destination
-from webpanel.views.refs import rename_references
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 SECTIONS = {

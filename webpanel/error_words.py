@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from fsctl import models
 from webpanel.extensions import db
+from webpanel.i18n import N_
 from webpanel.trace_words import kind_words
 
 _ITEM = re.compile(r"^(users|ring_groups|schedules|ivr_menus|numbers)\[(\d+)\]\.?(.*)$")
@@ -141,34 +142,34 @@ def _fix_url(doc: dict[str, Any], tenant_id: int, section: str, index: int) -> s
 _MESSAGES = [
     (
         re.compile(r"^'?(.+?)'? does not exist in this file$"),
-        "%(x)s does not exist (removed, or never added)",
+        N_("%(x)s does not exist (removed, or never added)"),
     ),
-    (re.compile(r"^already used by (.+)$"), "already used by %(x)s"),
-    (re.compile(r"^already the did of (.+)$"), "already the individual number of %(x)s"),
-    (re.compile(r"^no user with extension (.+)$"), "there is no user with extension %(x)s"),
-    (re.compile(r"^no schedule named '?(.+?)'?$"), "there is no schedule named %(x)s"),
+    (re.compile(r"^already used by (.+)$"), N_("already used by %(x)s")),
+    (re.compile(r"^already the did of (.+)$"), N_("already the individual number of %(x)s")),
+    (re.compile(r"^no user with extension (.+)$"), N_("there is no user with extension %(x)s")),
+    (re.compile(r"^no schedule named '?(.+?)'?$"), N_("there is no schedule named %(x)s")),
     (
         re.compile(r"^no uploaded audio named '?(.+?)'? \(upload it first\)$"),
-        "no uploaded audio named %(x)s (upload it first)",
+        N_("no uploaded audio named %(x)s (upload it first)"),
     ),
-    (re.compile(r"^(\S+) belongs to another tenant$"), "%(x)s belongs to another customer"),
+    (re.compile(r"^(\S+) belongs to another tenant$"), N_("%(x)s belongs to another customer")),
     (
         re.compile(r"^(\S+) cannot be a forwarding target \((\w+)\)$"),
-        "%(x)s is %(y)s and cannot be a forward",
+        N_("%(x)s is %(y)s and cannot be a forward"),
     ),
     (
         re.compile(r"^(\S+) is an outbound-only line and cannot receive calls$"),
-        "%(x)s is set to outgoing only and cannot receive calls",
+        N_("%(x)s is set to outgoing only and cannot receive calls"),
     ),
-    (re.compile(r"^(\S+) has voicemail disabled$"), "%(x)s has voicemail turned off"),
-    (re.compile(r"^(\S+) is not one of this tenant's numbers$"), "%(x)s is not one of your numbers"),
+    (re.compile(r"^(\S+) has voicemail disabled$"), N_("%(x)s has voicemail turned off")),
+    (re.compile(r"^(\S+) is not one of this tenant's numbers$"), N_("%(x)s is not one of your numbers")),
     (
         re.compile(r"^(\S+) is also listed under numbers; give it one destination$"),
-        "%(x)s is also set on the Numbers page; give it one destination",
+        N_("%(x)s is also set on the Numbers page; give it one destination"),
     ),
-    (re.compile(r"^(\S+) is listed (\d+) times$"), "%(x)s is listed %(y)s times"),
-    (re.compile(r"^overlaps the extensions (.+)$"), "overlaps the extensions %(x)s"),
-    (re.compile(r"^(\S+) is an emergency number$"), "%(x)s is an emergency number"),
+    (re.compile(r"^(\S+) is listed (\d+) times$"), N_("%(x)s is listed %(y)s times")),
+    (re.compile(r"^overlaps the extensions (.+)$"), N_("overlaps the extensions %(x)s")),
+    (re.compile(r"^(\S+) is an emergency number$"), N_("%(x)s is an emergency number")),
 ]
 
 

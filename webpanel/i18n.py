@@ -1,8 +1,10 @@
 """Japanese by default, English selectable; Japanese conventions for dates, times and yen.
 
-Message ids are English; webpanel/translations/ja/LC_MESSAGES/messages.po is the Japanese catalogue.
-It is compiled to a .mo under the instance folder when the app starts (and whenever the .po is
-newer), so a fresh checkout needs no build step and no binary file lives in git.
+Message ids are English; webpanel/translations/ja/LC_MESSAGES/messages.po is the Japanese catalogue and
+the translation source: `make translations-update` (pybabel extract + update) adds new message ids
+to it, a translator fills in their msgstr, and `make translations` (pybabel compile, run by
+`make install`, hence by `make test` and `make run`) writes the messages.mo beside it that
+Flask-Babel reads. The .mo is a build product and stays out of git.
 """
 
 from __future__ import annotations
@@ -10,13 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from flask import Flask, g, session
 from flask_babel import format_date, format_datetime, get_locale, gettext
 
@@ -28,23 +26,19 @@ DEFAULT_LANGUAGE = "ja"
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-def compile_catalogues(target: Path) -> Path:
-    """Compile every .po under webpanel/translations into `target` (atomically); returns `target`."""
-    for po_path in CATALOGUES.glob("*/LC_MESSAGES/*.po"):
-        relative = po_path.relative_to(CATALOGUES).with_suffix(".mo")
-        mo_path = target / relative
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with po_path.open("rb") as handle:
-            catalogue = read_po(handle, locale=relative.parts[0])
-        # Several panel processes may start at once: write aside, then rename into place.
-        fd, tmp = tempfile.mkstemp(dir=mo_path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            write_mo(handle, catalogue)
-        os.replace(tmp, mo_path)
-        log.info("compiled %s", mo_path)
-    return target
+def N_(message: str) -> str:
+    """Mark a message id for pybabel extract whose translation happens later (gettext_noop)."""
+    return message
+
+
+def stale_catalogues() -> list[Path]:
+    """Every .po under webpanel/translations whose compiled .mo is missing or older than it."""
+    stale = []
+    for po_path in sorted(CATALOGUES.glob("*/LC_MESSAGES/*.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            stale.append(po_path)
+    return stale
 
 
 def select_locale() -> str:
@@ -139,13 +133,14 @@ def translate_message(message: str) -> str:
 
 
 def init_i18n(app: Flask) -> None:
-    """Compile the catalogues, point Flask-Babel at them, register the Jinja helpers."""
+    """Point Flask-Babel at the compiled catalogues, register the Jinja helpers."""
     from webpanel.extensions import babel
 
-    target = compile_catalogues(Path(app.instance_path) / "translations")
+    for po_path in stale_catalogues():
+        log.error("%s is not compiled (or changed since): run `make translations`", po_path)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Tokyo")
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(CATALOGUES)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
         yen=yen,

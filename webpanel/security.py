@@ -1,4 +1,4 @@
-"""Sign-in, roles, CSRF tokens and DB-backed login rate limiting."""
+"""Sign-in, roles, CSRF protection (Flask-WTF) and DB-backed login rate limiting."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup
 from sqlalchemy import delete, func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, verify_password
-from webpanel.extensions import db
+from webpanel.extensions import csrf, db
 
 log = logging.getLogger(__name__)
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Sign-in throttling, counted in the database so every panel process shares the count. Failures count
 # per (account, address): a wrong password typed elsewhere never locks the owner out (issue 15). After
 # FREE_FAILURES the pair waits BASE_DELAY, doubling with each further failure up to MAX_DELAY; a success
@@ -40,25 +40,15 @@ ATTEMPTS_KEPT = dt.timedelta(days=1)
 _DUMMY_HASH: str | None = None
 
 
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
 def csrf_field() -> Markup:
-    return Markup('<input type="hidden" name="csrf_token" value="%s">') % csrf_token()
+    """The hidden field every panel form carries: Flask-WTF's signed token of this session."""
+    return Markup('<input type="hidden" name="csrf_token" value="%s">') % generate_csrf()
 
 
-def _check_csrf() -> None:
-    if request.method in SAFE_METHODS or request.blueprint == "api":
-        return  # the API authenticates with a bearer token, never with the session cookie
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent, expected):
-        log.warning("CSRF token missing or wrong on %s %s", request.method, request.path)
-        abort(400, description="csrf")
+def _csrf_refused(exc: CSRFError):
+    log.warning("CSRF token missing or wrong on %s %s: %s", request.method, request.path, exc.description)
+    # The error page words a refused token as an expired form (error.html, description "csrf").
+    return render_template("error.html", code=400, name=exc.name, description="csrf"), 400
 
 
 def _session_fingerprint(account: models.PanelAccount) -> str:
@@ -271,8 +261,11 @@ def tenant_object(model: type, object_id: int) -> Any:
 
 def init_security(app: Flask) -> None:
     app.before_request(_load_account)
-    app.before_request(_check_csrf)
-    app.jinja_env.globals.update(csrf_field=csrf_field, csrf_token=csrf_token)
+    # A token lives as long as the session it belongs to (PERMANENT_SESSION_LIFETIME), not an hour.
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)  # its before_request runs after _load_account
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.jinja_env.globals.update(csrf_field=csrf_field)
 
     @app.after_request
     def _headers(response):

@@ -3,7 +3,7 @@
 fsctl's routing explains each decision in terse English for `fsctl trace` ("own number 0312345000:
 schedule 'main'", "closed: outside the open hours (Mon 2026-12-07 20:00 JST)"). The panel shows the
 same plan, so its steps pass through this table: each known step becomes a sentence (English message
-id, Japanese in ja_words.py). A step of the form "<how we got here>: <what>" is translated part by
+id, Japanese in translations/ja/LC_MESSAGES/messages.po). A step of the form "<how we got here>: <what>" is translated part by
 part. A step the table does not know is shown as fsctl wrote it rather than hidden; the tests walk the
 common call paths so that none of them is left in developer English.
 """
@@ -89,6 +89,7 @@ Table = list[tuple[re.Pattern[str], str | Callable[..., str]]]
 
 
 def _t(msgid: str) -> Callable[..., str]:
+    # `_t` is one of pybabel extract's keywords (BABEL_KEYWORDS in the Makefile): its ids reach the .po.
     return lambda *groups: gettext(msgid, **{f"g{i}": g for i, g in enumerate(groups, 1)})
 
 

@@ -1,13 +1,13 @@
-"""E-mailing an invoice PDF to the tenant's billing address over SMTP."""
+"""E-mailing an invoice PDF to the tenant's billing address over SMTP (fsctl.mail)."""
 
 from __future__ import annotations
 
-import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from fsctl.billing.pdf import yen
 from fsctl.billing.settings import BillingSettings
+from fsctl.mail import send_each
 
 
 def invoice_message(doc: dict, pdf: bytes, to: str, settings: BillingSettings) -> EmailMessage:
@@ -16,10 +16,10 @@ def invoice_message(doc: dict, pdf: bytes, to: str, settings: BillingSettings) -
     message["Subject"] = (
         f"【{settings.issuer_name}】{int(year)}年{int(month)}月分 ご請求書 ({doc['invoice_number']})"
     )
-    message["From"] = settings.smtp_from
+    message["From"] = settings.smtp.sender
     message["To"] = to
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=settings.smtp_from.rpartition("@")[2] or "kumo.invalid")
+    message["Message-ID"] = make_msgid(domain=settings.smtp.sender.rpartition("@")[2] or "kumo.invalid")
     message.set_content(
         f"{doc['tenant']['name']} 御中\n\n"
         f"{int(year)}年{int(month)}月分のご利用料金のご請求書をお送りします。\n"
@@ -34,24 +34,11 @@ def invoice_message(doc: dict, pdf: bytes, to: str, settings: BillingSettings) -
 
 
 def send(messages: list[EmailMessage], settings: BillingSettings) -> list[tuple[int, str]]:
-    """Send on one SMTP connection; (index, reason) of each message the server refused.
+    """Send on one SMTP connection (fsctl.mail); (index, reason) of each message the server refused.
 
     A refused recipient or message is that statement's failure alone: the others are still sent. The
-    connection itself failing raises OSError/SMTPException (nothing more can be sent then).
+    connection itself failing raises OSError/SMTPException, no server configured RuntimeError.
     """
-    if not messages:
-        return []
-    if not settings.smtp_host:
+    if messages and not settings.smtp.enabled:
         raise RuntimeError("FSCTL_SMTP_HOST is not set: invoices cannot be e-mailed")
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
-        if settings.smtp_starttls:
-            smtp.starttls()
-        if settings.smtp_user:
-            smtp.login(settings.smtp_user, settings.smtp_password or "")
-        refused: list[tuple[int, str]] = []
-        for index, message in enumerate(messages):
-            try:
-                smtp.send_message(message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
-                refused.append((index, str(exc)))
-        return refused
+    return send_each(messages, settings.smtp)

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fsctl.billing.prices import DEFAULT_PRICES
 from fsctl.config import PROJECT_ROOT
+from fsctl.mail import SmtpSettings, smtp_settings_from_env
 
 # 適格請求書発行事業者の登録番号: "T" + 13 digits.
 REGISTRATION_NUMBER = re.compile(r"^T[0-9]{13}$")
+# The From of invoice mail when FSCTL_SMTP_FROM is not set.
+INVOICE_SENDER = "billing@kumo.invalid"
 FONT_CANDIDATES = (
     "/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf",  # Debian fonts-ipafont-gothic
     "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
@@ -25,12 +28,7 @@ class BillingSettings:
     issuer_address: str = ""
     registration_number: str | None = None
     out_dir: Path = PROJECT_ROOT / "instance" / "invoices"
-    smtp_host: str | None = None
-    smtp_port: int = 25
-    smtp_from: str = "billing@kumo.invalid"
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_starttls: bool = False
+    smtp: SmtpSettings = field(default_factory=lambda: SmtpSettings(sender=INVOICE_SENDER))
     font_file: str | None = None
 
     def with_overrides(self, **changes: object) -> BillingSettings:
@@ -56,12 +54,7 @@ def billing_settings_from_env(environ: dict[str, str] | None = None) -> BillingS
         issuer_address=env.get("FSCTL_INVOICE_ADDRESS") or d.issuer_address,
         registration_number=env.get("FSCTL_INVOICE_REGISTRATION_NUMBER") or None,
         out_dir=Path(env.get("FSCTL_INVOICE_DIR") or d.out_dir),
-        smtp_host=env.get("FSCTL_SMTP_HOST") or None,
-        smtp_port=int(env.get("FSCTL_SMTP_PORT") or d.smtp_port),
-        smtp_from=env.get("FSCTL_SMTP_FROM") or d.smtp_from,
-        smtp_user=env.get("FSCTL_SMTP_USER") or None,
-        smtp_password=env.get("FSCTL_SMTP_PASSWORD") or None,
-        smtp_starttls=(env.get("FSCTL_SMTP_STARTTLS") or "").lower() in ("1", "true", "yes"),
+        smtp=smtp_settings_from_env(env, sender=INVOICE_SENDER),
         font_file=env.get("FSCTL_INVOICE_FONT") or None,
     )
 

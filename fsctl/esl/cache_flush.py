@@ -35,8 +35,7 @@ import logging
 import time
 from collections.abc import Callable
 
-import gevent
-
+from fsctl.periodic import PeriodicJob
 from fsctl.xmlcurl.directory import _EXTENSION, plausible_domain
 from fsctl.xmlcurl.store import LookupStore
 
@@ -84,7 +83,7 @@ class DirectoryCacheFlusher:
         self._users: dict[int, str] = {}
         self._again: list[tuple[float, list[str]]] = []
         self._last_failure = 0
-        self._greenlet: gevent.Greenlet | None = None
+        self._job = PeriodicJob("directory cache flush", interval, self.check_once, quiet=True)
 
     # -- state -----------------------------------------------------------------------------------
     def _load(self) -> None:
@@ -185,22 +184,12 @@ class DirectoryCacheFlusher:
         self.send_api(FLUSH_ALL)
         self._again.clear()
 
-    # -- loop ------------------------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            try:
-                self.check_once()
-            except Exception as exc:  # noqa: BLE001 - a lost database or socket must not end the loop
-                log.debug("directory cache flush pending: %s", exc)
-            gevent.sleep(self.interval)
-
     def start(self) -> None:
         try:
             self._load()  # the baseline now: a change from here on is flushed
         except Exception as exc:  # noqa: BLE001 - the loop loads it once the database answers
             log.warning("directory cache flusher: database not readable yet (%s)", exc)
-        self._greenlet = gevent.spawn(self._run)
+        self._job.start()
 
     def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill()
+        self._job.stop()

@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Callable
 
 import gevent
-import greenswitch.esl as gs
 from gevent.event import AsyncResult
 from gevent.event import Event as Flag
 from gevent.lock import Semaphore
@@ -29,15 +28,15 @@ class EslError(Exception):
     pass
 
 
-class NotConnected(EslError, ConnectionError, gs.NotConnectedError):
-    """The socket is closed (or never opened); kept compatible with greenswitch's exception."""
+class NotConnected(EslError, ConnectionError):
+    """The socket is closed (or never opened)."""
 
 
 class CommandTimeout(EslError, TimeoutError):
     """No reply in time; the connection was closed."""
 
 
-class SessionGone(NotConnected, gs.OutboundSessionHasGoneAway):
+class SessionGone(NotConnected):
     """The call of an outbound session is over (hangup or disconnect)."""
 
 

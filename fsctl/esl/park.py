@@ -13,10 +13,10 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-import gevent
 from sqlalchemy import Engine, select, update
 
 from fsctl.esl.state import PARK, TENANT, lot_domain
+from fsctl.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class ParkTimeouts:
         self.timeout = timeout
         self.interval = interval
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._greenlet: gevent.Greenlet | None = None
+        self._job = PeriodicJob("park ring-back", interval, self.check_once, quiet=True)
 
     def due(self) -> list:
         cutoff = self.clock() - dt.timedelta(seconds=self.timeout)
@@ -79,17 +79,8 @@ class ParkTimeouts:
             sent += 1
         return sent
 
-    def _run(self) -> None:
-        while True:
-            try:
-                self.check_once()
-            except Exception as exc:  # noqa: BLE001 - a lost database or socket must not end the loop
-                log.debug("park ring-back pending: %s", exc)
-            gevent.sleep(self.interval)
-
     def start(self) -> None:
-        self._greenlet = gevent.spawn(self._run)
+        self._job.start()
 
     def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill()
+        self._job.stop()

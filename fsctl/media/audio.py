@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import re
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +24,11 @@ from fsctl.media.quota import megabytes as quota_mb
 from fsctl.media.quota import needed_bytes, quota_for, stored_bytes
 from fsctl.media.recordings import StorageError, tenant_root
 from fsctl.media.settings import MediaSettings
+from fsctl.media.sox import RATES, ConversionFailed, duration_seconds, to_switch_wav
 from fsctl.routing.hold import HOLD_MUSIC_AUDIO
 
 log = logging.getLogger(__name__)
 
-RATES = (8000, 16000)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -72,12 +71,6 @@ def sniff(head: bytes) -> str:
     raise AudioError("not a WAV or MP3 file")
 
 
-def _sox(*args: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which("sox") is None:
-        raise RuntimeError("sox is not installed (make test-deps installs it)")
-    return subprocess.run(["sox", *args], capture_output=True, text=True, timeout=120)
-
-
 def convert(
     source: Path, target_dir: Path, name: str, settings: MediaSettings, room: int | None = None
 ) -> StoredAudio:
@@ -92,11 +85,10 @@ def convert(
         raise AudioError("the file is empty")
     with source.open("rb") as f:
         kind = sniff(f.read(12))
-    probe = _sox("-t", kind, str(source), "-n", "stat")
-    match = re.search(r"Length \(seconds\):\s+([0-9.]+)", probe.stderr)
-    if probe.returncode != 0 or match is None:
-        raise AudioError(f"the {kind.upper()} file cannot be decoded")
-    seconds = float(match.group(1))
+    try:
+        seconds = duration_seconds(source, kind)
+    except ConversionFailed as exc:
+        raise AudioError(f"the {kind.upper()} file cannot be decoded") from exc
     if seconds < 0.2:
         raise AudioError("the recording is shorter than 0.2 seconds")
     if seconds > settings.max_upload_seconds:
@@ -105,30 +97,10 @@ def convert(
         raise QuotaExceeded(0, 0, needed_bytes(seconds))
     written: list[Path] = []
     for rate in RATES:
-        target = target_dir / str(rate) / f"{name}.wav"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{name}.part.wav")
-        result = _sox(
-            "-t",
-            kind,
-            str(source),
-            "-r",
-            str(rate),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(partial),
-            "norm",
-            "-3",
-        )
-        if result.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise AudioError(f"the {kind.upper()} file cannot be converted")
-        partial.replace(target)
-        written.append(target)
+        try:
+            written.append(to_switch_wav(source, target_dir / str(rate) / f"{name}.wav", rate, kind))
+        except ConversionFailed as exc:
+            raise AudioError(f"the {kind.upper()} file cannot be converted") from exc
     fallback = target_dir / f"{name}.wav"
     shutil.copyfile(written[0], fallback)
     return StoredAudio(name, int(seconds * 1000), (*written, fallback))

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import yaml
 
+from fsctl.media.sox import RATES, ConversionFailed, SoxMissing, to_switch_wav
+
 log = logging.getLogger(__name__)
 
 PHRASES_FILE = Path(__file__).with_name("phrases.yaml")
 LANG_DIRS = {"en": "en/us", "ja": "ja/jp"}
-RATES = (8000, 16000)
 JTALK_DIC = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
 JTALK_VOICE = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice"
 # Speaking rate: Open JTalk's speed factor, espeak-ng's words per minute (its default is 175).
@@ -124,42 +125,15 @@ def synthesise(prompt: Prompt, raw: Path) -> None:
         _run(["espeak-ng", "-v", "en-us", "-s", ESPEAK_WPM, "-w", str(raw), prompt.text])
 
 
-def convert(source: Path, target: Path, rate: int) -> None:
-    """Any audio sox reads -> 16-bit mono PCM WAV at `rate`, peak-normalised to -3 dBFS, silence cut at
-    both ends (sox's silence effect, the second pass on the reversed audio) and a short pause added."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part.wav")
-    _run(
-        [
-            "sox",
-            str(source),
-            "-r",
-            str(rate),
-            "-c",
-            "1",
-            "-b",
-            "16",
-            "-e",
-            "signed-integer",
-            str(partial),
-            "norm",
-            "-3",
-            "silence",
-            "1",
-            "0.005",
-            TRIM_THRESHOLD,
-            "reverse",
-            "silence",
-            "1",
-            "0.005",
-            TRIM_THRESHOLD,
-            "reverse",
-            "pad",
-            "0",
-            PAUSE_SECONDS,
-        ]
-    )
-    partial.replace(target)
+# sox effects after the peak normalisation: silence cut at both ends (the silence effect, its second
+# pass on the reversed audio), then a short pause so digits said one after another stay apart.
+TRIM_EFFECTS = (
+    *("silence", "1", "0.005", TRIM_THRESHOLD),
+    "reverse",
+    *("silence", "1", "0.005", TRIM_THRESHOLD),
+    "reverse",
+    *("pad", "0", PAUSE_SECONDS),
+)
 
 
 def generate_one(prompt: Prompt, root: Path, force: bool = False, made_from: str | None = None) -> bool:
@@ -173,7 +147,10 @@ def generate_one(prompt: Prompt, root: Path, force: bool = False, made_from: str
         raw = Path(tmp) / "raw.wav"
         synthesise(prompt, raw)
         for rate, target in zip(RATES, targets, strict=True):
-            convert(raw, target, rate)
+            try:
+                to_switch_wav(raw, target, rate, effects=TRIM_EFFECTS)
+            except (SoxMissing, ConversionFailed) as exc:
+                raise PromptError(str(exc)) from exc
     return True
 
 

@@ -16,7 +16,7 @@ from fsctl.media.recordings import StorageError, tenant_root
 from fsctl.media.settings import MediaSettings
 
 WAV_HEADER = 44
-# One upload is stored at 8 kHz, at 16 kHz and as the 8 kHz fallback copy (fsctl.media.audio.convert).
+# One upload is stored at 8 kHz, at 16 kHz and as the 8 kHz fallback copy (fsctl.media.audio.convert, fsctl.media.sox).
 BYTES_PER_SECOND = 8000 * 2 + 16000 * 2 + 8000 * 2
 
 

@@ -11,20 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fsctl.config import PROJECT_ROOT
+from fsctl.mail import SmtpSettings, smtp_settings_from_env
 
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str = ""
-    port: int = 25
-    user: str = ""
-    password: str = ""
-    starttls: bool = False
-    sender: str = "voicemail@localhost"
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.host)
+__all__ = ["MediaSettings", "SmtpSettings", "media_settings_from_env"]
 
 
 @dataclass(frozen=True)
@@ -51,14 +40,7 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
     """Read the FSCTL_* media and SMTP variables."""
     env = os.environ if environ is None else environ
     d = MediaSettings()
-    smtp = SmtpSettings(
-        host=env.get("FSCTL_SMTP_HOST", ""),
-        port=int(env.get("FSCTL_SMTP_PORT", "25")),
-        user=env.get("FSCTL_SMTP_USER", ""),
-        password=env.get("FSCTL_SMTP_PASSWORD", ""),
-        starttls=env.get("FSCTL_SMTP_STARTTLS", "false").lower() in ("1", "true", "yes"),
-        sender=env.get("FSCTL_SMTP_FROM", SmtpSettings.sender),
-    )
+    smtp = smtp_settings_from_env(env)
     return MediaSettings(
         voicemail_root=env.get("FSCTL_VOICEMAIL_DIR", d.voicemail_root),
         recordings_root=env.get("FSCTL_RECORDINGS_DIR", d.recordings_root),

@@ -24,6 +24,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl import models
+from fsctl.mail import send
 from fsctl.media import vm_mail
 from fsctl.media.settings import MediaSettings, inside
 
@@ -184,7 +185,7 @@ class VoicemailEventHandler:
         if not self.settings.smtp.enabled:
             log.info("voicemail e-mail to %s not sent: FSCTL_SMTP_HOST is not set", mail.to)
             raise RuntimeError("no SMTP server configured")
-        vm_mail.send(vm_mail.compose(mail, self.settings.smtp.sender), self.settings.smtp)
+        send(vm_mail.compose(mail, self.settings.smtp.sender), self.settings.smtp)
 
     def mwi_update(self, h: Mapping[str, str]) -> None:
         domain, mailbox = h.get("VM-Domain", "").lower(), h.get("VM-User", "")

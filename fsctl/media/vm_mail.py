@@ -1,17 +1,14 @@
-"""E-mail of a new voicemail with the audio attached (opt-in per user), sent by kumo itself."""
+"""E-mail of a new voicemail with the audio attached (opt-in per user), sent by kumo itself (fsctl.mail)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from fsctl.media.settings import SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +62,3 @@ def compose(mail: NewMessageMail, sender: str) -> EmailMessage:
             else:
                 log.info("voicemail %s (%d bytes) too big to attach", mail.audio, len(data))
     return msg
-
-
-def send(message: EmailMessage, smtp: SmtpSettings, timeout: float = 20.0) -> None:
-    """Deliver through the platform's SMTP server (FSCTL_SMTP_*); raises on failure."""
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout) as client:
-        if smtp.starttls:
-            client.starttls()
-        if smtp.user:
-            client.login(smtp.user, smtp.password)
-        client.send_message(message)

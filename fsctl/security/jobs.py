@@ -1,14 +1,14 @@
-"""The periodic work of issue 9 in the service's parent process: spend checks and the purge of old counters."""
+"""The security work of the service's parent process: spend checks and the purge of old counters."""
 
 from __future__ import annotations
 
 import logging
 import time
 
-import gevent
 from sqlalchemy import Engine
 
 from fsctl.db import make_session_factory
+from fsctl.periodic import PeriodicJob
 from fsctl.security.bans import purge
 from fsctl.security.settings import SecuritySettings
 from fsctl.security.spend import SpendWatcher
@@ -31,35 +31,23 @@ class SecurityJobs:
         self.spend = SpendWatcher(self.session_factory, settings)
         self.spend_interval = spend_interval
         self.purge_interval = purge_interval
-        self._greenlet: gevent.Greenlet | None = None
+        self.jobs = (
+            PeriodicJob("spend check", spend_interval, lambda: self.spend.tick(time.time())),
+            PeriodicJob("purge of old auth failures", purge_interval, lambda: self.purge(time.time())),
+        )
 
-    def run_once(self, now: float, last_purge: float) -> float:
-        """One round: the spend check, and the purge when it is due; returns when the purge last ran."""
-        try:
-            self.spend.tick(now)
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the jobs
-            log.exception("spend check failed; trying again in %s s", self.spend_interval)
-        if now - last_purge >= self.purge_interval:
-            try:
-                with self.session_factory() as session:
-                    failures, bans = purge(session, self.settings, now)
-                if failures or bans:
-                    log.info("purged %d old auth failure(s) and %d expired ban(s)", failures, bans)
-                return now
-            except Exception:  # noqa: BLE001
-                log.exception("purge of old auth failures failed")
-        return last_purge
-
-    def _loop(self) -> None:
-        last_purge = 0.0
-        while True:
-            last_purge = self.run_once(time.time(), last_purge)
-            gevent.sleep(self.spend_interval)
+    def purge(self, now: float) -> tuple[int, int]:
+        """Forget old auth failures and expired bans; (failures, bans) removed."""
+        with self.session_factory() as session:
+            failures, bans = purge(session, self.settings, now)
+        if failures or bans:
+            log.info("purged %d old auth failure(s) and %d expired ban(s)", failures, bans)
+        return failures, bans
 
     def start(self) -> None:
-        self._greenlet = gevent.spawn(self._loop)
+        for job in self.jobs:
+            job.start()
 
     def stop(self) -> None:
-        if self._greenlet is not None:
-            self._greenlet.kill(block=False)
-            self._greenlet = None
+        for job in self.jobs:
+            job.stop(block=False)

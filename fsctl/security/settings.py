@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from fsctl.media.settings import SmtpSettings, media_settings_from_env
+from fsctl.mail import SmtpSettings, smtp_settings_from_env
 
 
 @dataclass(frozen=True)
@@ -49,5 +49,5 @@ def security_settings_from_env(environ: dict[str, str] | None = None) -> Securit
         spend_baseline_days=number("FSCTL_SPEND_BASELINE_DAYS", d.spend_baseline_days),
         spend_floor_yen=number("FSCTL_SPEND_FLOOR_YEN", d.spend_floor_yen),
         operator_email=env.get("FSCTL_OPERATOR_EMAIL", ""),
-        smtp=media_settings_from_env(env).smtp,
+        smtp=smtp_settings_from_env(env),
     )

@@ -35,7 +35,7 @@ from fsctl import models
 from fsctl.billing.prices import PriceList, default_prices
 from fsctl.billing.rating import rate_call
 from fsctl.db import make_session_factory
-from fsctl.media.vm_mail import send
+from fsctl.mail import send
 from fsctl.security.settings import SecuritySettings
 from fsctl.security.tenant_limits import set_external_suspended
 
@@ -124,26 +124,6 @@ class SpendWatcher:
         if self.prices is None:
             self.prices = default_prices()
         return self.prices
-
-    def start(self, interval: float = 15.0) -> None:
-        """Tick every `interval` seconds in a greenlet (the service's parent process): alerts within 60 s."""
-        import gevent
-
-        def loop() -> None:
-            while True:
-                try:
-                    self.tick()
-                except Exception:  # noqa: BLE001 - a database hiccup must not end the watcher
-                    log.exception("spend watcher tick failed; trying again in %s s", interval)
-                gevent.sleep(interval)
-
-        self._greenlet = gevent.spawn(loop)
-
-    def stop(self) -> None:
-        greenlet = getattr(self, "_greenlet", None)
-        if greenlet is not None:
-            greenlet.kill(block=False)
-            self._greenlet = None
 
     def tick(self, now: float | None = None) -> list[SpendAlert]:
         """Read new call records, then alert every tenant over its limits in the window ending now."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
+from pathlib import Path
 
 import pytest
 from eslfake import SYNTHETIC, all_streams, content_type, raw_frames, stream_bytes, synthetic_plain_event
@@ -17,7 +19,34 @@ SMALL = [
     "inbound-json-unregister.log",
     "inbound-bad-auth.log",
 ]
-GREENSWITCH_0019 = importlib.metadata.version("greenswitch") == "0.0.19"
+
+
+def _greenswitch_version() -> str | None:
+    try:
+        return importlib.metadata.version("greenswitch")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+# greenswitch is no dependency of kumo: the optional [compare] extra installs it (make test does).
+GREENSWITCH = _greenswitch_version()
+NOT_0019 = (
+    "greenswitch is not installed (pip install -e '.[compare]'; make test installs it)"
+    if GREENSWITCH is None
+    else f"documents greenswitch 0.0.19 itself, {GREENSWITCH} is installed"
+)
+
+
+def test_kumo_does_not_import_greenswitch():
+    root = Path(__file__).resolve().parents[2]
+    importing = []
+    for path in sorted([*root.glob("fsctl/**/*.py"), *root.glob("webpanel/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name.split(".")[0] == "greenswitch" for name in names):
+                importing.append(str(path.relative_to(root)))
+    assert not importing
 
 
 def whole(data: bytes) -> list[Frame]:
@@ -105,7 +134,7 @@ def test_real_multi_line_values_stay_one_header():
     assert not any(key.startswith(("o=", "a=", "m=")) for key in hold.headers)
 
 
-@pytest.mark.skipif(not GREENSWITCH_0019, reason="documents greenswitch 0.0.19 itself")
+@pytest.mark.skipif(GREENSWITCH != "0.0.19", reason=NOT_0019)
 def test_greenswitch_0019_is_injected_by_the_same_bytes():
     from greenswitch.esl import ESLEvent
 
@@ -125,7 +154,7 @@ def test_background_job_result_is_the_body_plain_and_json():
             assert job.headers["Content-Length"] == str(len(job.body.encode()))
 
 
-@pytest.mark.skipif(not GREENSWITCH_0019, reason="documents greenswitch 0.0.19 itself")
+@pytest.mark.skipif(GREENSWITCH != "0.0.19", reason=NOT_0019)
 def test_greenswitch_0019_merges_the_body_into_content_length():
     from greenswitch.esl import ESLEvent
 

@@ -172,14 +172,16 @@ def test_calls_through_a_customer_gateway_cost_the_platform_nothing(session_fact
     assert SpendWatcher(session_factory, settings()).tick(NOW) == []
 
 
-def test_the_service_loop_alerts_within_its_interval(session_factory, tenant):
+def test_the_service_loop_alerts_within_its_interval(engine, session_factory, tenant):
     import gevent
+
+    from fsctl.security.jobs import SecurityJobs
 
     tenant_id, domain = tenant
     with session_factory() as session:
         set_limits(session, domain, "operator", spend_cap_yen=10)
-    watcher = SpendWatcher(session_factory, settings())
-    watcher.start(interval=0.05)
+    watcher = SecurityJobs(engine, settings(), spend_interval=0.05)
+    watcher.start()
     try:
         import time
 
@@ -202,9 +204,10 @@ def test_the_service_jobs_check_spend_and_purge_hourly(engine, session_factory, 
         session.commit()
     add_call(session_factory, tenant_id, NOW - 5, billsec=300, charge=80)
     jobs = SecurityJobs(engine, settings())
-    assert jobs.run_once(NOW, last_purge=NOW - 10) == NOW - 10  # purge not due yet
-    assert [e.kind for e in events(session_factory)] == ["spend_alert"]
-    assert jobs.run_once(NOW, last_purge=NOW - 3600) == NOW
+    spend, purge = jobs.jobs
+    assert (spend.interval, purge.interval) == (15.0, 3600.0)
+    assert jobs.spend.tick(NOW) and [e.kind for e in events(session_factory)] == ["spend_alert"]
+    assert jobs.purge(NOW) == (1, 0)
     with session_factory() as session:
         assert session.scalars(select(models.AuthFailure)).all() == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
 from fsctl import models
@@ -12,7 +13,18 @@ from fsctl.accounts import create_operator
 from webpanel.extensions import db
 
 PASSWORD = "Panel-pass-2026"
-CSRF = "test-csrf-token"
+CSRF = "test-csrf-token"  # the session's CSRF secret; forms carry it signed (csrf_session)
+
+
+def csrf_session(client, secret: str = CSRF, **session_kwargs: Any) -> str:
+    """Put a known CSRF secret in the test client's session; returns the token a form carries.
+
+    Flask-WTF keeps the secret in the session and puts it, signed with the app's key, in each form.
+    """
+    with client.session_transaction(**session_kwargs) as session:
+        session["csrf_token"] = secret
+    signer = URLSafeTimedSerializer(client.application.secret_key, salt="wtf-csrf-token")
+    return signer.dumps(secret)
 
 
 class PanelClient:
@@ -23,15 +35,14 @@ class PanelClient:
         self._reset_csrf()
 
     def _reset_csrf(self) -> None:
-        with self.client.session_transaction() as session:
-            session["csrf"] = CSRF
+        self.csrf_token = csrf_session(self.client)
 
     def get(self, url: str, **kwargs: Any):
         return self.client.get(url, **kwargs)
 
     def post(self, url: str, data: dict | None = None, **kwargs: Any):
         data = dict(data or {})
-        data.setdefault("csrf_token", CSRF)
+        data.setdefault("csrf_token", self.csrf_token)
         response = self.client.post(url, data=data, **kwargs)
         # Signing in or up starts a fresh session; put the known CSRF token back.
         self._reset_csrf()

@@ -6,18 +6,23 @@ import datetime as dt
 import io
 import os
 import stat
+import time
 from zoneinfo import ZoneInfo
 
-from babel.messages.extract import extract_from_dir
-from panel_helpers import PASSWORD, PanelClient, make_operator, signup, tenant_of
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from itsdangerous import URLSafeTimedSerializer
+from panel_helpers import CSRF, PASSWORD, PanelClient, csrf_session, make_operator, signup, tenant_of
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from fsctl import cli, models
 from fsctl.routing.calls import TRIAL_DAYS
 from webpanel import create_app
 from webpanel.extensions import db
 from webpanel.i18n import CATALOGUES
-from webpanel.translations.ja_source import JA
 
 
 def test_panel_sessions_bump_the_config_version_and_logins_do_not(app, admin, make_tenant):
@@ -47,6 +52,20 @@ def test_panel_engine_has_the_services_sqlite_pragmas(app, database_url):
         assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 
+def test_panel_opens_a_sqlite_file_but_never_creates_one(tmp_path):
+    # As the service does: a removed database file fails loudly instead of starting empty.
+    missing = tmp_path / "gone.sqlite3"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}", "SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path)}
+    )
+    with app.app_context():
+        with pytest.raises(OperationalError):
+            db.session.execute(text("SELECT 1"))
+        db.session.remove()
+        db.engines[None].dispose()
+    assert not missing.exists()
+
+
 def test_japanese_by_default_english_selectable(client):
     page = client.get("/login").get_data(as_text=True)
     assert '<html lang="ja">' in page and "ログイン" in page
@@ -72,16 +91,40 @@ def test_japanese_dates_and_yen(app, admin):
         assert long_date(dt.date(2026, 11, 25)) == "Wed, Nov 25, 2026"
 
 
+JA_PO = CATALOGUES / "ja" / "LC_MESSAGES" / "messages.po"
+
+
 def test_every_panel_message_has_a_japanese_translation():
+    # The same extraction as `make translations-update`: webpanel/babel.cfg's files, _t as a keyword.
     root = CATALOGUES.parent.parent
     method_map = [("webpanel/**.py", "python"), ("webpanel/templates/**.html", "jinja2")]
-    found = {message[2] for message in extract_from_dir(str(root), method_map)}
+    keywords = {**DEFAULT_KEYWORDS, "_t": None}
+    found = {message[2] for message in extract_from_dir(str(root), method_map, keywords=keywords)}
     found = {m if isinstance(m, str) else m[0] for m in found}
-    missing = sorted(m for m in found if m and m not in JA)
-    assert not missing
-    po = (CATALOGUES / "ja" / "LC_MESSAGES" / "messages.po").read_text(encoding="utf-8")
-    # The .po is regenerated from ja_source (python -m webpanel.translations): both say the same.
-    assert all(f'msgstr "{JA[m]}"' in po for m in found if m and '"' not in JA[m])
+    with JA_PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="ja")
+    translated = {m.id for m in catalogue if m.id and m.string and not m.fuzzy}
+    missing = sorted(m for m in found if m and m not in translated)
+    assert not missing, "add their Japanese to messages.po (make translations-update lists them)"
+    assert len(found) > 700  # the extraction really ran over the panel
+
+
+def test_the_compiled_catalogue_says_what_the_po_file_says():
+    mo_path = JA_PO.with_suffix(".mo")
+    assert mo_path.exists(), "run `make translations`"
+    with JA_PO.open("rb") as handle:
+        po = {m.id: m.string for m in read_po(handle, locale="ja") if m.id and not m.fuzzy}
+    with mo_path.open("rb") as handle:
+        mo = {m.id: m.string for m in read_mo(handle) if m.id}
+    assert mo == po, "messages.po changed since it was compiled: run `make translations`"
+
+
+def test_panel_words_settled_once():
+    # A message id has one translation: "User" is an extension, as on the Users page.
+    with JA_PO.open("rb") as handle:
+        catalogue = read_po(handle, locale="ja")
+    assert catalogue["User"].string == "ユーザー"
+    assert catalogue["User %(ext)s"].string.startswith("ユーザー")
 
 
 def test_forms_without_the_csrf_token_are_refused(app, admin):
@@ -92,6 +135,23 @@ def test_forms_without_the_csrf_token_are_refused(app, admin):
     )
     assert raw.post("/logout", data={}).status_code == 400
     assert admin.post("/settings", {"international_calls": "on"}).status_code == 302
+
+
+def test_a_form_left_open_for_hours_is_still_accepted(app, admin):
+    # The CSRF token lives as long as the session (12 hours), not Flask-WTF's default hour.
+    class TwoHoursAgo(URLSafeTimedSerializer):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 2 * 3600
+
+    csrf_session(admin.client)
+    old = TwoHoursAgo(app.secret_key, salt="wtf-csrf-token").dumps(CSRF)
+    response = admin.client.post("/settings", data={"international_calls": "on", "csrf_token": old})
+    assert response.status_code == 302
+
+
+def test_the_api_needs_no_csrf_token_but_a_bearer_token(app, admin):
+    # The API never reads the session cookie, so a cross-site form cannot use it: no CSRF token.
+    assert admin.client.post("/api/v1/users", json={"extension": "150"}).status_code == 401
 
 
 def test_session_cookie_is_secure_httponly_samesite(app):

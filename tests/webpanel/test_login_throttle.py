@@ -25,7 +25,7 @@ def sign_in(app, email: str, password: str, address: str, forwarded: str | None 
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     return client.client.post(
         "/login",
-        data={"email": email, "password": password, "csrf_token": "test-csrf-token"},
+        data={"email": email, "password": password, "csrf_token": client.csrf_token},
         environ_base={"REMOTE_ADDR": address},
         headers=headers,
     )

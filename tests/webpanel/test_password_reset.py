@@ -9,7 +9,7 @@ import re
 
 import pytest
 from billing_smtp import SmtpSink
-from panel_helpers import PanelClient, field_error, make_operator
+from panel_helpers import PanelClient, csrf_session, field_error, make_operator
 from sqlalchemy import select
 
 from fsctl import models
@@ -46,10 +46,9 @@ def test_a_link_is_mailed_and_works_once(app, smtp):
     assert before.login(owner).status_code == 302
     # Asked with a forged Host header: the link still names the configured base URL.
     raw = app.test_client()
-    with raw.session_transaction(base_url="http://evil.example") as session:
-        session["csrf"] = "forged-host"
+    token = csrf_session(raw, "forged-host", base_url="http://evil.example")
     response = raw.post(
-        "/password-reset", base_url="http://evil.example", data={"email": owner, "csrf_token": "forged-host"}
+        "/password-reset", base_url="http://evil.example", data={"email": owner, "csrf_token": token}
     )
     page = response.get_data(as_text=True)
     assert 'id="reset-sent"' in page

@@ -7,6 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     from webpanel import api
+    from webpanel.extensions import csrf
     from webpanel.views import (
         admins,
         auth,
@@ -52,3 +53,5 @@ def register(app: Flask) -> None:
         reset,
     ):
         app.register_blueprint(module.bp)
+    # The API authenticates every request with a bearer token, never with the session cookie.
+    csrf.exempt(api.bp)

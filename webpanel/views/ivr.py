@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import Blueprint, g, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -20,7 +19,6 @@ from fsctl.routing.hold import HOLD_MUSIC_AUDIO
 from fsctl.tenant_config import _dest_out
 from webpanel.extensions import db
 from webpanel.security import admin_required
-from webpanel.tenantdoc import current_document
 from webpanel.views.common import (
     destination_choices,
     destination_value,
@@ -29,7 +27,7 @@ from webpanel.views.common import (
 )
 from webpanel.views.ivr_reach import numbers_by_menu
 from webpanel.views.numbers import destination_label
-from webpanel.views.sections import ListSection
+from webpanel.views.sections import ListSection, SectionPages
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr-menus")
 SECTION = ListSection("ivr_menus", models.IvrMenu, kind="ivr", audit="ivr_menu")
@@ -129,39 +127,12 @@ def index():
     return render_template("ivr/index.html", rows=rows, price=IVR_MONTHLY_YEN)
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@admin_required
-def new():
-    doc = current_document(g.tenant)
-    if request.method == "GET":
-        return _render(doc, {"timeout_seconds": 5, "max_attempts": 3, "options": {}}, {}, [], None)
-    entry = _entry_from_form(request.form)
-    if refused := SECTION.add(doc, entry):
-        return _render(doc, entry, refused.fields, refused.other, None, 422)
-    flash(gettext("Saved."), "ok")
-    return redirect(url_for("ivr.index"))
-
-
-@bp.route("/<int:menu_id>", methods=["GET", "POST"])
-@admin_required
-def edit(menu_id: int):
-    menu = SECTION.row(menu_id)
-    doc = current_document(g.tenant)
-    index = SECTION.position(doc, menu.name)
-    if request.method == "GET":
-        return _render(doc, doc["ivr_menus"][index], {}, [], menu)
-    entry = _entry_from_form(request.form)
-    if refused := SECTION.update(index, menu.name, entry):
-        return _render(doc, entry, refused.fields, refused.other, menu, 422)
-    flash(gettext("Saved."), "ok")
-    return redirect(url_for("ivr.edit", menu_id=SECTION.saved_id(entry["name"])))
-
-
-@bp.post("/<int:menu_id>/delete")
-@admin_required
-def delete(menu_id: int):
-    menu = SECTION.row(menu_id)
-    if not SECTION.remove(menu.name):
-        return redirect(url_for("ivr.edit", menu_id=menu_id))
-    flash(gettext("Removed."), "ok")
-    return redirect(url_for("ivr.index"))
+PAGES = SectionPages(
+    SECTION,
+    bp,
+    id_arg="menu_id",
+    entry_from_form=_entry_from_form,
+    render=_render,
+    blank=lambda: {"timeout_seconds": 5, "max_attempts": 3, "options": {}},
+)
+PAGES.register(admin_required)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.billing.subscriptions import release_fee
+from webpanel.document_edits import number_destinations, release, set_destination
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.i18n import yen
@@ -27,41 +28,6 @@ from webpanel.views.common import (
 
 bp = Blueprint("numbers", __name__, url_prefix="/numbers")
 KIND_PREFIXES = {"03": "03", "06": "06", "050": "050", "0120": "0120", "0800": "0800"}
-
-
-def number_destinations(doc: dict) -> dict[str, dict | None]:
-    """national -> destination, whether the document lists the number as a user's did or under numbers."""
-    result = {n["number"]: n["destination"] for n in doc["numbers"]}
-    for user in doc["users"]:
-        if user.get("did"):
-            result[user["did"]] = {"user": user["extension"]}
-    return result
-
-
-def set_destination(
-    doc: dict, national: str, destination: dict | None, ivr_option: bool | None = None
-) -> None:
-    """Point one number of the tenant somewhere (moving it off a user's did if it was one).
-
-    `ivr_option`: keep or drop the paid IVR option (None: as it is); a number that leads to a menu
-    holds it whatever this says (fsctl.billing.ivr_option)."""
-    for user in doc["users"]:
-        if user.get("did") == national:
-            del user["did"]
-    for entry in doc["numbers"]:
-        if entry["number"] == national:
-            entry["destination"] = destination
-            if ivr_option is not None:
-                entry["ivr_option"] = ivr_option
-            return
-    doc["numbers"].append({"number": national, "destination": destination, "ivr_option": bool(ivr_option)})
-
-
-def release(doc: dict, national: str) -> None:
-    for user in doc["users"]:
-        if user.get("did") == national:
-            del user["did"]
-    doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
 
 
 def destination_label(destination: dict | None) -> str:

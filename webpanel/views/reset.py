@@ -12,7 +12,6 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -22,8 +21,7 @@ from sqlalchemy import func, select, update
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem
-from fsctl.media.settings import SmtpSettings, media_settings_from_env
-from fsctl.media.vm_mail import send
+from fsctl.mail import SmtpSettings, send, smtp_settings_from_env
 from webpanel.extensions import db
 from webpanel.security import client_ip, end_sessions
 from webpanel.tenantdoc import audit
@@ -39,7 +37,7 @@ MAX_REQUESTS_PER_IP = 20
 
 
 def smtp_settings() -> SmtpSettings:
-    return current_app.config.get("SMTP_SETTINGS") or media_settings_from_env().smtp
+    return current_app.config.get("SMTP_SETTINGS") or smtp_settings_from_env()
 
 
 def _hash(token: str) -> str:
@@ -95,7 +93,7 @@ def _issue(account: models.PanelAccount, now: dt.datetime) -> None:
         return
     try:
         send(_message(account, link, smtp), smtp)
-    except (OSError, smtplib.SMTPException) as exc:
+    except OSError as exc:  # smtplib's errors are OSErrors
         log.error("password reset mail to %s failed: %s", account.email, exc)
 
 

@@ -6,16 +6,14 @@ import datetime as dt
 from typing import Any
 
 import jpholiday
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask import Blueprint, g, render_template
 
 from fsctl import models
 from webpanel.i18n import WEEKDAY_KEYS
 from webpanel.security import admin_required
-from webpanel.tenantdoc import current_document
 from webpanel.views.common import checkbox, destination_choices, destination_value, parse_destination
 from webpanel.views.schedule_pictures import picture
-from webpanel.views.sections import ListSection
+from webpanel.views.sections import ListSection, SectionPages
 
 bp = Blueprint("schedules", __name__, url_prefix="/schedules")
 SECTION = ListSection("schedules", models.Schedule, kind="schedule", audit="schedule")
@@ -100,40 +98,12 @@ def index():
     )
 
 
-@bp.route("/new", methods=["GET", "POST"])
-@admin_required
-def new():
-    doc = current_document(g.tenant)
-    if request.method == "GET":
-        start = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
-        return _render(doc, {"open": [start], "holidays_closed": True, "closures": []}, {}, [], None)
-    entry = _entry_from_form(request.form)
-    if refused := SECTION.add(doc, entry):
-        return _render(doc, entry, refused.fields, refused.other, None, 422)
-    flash(gettext("Saved."), "ok")
-    return redirect(url_for("schedules.index"))
+def _blank() -> dict:
+    start = {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}
+    return {"open": [start], "holidays_closed": True, "closures": []}
 
 
-@bp.route("/<int:schedule_id>", methods=["GET", "POST"])
-@admin_required
-def edit(schedule_id: int):
-    schedule = SECTION.row(schedule_id)
-    doc = current_document(g.tenant)
-    index = SECTION.position(doc, schedule.name)
-    if request.method == "GET":
-        return _render(doc, doc["schedules"][index], {}, [], schedule)
-    entry = _entry_from_form(request.form)
-    if refused := SECTION.update(index, schedule.name, entry):
-        return _render(doc, entry, refused.fields, refused.other, schedule, 422)
-    flash(gettext("Saved."), "ok")
-    return redirect(url_for("schedules.edit", schedule_id=SECTION.saved_id(entry["name"])))
-
-
-@bp.post("/<int:schedule_id>/delete")
-@admin_required
-def delete(schedule_id: int):
-    schedule = SECTION.row(schedule_id)
-    if not SECTION.remove(schedule.name):
-        return redirect(url_for("schedules.edit", schedule_id=schedule_id))
-    flash(gettext("Removed."), "ok")
-    return redirect(url_for("schedules.index"))
+PAGES = SectionPages(
+    SECTION, bp, id_arg="schedule_id", entry_from_form=_entry_from_form, render=_render, blank=_blank
+)
+PAGES.register(admin_required)

@@ -1,24 +1,26 @@
-"""One named list section of the tenant document (ring groups, schedules, IVR menus) for the CRUD pages.
+"""One named list section of the tenant document (ring groups, schedules, IVR menus) and its CRUD pages.
 
-Each page edits one entry of `document[key]`: add appends, edit replaces it in place (and, on a
+`SectionPages` writes the add / edit / delete routes once for every such section. Each page edits one entry of `document[key]`: add appends, edit replaces it in place (and, on a
 rename, every destination naming it follows), delete pops it; `save_tenant` applies the whole
 document. apply_config matches entries by name, so a renamed entry is a new row with a new id.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, g
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
+from webpanel.document_edits import rename_references
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.security import tenant_object
-from webpanel.tenantdoc import SaveRefused, save_tenant
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import actor
-from webpanel.views.refs import rename_references
 
 Document = dict[str, Any]
 
@@ -96,3 +98,65 @@ class ListSection:
         except SaveRefused as refused:
             return FormErrors(refused.field_errors(prefix), refused.other_errors(prefix))
         return None
+
+
+# render(doc, entry, field errors, other errors, row or None, status) -> the form page.
+Render = Callable[[Document, Document, dict[str, str], list[str], Any, int], Any]
+
+
+@dataclass(frozen=True)
+class SectionPages:
+    """The add, edit and delete routes of one ListSection on `blueprint`.
+
+    Endpoints `new` (GET/POST /new), `edit` (GET/POST /<id>) and `delete` (POST /<id>/delete);
+    a page supplies how to read its form (`entry_from_form`), how to draw it (`render`) and what a
+    new entry starts as (`blank`). A refused save draws the form again with status 422; a saved one
+    redirects (to the list after an add, to the row's own page after an edit: its id changes with
+    a rename).
+    """
+
+    section: ListSection
+    blueprint: Blueprint
+    id_arg: str
+    entry_from_form: Callable[[Any], Document]
+    render: Render
+    blank: Callable[[], Document]
+
+    def register(self, guard: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+        """Add the three routes to the blueprint, each behind `guard` (a role check)."""
+        bp, arg = self.blueprint, self.id_arg
+        bp.add_url_rule("/new", "new", guard(self.new), methods=["GET", "POST"])
+        bp.add_url_rule(f"/<int:{arg}>", "edit", guard(self.edit), methods=["GET", "POST"])
+        bp.add_url_rule(f"/<int:{arg}>/delete", "delete", guard(self.delete), methods=["POST"])
+
+    def _url(self, endpoint: str, **values: Any) -> str:
+        return url_for(f"{self.blueprint.name}.{endpoint}", **values)
+
+    def new(self):
+        doc = current_document(g.tenant)
+        if request.method == "GET":
+            return self.render(doc, self.blank(), {}, [], None, 200)
+        entry = self.entry_from_form(request.form)
+        if refused := self.section.add(doc, entry):
+            return self.render(doc, entry, refused.fields, refused.other, None, 422)
+        flash(gettext("Saved."), "ok")
+        return redirect(self._url("index"))
+
+    def edit(self, **ids: int):
+        row = self.section.row(ids[self.id_arg])
+        doc = current_document(g.tenant)
+        index = self.section.position(doc, row.name)
+        if request.method == "GET":
+            return self.render(doc, doc[self.section.key][index], {}, [], row, 200)
+        entry = self.entry_from_form(request.form)
+        if refused := self.section.update(index, row.name, entry):
+            return self.render(doc, entry, refused.fields, refused.other, row, 422)
+        flash(gettext("Saved."), "ok")
+        return redirect(self._url("edit", **{self.id_arg: self.section.saved_id(entry["name"])}))
+
+    def delete(self, **ids: int):
+        row = self.section.row(ids[self.id_arg])
+        if not self.section.remove(row.name):
+            return redirect(self._url("edit", **{self.id_arg: ids[self.id_arg]}))
+        flash(gettext("Removed."), "ok")
+        return redirect(self._url("index"))

@@ -1,0 +1,62 @@
+"""Edits of the tenant document that the panel's pages and the JSON API share.
+
+Plain functions over the document (the tenant file's dict form, webpanel.tenantdoc): no Flask, no
+HTML, so the API and the views both import them from here and neither imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def number_destinations(doc: dict) -> dict[str, dict | None]:
+    """national -> destination, whether the document lists the number as a user's did or under numbers."""
+    result = {n["number"]: n["destination"] for n in doc["numbers"]}
+    for user in doc["users"]:
+        if user.get("did"):
+            result[user["did"]] = {"user": user["extension"]}
+    return result
+
+
+def set_destination(
+    doc: dict, national: str, destination: dict | None, ivr_option: bool | None = None
+) -> None:
+    """Point one number of the tenant somewhere (moving it off a user's did if it was one).
+
+    `ivr_option`: keep or drop the paid IVR option (None: as it is); a number that leads to a menu
+    holds it whatever this says (fsctl.billing.ivr_option)."""
+    for user in doc["users"]:
+        if user.get("did") == national:
+            del user["did"]
+    for entry in doc["numbers"]:
+        if entry["number"] == national:
+            entry["destination"] = destination
+            if ivr_option is not None:
+                entry["ivr_option"] = ivr_option
+            return
+    doc["numbers"].append({"number": national, "destination": destination, "ivr_option": bool(ivr_option)})
+
+
+def release(doc: dict, national: str) -> None:
+    """Take one number off the tenant: off a user's did and out of `numbers`."""
+    for user in doc["users"]:
+        if user.get("did") == national:
+            del user["did"]
+    doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
+
+
+def rename_references(node: Any, kind: str, old: str, new: str) -> Any:
+    """A renamed ring group, schedule or IVR menu: every destination naming it follows. Rewrite {kind: old} destinations (and users' personal `schedule`) to the new name, in place."""
+    if isinstance(node, dict):
+        if len(node) == 1 and node.get(kind) == old:
+            node[kind] = new
+            return node
+        for key, value in node.items():
+            if kind == "schedule" and key == "schedule" and value == old and isinstance(value, str):
+                node[key] = new
+            else:
+                rename_references(value, kind, old, new)
+    elif isinstance(node, list):
+        for item in node:
+            rename_references(item, kind, old, new)
+    return node

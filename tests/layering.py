@@ -8,6 +8,7 @@ feature, the panel, the CLI or the composition root.
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,6 +75,7 @@ def imported_names(module: str, path: Path) -> Iterator[tuple[str, int]]:
                 yield f"{base}.{alias.name}", node.lineno
 
 
+@functools.cache
 def import_graph() -> dict[str, dict[str, int]]:
     """importer -> {imported module of the repository: first line}, for fsctl and webpanel."""
     files: dict[str, Path] = {}

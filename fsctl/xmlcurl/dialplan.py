@@ -175,8 +175,8 @@ class DialplanResponder:
     def _continuation(
         self, context: str, destination: str, variable: re.Match, fields: Mapping[str, str], now: dt.datetime
     ) -> Plan | None:
-        """A second hunt: the tenant is the context's (issue 15 item 18); the channel variable only
-        carries what was visited, and its tenant id must agree."""
+        """A second hunt: the tenant is the context's, never a channel variable's (a caller could set
+        one); the channel variable only carries what was visited, and its tenant id must agree."""
         owner = continuation_owner(context)
         if owner is None:
             return None

@@ -190,7 +190,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`make run`: demo tenant, service, panel and (when found) the switch, until Ctrl-C."""
     from fsctl.devrun import run
 
-    return run(_settings(args))
+    return run(_settings(args), apply_file_document, _session_factory)
 
 
 def cmd_panel(args: argparse.Namespace) -> int:

@@ -24,9 +24,10 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -438,9 +439,17 @@ def summary(info: Mapping) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(settings: Settings, environ: Mapping[str, str] | None = None, out=None) -> int:
-    """The foreground `make run`; returns when interrupted (SIGINT/SIGTERM) or a process ends."""
-    from fsctl.cli import _session_factory, apply_file_document
+def run(
+    settings: Settings,
+    apply_document: Callable[[Settings, object, str], int],
+    sessions: Callable[[Settings], Any],
+    environ: Mapping[str, str] | None = None,
+    out=None,
+) -> int:
+    """The foreground `make run`; returns when interrupted (SIGINT/SIGTERM) or a process ends.
+
+    `apply_document(settings, document, actor)` applies the demo tenant file (0 = applied) and
+    `sessions(settings)` opens the database, both as `fsctl apply` does (the CLI passes its own)."""
     from fsctl.secrets import resolve_service_secrets
 
     out = out or sys.stdout
@@ -457,9 +466,9 @@ def run(settings: Settings, environ: Mapping[str, str] | None = None, out=None) 
     panel_host, panel_port = _split(panel_listen, 8000)
 
     doc = demo_document(Path(settings.instance_dir))
-    if apply_file_document(settings, doc, "seed-demo") != 0:
+    if apply_document(settings, doc, "seed-demo") != 0:
         return 1
-    admin_email, admin_password = ensure_demo_admin(_session_factory(settings), doc["domain"])
+    admin_email, admin_password = ensure_demo_admin(sessions(settings), doc["domain"])
 
     located = localswitch.locate(env)
     plan = plan_switch(settings, env) if located.found else None

@@ -9,16 +9,18 @@ import sys
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from fsctl import models
 from fsctl.config import Settings
+from fsctl.gateways.inbound import trace_from_gateway
+from fsctl.numbering import default_plan
 from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import plan_from_carrier, plan_from_phone
 from fsctl.routing.plan import Plan
+from fsctl.routing.schedules import local_time
 from fsctl.routing.snapshot import TenantSnap
-from fsctl.routing.snapshot_loader import load_snapshot
+from fsctl.snapshots import session_rows
+from fsctl.wiring import routing_steps, snapshots
 
 
 class TraceError(ValueError):
@@ -35,11 +37,6 @@ def parse_at(text: str | None) -> dt.datetime | None:
         raise TraceError(f"--at: {text!r} is not a time such as 2026-12-31 20:00") from exc
 
 
-def _owner_of(session: Session, national: str) -> TenantSnap | None:
-    tenant_id = session.scalar(select(models.Number.tenant_id).where(models.Number.national == national))
-    return load_snapshot(session, tenant_id=tenant_id) if tenant_id is not None else None
-
-
 def trace(
     session_factory: sessionmaker[Session],
     domain: str,
@@ -48,33 +45,38 @@ def trace(
     at: dt.datetime | None = None,
     gateway: str | None = None,
 ) -> Plan:
-    """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number."""
+    """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number.
+
+    The snapshot loader, its feature parts and the routing steps are the dialplan lookups' own
+    (fsctl.wiring), so the plan is the one FreeSWITCH would get."""
+    loader, steps, numbering = snapshots(), routing_steps(), default_plan()
     with session_factory() as session:
-        tenant = load_snapshot(session, domain=domain)
+        rows = session_rows(session)
+
+        def owner_of(national: str) -> TenantSnap | None:
+            return loader.by_number(rows, national)
+
+        tenant = loader.by_domain(rows, domain)
         if tenant is None:
             raise TraceError(f"no tenant with domain {domain!r}")
         # "Now" is the tenant's wall clock (Asia/Tokyo...), so the plan shows the time its people live in.
         now = at or dt.datetime.now(ZoneInfo(tenant.timezone))
         if now.tzinfo is None:
             # A wall-clock time is the tenant's; make it aware so the plan shows the offset.
-            from fsctl.routing.schedules import local_time
-
             now = local_time(now, tenant.timezone)
-        if gateway is not None:  # a call arriving from the tenant's own gateway (issue 8)
-            from fsctl.gateways.inbound import trace_from_gateway
-
-            plan = trace_from_gateway(tenant, gateway, from_, to, now)
+        if gateway is not None:  # a call arriving from the tenant's own gateway
+            plan = trace_from_gateway(tenant, gateway, from_, to, now, numbering=numbering, steps=steps)
             if plan is None:
                 raise TraceError(f"{domain} has no gateway named {gateway!r}")
             return plan
         if from_ in tenant.users:
-            return plan_from_phone(tenant, from_, to, now, on_net=lambda n: _owner_of(session, n))
+            return plan_from_phone(tenant, from_, to, now, numbering=numbering, steps=steps, on_net=owner_of)
         try:
             national = to_national(to)
         except NumberError:
             national = None
-        owner = tenant if national in tenant.numbers else (_owner_of(session, national) if national else None)
-        plan = plan_from_carrier(owner, to, from_, now, national=national)
+        owner = tenant if national in tenant.numbers else (owner_of(national) if national else None)
+        plan = plan_from_carrier(owner, to, from_, now, numbering=numbering, steps=steps, national=national)
         if owner is not None and owner.id != tenant.id:
             plan.decisions.insert(
                 0, type(plan.decisions[0])(f"{to} belongs to {owner.domain}", f"not to {domain}")

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
 
+from fsctl.numbering import default_plan
 from fsctl.routing.calls import external_destination_refusal
 from fsctl.routing.snapshot import TenantSnap
 from webpanel.trace_words import kind_words
@@ -122,18 +123,19 @@ def check_destinations(
     """(refusals, warnings) as (path, message) pairs for the outside numbers in `after`."""
     tz = after.get("timezone") or "Asia/Tokyo"
     now = dt.datetime.now(ZoneInfo(tz))
+    numbering = default_plan()
     snap_after = snapshot_of(after, tenant_id)
     snap_before = snapshot_of(before, tenant_id)
     old = {key: target for key, _path, target in external_destinations(before)}
     refusals: list[tuple[str, str]] = []
     warnings: list[tuple[str, str]] = []
     for key, path, target in external_destinations(after):
-        found = external_destination_refusal(snap_after, target, now)
+        found = external_destination_refusal(snap_after, target, now, numbering)
         if found is None or found[0] in _ACCOUNT_RULES:
             continue
         rule, number = found
         unchanged = old.get(key) == target
-        if unchanged and external_destination_refusal(snap_before, target, now) is not None:
+        if unchanged and external_destination_refusal(snap_before, target, now, numbering) is not None:
             continue  # already so before this save: not news, and never a reason to block it
         message = _why(rule, target, number.kind)
         if unchanged or rule == "trial_internal_only":

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.billing.prices import PriceList, default_prices
-from fsctl.gateways.billing import gateway_items
 
 NUMBER_ITEMS = {
     models.NumberKind.GEOGRAPHIC: "number_geographic",
@@ -56,6 +55,11 @@ def today_for(tenant: models.Tenant) -> dt.date:
     return dt.datetime.now(zone).date()
 
 
+def gateway_plan_item(channels: int) -> str:
+    """The subscription item (and monthly price key) of a customer gateway's channel plan."""
+    return f"gateway_{channels}ch"
+
+
 def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
     """(item, subject) pairs the tenant holds at this moment."""
     items: set[tuple[str, str]] = set()
@@ -69,7 +73,10 @@ def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
         items.add((NUMBER_ITEMS[number.kind], number.national))
         if number.ivr_option:
             items.add(("ivr", number.national))
-    items |= gateway_items(session, tenant)  # customer gateways by channel plan (issue 8)
+    gateways = select(models.Gateway.name, models.Gateway.channels).where(
+        models.Gateway.tenant_id == tenant.id
+    )
+    items |= {(gateway_plan_item(channels), name) for name, channels in session.execute(gateways)}
     account = session.get(models.BillingAccount, tenant.id)
     if account is not None and account.paper_invoice:
         items.add(("paper_invoice", ""))

@@ -83,11 +83,15 @@ def handle_cdr_post(
 class CdrIntake:
     """The /fs/cdr handler of a serving process; its store is made on the first post."""
 
-    def __init__(self, lookup_store):
+    def __init__(self, lookup_store, snapshots=None):
         self.lookup_store = lookup_store
+        # The dialplan lookups' snapshot loader and cache: a call is classified by what routed it.
+        self.snapshots = snapshots
         self._store: CdrStore | None = None
 
     def __call__(self, path: str, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes]:
         if self._store is None:
-            self._store = CdrStore(self.lookup_store.engine, self.lookup_store.session_factory)
+            self._store = CdrStore(
+                self.lookup_store.engine, self.lookup_store.session_factory, snapshots=self.snapshots
+            )
         return handle_cdr_post(self._store, path, headers, body)

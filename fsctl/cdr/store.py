@@ -15,7 +15,8 @@ from fsctl.billing.rating import rate_call
 from fsctl.cdr.classify import Classification, TenantRef, classify_leg
 from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, default_plan
-from fsctl.routing.snapshot_loader import load_snapshot
+from fsctl.snapshots import Snapshots, session_rows
+from fsctl.wiring import snapshots as wired_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +26,12 @@ class NotOurLeg(Exception):
 
 
 class DbResolver:
-    """Tenant lookups for classification, cached per (tenant id, config_version) like the lookups."""
+    """Tenant lookups for classification: the snapshot the dialplan lookups read (`snapshots`, the
+    service's shared loader and cache), with the users' row ids, kept per (tenant id, config_version)."""
 
-    def __init__(self, session_factory: sessionmaker[Session]):
+    def __init__(self, session_factory: sessionmaker[Session], snapshots: Snapshots | None = None):
         self.session_factory = session_factory
+        self.snapshots = snapshots or wired_snapshots()
         self._cache: dict[tuple[int, int], TenantRef] = {}
 
     def _load(self, session: Session, row: tuple | None) -> TenantRef | None:
@@ -37,7 +40,7 @@ class DbResolver:
         key = (int(row[0]), int(row[1]))
         ref = self._cache.get(key)
         if ref is None:
-            snap = load_snapshot(session, tenant_id=key[0])
+            snap = self.snapshots.snapshot(session_rows(session), key)
             if snap is None:
                 return None
             users = session.execute(
@@ -115,9 +118,10 @@ class CdrStore:
         plan: NumberingPlan | None = None,
         prices: PriceList | None = None,
         rate_on_intake: bool = True,
+        snapshots: Snapshots | None = None,
     ):
         self.engine = engine
-        self.resolver = DbResolver(session_factory)
+        self.resolver = DbResolver(session_factory, snapshots)
         self.plan = plan or default_plan()
         self.prices = prices
         if rate_on_intake and prices is None:

@@ -1,7 +1,7 @@
-"""Customer gateways on the monthly statement (issue 8), through the billing issue's extension points.
+"""Customer gateways on the monthly statement.
 
 - Monthly: one subscription item per gateway, `gateway_<plan>ch` with the gateway's name as subject,
-  written by fsctl.billing.subscriptions.sync_subscriptions (held_now asks `gateway_items`), priced
+  written by fsctl.billing.subscriptions.sync_subscriptions (held_now reads the tenant's gateways), priced
   in dialplans/prices.yaml (monthly.gateway_4ch ... gateway_32ch) and billed by the part-month rule
   like every other item. A plan change within a month bills both plans for that month.
 - Set-up: 50,000 yen once (one_off.gateway_setup), recorded on the day the gateway is created by an active
@@ -17,28 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsctl import models
+from fsctl.billing.subscriptions import add_one_off, today_for
 
 SETUP_KIND = "gateway_setup"
-
-
-def plan_item(channels: int) -> str:
-    """The subscription item (and monthly price key) of a channel plan."""
-    return f"gateway_{channels}ch"
-
-
-def gateway_items(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
-    """(item, subject) of every gateway the tenant holds now (for held_now)."""
-    rows = session.execute(
-        select(models.Gateway.name, models.Gateway.channels).where(models.Gateway.tenant_id == tenant.id)
-    )
-    return {(plan_item(channels), name) for name, channels in rows}
 
 
 def charge_setups(session: Session, tenant: models.Tenant, new: set[str]) -> int:
     """Record the set-up fee of the gateways just created (`new`, by name), and of any gateway never
     charged (created during the trial), once the tenant is out of its trial; returns the yen added."""
-    from fsctl.billing.subscriptions import add_one_off, today_for
-
     if tenant.status == models.TenantStatus.TRIAL:
         return 0
     day = today_for(tenant)

@@ -6,9 +6,10 @@ import datetime as dt
 
 from fsctl.gateways.contexts import gateway_context
 from fsctl.gateways.routing import count_gateway_channel
-from fsctl.numbering import NumberingPlan, default_plan
-from fsctl.routing.calls import _Calls, tenant_refusal
+from fsctl.numbering import NumberingPlan
+from fsctl.routing.calls import Calls, tenant_refusal
 from fsctl.routing.plan import Plan
+from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import TenantSnap
 
 
@@ -20,10 +21,10 @@ def plan_from_gateway(
     now: dt.datetime,
     *,
     national: str | None,
-    numbering: NumberingPlan | None = None,
+    numbering: NumberingPlan,
+    steps: RoutingSteps,
 ) -> Plan:
     """A call from gateway `gateway_id` of `tenant` to `dialled` (its national form: `national`)."""
-    numbering = numbering or default_plan()
     p = Plan(
         context=gateway_context(gateway_id, tenant.domain),
         caller=caller,
@@ -53,13 +54,20 @@ def plan_from_gateway(
     if refusal:
         return p.refuse(refusal[0], "CALL_REJECTED", refusal[1])
     count_gateway_channel(p, gateway)
-    calls = _Calls(tenant, p, now, numbering, None, p.context)
+    calls = Calls(tenant, p, now, numbering, None, p.context, steps)
     calls.router().destination(carried.destination, frozenset(), f"number {carried.national}")
     return p
 
 
 def trace_from_gateway(
-    tenant: TenantSnap, gateway_name: str, caller: str, dialled: str, now: dt.datetime
+    tenant: TenantSnap,
+    gateway_name: str,
+    caller: str,
+    dialled: str,
+    now: dt.datetime,
+    *,
+    numbering: NumberingPlan,
+    steps: RoutingSteps,
 ) -> Plan | None:
     """`fsctl trace --gateway NAME`: the plan for a call arriving from that gateway; None if no such gateway."""
     from fsctl.numbers import NumberError, to_national
@@ -71,4 +79,6 @@ def trace_from_gateway(
         national = to_national(dialled)
     except NumberError:
         national = None
-    return plan_from_gateway(tenant, gateway.id, dialled, caller, now, national=national)
+    return plan_from_gateway(
+        tenant, gateway.id, dialled, caller, now, national=national, numbering=numbering, steps=steps
+    )

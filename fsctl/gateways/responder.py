@@ -51,5 +51,12 @@ def plan_gateway_call(
     except NumberError:
         national = None
     return plan_from_gateway(
-        tenant, gateway_id, destination, caller, now, national=national, numbering=responder.numbering
+        tenant,
+        gateway_id,
+        destination,
+        caller,
+        now,
+        national=national,
+        numbering=responder.numbering,
+        steps=responder.steps,
     )

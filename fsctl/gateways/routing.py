@@ -1,7 +1,8 @@
 """Outbound through a customer gateway: which way a call leaves, its caller ID, the channel plan. Pure.
 
-fsctl.routing.calls asks `route_external` before bridging to the carrier and `route_emergency` before
-an emergency call; both return False when the call stays with the platform's carrier.
+`route_external` and `route_emergency` are routing steps (fsctl.routing.seams.OutboundStep, wired in
+fsctl.wiring): routing runs them before bridging to the carrier and before an emergency call; both
+return False when the call stays with the platform's carrier.
 
 Channel limits (DECISIONS 9): a call through a customer gateway counts against that gateway's plan
 (`limit hash kumo_gateway <id> <plan>`), never against the tenant's max_external_channels (realm

@@ -1,17 +1,15 @@
-"""Customer gateways as plain data inside a TenantSnap, and how both snapshot loaders fill them.
+"""Customer gateways' part of a TenantSnap: the snapshot part fsctl.snapshots runs for every tenant.
 
-`gateway_snap_fields` reads raw rows (fsctl.routing.snapshot_rows, the hot path); `gateway_snap_fields_orm`
-reads the models (fsctl.routing.snapshot_loader); tests/routing/test_snapshot_rows.py checks they agree.
-Pure apart from the `fetch_all` / session the caller passes in.
+The data types (GatewaySnap, CarriedSnap) belong to the snapshot routing reads (fsctl.routing.snapshot).
+Pure apart from the `fetch_all` the caller passes in.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from fsctl.routing.snapshot import Dest
+from fsctl.routing.snapshot import CarriedSnap, Dest, GatewaySnap
 
 FetchAll = Callable[[str, Sequence[Any]], list[tuple]]
 
@@ -25,30 +23,6 @@ _ROUTES = (
     "SELECT r.user_id, u.extension, g.name FROM outbound_routes r LEFT JOIN users u ON u.id = r.user_id"
     " LEFT JOIN gateways g ON g.id = r.gateway_id WHERE r.tenant_id = ?"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class GatewaySnap:
-    id: int
-    name: str
-    auth: str  # credentials (registers) or address (static, ACL)
-    channels: int  # the plan: 4, 8, 16 or 32 simultaneous calls, in + out
-    address: str | None = None
-    port: int = 5060
-    numbers: tuple[str, ...] = ()  # carried numbers, national form, sorted
-
-
-@dataclass(frozen=True, slots=True)
-class CarriedSnap:
-    national: str
-    e164: str
-    gateway: str  # the carrying gateway's name
-    destination: Dest | None = None
-
-    @property
-    def geographic(self) -> bool:
-        """A fixed-line number (emergency services locate the caller by it)."""
-        return self.national[1] != "0" and not self.national.startswith(("050", "0120", "0800"))
 
 
 def _build(
@@ -85,25 +59,4 @@ def gateway_snap_fields(
     return _build(fetch_all(_GATEWAYS, (tenant_id,)), fetch_all(_ROUTES, (tenant_id,)), dest)
 
 
-def gateway_snap_fields_orm(session: Any, tenant: Any) -> dict[str, Any]:
-    """The same from the models (the ORM loader; fsctl.trace and the panel)."""
-    from sqlalchemy import select
-
-    from fsctl import models
-    from fsctl.routing.snapshot_loader import dest_of
-
-    gateways = session.scalars(select(models.Gateway).where(models.Gateway.tenant_id == tenant.id))
-    rows: list[tuple] = []
-    dests: dict[int, Any] = {}
-    for gw in gateways:
-        base = (gw.id, gw.name, gw.auth.value, gw.channels, gw.address, gw.port)
-        if not gw.numbers:
-            rows.append((*base, None, None, None))
-        for carried in gw.numbers:
-            dests[carried.id] = carried.destination
-            rows.append((*base, carried.national, carried.e164, carried.id))
-    routes = session.scalars(select(models.OutboundRoute).where(models.OutboundRoute.tenant_id == tenant.id))
-    names = {gw_id: name for gw_id, name, *_ in rows}
-    extensions = {u.id: u.extension for u in tenant.users}
-    route_rows = [(r.user_id, extensions.get(r.user_id), names.get(r.gateway_id)) for r in routes]
-    return _build(rows, route_rows, lambda key: dest_of(dests.get(key)) if key is not None else None)
+__all__ = ["CarriedSnap", "GatewaySnap", "gateway_snap_fields"]

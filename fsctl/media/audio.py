@@ -3,7 +3,7 @@
 Stored as <audio_root>/<domain>/<rate>/<name>.wav for both rates plus <audio_root>/<domain>/<name>.wav
 (the 8 kHz file): mod_sndfile opens `<dir>/<rate>/<file>` for the call's rate and falls back to the
 plain name (sndfile_file_open in mod_sndfile.c). The dialplan refers to `${kumo_audio_dir}/<domain>/<name>.wav`
-(fsctl.media.audio_ref). The panel calls `store_upload`; the CLI is `fsctl audio upload DOMAIN FILE NAME`.
+(fsctl.routing.audio). The panel calls `store_upload`; the CLI is `fsctl audio upload DOMAIN FILE NAME`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Call recordings: index from RECORD_STOP, per-tenant storage that is never crossed, retention purge.
 
-Layout: <recordings_root>/<tenant domain>/<yyyy>/<mm>/<dd>/<call uuid>[-<ext>].wav (fsctl.media.record_plan
+Layout: <recordings_root>/<tenant domain>/<yyyy>/<mm>/<dd>/<call uuid>[-<ext>].wav (fsctl.routing.recording
 writes the path into the dialplan). A RECORD_STOP is ours when the channel carries `kumo_record_user`
 (set with the recording) and its Record-File-Path lies in a tenant's tree of that layout; mod_voicemail's
 own RECORD_STOP events (fixtures esl/inbound-*-voicemail.log.gz) carry neither and are ignored.

@@ -1,7 +1,7 @@
 """Entry points: plan a call from a phone (internal/outbound), from the carrier (public), or a continuation.
 
-Pure: the tenant snapshot(s), the numbering plan and `now` are arguments; `on_net(national)` returns the
-snapshot of the other tenant owning a number (the caller provides the lookup).
+Pure: the tenant snapshot(s), the numbering plan, the features' routing steps and `now` are arguments;
+`on_net(national)` returns the snapshot of the other tenant owning a number (the caller provides the lookup).
 """
 
 from __future__ import annotations
@@ -9,24 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from fsctl.gateways.routing import route_emergency, route_external
-from fsctl.media.record_plan import record_here
-from fsctl.numbering import Classified, NumberingPlan, classify, default_plan
+from fsctl.numbering import Classified, NumberingPlan, classify
 from fsctl.routing.destinations import Router
 from fsctl.routing.hold import set_hold_music
+from fsctl.routing.park import park
 from fsctl.routing.plan import (
     CARRIER_GATEWAY,
     LIMIT_REALM,
     Plan,
     last_dial_realm,
-    park_lot,
     pickup_group,
     safe_text,
 )
+from fsctl.routing.recording import record_here
 from fsctl.routing.schedules import local_time
+from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 from fsctl.routing.transfer import keep_transferable, mark_far_leg
-from fsctl.security.limits import apply_call_caps
 
 TRIAL_DAYS = 30
 OnNet = Callable[[str], TenantSnap | None]
@@ -34,7 +33,8 @@ EXTERNAL_KINDS = ("fixed", "mobile", "ip", "toll_free", "international", "servic
 
 
 def trial_expired(tenant: TenantSnap, now: dt.datetime) -> bool:
-    """A trial tenant past its 30 days (DECISIONS 10), counted on the tenant's calendar."""
+    """A trial tenant past its 30 days, counted on the tenant's calendar: a trial is a month to try
+    the tenant's own extensions, after which every call waits for the tenant to sign up."""
     if tenant.status != "trial":
         return False
     today = local_time(now, tenant.timezone).date()
@@ -101,7 +101,10 @@ def show_caller_id(p: Plan, caller: str) -> None:
         p.add("set", f"effective_caller_id_number={national}")
 
 
-class _Calls:
+class Calls:
+    """One call being planned: the tenant, the plan so far, and what routes it (numbering plan, the
+    features' steps, the on-net lookup); `context` is the context the call was routed in."""
+
     def __init__(
         self,
         tenant: TenantSnap,
@@ -110,9 +113,11 @@ class _Calls:
         numbering: NumberingPlan,
         on_net: OnNet | None,
         context: str,
+        steps: RoutingSteps,
     ):
         self.tenant, self.plan, self.now, self.numbering, self.on_net = tenant, plan, now, numbering, on_net
         self.context = context
+        self.steps = steps
         self._on_net_cache: dict[str, TenantSnap | None] = {}
 
     def router(self, tenant: TenantSnap | None = None) -> Router:
@@ -147,8 +152,9 @@ class _Calls:
         ):
             if applies:
                 p.decide(f"bypass {rule}", "emergency calls go out whatever this rule says (logged)")
-        if route_emergency(p, tenant, number, user):  # the tenant's own gateway first (issue 8)
-            return p
+        for step in self.steps.emergency:  # a tenant's own gateway goes first, the carrier after it
+            if step(p, tenant, number, user):
+                return p
         geo = tenant.geographic_number()
         if geo is not None:
             cid, why = geo.e164, f"the tenant's geographic number {geo.national}"
@@ -166,10 +172,9 @@ class _Calls:
     ) -> None:
         """Bridge to the carrier: channel limit, caller ID, privacy."""
         p = self.plan
-        if not apply_call_caps(p, tenant, user):  # rate, per-user and spend caps (issue 9)
-            return
-        if route_external(p, tenant, number, user):  # or through the tenant's own gateway (issue 8)
-            return
+        for step in self.steps.outbound:  # caps (rate, per user, spend), a tenant's own gateway
+            if step(p, tenant, number, user):
+                return
         cid, why = outbound_caller_id(tenant, user)
         if cid is None:
             p.refuse("no_caller_id", "OUTGOING_CALL_BARRED", why)
@@ -242,12 +247,12 @@ def forward_kind_refusal(number: Classified) -> str | None:
 
 
 def external_destination_refusal(
-    tenant: TenantSnap, target: str, now: dt.datetime, numbering: NumberingPlan | None = None
+    tenant: TenantSnap, target: str, now: dt.datetime, numbering: NumberingPlan
 ) -> tuple[str, Classified] | None:
     """(rule, number) when a destination "external <target>" fails at `now` by the rules forward_external
     applies at call time (the panel checks them at save time), else None. On-net numbers count as
     external, as at call time."""
-    number = classify(target, tenant, numbering or default_plan(), None)
+    number = classify(target, tenant, numbering, None)
     if number.kind == "extension":
         return None
     rule = forward_kind_refusal(number)
@@ -263,7 +268,8 @@ def plan_from_phone(
     dialled: str,
     now: dt.datetime,
     *,
-    numbering: NumberingPlan | None = None,
+    numbering: NumberingPlan,
+    steps: RoutingSteps,
     on_net: OnNet | None = None,
     blind_transfer: bool = False,
     referred_by: str | None = None,
@@ -272,9 +278,8 @@ def plan_from_phone(
 
     `blind_transfer`: this hunt is a blind transfer (SIP REFER) of the caller's channel to `dialled`,
     asked for by `referred_by` (an extension of the tenant, when known)."""
-    numbering = numbering or default_plan()
     p = _new_plan(tenant.domain, caller, dialled, now, tenant)
-    calls = _Calls(tenant, p, now, numbering, on_net, tenant.domain)
+    calls = Calls(tenant, p, now, numbering, on_net, tenant.domain, steps)
     user = tenant.users.get(caller)
     if user is None:
         return p.refuse("unknown_caller", "CALL_REJECTED", f"{caller!r} is not a user of {tenant.domain}")
@@ -299,7 +304,7 @@ def plan_from_phone(
         p.kind = "internal"
         router.ring_user(number.number, frozenset(), f"{caller} dials")
     elif number.kind == "park_slot":
-        _park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
+        park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":
         _feature(p, router, number, caller)
     elif number.kind == "on_net":
@@ -311,7 +316,7 @@ def plan_from_phone(
         router.destination(
             tenant.numbers[number.number].destination, frozenset(), f"own number {number.number}"
         )
-    elif number.number in tenant.carried:  # a number the tenant's own gateway carries (issue 8)
+    elif number.number in tenant.carried:  # a number the tenant's own gateway carries
         p.kind = "internal"
         p.decide(
             f"{number.number} is the tenant's own number (gateway {tenant.carried[number.number].gateway})",
@@ -355,48 +360,17 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         p.add("pickup", pickup_group(domain))
 
 
-def _park(
-    p: Plan, tenant: TenantSnap, slot: int, caller: str, blind_transfer: bool, referred_by: str | None
-) -> None:
-    """Park on a slot of the tenant's own lot, or pick up the call parked there.
-
-    `valet_park <lot> <slot>` on a slot that holds a call bridges to that call (mod_valet_parking):
-    right for a phone dialling the slot, wrong for a call blind-transferred there, which would be
-    bridged to the parked caller. A transferred call therefore takes the first free slot from the
-    one asked for (`auto in`, which never picks a taken slot), then any free slot of the range."""
-    p.kind = "feature"
-    first, last = next(r for r in tenant.park_ranges if r[0] <= slot <= r[1])
-    lot = park_lot(tenant.domain)
-    parker = referred_by if referred_by in tenant.users else caller
-    p.add("set", f"kumo_parked_by={parker}")
-    p.add("answer")
-    if blind_transfer:
-        p.decide(
-            f"{parker} transfers the call to park slot {slot}",
-            f"parked in {slot}, or the next free slot when it is taken (never onto a parked call)",
-        )
-        # mod_valet_parking's upper bound is exclusive (next_id: i < max).
-        p.add("valet_park", f"{lot} auto in {slot} {last + 1}")
-        if slot > first:
-            p.add("valet_park", f"{lot} auto in {first} {slot}")
-        p.decide("no free slot", "the lot is full; hang up")
-        p.add("hangup", "NORMAL_TEMPORARY_FAILURE")
-    else:
-        p.decide(f"park slot {slot}", "pick up the call parked there, or park this call there if it is free")
-        p.add("valet_park", f"{lot} {slot}")
-
-
 def plan_from_carrier(
     tenant: TenantSnap | None,
     dialled: str,
     caller: str,
     now: dt.datetime,
     *,
-    numbering: NumberingPlan | None = None,
+    numbering: NumberingPlan,
+    steps: RoutingSteps,
     national: str | None = None,
 ) -> Plan:
     """A call from the carrier (context public) to one of the platform's numbers."""
-    numbering = numbering or default_plan()
     p = _new_plan("public", caller, dialled, now, tenant)
     p.kind = "inbound"
     if tenant is None or national is None or national not in tenant.numbers:
@@ -410,7 +384,7 @@ def plan_from_carrier(
     p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
     keep_transferable(p, tenant)  # a phone may transfer it; the limit holds (fsctl.routing.transfer)
     show_caller_id(p, caller)
-    calls = _Calls(tenant, p, now, numbering, None, "public")
+    calls = Calls(tenant, p, now, numbering, None, "public", steps)
     calls.router().destination(number.destination, frozenset(), f"number {national}")
     return p
 
@@ -423,18 +397,18 @@ def plan_continuation(
     caller: str,
     now: dt.datetime,
     *,
-    numbering: NumberingPlan | None = None,
+    numbering: NumberingPlan,
+    steps: RoutingSteps,
     routed_as: str | None = None,
 ) -> Plan | None:
     """The second hunt after a failed bridge or an IVR choice; None if `destination` is not one.
 
     `context` is the hunt's own (the answer names it); `routed_as` the context the call was first
     routed in when that differs ("public" for a carrier call hunted again in public_<domain>)."""
-    numbering = numbering or default_plan()
     p = _new_plan(context, caller, destination, now, tenant)
     p.kind = "continuation"
-    calls = _Calls(tenant, p, now, numbering, None, routed_as or context)
+    calls = Calls(tenant, p, now, numbering, None, routed_as or context, steps)
     return p if calls.router().continuation(destination, visited) else None
 
 
-__all__ = ["Dest", "plan_continuation", "plan_from_carrier", "plan_from_phone", "trial_expired"]
+__all__ = ["Calls", "Dest", "plan_continuation", "plan_from_carrier", "plan_from_phone", "trial_expired"]

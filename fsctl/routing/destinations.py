@@ -10,10 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fsctl.media.audio_ref import audio_path
-from fsctl.media.record_plan import leg_prefix, record_here
 from fsctl.numbering import NumberingPlan
 from fsctl.routing import schedules as sched
+from fsctl.routing.audio import audio_path
 from fsctl.routing.hold import set_hold_music
 from fsctl.routing.plan import (
     CONTINUATION_VAR,
@@ -24,6 +23,7 @@ from fsctl.routing.plan import (
     park_lot,
     pickup_group,
 )
+from fsctl.routing.recording import leg_prefix, record_here
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 
 MAX_DEPTH = 8

@@ -17,18 +17,13 @@ has one, else the `moh` stream of freeswitch/autoload_configs/local_stream.conf.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
-
-from fsctl.media.audio_ref import audio_path
+from fsctl.routing.audio import audio_path
 from fsctl.routing.plan import Action, Plan
 from fsctl.routing.snapshot import TenantSnap
 
 DEFAULT_HOLD_MUSIC = "local_stream://moh"
 # The tenant audio name (fsctl.media.audio) that, once uploaded, replaces the default stream.
 HOLD_MUSIC_AUDIO = "hold-music"
-
-_HAS_HOLD_MUSIC = "SELECT 1 FROM audio_files WHERE tenant_id = ? AND name = ?"
 
 
 def hold_music(tenant: TenantSnap) -> str:
@@ -46,26 +41,3 @@ def set_hold_music(plan: Plan, tenant: TenantSnap, *, own_leg: bool) -> None:
     data = f"{'' if own_leg else 'nolocal:'}hold_music={hold_music(tenant)}"
     if Action("export", data) not in plan.actions:  # once per plan (several bridges, fail branches)
         plan.add("export", data)
-
-
-def hold_music_fields(fetch_all: Callable[[str, Sequence[Any]], list[tuple]], tenant_id: int) -> dict:
-    """TenantSnap fields from the raw-SQL loader: the uploaded hold music, if any."""
-    return (
-        {"hold_music": HOLD_MUSIC_AUDIO} if fetch_all(_HAS_HOLD_MUSIC, (tenant_id, HOLD_MUSIC_AUDIO)) else {}
-    )
-
-
-def hold_music_fields_orm(session, tenant_id: int | None) -> dict:
-    """The same from an ORM session (fsctl.routing.snapshot_loader)."""
-    if session is None or tenant_id is None:
-        return {}
-    from sqlalchemy import select
-
-    from fsctl import models
-
-    found = session.scalar(
-        select(models.AudioFile.id).where(
-            models.AudioFile.tenant_id == tenant_id, models.AudioFile.name == HOLD_MUSIC_AUDIO
-        )
-    )
-    return {"hold_music": HOLD_MUSIC_AUDIO} if found else {}

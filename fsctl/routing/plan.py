@@ -9,10 +9,10 @@ from typing import Any
 CARRIER_GATEWAY = "carrier"
 LIMIT_REALM = "kumo_external"
 DEFAULT_AFTER_HOURS = "kumo/after_hours.wav"
-# Destinations FreeSWITCH hunts again after a failed bridge or an IVR choice (see fsctl.routing.inbound).
+# Destinations FreeSWITCH hunts again after a failed bridge or an IVR choice (see fsctl.routing.destinations).
 CONTINUATION_VAR = "kumo_continuation"
 # The context a carrier call's continuation is hunted in: "public_<tenant domain>". The tenant of a
-# continuation comes from its context, never from a channel variable (issue 15 item 18); tenant
+# continuation comes from its context, never from a channel variable a caller could set; tenant
 # domains hold no "_" (fsctl.schemas.DOMAIN), so this never names a tenant's own context.
 CARRIER_CONTINUATION_PREFIX = "public_"
 

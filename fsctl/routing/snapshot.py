@@ -1,6 +1,7 @@
 """A tenant's routing configuration as frozen plain data: what the pure planners read.
 
-Built from the models by fsctl.routing.snapshot_loader; nothing here touches a database.
+Built from the database by fsctl.snapshots (the core tables there, each feature's fields by its own
+snapshot part); nothing here touches a database.
 """
 
 from __future__ import annotations
@@ -8,10 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from fsctl.gateways.snapshot import CarriedSnap, GatewaySnap
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +126,34 @@ class IvrSnap:
 
 
 @dataclass(frozen=True, slots=True)
+class GatewaySnap:
+    """A customer gateway (its part of the snapshot is filled by fsctl.gateways.snapshot)."""
+
+    id: int
+    name: str
+    auth: str  # credentials (registers) or address (static, ACL)
+    channels: int  # the plan: 4, 8, 16 or 32 simultaneous calls, in + out
+    address: str | None = None
+    port: int = 5060
+    numbers: tuple[str, ...] = ()  # carried numbers, national form, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class CarriedSnap:
+    """A number a customer gateway carries, routed like one of the tenant's numbers."""
+
+    national: str
+    e164: str
+    gateway: str  # the carrying gateway's name
+    destination: Dest | None = None
+
+    @property
+    def geographic(self) -> bool:
+        """A fixed-line number (emergency services locate the caller by it)."""
+        return self.national[1] != "0" and not self.national.startswith(("050", "0120", "0800"))
+
+
+@dataclass(frozen=True, slots=True)
 class TenantSnap:
     """Everything routing needs about one tenant, at one config_version."""
 
@@ -149,18 +174,19 @@ class TenantSnap:
     schedules: dict[str, ScheduleSnap] = field(default_factory=dict)
     ivr_menus: dict[str, IvrSnap] = field(default_factory=dict)
     park_ranges: tuple[tuple[int, int], ...] = ()
-    # Customer gateways (issue 8, fsctl/gateways/): by name; the numbers they carry by national form;
+    # Customer gateways (filled by fsctl.gateways.snapshot): by name; the numbers they carry by national form;
     # which way external calls leave (a gateway name, None = the platform's carrier), per user too.
     gateways: dict[str, GatewaySnap] = field(default_factory=dict)
     carried: dict[str, CarriedSnap] = field(default_factory=dict)
     outbound_via: str | None = None
     user_outbound_via: dict[str, str | None] = field(default_factory=dict)
-    # Security caps (issue 9, fsctl/security/limits.py): new external calls per interval (calls, seconds;
+    # Security caps (filled and applied by fsctl.security.limits): new external calls per interval (calls, seconds;
     # 0 calls = no rate cap), concurrent external calls per user (0 = none), suspension after a spend alert.
     external_rate: tuple[int, int] = (2, 1)
     user_external_calls: int = 0
     external_suspended: bool = False
-    # The tenant's own music on hold: an uploaded audio name (fsctl.routing.hold), None = the default.
+    # The tenant's own music on hold: an uploaded audio name (fsctl.routing.hold; filled by
+    # fsctl.media.snapshot), None = the default.
     hold_music: str | None = None
 
     __hash__ = object.__hash__

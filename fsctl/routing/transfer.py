@@ -1,4 +1,5 @@
-"""Transfers: where a blind-transferred call may go, and what keeps a carrier call transferable.
+"""Transfers: what keeps a carrier call transferable (where a blind-transferred call may go is
+fsctl.routing.blind_transfer's plan).
 
 Blind transfer (a phone sends REFER without Replaces): sofia moves the *other* leg of the call (the
 transferee) into the dialplan again with `switch_ivr_session_transfer(b_session, exten, NULL, NULL)`
@@ -27,16 +28,10 @@ each CS_ROUTING otherwise); mod_hash counts one channel once however often it pa
 
 from __future__ import annotations
 
-import datetime as dt
-
-from fsctl.numbering import NumberingPlan, classify, default_plan
-from fsctl.routing.plan import LIMIT_REALM, Plan
+from fsctl.routing.plan import Plan
 from fsctl.routing.snapshot import TenantSnap
 
 TRANSFER_TENANT_VAR = "kumo_transfer_tenant"
-# Reorder tone (Japanese busy cadence, 400 Hz 0.5 s on / 0.5 s off), then the call ends.
-REFUSED_TONE = "tone_stream://%(500,500,400);loops=4"
-BLIND_TARGETS = ("extension", "park_slot")
 
 
 def keep_transferable(plan: Plan, tenant: TenantSnap) -> None:
@@ -51,84 +46,3 @@ def mark_far_leg(plan: Plan, tenant: TenantSnap) -> None:
     """On a phone's call out through the carrier: the far party's leg (created by the bridge, in the
     phone's context) may be blind-transferred by the phone; the lookup needs to know its tenant."""
     plan.add("export", f"nolocal:{TRANSFER_TENANT_VAR}={tenant.id}")
-
-
-def plan_blind_transfer(
-    tenant: TenantSnap,
-    transferee: str,
-    dialled: str,
-    now: dt.datetime,
-    *,
-    referred_by: str | None = None,
-    refer_host: str | None = None,
-    numbering: NumberingPlan | None = None,
-) -> Plan:
-    """The transferee's hunt after a blind transfer to `dialled` in `tenant`'s context.
-
-    `refer_host`: the host of the REFER's Refer-To (sofia's `sip_refer_to`), i.e. the domain of the
-    phone that transferred. On an on-net call the transferee may sit in the *other* tenant's
-    context; a Refer-To naming another domain is refused, never routed among this tenant's numbers."""
-    from fsctl.routing.calls import _Calls, _park
-
-    numbering = numbering or default_plan()
-    p = Plan(
-        context=tenant.domain, caller=transferee, dialled=dialled, at=now.isoformat(), tenant=tenant.domain
-    )
-    p.kind = "transfer"
-    calls = _Calls(tenant, p, now, numbering, None, tenant.domain)
-    if refer_host is not None and refer_host.lower() != tenant.domain:
-        return _refuse(
-            p, "blind_transfer_foreign", f"the transfer came from {refer_host}, not from {tenant.domain}"
-        )
-    number = classify(dialled, tenant, numbering, None)
-    who = referred_by if referred_by in tenant.users else "a phone"
-    if transferee not in tenant.users:
-        _show_external_party(p, transferee)
-        _count_external_leg(p, tenant)
-    p.decide(
-        f"blind transfer of {transferee or 'the call'} to {dialled} by {who}", f"{dialled} is {number.kind}"
-    )
-    if number.kind == "extension":
-        calls.router().ring_user(number.number, frozenset(), f"transferred by {who}")
-    elif number.kind == "park_slot":
-        _park(p, tenant, int(number.number), transferee, True, referred_by)
-    elif number.kind == "feature" and number.feature == "voicemail_access_other":
-        calls.router().voicemail(number.feature_arg or "", f"transferred to voicemail by {who}")
-    else:
-        _refuse(
-            p,
-            "blind_transfer_target",
-            "a blind transfer goes only to the tenant's own extensions; use an attended transfer "
-            "(call the number first) for anything else",
-        )
-    return p
-
-
-def _show_external_party(p: Plan, number: str) -> None:
-    """An external party (a carrier leg) rings the new target with its own number as number and
-    name. A leg that FreeSWITCH created for a call out swaps caller and callee when transferred
-    (switch_ivr_session_transfer) and would show the name "Outbound Call"."""
-    if number.startswith("+81") and 9 <= len(number) <= 14:
-        number = "0" + number[3:]
-    if number:
-        p.decide(f"the new target sees {number}", "the transferred party's own number")
-        p.add("set", f"effective_caller_id_number={number}")
-        p.add("set", f"effective_caller_id_name={number}")
-
-
-def _count_external_leg(p: Plan, tenant: TenantSnap) -> None:
-    """Keep a transferred carrier leg in the tenant's channel count (DECISIONS 9). A carrier call's
-    own leg counted itself (`limit_ignore_transfer`); the far leg of a phone's call out was counted
-    on the phone's leg, which the transfer hangs up. `-1` counts without ever refusing (the switch
-    counts one channel once, mod_hash limit_incr_hash), so a transfer is never cut at the cap."""
-    p.decide("channel count", f"the carrier leg stays counted for {tenant.domain} after the transfer")
-    p.add("set", "limit_ignore_transfer=true")
-    p.add("limit", f"hash {LIMIT_REALM} {tenant.id} -1")
-
-
-def _refuse(p: Plan, rule: str, why: str) -> Plan:
-    p.refused_by = rule
-    p.decide("refused with a tone", why)
-    p.add("playback", REFUSED_TONE)
-    p.add("hangup", "OUTGOING_CALL_BARRED")
-    return p

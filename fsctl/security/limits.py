@@ -14,7 +14,8 @@ mod_dptools.c parses `<max>[/<interval>]`):
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fsctl.routing.plan import Plan
@@ -25,6 +26,11 @@ USER_REALM = "kumo_user_external"
 # No row in security_tenant_limits: 2 new external calls per second per tenant (a small office dials far
 # fewer; a stolen password driving a dialler hits it at once), no per-user cap.
 DEFAULT_RATE = (2, 1)
+
+_LIMITS = (
+    "SELECT calls_per_interval, interval_seconds, user_external_calls, external_suspended"
+    " FROM security_tenant_limits WHERE tenant_id = ?"
+)
 
 
 def limit_fields(row: tuple | None) -> dict:
@@ -38,6 +44,13 @@ def limit_fields(row: tuple | None) -> dict:
         "user_external_calls": int(per_user),
         "external_suspended": bool(suspended),
     }
+
+
+def limits_snapshot_part(
+    fetch_all: Callable[[str, Sequence[Any]], list[tuple]], tenant_id: int, dest: Any = None
+) -> dict:
+    """The tenant's caps as TenantSnap fields (the snapshot part fsctl.snapshots runs)."""
+    return limit_fields(next(iter(fetch_all(_LIMITS, (tenant_id,))), None))
 
 
 def apply_call_caps(plan: Plan, tenant: TenantSnap, user: UserSnap | None) -> bool:
@@ -59,3 +72,8 @@ def apply_call_caps(plan: Plan, tenant: TenantSnap, user: UserSnap | None) -> bo
         plan.decide("calls per user", f"at most {cap} external calls at once for {user.extension}")
         plan.add("limit", f"hash {USER_REALM} {tenant.id}_{user.extension} {cap} !USER_BUSY")
     return True
+
+
+def call_caps_step(plan: Plan, tenant: TenantSnap, number: Any, user: UserSnap | None) -> bool:
+    """The caps as an outbound step of routing: True (the call is settled: refused) when suspended."""
+    return not apply_call_caps(plan, tenant, user)

@@ -115,7 +115,7 @@ class ServiceApp:
             store, cacheable_ms=settings.directory_cache_ms, flushable=lambda: self.metrics.esl_connected
         )
         self.dialplan = DialplanResponder(store, settings)
-        self.cdr_intake = CdrIntake(store)
+        self.cdr_intake = CdrIntake(store, snapshots=self.dialplan.snapshots)
         # voicemail.conf (issue 5); other configuration names stay with the switch's own files.
         self.configuration = ConfigurationResponder(media_settings_from_env())
         self._expected_auth = None

@@ -12,11 +12,15 @@ from fsctl.gateways.contexts import parse_context as parse_gateway_context
 from fsctl.gateways.responder import plan_gateway_call
 from fsctl.numbering import default_plan
 from fsctl.numbers import NumberError, to_national
+from fsctl.routing.blind_transfer import plan_blind_transfer
 from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.plan import CARRIER_CONTINUATION_PREFIX, Plan
+from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import TenantSnap
-from fsctl.routing.snapshot_rows import load_snapshot_rows
-from fsctl.routing.transfer import TRANSFER_TENANT_VAR, plan_blind_transfer
+from fsctl.routing.transfer import TRANSFER_TENANT_VAR
+from fsctl.snapshots import Snapshots
+from fsctl.wiring import routing_steps
+from fsctl.wiring import snapshots as wired_snapshots
 from fsctl.xml.dialplan import RenderError, render
 from fsctl.xmlcurl.store import LookupStore, LruCache
 
@@ -40,15 +44,25 @@ _TENANT_BY_NUMBER = (
 
 
 class DialplanResponder:
-    """Answers dialplan lookups; snapshots are cached per (tenant id, config_version)."""
+    """Answers dialplan lookups; snapshots are cached per (tenant id, config_version).
+
+    `snapshots` and `steps` default to the composition root's (fsctl.wiring); the service hands the
+    same `snapshots` to CDR classification, so both read one cache."""
 
     def __init__(
-        self, store: LookupStore, settings: Settings, clock: Callable[[], dt.datetime] | None = None
+        self,
+        store: LookupStore,
+        settings: Settings,
+        clock: Callable[[], dt.datetime] | None = None,
+        *,
+        snapshots: Snapshots | None = None,
+        steps: RoutingSteps | None = None,
     ):
         self.store = store
         self.settings = settings
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self.cache = LruCache(max_entries=settings.dialplan_cache_tenants)
+        self.snapshots = snapshots or wired_snapshots(LruCache(max_entries=settings.dialplan_cache_tenants))
+        self.steps = steps or routing_steps()
         self.numbering = default_plan()
 
     def answer(self, fields: Mapping[str, str]) -> bytes | None:
@@ -85,17 +99,7 @@ class DialplanResponder:
     # -- lookups ------------------------------------------------------------------------------
     def snapshot(self, row: tuple | None) -> TenantSnap | None:
         """The cached snapshot for a (tenant id, config_version) row, loading it on a miss."""
-        if row is None:
-            return None
-        key = ("dialplan", int(row[0]), int(row[1]))
-        snap = self.cache.get(key)
-        if snap is None:
-            snap = load_snapshot_rows(self.store.fetch_all, key[1])
-            if snap is None:
-                return None
-            # Cache under the version just read: a newer commit bumps the version and misses the cache.
-            self.cache.put(key, snap)
-        return snap
+        return self.snapshots.snapshot(self.store.fetch_all, row)
 
     def on_net(self, national: str) -> TenantSnap | None:
         return self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,)))
@@ -114,7 +118,7 @@ class DialplanResponder:
             return None
         if context == PUBLIC_CONTEXT:
             return self._from_carrier(fields, destination, now)
-        if (gateway := parse_gateway_context(context)) is not None:  # a customer gateway's call (issue 8)
+        if (gateway := parse_gateway_context(context)) is not None:  # a customer gateway's call
             return plan_gateway_call(self, fields, gateway, destination, now)
         if not _DOMAIN.match(context):
             return None
@@ -135,6 +139,7 @@ class DialplanResponder:
                     referred_by=referred_by,
                     refer_host=refer_to.group(1) if refer_to else None,
                     numbering=self.numbering,
+                    steps=self.steps,
                 )
         caller = fields.get("variable_user_name") or fields.get("variable_sip_auth_username") or ""
         domain = fields.get("variable_domain_name") or ""
@@ -161,6 +166,7 @@ class DialplanResponder:
             destination,
             now,
             numbering=self.numbering,
+            steps=self.steps,
             on_net=self.on_net,
             blind_transfer=blind_transfer_to(fields, destination),
             referred_by=referred_by,
@@ -169,8 +175,8 @@ class DialplanResponder:
     def _continuation(
         self, context: str, destination: str, variable: re.Match, fields: Mapping[str, str], now: dt.datetime
     ) -> Plan | None:
-        """A second hunt: the tenant is the context's (issue 15 item 18); the channel variable only
-        carries what was visited, and its tenant id must agree."""
+        """A second hunt: the tenant is the context's, never a channel variable's (a caller could set
+        one); the channel variable only carries what was visited, and its tenant id must agree."""
         owner = continuation_owner(context)
         if owner is None:
             return None
@@ -189,7 +195,15 @@ class DialplanResponder:
         visited = frozenset(v for v in variable.group(2).split(",") if v)
         caller = fields.get("Caller-Caller-ID-Number") or ""
         return plan_continuation(
-            tenant, context, destination, visited, caller, now, numbering=self.numbering, routed_as=routed_as
+            tenant,
+            context,
+            destination,
+            visited,
+            caller,
+            now,
+            numbering=self.numbering,
+            steps=self.steps,
+            routed_as=routed_as,
         )
 
     def _from_carrier(self, fields: Mapping[str, str], destination: str, now: dt.datetime) -> Plan:
@@ -200,7 +214,7 @@ class DialplanResponder:
             national = None
         tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,))) if national else None
         return plan_from_carrier(
-            tenant, destination, caller, now, numbering=self.numbering, national=national
+            tenant, destination, caller, now, numbering=self.numbering, steps=self.steps, national=national
         )
 
 

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from eslfake import stream_bytes  # noqa: I001
 from lxml import etree
+from planners import plan_continuation, plan_from_phone
 
 from fsctl.esl.events import make_event
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.protocol import FrameReader, decode_event
 from fsctl.esl.state import park_lot
 from fsctl.esl.wiring import build_dispatcher
-from fsctl.routing.calls import plan_continuation, plan_from_phone
 from fsctl.xml.dialplan import RenderError, render
 from fsctl.xmlcurl.dialplan import DialplanResponder, blind_transfer_to
 from fsctl.xmlcurl.store import LookupStore

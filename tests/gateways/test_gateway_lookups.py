@@ -11,11 +11,10 @@ import urllib.parse
 import pytest
 from gw_helpers import BETA, gateway_doc
 from lxml import etree
+from planners import load_snapshot, load_snapshot_rows
 from sqlalchemy import select
 
 from fsctl import db, models
-from fsctl.routing.snapshot_loader import load_snapshot
-from fsctl.routing.snapshot_rows import load_snapshot_rows
 from fsctl.tenant_config import apply_config
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore

@@ -12,10 +12,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "routing"))
 from factories import at, make_snapshot, with_user  # noqa: E402
 from kumo_support import without_language
 from lxml import etree  # noqa: E402
+from planners import (  # noqa: E402
+    plan_from_carrier,
+    plan_from_gateway,  # noqa: E402
+    plan_from_phone,
+)
 
-from fsctl.gateways.inbound import plan_from_gateway  # noqa: E402
 from fsctl.gateways.snapshot import CarriedSnap, GatewaySnap  # noqa: E402
-from fsctl.routing.calls import plan_from_carrier, plan_from_phone  # noqa: E402
 from fsctl.routing.snapshot import Dest  # noqa: E402
 from fsctl.xml.dialplan import render  # noqa: E402
 
@@ -237,7 +240,7 @@ def test_a_phone_dialling_a_number_its_gateway_carries_stays_inside():
 
 
 def test_a_failed_ring_continues_in_the_gateways_own_context():
-    from fsctl.routing.calls import plan_continuation
+    from planners import plan_continuation
 
     tenant = with_user(gw_tenant(), "102", forward_busy=Dest("user", "103"))
     plan = plan_from_gateway(tenant, 7, "0355550101", "0311112222", OPEN, national="0355550101")

@@ -8,10 +8,10 @@ import urllib.parse
 
 import pytest
 from lxml import etree
+from planners import plan_continuation
 from sqlalchemy import select
 
 from fsctl import db, models
-from fsctl.routing.calls import plan_continuation
 from fsctl.routing.snapshot import Dest, IvrSnap, TenantSnap, UserSnap
 from fsctl.tenant_config import ConfigError, export_tenant
 from fsctl.trace import format_text

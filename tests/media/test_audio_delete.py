@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 from kumo_support import tone_wav
+from planners import load_snapshot
 from sqlalchemy import select
 
 from fsctl import db, models
 from fsctl.media.audio import delete_audio, store_upload
 from fsctl.media.settings import MediaSettings
-from fsctl.routing.snapshot_loader import load_snapshot
 
 pytestmark = pytest.mark.system_package("sox")
 

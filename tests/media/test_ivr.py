@@ -164,7 +164,8 @@ def test_no_fallback_says_so_and_hangs_up(make_tenant, responder, fixtures_dir):
 
 
 def test_trace_explains_the_menu():
-    from fsctl.routing.calls import plan_continuation
+    from planners import plan_continuation
+
     from fsctl.routing.snapshot import Dest, IvrSnap, TenantSnap, UserSnap
 
     snap = TenantSnap(

@@ -8,13 +8,13 @@ import os
 
 import pytest
 from lxml import etree
+from planners import plan_from_carrier, plan_from_phone
 from sqlalchemy import select
 
 from fsctl import db, models
 from fsctl.media.eventlog import iter_events
 from fsctl.media.recordings import RecordingEventHandler, StorageError, purge, set_retention, tenant_file
 from fsctl.media.settings import MediaSettings
-from fsctl.routing.calls import plan_from_carrier, plan_from_phone
 from fsctl.routing.snapshot import Dest, NumberSnap, RingGroupSnap, TenantSnap, UserSnap
 from fsctl.xml.dialplan import render
 

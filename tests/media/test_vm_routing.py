@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 from lxml import etree
+from planners import plan_continuation, plan_from_carrier, plan_from_phone
 
-from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.snapshot import Dest, NumberSnap, RingGroupSnap, TenantSnap, UserSnap
 from fsctl.xml.dialplan import render
 

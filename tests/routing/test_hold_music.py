@@ -9,14 +9,12 @@ import pytest
 from factories import at, make_snapshot
 from kumo_support import tone_wav
 from lxml import etree
+from planners import load_snapshot, load_snapshot_rows, plan_continuation, plan_from_carrier, plan_from_phone
 
 from fsctl import db
 from fsctl.media.audio import store_upload
 from fsctl.media.settings import MediaSettings
-from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.hold import DEFAULT_HOLD_MUSIC, HOLD_MUSIC_AUDIO
-from fsctl.routing.snapshot_loader import load_snapshot
-from fsctl.routing.snapshot_rows import load_snapshot_rows
 from fsctl.xml.dialplan import render
 from fsctl.xmlcurl.store import LookupStore
 

@@ -8,8 +8,8 @@ import pytest
 from factories import at, make_snapshot, with_user
 from kumo_support import without_language
 from lxml import etree
+from planners import plan_continuation, plan_from_carrier, plan_from_phone
 
-from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.snapshot import Dest, NumberSnap, Period, RingGroupSnap, ScheduleSnap
 from fsctl.xml.dialplan import render
 

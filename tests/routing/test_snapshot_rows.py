@@ -1,17 +1,19 @@
-"""The raw-SQL snapshot loader (hot path) and the ORM loader (trace) read the same snapshot."""
+"""One snapshot loader: the lookups (lookup store's connection), `fsctl trace` and CDR classification
+(an ORM session's connection) read the same snapshot, cached once per (tenant, config_version)."""
 
 from __future__ import annotations
 
 from kumo_support import tenant_doc
+from planners import load_snapshot, load_snapshot_rows
 
 from fsctl import db
-from fsctl.routing.snapshot_loader import load_snapshot
-from fsctl.routing.snapshot_rows import load_snapshot_rows
+from fsctl.snapshots import session_rows
 from fsctl.tenant_config import apply_config
+from fsctl.wiring import snapshots
 from fsctl.xmlcurl.store import LookupStore
 
 
-def test_raw_and_orm_loaders_agree_on_a_full_tenant(engine, session_factory):
+def test_the_lookup_store_and_a_session_read_the_same_full_tenant(engine, session_factory):
     doc = tenant_doc(allowed_prefixes=["0570"], trial_started_on="2026-11-01")
     doc["users"][0]["forward"] = {
         "busy": {"voicemail": "101"},
@@ -61,3 +63,29 @@ def test_raw_and_orm_loaders_agree_on_a_full_tenant(engine, session_factory):
     assert raw.ring_groups["reception"].members == ("102", "101")
     assert raw.users["101"].forward_unregistered.kind == "ring_group"
     assert load_snapshot_rows(LookupStore(engine=engine).fetch_all, 999_999) is None
+
+
+def test_snapshots_are_cached_per_tenant_and_config_version(engine, session_factory):
+    with db.session_scope(session_factory) as session:
+        apply_config(session, tenant_doc())
+    store = LookupStore(engine=engine)
+    queries: list[str] = []
+
+    def counted(sql, params=()):
+        queries.append(sql)
+        return store.fetch_all(sql, params)
+
+    loader = snapshots()
+    first = loader.by_domain(counted, "acme.kumo.test")
+    loaded = len(queries)
+    assert loader.by_domain(counted, "acme.kumo.test") is first
+    assert len(queries) == loaded + 1  # only the (id, config_version) row
+    with db.session_scope(session_factory) as session:
+        apply_config(session, tenant_doc(allowed_prefixes=["0570"]))
+    second = loader.by_domain(counted, "acme.kumo.test")
+    assert second.config_version > first.config_version and second.allowed_prefixes == ("0570",)
+    with session_factory() as session:
+        assert loader.by_id(session_rows(session), first.id) is second
+    assert loader.by_number(counted, "0312345678") is second
+    assert loader.by_domain(counted, "nobody.kumo.test") is None
+    store.reset()

@@ -16,11 +16,11 @@ import pytest
 from factories import at, make_snapshot
 from kumo_support import ACME
 from lxml import etree
+from planners import plan_blind_transfer, plan_from_carrier, plan_from_phone
 from sqlalchemy import select
 
 from fsctl import models
-from fsctl.routing.calls import plan_from_carrier, plan_from_phone
-from fsctl.routing.transfer import REFUSED_TONE, plan_blind_transfer
+from fsctl.routing.blind_transfer import REFUSED_TONE
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 

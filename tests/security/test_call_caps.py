@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
+from planners import load_snapshot, load_snapshot_rows, plan_from_carrier, plan_from_phone
 from routing.factories import at, make_snapshot, with_user
 
 from fsctl import models
-from fsctl.routing.calls import plan_from_carrier, plan_from_phone
 from fsctl.routing.snapshot import Dest
-from fsctl.routing.snapshot_loader import load_snapshot
-from fsctl.routing.snapshot_rows import load_snapshot_rows
 from fsctl.security.limits import RATE_REALM, USER_REALM
 from fsctl.security.tenant_limits import get_limits, set_external_suspended, set_limits
 from fsctl.xml.dialplan import render

@@ -1,4 +1,4 @@
-"""Call recording in routing plans (pure: used by fsctl.routing, no database).
+"""Call recording in routing plans: the dialplan actions that record a call (pure, no database).
 
 `record_session` (mod_dptools) records the channel it runs on; variables read by it
 (src/switch_ivr_async.c, switch_ivr_record_session_event): RECORD_STEREO (caller left, callee right),

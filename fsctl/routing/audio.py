@@ -1,4 +1,4 @@
-"""How a tenant's audio name becomes a path FreeSWITCH plays (pure; used by fsctl.routing).
+"""How a tenant's audio name becomes a path FreeSWITCH plays (pure).
 
 A plain name ("main-menu.wav", "main-menu") is one of the tenant's uploads (fsctl.media.audio):
 `${kumo_audio_dir}/<domain>/<name>.wav`, where kumo_audio_dir is the switch's global variable

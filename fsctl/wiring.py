@@ -1,0 +1,57 @@
+"""The composition root: the one place that names every feature and plugs it into the core's seams.
+
+The core (models, numbering, routing, snapshots, renderers, the tenant file) names no feature; each
+feature offers small typed pieces (a routing step, a snapshot part, an ESL handler) and this module
+hands them to the core, one function per seam, explicitly (no registry, no entry points).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from fsctl.esl.dispatch import Handler
+from fsctl.esl.handlers import Calls, Parking, Registrations
+from fsctl.esl.state import Tenants
+from fsctl.gateways.events import GatewayEvents
+from fsctl.gateways.routing import route_emergency, route_external
+from fsctl.gateways.snapshot import gateway_snap_fields
+from fsctl.media.esl_handlers import media_handlers
+from fsctl.media.snapshot import hold_music_snapshot_part
+from fsctl.routing.seams import RoutingSteps
+from fsctl.security.auth_events import security_handlers
+from fsctl.security.limits import call_caps_step, limits_snapshot_part
+from fsctl.snapshots import Cache, SnapshotPart, Snapshots
+
+
+def routing_steps() -> RoutingSteps:
+    """What features add to call routing, in order: the caps (rate, per user, spend suspension) come
+    before a customer gateway, so a suspended tenant's calls stop whichever way they would leave; an
+    emergency call tries the tenant's own gateway, then the platform's carrier."""
+    return RoutingSteps(outbound=(call_caps_step, route_external), emergency=(route_emergency,))
+
+
+def snapshot_parts() -> tuple[SnapshotPart, ...]:
+    """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music."""
+    return (gateway_snap_fields, limits_snapshot_part, hold_music_snapshot_part)
+
+
+def snapshots(cache: Cache | None = None) -> Snapshots:
+    """The snapshot loader with every feature's part (lookups, `fsctl trace`, CDR classification)."""
+    return Snapshots(snapshot_parts(), cache)
+
+
+def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handler]:
+    """The live-state handlers (registrations, calls + ringing, parked calls)."""
+    tenants = tenants or Tenants(engine)
+    return [Registrations(engine, tenants), Calls(engine, tenants), Parking(engine, tenants)]
+
+
+def esl_handlers(engine: Engine) -> list[Handler]:
+    """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
+    counting and trusted sources; customer gateways' channels in use and refusals by their plan."""
+    return [
+        *state_handlers(engine),
+        *media_handlers(engine),
+        *security_handlers(engine),
+        GatewayEvents(engine),
+    ]

@@ -28,7 +28,7 @@ from bench.dataset import BenchDatabase, Size
 from fsctl import db, migrate, models
 from fsctl.accounts import create_operator, hash_password
 from fsctl.inventory import add_numbers
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 OUT = Path(__file__).resolve().parent / "out" / "panel.json"
 TARGET_P95_MS = 300.0
@@ -79,9 +79,9 @@ def build(url: str, users: int) -> None:
     factory = db.make_session_factory(engine)
     add_numbers(factory, "0312300000-0312300099")
     with db.session_scope(factory) as session:
-        apply_config(session, _document("big.kumo.example", users), actor="bench")
+        tenant_file().apply(session, _document("big.kumo.example", users), actor="bench")
         for t in range(50):
-            apply_config(
+            tenant_file().apply(
                 session,
                 {
                     "domain": f"small{t}.kumo.example",

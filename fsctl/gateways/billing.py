@@ -1,8 +1,8 @@
-"""Customer gateways on the monthly statement (issue 8), through the billing issue's extension points.
+"""Customer gateways on the monthly statement, through billing's seams (billable items, one-off fees).
 
 - Monthly: one subscription item per gateway, `gateway_<plan>ch` with the gateway's name as subject,
-  written by fsctl.billing.subscriptions.sync_subscriptions (held_now asks `gateway_items`), priced
-  in dialplans/prices.yaml (monthly.gateway_4ch ... gateway_32ch) and billed by the part-month rule
+  written by fsctl.billing.subscriptions.sync_subscriptions (`gateway_items` is one of the billable
+  items fsctl.wiring names), priced in dialplans/prices.yaml (monthly.gateway_4ch ... gateway_32ch) and billed by the part-month rule
   like every other item. A plan change within a month bills both plans for that month.
 - Set-up: 50,000 yen once (one_off.gateway_setup), recorded on the day the gateway is created by an active
   tenant (a gateway created during the trial is charged on activation, not before); a gateway removed

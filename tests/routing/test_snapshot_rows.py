@@ -7,7 +7,7 @@ from kumo_support import tenant_doc
 from fsctl import db
 from fsctl.routing.snapshot_loader import load_snapshot
 from fsctl.routing.snapshot_rows import load_snapshot_rows
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.store import LookupStore
 
 
@@ -50,8 +50,8 @@ def test_raw_and_orm_loaders_agree_on_a_full_tenant(engine, session_factory):
     ]
     doc["numbers"] = [{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}]
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
-        apply_config(
+        tenant_file().apply(session, doc)
+        tenant_file().apply(
             session, tenant_doc(domain="beta.kumo.test", users=[], ring_groups=[], numbers=[], park=None)
         )
     with session_factory() as session:

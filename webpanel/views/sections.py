@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, g
 from sqlalchemy import select
 
+from fsctl.tenant_file import Path
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.security import tenant_object
@@ -57,7 +58,7 @@ class ListSection:
     def add(self, doc: Document, entry: Document) -> FormErrors | None:
         """Append `entry`; None when saved, else the errors for the form."""
         index = len(doc[self.key])
-        return self._save(lambda d: d[self.key].append(entry), "add", entry["name"], f"{self.key}[{index}]")
+        return self._save(lambda d: d[self.key].append(entry), "add", entry["name"], (self.key, index))
 
     def update(self, index: int, old_name: str, entry: Document) -> FormErrors | None:
         """Replace the entry at `index` (named `old_name`) by `entry`; None when saved."""
@@ -67,7 +68,7 @@ class ListSection:
             if entry["name"] != old_name:
                 rename_references(document, self.kind, old_name, entry["name"])
 
-        return self._save(change, "update", old_name, f"{self.key}[{index}]")
+        return self._save(change, "update", old_name, (self.key, index))
 
     def remove(self, name: str) -> bool:
         """Delete the entry named `name`; False (each error flashed) when refused."""
@@ -90,7 +91,7 @@ class ListSection:
             select(self.model.id).where(self.model.tenant_id == g.tenant.id, self.model.name == name)
         )
 
-    def _save(self, change, verb: str, summary: str, prefix: str) -> FormErrors | None:
+    def _save(self, change, verb: str, summary: str, prefix: Path) -> FormErrors | None:
         try:
             save_tenant(g.tenant.id, change, actor=actor(), action=f"{self.audit}.{verb}", summary=summary)
         except SaveRefused as refused:

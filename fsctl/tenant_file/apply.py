@@ -1,7 +1,7 @@
-"""Declarative tenant configuration: `fsctl apply FILE.yaml` and `fsctl export DOMAIN`.
+"""Applying a checked tenant file: rows are compared with the file and written only where they differ.
 
 The file is the whole truth about one tenant: what it does not name is removed (users) or released
-(numbers). Apply runs in one transaction; any error anywhere refuses the whole file.
+(numbers). Apply runs in the caller's transaction; any error anywhere refuses the whole file.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections import Counter, OrderedDict
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,23 +18,12 @@ from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from fsctl import db, models
-from fsctl.billing.ivr_option import imply_ivr_option
-from fsctl.billing.subscriptions import sync_subscriptions
-from fsctl.gateways import config as gateway_config
 from fsctl.numbers import NumberError, parse_inventory_number
-from fsctl.routing.validate import validate_routing
-from fsctl.schemas import WEEKDAYS, TenantConfigSchema, ValidationError, flatten_errors
-
-Dest = tuple[str, str | None]
-FORWARD_KINDS = ("always", "busy", "no_answer", "unregistered")
-
-
-class ConfigError(Exception):
-    """A tenant file that was refused; `errors` lists every problem by its path in the file."""
-
-    def __init__(self, errors: list[str]):
-        super().__init__("\n".join(errors))
-        self.errors = errors
+from fsctl.schemas import WEEKDAYS
+from fsctl.tenant_file.check import FORWARD_KINDS, Dest, minutes
+from fsctl.tenant_file.errors import ConfigError, FieldError, Path
+from fsctl.tenant_file.export import dest_out
+from fsctl.tenant_file.section import Section
 
 
 @dataclass
@@ -51,204 +39,24 @@ def a1_hash(extension: str, domain: str, password: str) -> str:
     return hashlib.md5(f"{extension}:{domain}:{password}".encode()).hexdigest()  # noqa: S324 - SIP digest needs MD5
 
 
-def load_config(raw: Any, audio_names: Callable[[str], set[str]] | None = None) -> dict[str, Any]:
-    """Validate a parsed YAML document: schema first, then cross references. Raises ConfigError.
+class ApplyContext:
+    """One apply of a tenant file: the core's rows first, then each section's (`apply`, then `settle`).
 
-    `audio_names(domain)`: the tenant's uploaded audio; when given, announcements must name one of them.
+    What a section may use: `session`, `data` (the checked file), `tenant`, `error` and `set_dest`.
     """
-    if not isinstance(raw, dict):
-        raise ConfigError(["(file): must be a mapping with domain, name, users, ..."])
-    try:
-        data = _load_schema(raw)
-    except ValidationError as exc:
-        raise ConfigError(flatten_errors(exc.messages)) from exc
-    errors = reference_errors(data, None if audio_names is None else audio_names(data["domain"]))
-    if not errors:
-        # Routing checks assume the references resolve.
-        errors = validate_routing(data)
-    if errors:
-        raise ConfigError(errors)
-    imply_ivr_option(data)
-    return data
 
-
-# Users validated before, by their exact content. A panel save sends a tenant's every user again with
-# one changed, and marshmallow takes ~60 us a user. UserSchema checks each entry on its own, so the
-# same entry always loads the same; any error is reported by a full load (the same errors, paths).
-# Entries with a password are never kept (no plaintext SIP password stays in memory).
-_USERS_SEEN: OrderedDict[str, dict[str, Any]] = OrderedDict()
-_USERS_SEEN_MAX = 5000
-_USERS_WORTH_IT = 50  # below this many users a plain load is as fast
-
-
-def _load_schema(raw: dict[str, Any]) -> dict[str, Any]:
-    """TenantConfigSchema().load(raw), validating only the users not seen before."""
-    users = raw.get("users")
-    if not isinstance(users, list) or len(users) < _USERS_WORTH_IT:
-        return TenantConfigSchema().load(raw)
-    keys = [_user_key(user) for user in users]
-    seen = [_USERS_SEEN.get(key) if key is not None else None for key in keys]
-    new = [index for index, entry in enumerate(seen) if entry is None]
-    try:
-        data = TenantConfigSchema().load({**raw, "users": [users[index] for index in new]})
-    except ValidationError:
-        return TenantConfigSchema().load(raw)  # raises again, with every path as in the file
-    for index, entry in zip(new, data["users"], strict=True):
-        seen[index] = entry
-        if keys[index] is not None:
-            _USERS_SEEN[keys[index]] = entry  # callers only ever get copies
-    for key in keys:
-        if key is not None and key in _USERS_SEEN:
-            _USERS_SEEN.move_to_end(key)
-    while len(_USERS_SEEN) > _USERS_SEEN_MAX:
-        _USERS_SEEN.popitem(last=False)
-    data["users"] = [_plain_copy(entry) for entry in seen]
-    return data
-
-
-def _user_key(user: Any) -> str | None:
-    """The entry's exact content as text (None: not to be kept)."""
-    if not isinstance(user, dict) or "password" in user:
-        return None
-    try:
-        # No default=: a value JSON cannot write exactly (a date) is not kept. Keys that are not text
-        # come out as digits, true, false or null: never one of the field names a valid entry has.
-        return json.dumps(user, sort_keys=True, ensure_ascii=False, allow_nan=False)
-    except (TypeError, ValueError):
-        return None
-
-
-def _plain_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _plain_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain_copy(item) for item in value]
-    return value  # str, int, bool, None, enums and destination tuples are immutable
-
-
-def _first_seen(items: list[Any], key) -> dict[Any, int]:
-    seen: dict[Any, int] = {}
-    for index, item in enumerate(items):
-        seen.setdefault(key(item), index)
-    return seen
-
-
-def reference_errors(data: dict[str, Any], audio_names: set[str] | None = None) -> list[str]:
-    """Duplicates and destinations that name nothing, as `path: message` lines."""
-    errors: list[str] = []
-
-    def unique(section: str, field: str, key) -> None:
-        first = _first_seen(data[section], key)
-        for index, item in enumerate(data[section]):
-            if first[key(item)] != index:
-                errors.append(f"{section}[{index}].{field}: already used by {section}[{first[key(item)]}]")
-
-    unique("users", "extension", lambda u: u["extension"])
-    unique("ring_groups", "name", lambda g: g["name"])
-    unique("schedules", "name", lambda s: s["name"])
-    unique("ivr_menus", "name", lambda m: m["name"])
-    unique("numbers", "number", lambda n: n["number"])
-
-    extensions = {u["extension"] for u in data["users"]}
-    groups = {g["name"] for g in data["ring_groups"]}
-    schedules = {s["name"] for s in data["schedules"]}
-    menus = {m["name"] for m in data["ivr_menus"]}
-    listed_numbers = {n["number"] for n in data["numbers"]}
-    owned = listed_numbers | {u["did"] for u in data["users"] if u["did"]}
-    owned |= gateway_config.carried_numbers(data)  # a user may present a number its gateway carries
-
-    did_owner = _first_seen([u["did"] for u in data["users"]], lambda did: did)
-    for index, user in enumerate(data["users"]):
-        did = user["did"]
-        if did and did in listed_numbers:
-            errors.append(f"users[{index}].did: {did} is also listed under numbers; give it one destination")
-        if did and did_owner[did] != index:
-            errors.append(f"users[{index}].did: already the did of users[{did_owner[did]}]")
-        if user["caller_id"] and user["caller_id"] not in owned:
-            errors.append(
-                f"users[{index}].caller_id: {user['caller_id']} is not one of this tenant's numbers"
-            )
-        if user["schedule"] and user["schedule"] not in schedules:
-            errors.append(f"users[{index}].schedule: no schedule named {user['schedule']!r}")
-
-    # What each destination kind may name (announcements: only when the tenant's uploads are known).
-    known = {
-        "user": extensions,
-        "voicemail": extensions,
-        "ring_group": groups,
-        "ivr": menus,
-        "schedule": schedules,
-    }
-    if audio_names is not None:
-        known["announcement"] = audio_names
-
-    def check_dest(path: str, dest: Dest | None) -> None:
-        if dest is None:
-            return
-        kind, target = dest
-        if kind in known and target not in known[kind]:
-            if kind == "announcement":
-                errors.append(f"{path}.{kind}: no uploaded audio named {target!r} (upload it first)")
-            else:
-                errors.append(f"{path}.{kind}: {target!r} does not exist in this file")
-
-    for index, user in enumerate(data["users"]):
-        for kind in ("always", "busy", "no_answer", "unregistered"):
-            check_dest(f"users[{index}].forward.{kind}", user["forward"][kind])
-    for index, number in enumerate(data["numbers"]):
-        check_dest(f"numbers[{index}].destination", number["destination"])
-    for index, group in enumerate(data["ring_groups"]):
-        if not group["members"]:
-            errors.append(f"ring_groups[{index}].members: a ring group needs at least one member")
-        for position, member in enumerate(group["members"]):
-            if member not in extensions:
-                errors.append(f"ring_groups[{index}].members[{position}]: no user with extension {member}")
-        for member, count in Counter(group["members"]).items():
-            if count > 1:
-                errors.append(f"ring_groups[{index}].members: {member} is listed {count} times")
-        check_dest(f"ring_groups[{index}].no_answer", group["no_answer"])
-    for index, schedule in enumerate(data["schedules"]):
-        check_dest(f"schedules[{index}].open_destination", schedule["open_destination"])
-        check_dest(f"schedules[{index}].closed_destination", schedule["closed_destination"])
-        for kind in ("open_destination", "closed_destination"):
-            if schedule[kind] and schedule[kind][0] == "schedule":
-                errors.append(f"schedules[{index}].{kind}: a schedule cannot lead to another schedule")
-        for position, period in enumerate(schedule["open"]):
-            if _minutes(period["to"]) == _minutes(period["from_"]):
-                errors.append(
-                    f"schedules[{index}].open[{position}]: from and to are equal (use 00:00-24:00 for all day)"
-                )
-    for index, menu in enumerate(data["ivr_menus"]):
-        for digit, dest in menu["options"].items():
-            check_dest(f"ivr_menus[{index}].options.{digit}", dest)
-        check_dest(f"ivr_menus[{index}].timeout_destination", menu["timeout_destination"])
-    if data["park"]:
-        first, last = (int(x) for x in data["park"]["slots"].split("-"))
-        if last < first:
-            errors.append("park.slots: the range ends before it starts")
-        elif clash := sorted(e for e in extensions if first <= int(e) <= last):
-            errors.append(f"park.slots: overlaps the extensions {', '.join(clash)}")
-    errors.extend(gateway_config.gateway_errors(data, known))
-    return errors
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-class _Applier:
-    def __init__(self, session: Session, data: dict[str, Any], actor: str):
+    def __init__(self, session: Session, data: dict[str, Any], actor: str, sections: Sequence[Section] = ()):
         self.session = session
         self.data = data
         self.actor = actor
-        self.errors: list[str] = []
+        self.sections = tuple(sections)
+        self.errors: list[FieldError] = []
         # Exports never show credentials, so a new password alone is noticed here.
         self.credentials_changed = False
+
+    def error(self, path: Path, message: str, code: str = "", params: dict[str, Any] | None = None) -> None:
+        """Refuse the file (once every section has run) for `message` at `path`."""
+        self.errors.append(FieldError(path, message, code, params or {}))
 
     def run(self) -> ApplyResult:
         session, data = self.session, self.data
@@ -296,14 +104,15 @@ class _Applier:
         self._fill_menus(menus)
         self._apply_numbers(tenant, users)
         self._apply_park(tenant)
-        gateway_config.apply_gateways(self, tenant)
+        for section in self.sections:
+            section.apply(self, tenant)
         if self.errors:
             raise ConfigError(self.errors)
         session.flush()
         self._remove_unused(tenant)
         changed = created or self.credentials_changed or db.config_flushes(session, tenant.id) > flushes
-        # Billing history (issue 7): users, numbers and options held from today on.
-        sync_subscriptions(session, tenant)
+        for section in self.sections:
+            section.settle(self, tenant)
         # New rows were appended at the ends of collections the database returns sorted.
         session.expire(tenant, COLLECTIONS)
         for menu in self.menus_reordered:
@@ -339,7 +148,7 @@ class _Applier:
             user = existing.get(spec["extension"])
             if user is None:
                 if "password" not in spec:
-                    self.errors.append(f"users[{index}].password: required for a new user")
+                    self.error(("users", index, "password"), "required for a new user")
                     continue
                 user = models.User(extension=spec["extension"])
                 tenant.users.append(user)
@@ -386,13 +195,13 @@ class _Applier:
     ) -> models.Destination | None:
         """The row for `dest`: `current` (the slot's row now) when it already leads there, else a new one.
 
-        Rows compare by what the file says (_dest_out), so this holds for every kind; the rows no slot
+        Rows compare by what the file says (dest_out), so this holds for every kind; the rows no slot
         keeps are deleted by _remove_unused.
         """
         if dest is None:
             return None
         kind, target = dest
-        if current is not None and _dest_out(current) == {kind: True if target is None else target}:
+        if current is not None and dest_out(current) == {kind: True if target is None else target}:
             self.kept.add(current)
             return current
         row = models.Destination(kind=models.DestinationKind(kind))
@@ -412,7 +221,7 @@ class _Applier:
         self.kept.add(row)
         return row
 
-    def _set_dest(self, owner: Any, attribute: str, dest: Dest | None) -> None:
+    def set_dest(self, owner: Any, attribute: str, dest: Dest | None) -> None:
         """Point `owner.attribute` at `dest`, leaving the row and the attribute alone when equal."""
         current = getattr(owner, attribute)
         row = self._dest(dest, current)
@@ -429,7 +238,7 @@ class _Applier:
             if user.schedule is not schedule:
                 user.schedule = schedule
             for kind in FORWARD_KINDS:
-                self._set_dest(user, f"forward_{kind}", spec["forward"][kind])
+                self.set_dest(user, f"forward_{kind}", spec["forward"][kind])
 
     def _fill_groups(self, groups: dict[str, models.RingGroup], users: dict[str, models.User]) -> None:
         rebuild = []
@@ -440,7 +249,7 @@ class _Applier:
             if [(m.user_id, m.position) for m in group.members] != [(u.id, p) for u, p in members]:
                 group.members.clear()
                 rebuild.append((group, members))
-            self._set_dest(group, "no_answer", spec["no_answer"])
+            self.set_dest(group, "no_answer", spec["no_answer"])
         if rebuild:
             # Old member rows go first: (group, user) and (group, position) are both unique.
             self.session.flush()
@@ -458,7 +267,7 @@ class _Applier:
             )
             periods = []
             for period in spec["open"]:
-                start, end = _minutes(period["from_"]), _minutes(period["to"])
+                start, end = minutes(period["from_"]), minutes(period["to"])
                 if end <= start:
                     end += 1440  # crosses midnight into the next day
                 periods.extend((WEEKDAYS.index(day), start, end) for day in period["days"])
@@ -475,8 +284,8 @@ class _Applier:
                     models.ScheduleClosure(first_day=first, last_day=last, name=name)
                     for first, last, name in closures
                 )
-            self._set_dest(schedule, "open_destination", spec["open_destination"])
-            self._set_dest(schedule, "closed_destination", spec["closed_destination"])
+            self.set_dest(schedule, "open_destination", spec["open_destination"])
+            self.set_dest(schedule, "closed_destination", spec["closed_destination"])
 
     def _fill_menus(self, menus: dict[str, models.IvrMenu]) -> None:
         for _collection, item in self.removed:
@@ -497,19 +306,19 @@ class _Applier:
                     menu.options.remove(option)
             for digit, dest in sorted(spec["options"].items()):
                 if digit in options:
-                    self._set_dest(options[digit], "destination", dest)
+                    self.set_dest(options[digit], "destination", dest)
                 else:
                     menu.options.append(models.IvrOption(digit=digit, destination=self._dest(dest)))
                     self.menus_reordered.append(menu)
-            self._set_dest(menu, "timeout_destination", spec["timeout_destination"])
+            self.set_dest(menu, "timeout_destination", spec["timeout_destination"])
 
     def _apply_numbers(self, tenant: models.Tenant, users: dict[str, models.User]) -> None:
-        wanted: dict[str, tuple[str, Dest | None, bool]] = {}
+        wanted: dict[str, tuple[Path, Dest | None, bool]] = {}
         for index, spec in enumerate(self.data["numbers"]):
-            wanted[spec["number"]] = (f"numbers[{index}].number", spec["destination"], spec["ivr_option"])
+            wanted[spec["number"]] = (("numbers", index, "number"), spec["destination"], spec["ivr_option"])
         for index, spec in enumerate(self.data["users"]):
             if spec["did"]:
-                wanted[spec["did"]] = (f"users[{index}].did", ("user", spec["extension"]), False)
+                wanted[spec["did"]] = (("users", index, "did"), ("user", spec["extension"]), False)
         owned = {}
         for number in list(tenant.numbers):
             if number.national in wanted:
@@ -524,19 +333,21 @@ class _Applier:
                 try:
                     national_form, e164, kind = parse_inventory_number(national)
                 except NumberError as exc:
-                    self.errors.append(f"{path}: {exc}")
+                    self.error(path, str(exc))
                     continue
                 number = models.Number(national=national_form, e164=e164, kind=kind)
                 self.session.add(number)
             elif number.tenant_id is not None and number.tenant_id != tenant.id:
-                self.errors.append(f"{path}: {national} belongs to another tenant")
+                self.error(
+                    path, f"{national} belongs to another tenant", "other_tenant", {"number": national}
+                )
                 continue
             if number.tenant_id != tenant.id:
                 number.tenant = tenant
                 number.assigned_at = now
             if number.ivr_option != ivr_option:
                 number.ivr_option = ivr_option
-            self._set_dest(number, "destination", dest)
+            self.set_dest(number, "destination", dest)
 
     def _apply_park(self, tenant: models.Tenant) -> None:
         spec = self.data["park"]
@@ -655,7 +466,7 @@ def release_number(number: models.Number) -> None:
     number.ivr_option = False
 
 
-def _audio_names(session: Session, domain: str) -> set[str]:
+def audio_names(session: Session, domain: str) -> set[str]:
     """The uploaded audio of the tenant a file names (none yet for a new tenant)."""
     return set(
         session.scalars(
@@ -666,146 +477,9 @@ def _audio_names(session: Session, domain: str) -> set[str]:
     )
 
 
-def apply_config(session: Session, raw: Any, actor: str = "fsctl") -> ApplyResult:
-    """Create or update one tenant from a parsed file, inside the caller's transaction.
-
-    Raises ConfigError (nothing is changed once the caller rolls back). A file that changes nothing
-    leaves the tenant's config version as it was.
-    """
-    data = load_config(raw, lambda domain: _audio_names(session, domain))
+def apply_document(
+    session: Session, data: dict[str, Any], sections: Sequence[Section], actor: str = "fsctl"
+) -> ApplyResult:
+    """Create or update the tenant of a checked file, inside the caller's transaction; raises ConfigError."""
     with session.no_autoflush:
-        result = _Applier(session, data, actor).run()
-    return result
-
-
-def _dest_out(dest: models.Destination | None) -> dict[str, Any] | None:
-    if dest is None:
-        return None
-    kind = dest.kind.value
-    target: Any = {
-        "user": lambda: dest.user.extension,
-        "voicemail": lambda: dest.user.extension,
-        "ring_group": lambda: dest.ring_group.name,
-        "ivr": lambda: dest.ivr_menu.name,
-        "schedule": lambda: dest.schedule.name,
-        "external": lambda: dest.external_number,
-        "announcement": lambda: dest.announcement,
-        "hangup": lambda: True,
-    }[kind]()
-    return {kind: target}
-
-
-def export_tenant(tenant: models.Tenant) -> dict[str, Any]:
-    """The tenant in the apply format; never any password or hash."""
-    user_dids = {
-        n.destination.user.extension: n.national
-        for n in tenant.numbers
-        if n.destination is not None
-        and n.destination.kind == models.DestinationKind.USER
-        and not n.ivr_option
-    }
-    # A number is written as a user's `did` only when that keeps the round trip exact.
-    did_counts = Counter(user_dids.values())
-    gateways = gateway_config.export_gateways(tenant)
-    users = []
-    for user in tenant.users:
-        entry: dict[str, Any] = {
-            "extension": user.extension,
-            "name": user.name,
-            "direction": user.direction.value,
-        }
-        if user.caller_id:
-            entry["caller_id"] = user.caller_id
-        did = user_dids.get(user.extension)
-        if did and did_counts[did] == 1:
-            entry["did"] = did
-        entry["ring_seconds"] = user.ring_seconds
-        voicemail: dict[str, Any] = {"enabled": user.voicemail_enabled}
-        if user.voicemail_pin:
-            voicemail["pin"] = user.voicemail_pin
-        if user.voicemail_email:
-            voicemail["email"] = user.voicemail_email
-        voicemail["attach_audio"] = user.voicemail_attach_audio
-        entry["voicemail"] = voicemail
-        entry["recording"] = user.recording_enabled
-        if user.schedule:
-            entry["schedule"] = user.schedule.name
-        forward = {
-            kind: _dest_out(getattr(user, f"forward_{kind}"))
-            for kind in ("always", "busy", "no_answer", "unregistered")
-            if getattr(user, f"forward_{kind}") is not None
-        }
-        forward["no_answer_seconds"] = user.forward_no_answer_seconds
-        entry["forward"] = forward
-        if user.extension in gateways["users"]:
-            entry["outbound_via"] = gateways["users"][user.extension]
-        users.append(entry)
-    written_as_did = {did for did in user_dids.values() if did_counts[did] == 1}
-    numbers = [
-        {"number": n.national, "destination": _dest_out(n.destination), "ivr_option": n.ivr_option}
-        for n in tenant.numbers
-        if n.national not in written_as_did
-    ]
-    return {
-        "domain": tenant.domain,
-        "name": tenant.name,
-        "timezone": tenant.timezone,
-        "language": tenant.language,
-        "status": tenant.status.value,
-        "trial_started_on": tenant.trial_started_on.isoformat(),
-        "international_calls": tenant.international_calls,
-        "max_external_channels": tenant.max_external_channels,
-        "allowed_prefixes": list(tenant.allowed_prefixes or []),
-        "users": users,
-        "numbers": numbers,
-        "ring_groups": [
-            {
-                "name": g.name,
-                "members": [m.user.extension for m in g.members],
-                "strategy": g.strategy.value,
-                "ring_seconds": g.ring_seconds,
-                "no_answer": _dest_out(g.no_answer),
-            }
-            for g in tenant.ring_groups
-        ],
-        "schedules": [_schedule_out(s) for s in tenant.schedules],
-        "ivr_menus": [
-            {
-                "name": m.name,
-                "greeting": m.greeting,
-                "timeout_seconds": m.timeout_seconds,
-                "max_attempts": m.max_attempts,
-                "options": {o.digit: _dest_out(o.destination) for o in m.options},
-                "timeout_destination": _dest_out(m.timeout_destination),
-            }
-            for m in tenant.ivr_menus
-        ],
-        "park": {"slots": f"{r.first_slot}-{r.last_slot}"}
-        if (r := next(iter(tenant.park_ranges), None))
-        else None,
-        "gateways": gateways["gateways"],
-        "outbound_via": gateways["outbound_via"],
-    }
-
-
-def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
-    # Periods with the same hours on several days are written back as one entry.
-    grouped: dict[tuple[int, int], list[str]] = {}
-    for period in schedule.periods:
-        grouped.setdefault((period.start_minute, period.end_minute), []).append(WEEKDAYS[period.weekday])
-    return {
-        "name": schedule.name,
-        "open": [
-            {"days": days, "from": _hhmm(start), "to": _hhmm(end % 1440 if end != 1440 else 1440)}
-            for (start, end), days in grouped.items()
-        ],
-        "holidays_closed": schedule.closed_on_holidays,
-        "full_coverage": schedule.full_coverage,
-        "closures": [
-            {"from": c.first_day.isoformat(), "to": c.last_day.isoformat(), "name": c.name}
-            for c in schedule.closures
-        ],
-        "open_destination": _dest_out(schedule.open_destination),
-        "closed_announcement": schedule.closed_announcement,
-        "closed_destination": _dest_out(schedule.closed_destination),
-    }
+        return ApplyContext(session, data, actor, sections).run()

@@ -1,4 +1,4 @@
-"""Every tenant change goes through the tenant's exported document and fsctl's apply_config.
+"""Every tenant change goes through the tenant's exported document and the tenant file's apply.
 
 That is the same validation as `fsctl apply` (schema, references, routing checks), in one transaction:
 export the tenant, change the part the form edits, apply the whole document. Errors come back as
@@ -31,7 +31,7 @@ Document = dict[str, Any]
 
 @dataclass
 class SaveRefused(Exception):
-    """apply_config refused the document; nothing was changed."""
+    """The tenant file's apply refused the document; nothing was changed."""
 
     errors: list[FieldError] = field(default_factory=list)
     # The refused document and its tenant: what the paths in `errors` point into (error_words).
@@ -140,7 +140,7 @@ def save_tenant(
 ) -> ApplyResult:
     """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused.
 
-    `force`: commit even when apply_config reports the document unchanged.
+    `force`: commit even when the apply reports the document unchanged.
     """
     session = db.session
     # Two admins saving at once are serialised, so neither overwrites the other's part with a document
@@ -185,7 +185,7 @@ def save_tenant(
     detail = json.dumps(
         {"summary": summary, "changed": _changed_paths(before, document)[:50]}, ensure_ascii=False
     )
-    # apply_config wrote a generic "tenant.apply" entry; say what the panel did instead.
+    # The apply wrote a generic "tenant.apply" entry; say what the panel did instead.
     entries = [e for e in session.new if isinstance(e, models.AuditEntry) and e.action == "tenant.apply"]
     if not entries:
         entries = [models.AuditEntry(actor=actor, tenant_id=tenant_id)]
@@ -201,7 +201,7 @@ def save_tenant(
 
 
 def audit(actor: str, action: str, summary: str, tenant_id: int | None = None) -> None:
-    """An audit entry for a change that does not go through apply_config (caller commits)."""
+    """An audit entry for a change that does not go through the tenant file's apply (caller commits)."""
     db.session.add(
         models.AuditEntry(
             actor=actor,

@@ -380,12 +380,12 @@ def _numbers_by_national(session: Session, nationals: list[str]) -> dict[str, mo
     return found
 
 
-# The tenant's collections load_tenant fills (and apply_config expires once it has appended to them).
+# The tenant's collections load_tenant fills (and an apply expires once it has appended to them).
 COLLECTIONS = {"users", "numbers", "destinations", "ring_groups", "schedules", "ivr_menus", "park_ranges"}
 
 
 def load_tenant(session: Session, *where: Any, fresh: bool = False) -> models.Tenant | None:
-    """The tenant with everything apply_config and export_tenant read: one query per table.
+    """The tenant with everything apply and export read: one query per table.
 
     `fresh`: rows already in the session are read again too (populate_existing), so every row returned
     is at least as new as the tenant's config_version read by the same call.

@@ -274,7 +274,7 @@ JA = {
     "wrong password": "パスワードが正しくありません",
     "Extension %(ext)s": "内線 %(ext)s",
     "Releasing gives the number back; it may cost a cancellation fee.": "解約すると番号は返却されます。解約手数料がかかる場合があります。",
-    # Validation messages from fsctl.schemas, fsctl.tenant_config and marshmallow, shown under fields.
+    # Validation messages from fsctl.schemas, fsctl.tenant_file and marshmallow, shown under fields.
     "must be 2 to 6 digits, not starting with 0": "0以外で始まる2〜6桁の数字にしてください",
     "letters, digits, _ . - (up to 64)": "英数字と _ . - で64文字以内にしてください",
     "digits only (an optional leading +)": "数字のみ (先頭に + も可)",

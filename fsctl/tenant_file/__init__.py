@@ -15,18 +15,17 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.tenant_file.apply import (
-    COLLECTIONS,
     ApplyContext,
     ApplyResult,
     a1_hash,
     apply_document,
     audio_names,
-    load_tenant,
     release_number,
 )
 from fsctl.tenant_file.check import destination_error, load_document, minutes
 from fsctl.tenant_file.errors import ConfigError, FieldError, Path, path_text
 from fsctl.tenant_file.export import dest_out, export_document, hhmm
+from fsctl.tenant_file.load import COLLECTIONS, load_tenant
 from fsctl.tenant_file.schema import FileSchema, build_schema
 from fsctl.tenant_file.section import Document, Known, SchemaPart, Section
 

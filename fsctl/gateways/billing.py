@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from fsctl import models
+from fsctl.billing.subscriptions import add_one_off, today_for
 
 SETUP_KIND = "gateway_setup"
 
@@ -37,8 +38,6 @@ def gateway_items(session: Session, tenant: models.Tenant) -> set[tuple[str, str
 def charge_setups(session: Session, tenant: models.Tenant, new: set[str]) -> int:
     """Record the set-up fee of the gateways just created (`new`, by name), and of any gateway never
     charged (created during the trial), once the tenant is out of its trial; returns the yen added."""
-    from fsctl.billing.subscriptions import add_one_off, today_for
-
     if tenant.status == models.TenantStatus.TRIAL:
         return 0
     day = today_for(tenant)

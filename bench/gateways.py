@@ -26,7 +26,7 @@ from bench.dataset import BenchDatabase, Size
 from fsctl import db, migrate, models
 from fsctl.config import Settings
 from fsctl.gateways.contexts import ACL_DOMAIN
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -121,7 +121,7 @@ def main() -> int:
             started = time.perf_counter()
             for index in range(tenants):
                 with db.session_scope(factory) as session:
-                    apply_config(session, _tenant(index))
+                    tenant_file().apply(session, _tenant(index))
             setup_s = time.perf_counter() - started
             with factory() as session:
                 static_ids = [

@@ -5,7 +5,7 @@ DATABASE_URL) one active tenant with BENCH_PANEL_USERS users (default 1,000), 10
 groups, 5 schedules and BENCH_PANEL_CALLS call records (default 1,000,000, over 120 days), plus 50
 other small tenants. Then requests each main page through the WSGI
 app in process (what a page costs the server, without the network) and prints p50/p95 in ms. Saving
-goes through apply_config with the whole tenant's document, so it is measured too.
+goes through the tenant file's apply with the whole tenant's document, so it is measured too.
 
 Knobs: BENCH_PANEL_USERS=1000, BENCH_PANEL_REQUESTS=40 (per page; saves: a quarter of it).
 """
@@ -29,7 +29,7 @@ from bench.dataset import BenchDatabase, Size
 from fsctl import db, migrate, models
 from fsctl.accounts import create_operator, hash_password
 from fsctl.inventory import add_numbers
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 OUT = Path(__file__).resolve().parent / "out" / "panel.json"
 TARGET_P95_MS = 300.0
@@ -80,9 +80,9 @@ def build(url: str, users: int) -> None:
     factory = db.make_session_factory(engine)
     add_numbers(factory, "0312300000-0312300099")
     with db.session_scope(factory) as session:
-        apply_config(session, _document("big.kumo.example", users), actor="bench")
+        tenant_file().apply(session, _document("big.kumo.example", users), actor="bench")
         for t in range(50):
-            apply_config(
+            tenant_file().apply(
                 session,
                 {
                     "domain": f"small{t}.kumo.example",
@@ -231,7 +231,7 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
     results = {name: _time(call, requests) for name, call in pages.items()}
     # Saves alternate between two ring times so every one of them really changes the tenant.
     flip = iter(range(10_000))
-    results["save a user (apply_config)"] = _time(
+    results["save a user (tenant file apply)"] = _time(
         lambda: admin.post(f"/users/{user_id}", data=dict(save, ring_seconds=str(20 + next(flip) % 2))),
         max(4, requests // 4),
     )

@@ -94,12 +94,13 @@ def apply_file(settings: Settings, path: str, actor: str = "fsctl") -> int:
 def apply_file_document(settings: Settings, raw: object, actor: str = "fsctl", path: str = "-") -> int:
     """apply_file for a document already read."""
     from fsctl.db import session_scope
-    from fsctl.tenant_config import ConfigError, apply_config
+    from fsctl.tenant_file import ConfigError
+    from fsctl.wiring import tenant_file
 
     factory = _session_factory(settings)
     try:
         with session_scope(factory) as session:
-            result = apply_config(session, raw, actor=actor)
+            result = tenant_file().apply(session, raw, actor=actor)
             if not result.changed:
                 session.rollback()
     except ConfigError as exc:
@@ -118,14 +119,14 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from fsctl.db import session_scope, tenant_by_domain
-    from fsctl.tenant_config import export_tenant
+    from fsctl.wiring import tenant_file
 
     with session_scope(_session_factory(_settings(args))) as session:
         tenant = tenant_by_domain(session, args.domain)
         if tenant is None:
             print(f"no tenant with domain {args.domain}", file=sys.stderr)
             return 1
-        document = export_tenant(tenant)
+        document = tenant_file().export(tenant)
     text = (
         yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
         if not args.json

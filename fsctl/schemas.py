@@ -9,7 +9,6 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from fsctl.gateways.schema import CARRIER, OUTBOUND_VIA, GatewaySchema
 from fsctl.models import Direction, RingStrategy, TenantStatus
 from fsctl.numbers import NumberError, to_national
 
@@ -142,8 +141,6 @@ class UserSchema(Schema):
     recording = fields.Boolean(load_default=False)
     schedule = fields.String(validate=NAME_KEY, load_default=None)
     forward = fields.Nested(ForwardSchema, load_default=lambda: ForwardSchema().load({}))
-    # carrier or a gateway name: overrides the tenant's outbound_via for this user (issue 8).
-    outbound_via = fields.String(validate=OUTBOUND_VIA, load_default=None)
 
     @validates_schema
     def _password_not_trivial(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -239,7 +236,7 @@ class ParkSchema(Schema):
 
 
 class TenantConfigSchema(Schema):
-    """The whole of one tenant, as `fsctl apply` reads it and `fsctl export` writes it."""
+    """The core of one tenant's file; the tenant file's sections add their fields (fsctl.tenant_file)."""
 
     class Meta:
         unknown = RAISE
@@ -261,32 +258,6 @@ class TenantConfigSchema(Schema):
     schedules = fields.List(fields.Nested(ScheduleSchema), load_default=list)
     ivr_menus = fields.List(fields.Nested(IvrMenuSchema), load_default=list)
     park = fields.Nested(ParkSchema, load_default=None)
-    # Customer gateways and which way external calls leave (issue 8, fsctl/gateways/).
-    gateways = fields.List(fields.Nested(GatewaySchema), load_default=list)
-    outbound_via = fields.String(validate=OUTBOUND_VIA, load_default=CARRIER)
 
 
-def flatten_errors(messages: Any, prefix: str = "") -> list[str]:
-    """marshmallow's nested error dict -> `users[3].extension: message` lines."""
-    lines: list[str] = []
-    if isinstance(messages, dict):
-        for key, value in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            lines.extend(flatten_errors(value, path))
-    elif isinstance(messages, list):
-        if all(isinstance(m, str) for m in messages):
-            lines.extend(f"{prefix or '(file)'}: {m}" for m in messages)
-        else:
-            for m in messages:
-                lines.extend(flatten_errors(m, prefix))
-    else:
-        lines.append(f"{prefix or '(file)'}: {messages}")
-    return lines
-
-
-__all__ = ["TenantConfigSchema", "flatten_errors", "ValidationError", "EXCLUDE"]
+__all__ = ["TenantConfigSchema", "UserSchema", "ValidationError", "EXCLUDE"]

@@ -1,17 +1,23 @@
 """The composition root: the one place that names every feature and plugs it into the core's seams.
 
 The core (models, numbering, routing, snapshots, renderers, the tenant file) names no feature; each
-feature offers small typed pieces (a routing step, a snapshot part, an ESL handler) and this module
+feature offers small typed pieces (a routing step, a snapshot part, an ESL handler, a tenant-file section, a billable item) and this module
 hands them to the core, one function per seam, explicitly (no registry, no entry points).
 """
 
 from __future__ import annotations
 
+import functools
+
 from sqlalchemy import Engine
 
+from fsctl.billing.ivr_option import IvrOptionSection
+from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.state import Tenants
+from fsctl.gateways.billing import gateway_items
+from fsctl.gateways.config import GatewaySection
 from fsctl.gateways.events import GatewayEvents
 from fsctl.gateways.routing import route_emergency, route_external
 from fsctl.gateways.snapshot import gateway_snap_fields
@@ -21,6 +27,7 @@ from fsctl.routing.seams import RoutingSteps
 from fsctl.security.auth_events import security_handlers
 from fsctl.security.limits import call_caps_step, limits_snapshot_part
 from fsctl.snapshots import Cache, SnapshotPart, Snapshots
+from fsctl.tenant_file import Section, TenantFile
 
 
 def routing_steps() -> RoutingSteps:
@@ -55,3 +62,19 @@ def esl_handlers(engine: Engine) -> list[Handler]:
         *security_handlers(engine),
         GatewayEvents(engine),
     ]
+
+
+def billable_items() -> tuple[Billable, ...]:
+    """Features whose holdings are billed monthly besides users, numbers and options."""
+    return (gateway_items,)
+
+
+def tenant_file_sections() -> tuple[Section, ...]:
+    """The tenant file's sections after the core's, in the order they are checked, applied and exported."""
+    return (GatewaySection(), IvrOptionSection(), SubscriptionsSection(billable_items()))
+
+
+@functools.cache
+def tenant_file() -> TenantFile:
+    """The tenant file with every section: what `fsctl apply`/`export`, the panel and the API use."""
+    return TenantFile(tenant_file_sections())

@@ -9,7 +9,7 @@ from kumo_support import tenant_doc
 
 from fsctl import db
 from fsctl.billing.subscriptions import billing_day
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 
 def users(count: int, dids: bool = False, recording: int = 0) -> list[dict[str, Any]]:
@@ -42,4 +42,4 @@ def billing_tenant(domain: str = "acme.kumo.test", **overrides: Any) -> dict[str
 def apply_on(session_factory, day: dt.date, doc: dict[str, Any]) -> str:
     """Apply a tenant file as if on `day` (subscription history dated that day)."""
     with billing_day(day), db.session_scope(session_factory) as session:
-        return apply_config(session, doc).domain
+        return tenant_file().apply(session, doc).domain

@@ -19,7 +19,7 @@ from system_packages import missing_reason, required  # noqa: E402
 
 from fsctl import db, models  # noqa: E402
 from fsctl.config import Settings  # noqa: E402
-from fsctl.tenant_config import apply_config  # noqa: E402
+from fsctl.wiring import tenant_file  # noqa: E402
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -114,6 +114,6 @@ def make_tenant(session_factory):
     def _make(**overrides: Any) -> str:
         doc = tenant_doc(**overrides)
         with db.session_scope(session_factory) as session:
-            return apply_config(session, doc).domain
+            return tenant_file().apply(session, doc).domain
 
     return _make

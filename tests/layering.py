@@ -22,9 +22,7 @@ CORE = (
     "fsctl.routing",
     "fsctl.xml",
     "fsctl.snapshots",
-    "fsctl.tenant_config",
     "fsctl.tenant_file",
-    "fsctl.tenantfile",
 )
 # What plugs into the core, and what names the features (panel, CLI, composition roots).
 ABOVE_CORE = (

@@ -25,6 +25,7 @@ from fsctl.billing.subscriptions import set_billing_account
 from fsctl.cdr.parse import parse_json
 from fsctl.cdr.store import CdrStore
 from fsctl.mail import SmtpSettings
+from fsctl.wiring import billable_items
 
 NOV, DEC = Month(2026, 11), Month(2026, 12)
 D = dt.date
@@ -56,7 +57,7 @@ def acme(session_factory, engine):
     apply_on(session_factory, D(2026, 10, 1), lab_tenant())
     with db.session_scope(session_factory) as session:
         tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == "acme.example"))
-        set_billing_account(session, tenant, email="keiri@acme.example")
+        set_billing_account(session, tenant, email="keiri@acme.example", billable=billable_items())
     return CdrStore(engine, session_factory)
 
 

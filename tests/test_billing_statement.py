@@ -12,6 +12,7 @@ from fsctl import db, models
 from fsctl.billing.prices import default_prices
 from fsctl.billing.statement import Month, compute_statements
 from fsctl.billing.subscriptions import add_one_off, billing_day, set_billing_account
+from fsctl.wiring import billable_items
 
 NOV = Month(2026, 11)
 D = dt.date
@@ -92,7 +93,9 @@ def test_options_toll_free_and_paper_invoice(session_factory):
     apply_on(session_factory, D(2026, 10, 1), doc)
     with billing_day(D(2026, 11, 15)), db.session_scope(session_factory) as session:
         tenant = session.scalar(select(models.Tenant))
-        set_billing_account(session, tenant, email="billing@acme.example", paper_invoice=True)
+        set_billing_account(
+            session, tenant, email="billing@acme.example", paper_invoice=True, billable=billable_items()
+        )
     assert amounts(statement(session_factory)) == {
         "base_fee": 2940,
         "number_geographic": 100,

@@ -16,7 +16,7 @@ from fsctl.config import Settings
 from fsctl.esl.cache_flush import FLUSH_ALL, DirectoryCacheFlusher, flush_user_command
 from fsctl.esl.inbound import InboundConnection
 from fsctl.metrics import Metrics
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -62,7 +62,7 @@ def test_a_changed_user_is_flushed_for_its_tenant_only_and_again_after_the_race_
     acme_users = [u["extension"] for u in doc["users"]]
     doc["users"][0]["password"] = "New-password-1"
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     commands = flusher.check_once()
     assert flushes_of(commands) == {flush_user_command(ext, ACME) for ext in acme_users}
     assert not any(BETA in c for c in commands) and FLUSH_ALL not in commands
@@ -115,7 +115,7 @@ def test_nothing_is_lost_while_the_switch_is_away(engine, session_factory, make_
     doc = tenant_doc()
     doc["users"][0]["password"] = "New-password-1"
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     for _ in range(2):
         try:
             flusher.check_once()
@@ -162,7 +162,7 @@ def test_through_the_event_socket_a_saved_change_sends_the_flush_of_exactly_its_
         doc = beta_doc()
         doc["users"][1]["name"] = "renamed"
         with db.session_scope(session_factory) as session:
-            apply_config(session, doc)
+            tenant_file().apply(session, doc)
         expected = {flush_user_command(u["extension"], BETA) for u in doc["users"]}
         with gevent.Timeout(5):
             while not expected <= set(fake.received):

@@ -14,7 +14,7 @@ from fsctl.billing.prices import default_prices, load_prices, parse_prices
 from fsctl.billing.rating import rate_call, rate_unrated
 from fsctl.cdr.parse import parse_json
 from fsctl.cdr.store import CdrStore
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 BETA_NUMBER = "0312340000"
 
@@ -22,8 +22,8 @@ BETA_NUMBER = "0312340000"
 @pytest.fixture
 def store(engine, session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, lab_tenant(international_calls=True))
-        apply_config(
+        tenant_file().apply(session, lab_tenant(international_calls=True))
+        tenant_file().apply(
             session,
             tenant_doc(
                 domain="beta.example",

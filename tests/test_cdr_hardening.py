@@ -15,7 +15,7 @@ from fsctl.cdr.intake import MAX_CDR_BODY
 from fsctl.cdr.spool import import_spool
 from fsctl.cdr.store import CdrStore
 from fsctl.httpserver import LookupServer
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -25,7 +25,7 @@ NESTED = b'{"variables": {"uuid": "x"}, "callflow": ' + b"[" * 100_000 + b"]" * 
 @pytest.fixture
 def lab(session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, lab_tenant())
+        tenant_file().apply(session, lab_tenant())
 
 
 @pytest.fixture

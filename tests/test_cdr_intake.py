@@ -23,7 +23,7 @@ from fsctl import db, models
 from fsctl.cdr.spool import import_spool
 from fsctl.cdr.store import CdrStore
 from fsctl.httpserver import LookupServer
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -31,7 +31,7 @@ from fsctl.xmlcurl.store import LookupStore
 @pytest.fixture
 def lab(session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, lab_tenant())
+        tenant_file().apply(session, lab_tenant())
 
 
 @pytest.fixture

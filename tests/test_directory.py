@@ -10,7 +10,7 @@ from lxml import etree
 
 from fsctl import db
 from fsctl.config import Settings
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
@@ -112,8 +112,8 @@ def test_unknown_domain_is_not_found(app, make_tenant):
 
 def test_same_extension_in_two_tenants_never_leaks(app, session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, tenant_doc())
-        apply_config(
+        tenant_file().apply(session, tenant_doc())
+        tenant_file().apply(
             session,
             tenant_doc(
                 domain="beta.kumo.test",
@@ -188,7 +188,7 @@ def test_a_change_is_seen_on_the_very_next_lookup(app, session_factory, make_ten
     doc = tenant_doc()
     doc["users"][0]["password"] = "Changed-Pass-2026"
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     second = params(user_element(lookup(app, captured("directory-sip_auth-register.txt"))), "param")[
         "a1-hash"
     ]
@@ -198,7 +198,7 @@ def test_a_change_is_seen_on_the_very_next_lookup(app, session_factory, make_ten
     doc["users"] = [doc["users"][0]]
     doc["ring_groups"] = [{"name": "reception", "members": ["101"]}]
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     assert (
         lookup(app, captured("directory-sip_auth-invite.txt").replace(b"&user=101&", b"&user=102&"))
         == NOT_FOUND

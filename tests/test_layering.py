@@ -6,32 +6,21 @@ from __future__ import annotations
 
 from layering import cycles, import_graph, upward_imports
 
-# The tenant file (fsctl.tenant_config) still applies the gateways' and billing's parts of a tenant
-# file itself, until those features plug in as tenant-file sections; nothing else may.
-TENANT_FILE_CYCLE = "fsctl.gateways.config <-> fsctl.tenant_config"
-TENANT_FILE_IMPORTS = {"fsctl.billing.ivr_option", "fsctl.billing.subscriptions", "fsctl.gateways.config"}
-
 
 def test_no_import_cycle_in_fsctl():
     found = [" <-> ".join(component) for component in cycles(import_graph())]
-    assert [c for c in found if c != TENANT_FILE_CYCLE] == []
+    assert found == []
 
 
 def test_the_core_imports_no_feature_panel_or_cli():
     found = upward_imports(import_graph())
-    assert [
-        f"{a}:{line} imports {b}"
-        for a, b, line in found
-        if not (a == "fsctl.tenant_config" and b in TENANT_FILE_IMPORTS)
-    ] == []
+    assert [f"{a}:{line} imports {b}" for a, b, line in found] == []
 
 
 def test_the_graph_sees_lazy_and_relative_imports():
     graph = import_graph()
     # fsctl.cli imports its commands' modules inside functions.
-    assert "fsctl.tenant_config" in graph["fsctl.cli"] or any(
-        m.startswith("fsctl.tenant") for m in graph["fsctl.cli"]
-    )
+    assert "fsctl.wiring" in graph["fsctl.cli"]
     assert "fsctl.routing.plan" in graph["fsctl.xml.dialplan"]
 
 

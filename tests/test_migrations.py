@@ -30,7 +30,7 @@ def test_rebuilding_destinations_keeps_every_link(database_url):
     from sqlalchemy.exc import IntegrityError
 
     from fsctl import db
-    from fsctl.tenant_config import apply_config
+    from fsctl.wiring import tenant_file
 
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
@@ -41,7 +41,7 @@ def test_rebuilding_destinations_keeps_every_link(database_url):
         {"name": "main", "options": {"1": {"user": "101"}}, "timeout_destination": {"hangup": True}}
     ]
     with db.make_session_factory(engine)() as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
         session.commit()
     links = (
         "SELECT (SELECT count(*) FROM users WHERE forward_always_id IS NOT NULL),"

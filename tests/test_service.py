@@ -20,7 +20,7 @@ from lxml import etree
 from test_directory import captured
 
 from fsctl import db
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 
 def free_port() -> int:
@@ -198,7 +198,7 @@ def test_a_change_committed_elsewhere_is_seen_by_every_serving_process(
         doc = tenant_doc()
         doc["users"][0]["password"] = "Rotated-Pass-99"
         with db.session_scope(session_factory) as session:
-            apply_config(session, doc)
+            tenant_file().apply(session, doc)
         after = {a1_of(split_response(http(port, body))[2]) for port in (port_a, port_b)}
         assert after == {hashlib.md5(b"101:acme.kumo.test:Rotated-Pass-99").hexdigest()}
 
@@ -254,6 +254,6 @@ def test_a_routing_change_is_seen_by_every_serving_process(database_url, session
         doc = tenant_doc()
         doc["ring_groups"] = [{"name": "reception", "members": ["102"]}]
         with db.session_scope(session_factory) as session:
-            apply_config(session, doc)
+            tenant_file().apply(session, doc)
         after = {bridge_of(split_response(http(port, body))[2]) for port in (port_a, port_b)}
         assert after == {"user/102@acme.kumo.test"}

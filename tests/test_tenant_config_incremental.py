@@ -1,4 +1,4 @@
-"""apply_config writes only what differs: statements counted, destination rows kept, references moved."""
+"""The tenant file's apply writes only what differs: statements counted, destination rows kept, references moved."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from kumo_support import tenant_doc
 from sqlalchemy import event, select
 
 from fsctl import db, models
-from fsctl.tenant_config import ConfigError, apply_config, export_tenant, load_config, load_tenant
+from fsctl.tenant_file import ConfigError, load_tenant
+from fsctl.wiring import tenant_file
 
 AUDIT_TABLE = models.AuditEntry.__tablename__
 
@@ -147,10 +148,10 @@ def unreferenced_destinations(session) -> set[int]:
 
 def apply_and_export(session_factory, doc) -> tuple[Any, dict]:
     with db.session_scope(session_factory) as session:
-        result = apply_config(session, copy.deepcopy(doc))
+        result = tenant_file().apply(session, copy.deepcopy(doc))
     with db.session_scope(session_factory) as session:
         assert unreferenced_destinations(session) == set()
-        return result, export_tenant(acme(session))
+        return result, tenant_file().export(acme(session))
 
 
 @pytest.fixture
@@ -166,11 +167,11 @@ def test_saving_one_user_writes_that_users_row_and_the_version_only(session_fact
     doc["users"][20]["name"] = "改名 太郎"
     doc["users"][21]["ring_seconds"] = 35
     with writes() as seen, db.session_scope(session_factory) as session:
-        result = apply_config(session, doc)
+        result = tenant_file().apply(session, doc)
     assert result.changed and result.config_version == version + 1
     assert Counter(seen) == {"UPDATE users": 2}
     with db.session_scope(session_factory) as session:
-        assert export_tenant(acme(session)) == doc
+        assert tenant_file().export(acme(session)) == doc
 
 
 def test_a_changed_forward_replaces_its_destination_row_only(session_factory, big, writes):
@@ -181,11 +182,11 @@ def test_a_changed_forward_replaces_its_destination_row_only(session_factory, bi
     with db.session_scope(session_factory) as session:
         version = acme(session).config_version
     with writes() as seen, db.session_scope(session_factory) as session:
-        assert apply_config(session, doc).config_version > version
+        assert tenant_file().apply(session, doc).config_version > version
     assert Counter(seen) == {"INSERT destinations": 1, "UPDATE users": 1, "DELETE destinations": 1}
     with db.session_scope(session_factory) as session:
         after = destination_ids(session)
-        assert export_tenant(acme(session)) == doc
+        assert tenant_file().export(acme(session)) == doc
         assert unreferenced_destinations(session) == set()
     changed = {slot for slot in before if before[slot] != after[slot]}
     assert changed == {"user 207 busy"}
@@ -197,8 +198,8 @@ def test_applying_the_same_document_again_writes_nothing(session_factory, big, w
         version = acme(session).config_version
     with writes() as seen, db.session_scope(session_factory) as session:
         # No rollback here: an unchanged apply must leave nothing to commit.
-        first = apply_config(session, copy.deepcopy(big))
-        second = apply_config(session, copy.deepcopy(big))
+        first = tenant_file().apply(session, copy.deepcopy(big))
+        second = tenant_file().apply(session, copy.deepcopy(big))
     assert not first.changed and not second.changed
     assert seen == []
     with db.session_scope(session_factory) as session:
@@ -211,13 +212,13 @@ def test_two_changes_in_one_session_are_both_seen(session_factory, big):
     doc = copy.deepcopy(big)
     with db.session_scope(session_factory) as session:
         doc["users"][3]["name"] = "一回目"
-        assert apply_config(session, copy.deepcopy(doc)).changed
+        assert tenant_file().apply(session, copy.deepcopy(doc)).changed
         doc["users"][4]["forward"]["always"] = {"user": "205"}
-        assert apply_config(session, copy.deepcopy(doc)).changed
-        assert not apply_config(session, copy.deepcopy(doc)).changed
-        assert export_tenant(acme(session)) == doc
+        assert tenant_file().apply(session, copy.deepcopy(doc)).changed
+        assert not tenant_file().apply(session, copy.deepcopy(doc)).changed
+        assert tenant_file().export(acme(session)) == doc
     with db.session_scope(session_factory) as session:
-        assert export_tenant(acme(session)) == doc
+        assert tenant_file().export(acme(session)) == doc
 
 
 def rename(value: Any, kind: str, old: str, new: str) -> Any:
@@ -338,7 +339,7 @@ def test_members_reordered_forwards_swapped_options_moved(session_factory, big, 
             {"days": ["sat"], "from": "22:00", "to": "06:00"},
             {"days": ["fri", "thu", "wed", "tue", "mon"], "from": "09:00", "to": "18:00"},
         ]
-        assert not apply_config(session, hours).changed
+        assert not tenant_file().apply(session, hours).changed
     assert seen == []
 
 
@@ -352,14 +353,16 @@ def test_a_big_export_reads_each_table_once(session_factory, engine):
 
     for users in (15, 60):
         with db.session_scope(session_factory) as session:
-            apply_config(session, big_doc(users))
+            tenant_file().apply(session, big_doc(users))
         queries.clear()
         event.listen(engine, "before_cursor_execute", count)
         try:
             with db.session_scope(session_factory) as session:
                 assert (
                     len(
-                        export_tenant(load_tenant(session, models.Tenant.domain == "acme.kumo.test"))["users"]
+                        tenant_file().export(load_tenant(session, models.Tenant.domain == "acme.kumo.test"))[
+                            "users"
+                        ]
                     )
                     == users
                 )
@@ -377,49 +380,43 @@ def _file(users: int = 60) -> dict:
 
 
 def test_validation_of_users_seen_before_loads_the_same_data(monkeypatch):
-    from fsctl import tenant_config
-    from fsctl.schemas import TenantConfigSchema
-
-    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    monkeypatch.setattr(tenant_file().schema, "users_seen", OrderedDict())
     doc = _file()
-    expected = TenantConfigSchema().load(copy.deepcopy(doc))
+    expected = tenant_file().schema.schema().load(copy.deepcopy(doc))
     for _ in range(3):
-        loaded = load_config(copy.deepcopy(doc))
+        loaded = tenant_file().load(copy.deepcopy(doc))
         assert loaded["users"] == expected["users"]
         assert {k: v for k, v in loaded.items() if k != "users"} == {
             k: v for k, v in expected.items() if k != "users"
         }
-        assert len(tenant_config._USERS_SEEN) == 60
+        assert len(tenant_file().schema.users_seen) == 60
         loaded["users"][0]["voicemail"]["pin"] = "0000"  # the caller's copy, not the remembered one
         loaded["users"][1]["forward"]["busy"] = None
 
 
 def test_an_error_in_a_file_of_known_users_is_reported_by_its_path(monkeypatch):
-    from fsctl import tenant_config
-
-    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+    monkeypatch.setattr(tenant_file().schema, "users_seen", OrderedDict())
     doc = _file()
-    load_config(copy.deepcopy(doc))
+    tenant_file().load(copy.deepcopy(doc))
     bad = copy.deepcopy(doc)
     bad["users"][57]["voicemail"]["pin"] = "12"
     bad["users"][3]["ring_seconds"] = 1
     bad["timezone"] = "Mars/Olympus"
     with pytest.raises(ConfigError) as warm:
-        load_config(copy.deepcopy(bad))
-    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
+        tenant_file().load(copy.deepcopy(bad))
+    monkeypatch.setattr(tenant_file().schema, "users_seen", OrderedDict())
     with pytest.raises(ConfigError) as cold:
-        load_config(copy.deepcopy(bad))
+        tenant_file().load(copy.deepcopy(bad))
     assert warm.value.errors == cold.value.errors
-    assert "users[57].voicemail.pin: 4 to 12 digits" in warm.value.errors
-    assert any(line.startswith("users[3].ring_seconds: ") for line in warm.value.errors)
+    assert ("users", 57, "voicemail", "pin") in [error.path for error in warm.value.errors]
+    assert "users[57].voicemail.pin: 4 to 12 digits" in map(str, warm.value.errors)
+    assert any(str(error).startswith("users[3].ring_seconds: ") for error in warm.value.errors)
 
 
 def test_no_password_is_remembered(monkeypatch):
-    from fsctl import tenant_config
-
-    monkeypatch.setattr(tenant_config, "_USERS_SEEN", OrderedDict())
-    load_config(big_doc(60))
-    assert tenant_config._USERS_SEEN == {}
+    monkeypatch.setattr(tenant_file().schema, "users_seen", OrderedDict())
+    tenant_file().load(big_doc(60))
+    assert tenant_file().schema.users_seen == {}
 
 
 def test_announcement_destinations_are_kept_and_replaced_like_every_kind(session_factory, big, writes):
@@ -436,10 +433,10 @@ def test_announcement_destinations_are_kept_and_replaced_like_every_kind(session
         before = destination_ids(session)
     doc["numbers"][0]["destination"] = {"announcement": "goodbye"}
     with writes() as seen, db.session_scope(session_factory) as session:
-        assert apply_config(session, copy.deepcopy(doc)).changed
+        assert tenant_file().apply(session, copy.deepcopy(doc)).changed
     assert Counter(seen) == {"INSERT destinations": 1, "UPDATE numbers": 1, "DELETE destinations": 1}
     with db.session_scope(session_factory) as session:
         after = destination_ids(session)
-        assert export_tenant(acme(session)) == doc
+        assert tenant_file().export(acme(session)) == doc
     number = f"number {doc['numbers'][0]['number']}"
     assert {slot for slot in before if before[slot] != after[slot]} == {number}

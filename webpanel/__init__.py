@@ -1,7 +1,7 @@
 """kumo's customer control panel (Flask): tenants run their phone system, the operator runs the platform.
 
 fsctl never imports this package; the panel imports fsctl and writes every tenant change through
-fsctl.tenant_config.apply_config, the same validation as `fsctl apply`.
+fsctl.tenant_file (the tenant file's apply), the same validation as `fsctl apply`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The JSON REST API (/api/v1): the same resources and the same validation as the panel's forms.
 
 Bodies are the entries of the tenant file (fsctl.schemas: UserSchema, NumberSchema, RingGroupSchema,
-ScheduleSchema); every write goes through webpanel.tenantdoc.save_tenant, i.e. apply_config. Errors
-are JSON and name the field: {"errors": [{"field": "voicemail.pin", "message": "4 to 12 digits"}]}.
+ScheduleSchema); every write goes through webpanel.tenantdoc.save_tenant, i.e. the tenant file's apply.
+Errors are JSON and name the field: {"errors": [{"field": "voicemail.pin", "message": "4 to 12 digits"}]};
+a message with a changing part also has its `code` and `params` (a param naming another entry of the
+document as its path, `users[0]`).
 Resources are addressed by their natural key inside the token's tenant (extension, number, name), so
 another tenant's objects cannot even be named.
 """
@@ -11,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from fsctl import models
+from fsctl.tenant_file import FieldError, Path, path_text
 from fsctl.trace import TraceError, parse_at, trace
 from webpanel.document_edits import number_destinations, release, rename_references, set_destination
 from webpanel.extensions import db
@@ -82,26 +84,39 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _save(change: Callable[[dict], None], action: str, summary: str, prefix: str, force: bool = False):
+def _save(change: Callable[[dict], None], action: str, summary: str, prefix: Path, force: bool = False):
     """Apply; None on success, else the 422 response naming each field relative to `prefix`."""
     try:
         save_tenant(g.tenant.id, change, actor=_actor(), action=action, summary=summary, force=force)
     except SaveRefused as refused:
-        return _error(422, [{"field": _relative(p, prefix), "message": m} for p, m in refused.errors])
+        return _error(422, [_error_body(error, prefix) for error in refused.errors])
     return None
 
 
-def _relative(path: str, prefix: str) -> str:
+def _error_body(error: FieldError, prefix: Path) -> dict[str, Any]:
+    """One refusal as JSON: the field inside the resource, the English message, its code and params."""
+    body: dict[str, Any] = {"field": _relative(error.path, prefix), "message": error.message}
+    if error.code:
+        body["code"] = error.code
+        body["params"] = {
+            key: path_text(value) if isinstance(value, tuple) else value
+            for key, value in error.params.items()
+        }
+    return body
+
+
+def _relative(path: Path, prefix: Path) -> str:
     """The error's field inside the resource ('voicemail.pin'); a path elsewhere stays whole."""
-    if prefix == "numbers":
+    if prefix == ("numbers",):
         # A number's entry may sit anywhere in the list: any numbers[N] is the resource.
-        match = re.match(r"^numbers\[\d+\]\.?(.*)$", path)
-        return (match.group(1) or "(body)") if match else (path or "(document)")
+        if len(path) >= 2 and path[0] == "numbers" and isinstance(path[1], int):
+            return path_text(path[2:]) if path[2:] else "(body)"
+        return path_text(path) if path else "(document)"
     if path == prefix:
         return "(body)"
-    if prefix and (path.startswith(prefix + ".") or path.startswith(prefix + "[")):
-        return path[len(prefix) :].lstrip(".")
-    return path or "(document)"
+    if prefix and path[: len(prefix)] == prefix:
+        return path_text(path[len(prefix) :])
+    return path_text(path) if path else "(document)"
 
 
 def _find(items: list[dict], key: str, value: str) -> int:
@@ -133,7 +148,7 @@ def tenant_patch():
     allowed = {"international_calls", "park", "language"}
     if unknown := sorted(set(body) - allowed):
         return _error(422, [{"field": k, "message": "cannot be changed here"} for k in unknown])
-    if failure := _save(lambda d: d.update(body), "settings.update", "api", ""):
+    if failure := _save(lambda d: d.update(body), "settings.update", "api", ()):
         return failure
     return tenant_get()
 
@@ -168,7 +183,7 @@ def _create(section: str):
     if section == "users" and "password" not in body:
         generated = body["password"] = generate_sip_password()
     if failure := _save(
-        lambda d: d[name].append(body), f"{name[:-1]}.add", str(body.get(key)), f"{name}[{index}]"
+        lambda d: d[name].append(body), f"{name[:-1]}.add", str(body.get(key)), (name, index)
     ):
         return failure
     entry = current_document(g.tenant)[name][index]
@@ -198,7 +213,7 @@ def _replace(section: str, value: str):
             rename_references(document, RENAMED_KIND[section], value, body[key])
 
     # A new password alone does not change the exported document: save it all the same.
-    if failure := _save(change, f"{name[:-1]}.update", value, f"{name}[{index}]", force="password" in body):
+    if failure := _save(change, f"{name[:-1]}.update", value, (name, index), force="password" in body):
         return failure
     updated = current_document(g.tenant)[name]
     return jsonify(_out(section, updated[_find(updated, key, body[key])]))
@@ -215,7 +230,7 @@ def _delete(section: str, value: str):
             # The did number stays with the tenant.
             document["numbers"].append({"number": removed["did"], "destination": None, "ivr_option": False})
 
-    if failure := _save(change, f"{name[:-1]}.remove", value, f"{name}[{index}]"):
+    if failure := _save(change, f"{name[:-1]}.remove", value, (name, index)):
         return failure
     return "", 204
 
@@ -289,7 +304,10 @@ def numbers_claim():
             422, [{"field": "number", "message": f"{national!r} is not a free number of the inventory"}]
         )
     if failure := _save(
-        lambda d: set_destination(d, national, body.get("destination")), "number.claim", national, "numbers"
+        lambda d: set_destination(d, national, body.get("destination")),
+        "number.claim",
+        national,
+        ("numbers",),
     ):
         return failure
     return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national)), 201
@@ -312,7 +330,10 @@ def numbers_update(national: str):
     _own_number(national)
     body = _body()
     if failure := _save(
-        lambda d: set_destination(d, national, body.get("destination")), "number.update", national, "numbers"
+        lambda d: set_destination(d, national, body.get("destination")),
+        "number.update",
+        national,
+        ("numbers",),
     ):
         return failure
     return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national))
@@ -321,7 +342,7 @@ def numbers_update(national: str):
 @bp.delete("/v1/numbers/<national>")
 def numbers_release(national: str):
     _own_number(national)
-    if failure := _save(lambda d: release(d, national), "number.release", national, "numbers"):
+    if failure := _save(lambda d: release(d, national), "number.release", national, ("numbers",)):
         return failure
     return "", 204
 

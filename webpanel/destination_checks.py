@@ -23,6 +23,7 @@ from flask_babel import gettext
 from fsctl.numbering import default_plan
 from fsctl.routing.calls import external_destination_refusal
 from fsctl.routing.snapshot import TenantSnap
+from fsctl.tenant_file import FieldError, Path
 from webpanel.trace_words import kind_words
 
 Document = dict[str, Any]
@@ -36,30 +37,37 @@ def _external(dest: Any) -> str | None:
     return None
 
 
-def external_destinations(doc: Document) -> Iterator[tuple[tuple[str, str, str], str, str]]:
+def external_destinations(doc: Document) -> Iterator[tuple[tuple[str, str, Path], Path, str]]:
     """(identity, path, number) of every destination to an outside number; the identity (section,
-    item, field) survives other items being added or removed, the path is fsctl's, for the form."""
+    item, field) survives other items being added or removed, the path is the file's, for the form."""
     for i, user in enumerate(doc.get("users") or []):
         for kind, dest in (user.get("forward") or {}).items():
             if (target := _external(dest)) is not None:
-                key = ("users", user["extension"], f"forward.{kind}")
-                yield key, f"users[{i}].forward.{kind}.external", target
+                key = ("users", user["extension"], ("forward", kind))
+                yield key, ("users", i, "forward", kind, "external"), target
     for i, number in enumerate(doc.get("numbers") or []):
         if (target := _external(number.get("destination"))) is not None:
-            yield ("numbers", number["number"], "destination"), f"numbers[{i}].destination.external", target
+            key = ("numbers", number["number"], ("destination",))
+            yield key, ("numbers", i, "destination", "external"), target
     for i, group in enumerate(doc.get("ring_groups") or []):
         if (target := _external(group.get("no_answer"))) is not None:
-            yield ("ring_groups", group["name"], "no_answer"), f"ring_groups[{i}].no_answer.external", target
+            yield (
+                ("ring_groups", group["name"], ("no_answer",)),
+                ("ring_groups", i, "no_answer", "external"),
+                target,
+            )
     for i, schedule in enumerate(doc.get("schedules") or []):
         for field in ("open_destination", "closed_destination"):
             if (target := _external(schedule.get(field))) is not None:
-                yield ("schedules", schedule["name"], field), f"schedules[{i}].{field}.external", target
+                yield ("schedules", schedule["name"], (field,)), ("schedules", i, field, "external"), target
     for i, menu in enumerate(doc.get("ivr_menus") or []):
-        fields = [(f"options.{d}", dest) for d, dest in (menu.get("options") or {}).items()]
-        fields.append(("timeout_destination", menu.get("timeout_destination")))
+        fields: list[tuple[Path, Any]] = [
+            (("options", d), dest) for d, dest in (menu.get("options") or {}).items()
+        ]
+        fields.append((("timeout_destination",), menu.get("timeout_destination")))
         for field, dest in fields:
             if (target := _external(dest)) is not None:
-                yield ("ivr_menus", menu["name"], field), f"ivr_menus[{i}].{field}.external", target
+                yield ("ivr_menus", menu["name"], field), ("ivr_menus", i, *field, "external"), target
 
 
 def _park_ranges(doc: Document) -> tuple[tuple[int, int], ...]:
@@ -119,16 +127,16 @@ def _why(rule: str, number: str, kind: str) -> str:
 
 def check_destinations(
     before: Document, after: Document, tenant_id: int
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(refusals, warnings) as (path, message) pairs for the outside numbers in `after`."""
+) -> tuple[list[FieldError], list[FieldError]]:
+    """(refusals, warnings) for the outside numbers in `after`, their messages in the panel's words."""
     tz = after.get("timezone") or "Asia/Tokyo"
     now = dt.datetime.now(ZoneInfo(tz))
     numbering = default_plan()
     snap_after = snapshot_of(after, tenant_id)
     snap_before = snapshot_of(before, tenant_id)
     old = {key: target for key, _path, target in external_destinations(before)}
-    refusals: list[tuple[str, str]] = []
-    warnings: list[tuple[str, str]] = []
+    refusals: list[FieldError] = []
+    warnings: list[FieldError] = []
     for key, path, target in external_destinations(after):
         found = external_destination_refusal(snap_after, target, now, numbering)
         if found is None or found[0] in _ACCOUNT_RULES:
@@ -139,7 +147,7 @@ def check_destinations(
             continue  # already so before this save: not news, and never a reason to block it
         message = _why(rule, target, number.kind)
         if unchanged or rule == "trial_internal_only":
-            warnings.append((path, message))
+            warnings.append(FieldError(path, message))
         else:
-            refusals.append((path, message))
+            refusals.append(FieldError(path, message))
     return refusals, warnings

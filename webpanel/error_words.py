@@ -1,18 +1,14 @@
 """fsctl's validation errors in the panel's words, with a link to the page that fixes them.
 
-fsctl reports an error as a document path and an English message (`ring_groups[0].members[1]: no user
-with extension 102`); the path is developer language. At the panel boundary this module turns the path
-into the object and field as the panel names them ("Ring group sales — Members"), the references to
-other paths inside the message into names too, and the message into the user's language.
-
-Only this module reads document paths. fsctl's errors arrive as `(path, message)` pairs
-(`webpanel.tenantdoc.split_error`); if fsctl ever hands over structured errors, `explain` is the one
-place to adapt.
+fsctl refuses a tenant file with FieldError objects (fsctl.tenant_file): a path into the document,
+`("ring_groups", 0, "members", 1)`, an English message, and for a message with a changing part a code
+and its params. The path is developer language: here it becomes the object and field as the panel
+names them ("Ring group sales — Members"), a param that names another entry becomes that entry's
+name, and the message is said in the user's language from its code (or its English as the msgid).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,12 +18,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from fsctl import models
+from fsctl.tenant_file import FieldError, Path
 from webpanel.extensions import db
 from webpanel.i18n import N_
 from webpanel.trace_words import kind_words
 
-_ITEM = re.compile(r"^(users|ring_groups|schedules|ivr_menus|numbers)\[(\d+)\]\.?(.*)$")
-_ANY_ITEM = re.compile(r"\b(users|ring_groups|schedules|ivr_menus|numbers)\[(\d+)\]")
+# The document's lists whose entries the panel names and links to.
+_SECTIONS = ("users", "ring_groups", "schedules", "ivr_menus", "numbers")
 
 
 @dataclass(frozen=True)
@@ -51,9 +48,16 @@ def _section_words(section: str) -> str:
     }[section]
 
 
-def field_words(rest: str) -> str:
-    """`forward.busy.user` -> "When busy"; unknown fields fall back to no field name at all."""
-    head = re.sub(r"\[\d+\]", "", rest)
+def field_words(rest: Path | str) -> str:
+    """`("forward", "busy", "user")` -> "When busy"; unknown fields fall back to no field name at all.
+
+    A form's own field key (`forward.busy.user`, `members[1]`) is accepted too: the templates have those.
+    """
+    if isinstance(rest, str):
+        parts: list[str] = [part.partition("[")[0] for part in rest.split(".")]
+    else:
+        parts = [part for part in rest if isinstance(part, str)]
+    head = ".".join(parts)
     fields = {
         "company": gettext("Company name"),
         "contact_name": gettext("Contact name"),
@@ -94,7 +98,7 @@ def field_words(rest: str) -> str:
     for key in sorted(fields, key=len, reverse=True):
         if head == key or head.startswith(key + "."):
             if key == "options":
-                digit = head.split(".")[1] if "." in head else ""
+                digit = parts[1] if len(parts) > 1 else ""
                 return gettext("Key %(digit)s", digit=digit) if digit else fields[key]
             return fields[key]
     return ""
@@ -138,68 +142,62 @@ def _fix_url(doc: dict[str, Any], tenant_id: int, section: str, index: int) -> s
     return url_for(endpoint, **{arg: row_id})
 
 
-# fsctl's messages with a changing part: (pattern, message id with %(x)s, %(y)s for the groups).
-_MESSAGES = [
-    (
-        re.compile(r"^'?(.+?)'? does not exist in this file$"),
-        N_("%(x)s does not exist (removed, or never added)"),
-    ),
-    (re.compile(r"^already used by (.+)$"), N_("already used by %(x)s")),
-    (re.compile(r"^already the did of (.+)$"), N_("already the individual number of %(x)s")),
-    (re.compile(r"^no user with extension (.+)$"), N_("there is no user with extension %(x)s")),
-    (re.compile(r"^no schedule named '?(.+?)'?$"), N_("there is no schedule named %(x)s")),
-    (
-        re.compile(r"^no uploaded audio named '?(.+?)'? \(upload it first\)$"),
-        N_("no uploaded audio named %(x)s (upload it first)"),
-    ),
-    (re.compile(r"^(\S+) belongs to another tenant$"), N_("%(x)s belongs to another customer")),
-    (
-        re.compile(r"^(\S+) cannot be a forwarding target \((\w+)\)$"),
-        N_("%(x)s is %(y)s and cannot be a forward"),
-    ),
-    (
-        re.compile(r"^(\S+) is an outbound-only line and cannot receive calls$"),
-        N_("%(x)s is set to outgoing only and cannot receive calls"),
-    ),
-    (re.compile(r"^(\S+) has voicemail disabled$"), N_("%(x)s has voicemail turned off")),
-    (re.compile(r"^(\S+) is not one of this tenant's numbers$"), N_("%(x)s is not one of your numbers")),
-    (
-        re.compile(r"^(\S+) is also listed under numbers; give it one destination$"),
-        N_("%(x)s is also set on the Numbers page; give it one destination"),
-    ),
-    (re.compile(r"^(\S+) is listed (\d+) times$"), N_("%(x)s is listed %(y)s times")),
-    (re.compile(r"^overlaps the extensions (.+)$"), N_("overlaps the extensions %(x)s")),
-    (re.compile(r"^(\S+) is an emergency number$"), N_("%(x)s is an emergency number")),
-]
+# fsctl's messages with a changing part, by code: (message id with %(x)s and %(y)s, the params they show).
+_MESSAGES: dict[str, tuple[str, str, str | None]] = {
+    "missing": (N_("%(x)s does not exist (removed, or never added)"), "name", None),
+    "duplicate": (N_("already used by %(x)s"), "other", None),
+    "did_taken": (N_("already the individual number of %(x)s"), "other", None),
+    "no_user": (N_("there is no user with extension %(x)s"), "extension", None),
+    "no_schedule": (N_("there is no schedule named %(x)s"), "name", None),
+    "no_audio": (N_("no uploaded audio named %(x)s (upload it first)"), "name", None),
+    "other_tenant": (N_("%(x)s belongs to another customer"), "number", None),
+    "not_forwardable": (N_("%(x)s is %(y)s and cannot be a forward"), "number", "kind"),
+    "outbound_only": (N_("%(x)s is set to outgoing only and cannot receive calls"), "extension", None),
+    "voicemail_off": (N_("%(x)s has voicemail turned off"), "extension", None),
+    "not_own_number": (N_("%(x)s is not one of your numbers"), "number", None),
+    "did_also_number": (N_("%(x)s is also set on the Numbers page; give it one destination"), "number", None),
+    "listed_twice": (N_("%(x)s is listed %(y)s times"), "extension", "count"),
+    "park_overlap": (N_("overlaps the extensions %(x)s"), "extensions", None),
+    "emergency_extension": (N_("%(x)s is an emergency number"), "extension", None),
+}
 
 
-_NUMBER_CLASS_IN_Y = {"%(x)s is %(y)s and cannot be a forward"}
+def _entry(path: Path) -> tuple[str, int] | None:
+    """(section, index) when the path lies in an entry of one of the panel's lists."""
+    if len(path) >= 2 and path[0] in _SECTIONS and isinstance(path[1], int):
+        return str(path[0]), path[1]
+    return None
 
 
-def message_words(message: str, doc: dict[str, Any] | None = None) -> str:
+def _param_words(error: FieldError, name: str, doc: dict[str, Any]) -> str:
+    value = error.params.get(name, "")
+    if isinstance(value, tuple):  # another entry of the document: named as the panel names it
+        entry = _entry(value)
+        return _label(doc, *entry) if entry else str(value)
+    if name == "kind":
+        return kind_words(str(value))  # a number class ("emergency") as words: "an emergency number"
+    return str(value)
+
+
+def message_words(error: FieldError, doc: dict[str, Any] | None = None) -> str:
     """The message in the user's language, other objects named as the panel names them."""
     doc = doc or {}
-    message = _ANY_ITEM.sub(lambda m: _label(doc, m.group(1), int(m.group(2))), message)
-    for pattern, msgid in _MESSAGES:
-        found = pattern.match(message)
-        if found:
-            groups = found.groups()
-            y = groups[1] if len(groups) > 1 else ""
-            if msgid in _NUMBER_CLASS_IN_Y:
-                y = kind_words(y)  # fsctl's class name ("emergency") as words: "an emergency number"
-            return gettext(msgid, x=groups[0], y=y)
-    return gettext(message) if message else message
+    known = _MESSAGES.get(error.code)
+    if known is not None:
+        msgid, x, y = known
+        return gettext(msgid, x=_param_words(error, x, doc), y=_param_words(error, y, doc) if y else "")
+    return gettext(error.message) if error.message else error.message
 
 
-def explain(path: str, message: str, doc: dict[str, Any], tenant_id: int) -> Problem:
+def explain(error: FieldError, doc: dict[str, Any], tenant_id: int) -> Problem:
     """One fsctl error as a sentence naming the object and field, with the link that fixes it."""
-    words = message_words(message, doc)
-    found = _ITEM.match(path)
-    if found is None:
+    words = message_words(error, doc)
+    entry = _entry(error.path)
+    if entry is None:
         return Problem(words)
-    section, index, rest = found.group(1), int(found.group(2)), found.group(3)
+    section, index = entry
     where = _label(doc, section, index)
-    field = field_words(rest)
+    field = field_words(error.path[2:])
     if field:
         where = gettext("%(object)s, %(field)s", object=where, field=field)
     return Problem(

@@ -9,6 +9,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from fsctl import schemas
+from fsctl.wiring import tenant_file
 
 _ERRORS = {
     "type": "object",
@@ -17,7 +18,13 @@ _ERRORS = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    # A message with a changing part: what it says, for a client's own wording.
+                    "code": {"type": "string"},
+                    "params": {"type": "object"},
+                },
                 "required": ["field", "message"],
             },
         }
@@ -97,7 +104,7 @@ def openapi_document() -> dict[str, Any]:
         },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    spec.components.schema("User", schema=schemas.UserSchema)
+    spec.components.schema("User", schema=tenant_file().schema.user_schema)
     spec.components.schema("RingGroup", schema=schemas.RingGroupSchema)
     spec.components.schema("Schedule", schema=schemas.ScheduleSchema)
     spec.components.schema("IvrMenu", schema=schemas.IvrMenuSchema)

@@ -1,8 +1,9 @@
-"""Every tenant change goes through the tenant's exported document and fsctl's apply_config.
+"""Every tenant change goes through the tenant's exported document and the tenant file's apply.
 
 That is the same validation as `fsctl apply` (schema, references, routing checks), in one transaction:
 export the tenant, change the part the form edits, apply the whole document. Errors come back as
-`users[3].extension: message` lines, which `field_errors` maps back onto the form's fields.
+FieldError objects (a path such as `("users", 3, "extension")` and a message), which `field_errors`
+puts on the form's fields.
 """
 
 from __future__ import annotations
@@ -17,14 +18,8 @@ from flask import flash, has_request_context, request
 from sqlalchemy import inspect, select, update
 
 from fsctl import models
-from fsctl.tenant_config import (
-    COLLECTIONS,
-    ApplyResult,
-    ConfigError,
-    apply_config,
-    export_tenant,
-    load_tenant,
-)
+from fsctl.tenant_file import COLLECTIONS, ApplyResult, ConfigError, FieldError, Path, load_tenant, path_text
+from fsctl.wiring import tenant_file
 from webpanel.destination_checks import check_destinations
 from webpanel.error_words import Problem, explain, message_words, problem_markup
 from webpanel.extensions import db
@@ -36,46 +31,38 @@ Document = dict[str, Any]
 
 @dataclass
 class SaveRefused(Exception):
-    """apply_config refused the document; nothing was changed."""
+    """The tenant file's apply refused the document; nothing was changed."""
 
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[FieldError] = field(default_factory=list)
     # The refused document and its tenant: what the paths in `errors` point into (error_words).
     document: Document = field(default_factory=dict)
     tenant_id: int | None = None
 
-    def field_errors(self, prefix: str) -> dict[str, str]:
-        """Errors under `prefix` (e.g. 'users[2]'), keyed by the rest of the path ('voicemail.pin');
-        other objects named in a message are named as the panel names them."""
-        named = [(path, message_words(message, self.document)) for path, message in self.errors]
-        return field_errors(named, prefix)
+    def field_errors(self, prefix: Path) -> dict[str, str]:
+        """Errors under `prefix` (e.g. `("users", 2)`), keyed by the form's name of the rest of the path
+        ('voicemail.pin'); other objects named in a message are named as the panel names them."""
+        return field_errors(self.errors, prefix, self.document)
 
-    def other_errors(self, prefix: str) -> list[Problem]:
+    def other_errors(self, prefix: Path) -> list[Problem]:
         """Errors elsewhere in the document (another user's forward to this one...), in words, linked."""
-        return self.problems([(p, m) for p, m in self.errors if not _under(p, prefix)])
+        return self.problems([error for error in self.errors if not error.under(prefix)])
 
-    def problems(self, errors: list[tuple[str, str]] | None = None) -> list[Problem]:
+    def problems(self, errors: list[FieldError] | None = None) -> list[Problem]:
         chosen = self.errors if errors is None else errors
-        return [explain(path, message, self.document, self.tenant_id or 0) for path, message in chosen]
+        return [explain(error, self.document, self.tenant_id or 0) for error in chosen]
 
 
-def _under(path: str, prefix: str) -> bool:
-    if not prefix:
-        return True  # the whole document
-    return path == prefix or path.startswith(prefix + ".") or path.startswith(prefix + "[")
+def field_key(path: Path) -> str:
+    """The form's name of a path inside an entry: `("forward", "busy", "user")` -> 'forward.busy.user'."""
+    return path_text(path) if path else "_"
 
 
-def split_error(line: str) -> tuple[str, str]:
-    path, sep, message = line.partition(": ")
-    return (path, message) if sep else ("", line)
-
-
-def field_errors(errors: list[tuple[str, str]], prefix: str) -> dict[str, str]:
+def field_errors(errors: list[FieldError], prefix: Path, document: Document | None = None) -> dict[str, str]:
+    """The messages of the errors under `prefix`, in words, by the form's name of their field."""
     result: dict[str, str] = {}
-    for path, message in errors:
-        if not _under(path, prefix):
-            continue
-        key = path[len(prefix) :].lstrip(".") if prefix else path
-        result.setdefault(key or "_", message)
+    for error in errors:
+        if error.under(prefix):
+            result.setdefault(field_key(error.path[len(prefix) :]), message_words(error, document))
     return result
 
 
@@ -83,8 +70,8 @@ _PRELOADED = "kumo_preloaded_config_version"
 
 
 def preload(tenant_id: int) -> models.Tenant | None:
-    """Load the whole tenant in a handful of queries (fsctl.tenant_config.load_tenant), so export_tenant
-    and apply_config find every row in the session without lazy loads.
+    """Load the whole tenant in a handful of queries (fsctl.tenant_file.load_tenant), so the tenant file's
+    export and apply find every row in the session without lazy loads.
 
     Every row is read afresh, and the config version seen with them is remembered: save_tenant keeps
     these rows when the version is still the same under its lock (see _preloaded_is_current).
@@ -121,7 +108,7 @@ def _copy(value: Any) -> Any:
 
 def current_document(tenant: models.Tenant) -> Document:
     """The tenant in the `fsctl apply` format (no passwords)."""
-    return export_tenant(preload(tenant.id) or tenant)
+    return tenant_file().export(preload(tenant.id) or tenant)
 
 
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -153,7 +140,7 @@ def save_tenant(
 ) -> ApplyResult:
     """Export, `change(document)`, apply in one transaction, audit; raises SaveRefused.
 
-    `force`: commit even when apply_config reports the document unchanged.
+    `force`: commit even when the apply reports the document unchanged.
     """
     session = db.session
     # Two admins saving at once are serialised, so neither overwrites the other's part with a document
@@ -170,22 +157,22 @@ def save_tenant(
         select(models.Tenant.config_version).where(models.Tenant.id == tenant_id).with_for_update()
     )
     if version is None:
-        raise SaveRefused([("", "no such tenant")])
+        raise SaveRefused([FieldError((), "no such tenant")])
     if _preloaded_is_current(tenant_id, version):
         tenant = session.get(models.Tenant, tenant_id)  # the view's preload: nothing committed since
     else:
         # Rows loaded earlier in this request may predate the lock: read everything again.
         session.expire_all()
         tenant = preload(tenant_id)
-    document = export_tenant(tenant)
+    document = tenant_file().export(tenant)
     before = _copy(document)
     change(document)
     try:
-        result = apply_config(session, document, actor=actor)
+        result = tenant_file().apply(session, document, actor=actor)
     except ConfigError as exc:
         session.rollback()
         log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)
-        raise SaveRefused([split_error(line) for line in exc.errors], document, tenant_id) from exc
+        raise SaveRefused(list(exc.errors), document, tenant_id) from exc
     refusals, warnings = check_destinations(before, document, tenant_id)
     if refusals:
         # Valid for fsctl, but a destination that can never work: refused on its field like an error.
@@ -198,7 +185,7 @@ def save_tenant(
     detail = json.dumps(
         {"summary": summary, "changed": _changed_paths(before, document)[:50]}, ensure_ascii=False
     )
-    # apply_config wrote a generic "tenant.apply" entry; say what the panel did instead.
+    # The apply wrote a generic "tenant.apply" entry; say what the panel did instead.
     entries = [e for e in session.new if isinstance(e, models.AuditEntry) and e.action == "tenant.apply"]
     if not entries:
         entries = [models.AuditEntry(actor=actor, tenant_id=tenant_id)]
@@ -214,7 +201,7 @@ def save_tenant(
 
 
 def audit(actor: str, action: str, summary: str, tenant_id: int | None = None) -> None:
-    """An audit entry for a change that does not go through apply_config (caller commits)."""
+    """An audit entry for a change that does not go through the tenant file's apply (caller commits)."""
     db.session.add(
         models.AuditEntry(
             actor=actor,

@@ -94,12 +94,15 @@ def cmd_invoices(args: argparse.Namespace, factory: sessionmaker[Session]) -> in
 def cmd_billing_account(args: argparse.Namespace, factory: sessionmaker[Session]) -> int:
     from fsctl.billing.subscriptions import set_billing_account
     from fsctl.db import session_scope
+    from fsctl.wiring import billable_items
 
     with session_scope(factory) as session:
         tenant = _tenant(session, args.domain)
         if tenant is None:
             return 1
-        account = set_billing_account(session, tenant, email=args.email, paper_invoice=args.paper)
+        account = set_billing_account(
+            session, tenant, email=args.email, paper_invoice=args.paper, billable=billable_items()
+        )
         print(
             f"{tenant.domain}: invoices to {account.email or '(no address)'}, "
             f"paper invoice {'on' if account.paper_invoice else 'off'}"

@@ -1,7 +1,7 @@
 """The IVR is a paid option per number (PRODUCT: 500 yen per number per month): a number whose calls
 reach a menu holds it.
 
-Pure, over the tenant document `fsctl.tenant_config.load_config` returns: a number pointing at a menu,
+Pure, over the checked tenant file (fsctl.tenant_file): a number pointing at a menu,
 or at a schedule that hands its calls (open or closed) to a menu, gets `ivr_option: true`, whoever
 saved it (the panel, the API, `fsctl apply`), so billing (fsctl.billing.subscriptions) follows what
 callers get. An option set on a number that reaches no menu stays set: a customer may order it first.
@@ -10,6 +10,8 @@ callers get. An option set on a number that reaches no menu stays set: a custome
 from __future__ import annotations
 
 from typing import Any
+
+from fsctl.tenant_file import Document, Section
 
 
 def reaches_menu(dest: tuple[str, str | None] | None, schedules: dict[str, dict[str, Any]]) -> bool:
@@ -34,3 +36,12 @@ def imply_ivr_option(data: dict[str, Any]) -> None:
     for number in data["numbers"]:
         if not number["ivr_option"] and reaches_menu(number["destination"], schedules):
             number["ivr_option"] = True
+
+
+class IvrOptionSection(Section):
+    """The tenant file's numbers get the IVR option their destinations imply."""
+
+    name = "ivr_option"
+
+    def complete(self, data: Document) -> None:
+        imply_ivr_option(data)

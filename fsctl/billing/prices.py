@@ -24,7 +24,7 @@ MONTHLY_KEYS = (
     "option_recording",
     "option_ivr",
     "paper_invoice",
-    # customer gateways by channel plan (fsctl.billing.subscriptions.gateway_plan_item)
+    # customer gateways by channel plan (fsctl.gateways.billing.plan_item)
     "gateway_4ch",
     "gateway_8ch",
     "gateway_16ch",

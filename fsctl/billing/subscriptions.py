@@ -2,8 +2,8 @@
 
 `sync_subscriptions` compares what the tenant holds now (service, users, numbers, options) with the
 open periods and closes or opens periods dated `day` (the tenant's calendar day, or the day set with
-`billing_day(...)`). `fsctl apply` calls it (fsctl.tenant_config); anything else that changes users,
-numbers or options (the panel) calls it too. Releasing a number records its cancellation fee.
+`billing_day(...)`). Every apply of the tenant file calls it (SubscriptionsSection); anything else that
+changes users, numbers or options calls it too. Releasing a number records its cancellation fee.
 
 The rule for part months (README "Billing"): an item is billed in full for every calendar month in
 which it was held on at least one day on which the tenant's service was active (not in trial).
@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, insert, select, update
@@ -22,6 +22,10 @@ from sqlalchemy.orm import Session
 
 from fsctl import models
 from fsctl.billing.prices import PriceList, default_prices
+from fsctl.tenant_file import ApplyContext, Section
+
+# A feature's billable items: (item, subject) pairs the tenant holds now (a gateway by its plan, ...).
+Billable = Callable[[Session, models.Tenant], set[tuple[str, str]]]
 
 NUMBER_ITEMS = {
     models.NumberKind.GEOGRAPHIC: "number_geographic",
@@ -55,13 +59,8 @@ def today_for(tenant: models.Tenant) -> dt.date:
     return dt.datetime.now(zone).date()
 
 
-def gateway_plan_item(channels: int) -> str:
-    """The subscription item (and monthly price key) of a customer gateway's channel plan."""
-    return f"gateway_{channels}ch"
-
-
-def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
-    """(item, subject) pairs the tenant holds at this moment."""
+def held_now(session: Session, tenant: models.Tenant, billable: Sequence[Billable]) -> set[tuple[str, str]]:
+    """(item, subject) pairs the tenant holds at this moment: the core's items and each feature's."""
     items: set[tuple[str, str]] = set()
     if tenant.status != models.TenantStatus.TRIAL:
         items.add(("service", ""))
@@ -73,24 +72,27 @@ def held_now(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
         items.add((NUMBER_ITEMS[number.kind], number.national))
         if number.ivr_option:
             items.add(("ivr", number.national))
-    gateways = select(models.Gateway.name, models.Gateway.channels).where(
-        models.Gateway.tenant_id == tenant.id
-    )
-    items |= {(gateway_plan_item(channels), name) for name, channels in session.execute(gateways)}
+    for feature_items in billable:
+        items |= feature_items(session, tenant)
     account = session.get(models.BillingAccount, tenant.id)
     if account is not None and account.paper_invoice:
         items.add(("paper_invoice", ""))
     return items
 
 
-def sync_subscriptions(session: Session, tenant: models.Tenant, prices: PriceList | None = None) -> None:
-    """Close periods of what the tenant no longer holds and open periods for what is new."""
+def sync_subscriptions(
+    session: Session, tenant: models.Tenant, prices: PriceList | None = None, *, billable: Sequence[Billable]
+) -> None:
+    """Close periods of what the tenant no longer holds and open periods for what is new.
+
+    `billable`: the features' items (fsctl.wiring.billable_items); one left out would end its periods.
+    """
     day = today_for(tenant)
     sub = models.Subscription
     open_rows = session.execute(
         select(sub.id, sub.item, sub.subject).where(sub.tenant_id == tenant.id, sub.ended_on.is_(None))
     ).all()
-    current = held_now(session, tenant)
+    current = held_now(session, tenant, billable)
     open_items = {(row.item, row.subject): row.id for row in open_rows}
     in_service = ("service", "") in current or ("service", "") in open_items
     for (item, subject), row_id in open_items.items():
@@ -142,7 +144,12 @@ def add_one_off(
 
 
 def set_billing_account(
-    session: Session, tenant: models.Tenant, email: str | None = None, paper_invoice: bool | None = None
+    session: Session,
+    tenant: models.Tenant,
+    email: str | None = None,
+    paper_invoice: bool | None = None,
+    *,
+    billable: Sequence[Billable],
 ) -> models.BillingAccount:
     """Set where invoices go and the paper option (the option's history is a subscription period)."""
     account = session.get(models.BillingAccount, tenant.id)
@@ -154,7 +161,7 @@ def set_billing_account(
     if paper_invoice is not None:
         account.paper_invoice = paper_invoice
     session.flush()
-    sync_subscriptions(session, tenant)
+    sync_subscriptions(session, tenant, billable=billable)
     return account
 
 
@@ -167,3 +174,15 @@ def periods_in(session: Session, first: dt.date, last: dt.date, tenant_ids: list
     if tenant_ids is not None:
         query = query.where(sub.tenant_id.in_(tenant_ids))
     return session.execute(query).all()
+
+
+class SubscriptionsSection(Section):
+    """After every apply of the tenant file: users, numbers and options held from today on."""
+
+    name = "subscriptions"
+
+    def __init__(self, billable: Sequence[Billable] = ()):
+        self.billable = tuple(billable)
+
+    def settle(self, context: ApplyContext, tenant: models.Tenant) -> None:
+        sync_subscriptions(context.session, tenant, billable=self.billable)

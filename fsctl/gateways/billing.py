@@ -1,8 +1,8 @@
-"""Customer gateways on the monthly statement.
+"""Customer gateways on the monthly statement, through billing's seams (billable items, one-off fees).
 
 - Monthly: one subscription item per gateway, `gateway_<plan>ch` with the gateway's name as subject,
-  written by fsctl.billing.subscriptions.sync_subscriptions (held_now reads the tenant's gateways), priced
-  in dialplans/prices.yaml (monthly.gateway_4ch ... gateway_32ch) and billed by the part-month rule
+  written by fsctl.billing.subscriptions.sync_subscriptions (`gateway_items` is one of the billable
+  items fsctl.wiring names), priced in dialplans/prices.yaml (monthly.gateway_4ch ... gateway_32ch) and billed by the part-month rule
   like every other item. A plan change within a month bills both plans for that month.
 - Set-up: 50,000 yen once (one_off.gateway_setup), recorded on the day the gateway is created by an active
   tenant (a gateway created during the trial is charged on activation, not before); a gateway removed
@@ -20,6 +20,19 @@ from fsctl import models
 from fsctl.billing.subscriptions import add_one_off, today_for
 
 SETUP_KIND = "gateway_setup"
+
+
+def plan_item(channels: int) -> str:
+    """The subscription item (and monthly price key) of a channel plan."""
+    return f"gateway_{channels}ch"
+
+
+def gateway_items(session: Session, tenant: models.Tenant) -> set[tuple[str, str]]:
+    """(item, subject) of every gateway the tenant holds now (for held_now)."""
+    rows = session.execute(
+        select(models.Gateway.name, models.Gateway.channels).where(models.Gateway.tenant_id == tenant.id)
+    )
+    return {(plan_item(channels), name) for name, channels in rows}
 
 
 def charge_setups(session: Session, tenant: models.Tenant, new: set[str]) -> int:

@@ -1,8 +1,7 @@
-"""`fsctl apply` / `fsctl export` for the `gateways:` section and the `outbound_via` choices.
+"""The tenant file's `gateways:` section and the `outbound_via` choices (a fsctl.tenant_file Section).
 
-Hooked into fsctl.tenant_config (`_Applier.run`, `reference_errors`, `export_tenant`): the tenant file
-stays the whole truth, so gateways and carried numbers not in the file are removed. Passwords are
-stored only as md5(name:domain:password) and never exported.
+The tenant file stays the whole truth, so gateways and carried numbers not in the file are removed.
+Passwords are stored only as md5(name:domain:password) and never exported.
 """
 
 from __future__ import annotations
@@ -16,8 +15,20 @@ from sqlalchemy.orm import Session, object_session
 from fsctl import models
 from fsctl.gateways.billing import charge_setups
 from fsctl.gateways.contexts import ACL_DOMAIN
-from fsctl.gateways.schema import CARRIER
+from fsctl.gateways.schema import CARRIER, schema_part
 from fsctl.numbers import NumberError, parse_inventory_number
+from fsctl.tenant_file import (
+    ApplyContext,
+    Document,
+    FieldError,
+    Known,
+    SchemaPart,
+    Section,
+    a1_hash,
+    dest_out,
+    destination_error,
+    path_text,
+)
 
 
 def carried_numbers(data: dict[str, Any]) -> set[str]:
@@ -25,40 +36,43 @@ def carried_numbers(data: dict[str, Any]) -> set[str]:
     return {n["number"] for gw in data.get("gateways", ()) for n in gw["numbers"]}
 
 
-def gateway_errors(data: dict[str, Any], known: dict[str, set[str]]) -> list[str]:
+def gateway_errors(data: dict[str, Any], known: Known) -> list[FieldError]:
     """Duplicates and dangling names in the gateway parts of a file; `known` maps destination kinds to names."""
-    errors: list[str] = []
+    errors: list[FieldError] = []
     if data["domain"] == ACL_DOMAIN:
-        errors.append(f"domain: {ACL_DOMAIN} is reserved for the switch's gateway ACL")
+        errors.append(FieldError(("domain",), f"{ACL_DOMAIN} is reserved for the switch's gateway ACL"))
     gateways = data.get("gateways", [])
     names = Counter(gw["name"] for gw in gateways)
     listed = {n["number"] for n in data["numbers"]} | {u["did"] for u in data["users"] if u["did"]}
-    first_carrier: dict[str, str] = {}
+    first_carrier: dict[str, tuple[str | int, ...]] = {}
     for index, gw in enumerate(gateways):
         if gw["name"] == CARRIER:
-            errors.append(f"gateways[{index}].name: 'carrier' names the platform's carrier")
+            errors.append(FieldError(("gateways", index, "name"), "'carrier' names the platform's carrier"))
         elif names[gw["name"]] > 1:
-            errors.append(f"gateways[{index}].name: {gw['name']} is used by more than one gateway")
+            message = f"{gw['name']} is used by more than one gateway"
+            errors.append(FieldError(("gateways", index, "name"), message))
         for position, carried in enumerate(gw["numbers"]):
-            path = f"gateways[{index}].numbers[{position}]"
+            path = ("gateways", index, "numbers", position)
             number = carried["number"]
             if number in listed:
-                errors.append(f"{path}.number: {number} is also one of the tenant's platform numbers")
+                message = f"{number} is also one of the tenant's platform numbers"
+                errors.append(FieldError((*path, "number"), message))
             if number in first_carrier and first_carrier[number] != path:
-                errors.append(f"{path}.number: {number} is already carried by {first_carrier[number]}")
+                other = first_carrier[number]
+                message = f"{number} is already carried by {path_text(other)}"
+                errors.append(FieldError((*path, "number"), message, "carried_twice", {"other": other}))
             first_carrier.setdefault(number, path)
-            dest = carried["destination"]
-            if dest is not None:
-                kind, target = dest
-                if kind in known and target not in known[kind]:
-                    errors.append(f"{path}.destination.{kind}: {target!r} does not exist in this file")
+            if (
+                error := destination_error((*path, "destination"), carried["destination"], known)
+            ) is not None:
+                errors.append(error)
     choices = {gw["name"] for gw in gateways} | {CARRIER}
     if data.get("outbound_via", CARRIER) not in choices:
-        errors.append(f"outbound_via: no gateway named {data['outbound_via']!r}")
+        errors.append(FieldError(("outbound_via",), f"no gateway named {data['outbound_via']!r}"))
     for index, user in enumerate(data["users"]):
         via = user.get("outbound_via")
         if via is not None and via not in choices:
-            errors.append(f"users[{index}].outbound_via: no gateway named {via!r}")
+            errors.append(FieldError(("users", index, "outbound_via"), f"no gateway named {via!r}"))
     return errors
 
 
@@ -67,13 +81,8 @@ def _gateways(session: Session, tenant_id: int) -> list[models.Gateway]:
     return list(session.scalars(query))
 
 
-def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
-    """Make the tenant's gateways, carried numbers and outbound routes what the file says.
-
-    `applier` is fsctl.tenant_config._Applier: its session, data, errors and `_set_dest` are used.
-    """
-    from fsctl.tenant_config import a1_hash
-
+def apply_gateways(applier: ApplyContext, tenant: models.Tenant) -> None:
+    """Make the tenant's gateways, carried numbers and outbound routes what the file says."""
     session: Session = applier.session
     specs = applier.data.get("gateways", [])
     existing = {gw.name: gw for gw in _gateways(session, tenant.id)}
@@ -89,13 +98,13 @@ def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
         static = spec["address"] is not None
         if gateway is None:
             if not static and "password" not in spec:
-                applier.errors.append(f"gateways[{index}].password: required for a new registering gateway")
+                applier.error(("gateways", index, "password"), "required for a new registering gateway")
                 continue
             gateway = models.Gateway(tenant_id=tenant.id, name=spec["name"])
             session.add(gateway)
             new.add(spec["name"])
         elif not static and "password" not in spec and gateway.a1_hash is None:
-            applier.errors.append(f"gateways[{index}].password: required to switch to registration")
+            applier.error(("gateways", index, "password"), "required to switch to registration")
             continue
         gateway.auth = models.GatewayAuth.ADDRESS if static else models.GatewayAuth.CREDENTIALS
         if static:
@@ -118,7 +127,11 @@ def apply_gateways(applier: Any, tenant: models.Tenant) -> None:
 
 
 def _apply_carried(
-    applier: Any, tenant: models.Tenant, gateway: models.Gateway, index: int, specs: list[dict[str, Any]]
+    applier: ApplyContext,
+    tenant: models.Tenant,
+    gateway: models.Gateway,
+    index: int,
+    specs: list[dict[str, Any]],
 ) -> None:
     session: Session = applier.session
     current = {c.national: c for c in gateway.numbers}
@@ -128,18 +141,18 @@ def _apply_carried(
             gateway.numbers.remove(carried)
     session.flush()
     for position, spec in enumerate(specs):
-        path = f"gateways[{index}].numbers[{position}].number"
+        path = ("gateways", index, "numbers", position, "number")
         national = spec["number"]
         carried = current.get(national)
         if carried is None:
             if session.scalar(select(models.Number.id).where(models.Number.national == national)):
-                applier.errors.append(f"{path}: {national} is a number of the platform's inventory")
+                applier.error(path, f"{national} is a number of the platform's inventory")
                 continue
             other = session.scalar(
                 select(models.GatewayNumber).where(models.GatewayNumber.national == national)
             )
             if other is not None and other.tenant_id != tenant.id:
-                applier.errors.append(f"{path}: {national} is carried by another tenant's gateway")
+                applier.error(path, f"{national} is carried by another tenant's gateway")
                 continue
             if other is not None:  # moves from another gateway of this tenant
                 session.delete(other)
@@ -147,14 +160,14 @@ def _apply_carried(
             try:
                 national, e164, _kind = parse_inventory_number(national)
             except NumberError as exc:
-                applier.errors.append(f"{path}: {exc}")
+                applier.error(path, str(exc))
                 continue
             carried = models.GatewayNumber(tenant_id=tenant.id, national=national, e164=e164)
             gateway.numbers.append(carried)
-        applier._set_dest(carried, "destination", spec["destination"])  # the same row while unchanged
+        applier.set_dest(carried, "destination", spec["destination"])  # the same row while unchanged
 
 
-def _apply_routes(applier: Any, tenant: models.Tenant, gateways: dict[str, models.Gateway]) -> None:
+def _apply_routes(applier: ApplyContext, tenant: models.Tenant, gateways: dict[str, models.Gateway]) -> None:
     session: Session = applier.session
     users = {u.extension: u for u in tenant.users}
     wanted: dict[int | None, int | None] = {}
@@ -196,8 +209,6 @@ def export_gateways(tenant: models.Tenant) -> dict[str, Any]:
             default = via
         elif route.user_id in extensions:
             per_user[extensions[route.user_id]] = via
-    from fsctl.tenant_config import _dest_out
-
     out = []
     for gw in gateways:
         entry: dict[str, Any] = {"name": gw.name}
@@ -207,7 +218,33 @@ def export_gateways(tenant: models.Tenant) -> dict[str, Any]:
         entry["port"] = gw.port
         entry["channels"] = gw.channels
         entry["numbers"] = [
-            {"number": c.national, "destination": _dest_out(c.destination)} for c in gw.numbers
+            {"number": c.national, "destination": dest_out(c.destination)} for c in gw.numbers
         ]
         out.append(entry)
     return {"gateways": out, "outbound_via": default, "users": per_user}
+
+
+class GatewaySection(Section):
+    """Customer gateways, the numbers they carry and which way external calls leave."""
+
+    name = "gateways"
+
+    def schema(self) -> SchemaPart:
+        return schema_part()
+
+    def numbers(self, data: Document) -> set[str]:
+        return carried_numbers(data)  # a user may present a number its gateway carries
+
+    def check(self, data: Document, known: Known) -> list[FieldError]:
+        return gateway_errors(data, known)
+
+    def apply(self, context: ApplyContext, tenant: models.Tenant) -> None:
+        apply_gateways(context, tenant)
+
+    def export(self, tenant: models.Tenant, document: Document) -> None:
+        gateways = export_gateways(tenant)
+        for entry in document["users"]:
+            if entry["extension"] in gateways["users"]:
+                entry["outbound_via"] = gateways["users"][entry["extension"]]
+        document["gateways"] = gateways["gateways"]
+        document["outbound_via"] = gateways["outbound_via"]

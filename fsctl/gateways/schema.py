@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from fsctl.numbers import NumberError, to_national
+from fsctl.tenant_file.section import SchemaPart
 
 CHANNEL_PLANS = (4, 8, 16, 32)
 CARRIER = "carrier"
@@ -93,3 +94,16 @@ class GatewaySchema(Schema):
         if not any(host in n for n in networks):
             raise ValidationError("the address must lie inside one of the cidr networks", "cidr")
         data["cidr"] = [str(n) for n in networks]
+
+
+def schema_part() -> SchemaPart:
+    """The fields the gateway section adds to the tenant file."""
+    return SchemaPart(
+        top={
+            "gateways": fields.List(fields.Nested(GatewaySchema), load_default=list),
+            # Which way external calls leave: the platform's carrier or one of the tenant's gateways.
+            "outbound_via": fields.String(validate=OUTBOUND_VIA, load_default=CARRIER),
+        },
+        # A user's own choice, over the tenant's outbound_via.
+        user={"outbound_via": fields.String(validate=OUTBOUND_VIA, load_default=None)},
+    )

@@ -1,6 +1,8 @@
-"""Save-time checks of a tenant file (the dict `TenantConfigSchema().load` returns): `path: message` lines.
+"""Save-time checks of a tenant file (the dict its schema loads): `(path, message, code, params)` problems.
 
-Called by fsctl.tenant_config.load_config before anything is published; pure (no database, no clock).
+The path is a tuple of keys and list positions (`("users", 3, "forward", "always")`), the shape of the
+tenant file's FieldError (fsctl.tenant_file), which the file check builds from these tuples. Called
+before anything is published; pure (no database, no clock).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from fsctl.routing.snapshot import TenantSnap, UserSnap
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FORWARDS = ("always", "busy", "no_answer", "unregistered")
+# (path, message, code, params): code and params let a reader word the message itself.
+Problem = tuple[tuple[str | int, ...], str, str, dict[str, Any]]
 
 
 def _minutes(hhmm: str) -> int:
@@ -54,8 +58,8 @@ def _label(start: int, end: int) -> str:
     return f"{DAY_NAMES[day]} {_hhmm(in_day)}-{DAY_NAMES[end_day % 7]} {_hhmm(end_in_day)}"
 
 
-def _forward_loops(data: dict[str, Any]) -> list[str]:
-    errors = []
+def _forward_loops(data: dict[str, Any]) -> list[Problem]:
+    errors: list[Problem] = []
     users = {u["extension"]: index for index, u in enumerate(data["users"])}
     for index, user in enumerate(data["users"]):
         chain, current = [user["extension"]], user
@@ -65,8 +69,14 @@ def _forward_loops(data: dict[str, Any]) -> list[str]:
                 break
             if dest[1] in chain:
                 if dest[1] == user["extension"]:
+                    loop = " -> ".join([*chain, dest[1]])
                     errors.append(
-                        f"users[{index}].forward.always: forwards in a loop {' -> '.join([*chain, dest[1]])}"
+                        (
+                            ("users", index, "forward", "always"),
+                            f"forwards in a loop {loop}",
+                            "",
+                            {"loop": loop},
+                        )
                     )
                 break
             chain.append(dest[1])
@@ -74,7 +84,7 @@ def _forward_loops(data: dict[str, Any]) -> list[str]:
     return errors
 
 
-def validate_routing(data: dict[str, Any]) -> list[str]:
+def validate_routing(data: dict[str, Any]) -> list[Problem]:
     """Forward loops, empty ring groups, uncovered weeks, destinations that cannot work."""
     errors = _forward_loops(data)
     users = {u["extension"]: u for u in data["users"]}
@@ -83,44 +93,53 @@ def validate_routing(data: dict[str, Any]) -> list[str]:
         id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}
     )
 
-    def check(path: str, dest: tuple[str, str | None] | None) -> None:
+    def check(path: tuple[str | int, ...], dest: tuple[str, str | None] | None) -> None:
         if dest is None:
             return
         kind, target = dest
         user = users.get(target or "")
         if kind == "user" and user is not None and user["direction"].value == "outbound_only":
-            errors.append(f"{path}.user: {target} is an outbound-only line and cannot receive calls")
+            message = f"{target} is an outbound-only line and cannot receive calls"
+            errors.append(((*path, "user"), message, "outbound_only", {"extension": target}))
         if kind == "voicemail" and user is not None and not user["voicemail"]["enabled"]:
-            errors.append(f"{path}.voicemail: {target} has voicemail disabled")
+            message = f"{target} has voicemail disabled"
+            errors.append(((*path, "voicemail"), message, "voicemail_off", {"extension": target}))
         if kind == "external":
             number = classify(target or "", tenant, numbering)
             if number.kind in ("emergency", "invalid", "feature", "park_slot"):
-                errors.append(f"{path}.external: {target} cannot be a forwarding target ({number.kind})")
+                message = f"{target} cannot be a forwarding target ({number.kind})"
+                params = {"number": target, "kind": number.kind}
+                errors.append(((*path, "external"), message, "not_forwardable", params))
 
     for index, user in enumerate(data["users"]):
         for kind in FORWARDS:
-            check(f"users[{index}].forward.{kind}", user["forward"][kind])
+            check(("users", index, "forward", kind), user["forward"][kind])
         if user["extension"] in numbering.emergency:
-            errors.append(f"users[{index}].extension: {user['extension']} is an emergency number")
+            message = f"{user['extension']} is an emergency number"
+            params = {"extension": user["extension"]}
+            errors.append((("users", index, "extension"), message, "emergency_extension", params))
     for index, number in enumerate(data["numbers"]):
-        check(f"numbers[{index}].destination", number["destination"])
+        check(("numbers", index, "destination"), number["destination"])
     for index, group in enumerate(data["ring_groups"]):
         if group["members"] and all(
             users.get(m) is not None and users[m]["direction"].value == "outbound_only"
             for m in group["members"]
         ):
-            errors.append(f"ring_groups[{index}].members: every member is an outbound-only line")
-        check(f"ring_groups[{index}].no_answer", group["no_answer"])
+            errors.append(
+                (("ring_groups", index, "members"), "every member is an outbound-only line", "", {})
+            )
+        check(("ring_groups", index, "no_answer"), group["no_answer"])
     for index, schedule in enumerate(data["schedules"]):
-        check(f"schedules[{index}].open_destination", schedule["open_destination"])
-        check(f"schedules[{index}].closed_destination", schedule["closed_destination"])
+        check(("schedules", index, "open_destination"), schedule["open_destination"])
+        check(("schedules", index, "closed_destination"), schedule["closed_destination"])
         # A tenant that means its schedule to cover the whole week says so with full_coverage.
         gaps = _gaps(schedule["open"]) if schedule.get("full_coverage") else []
         if gaps:
             shown = ", ".join(gaps[:4]) + (" ..." if len(gaps) > 4 else "")
-            errors.append(f"schedules[{index}].open: the week is not covered ({shown})")
+            message = f"the week is not covered ({shown})"
+            errors.append((("schedules", index, "open"), message, "", {"gaps": shown}))
     for index, menu in enumerate(data["ivr_menus"]):
         for digit, dest in menu["options"].items():
-            check(f"ivr_menus[{index}].options.{digit}", dest)
-        check(f"ivr_menus[{index}].timeout_destination", menu["timeout_destination"])
+            check(("ivr_menus", index, "options", digit), dest)
+        check(("ivr_menus", index, "timeout_destination"), menu["timeout_destination"])
     return errors

@@ -19,7 +19,7 @@ from fsctl.billing.rating import rate_unrated  # noqa: E402
 from fsctl.billing.statement import Month, compute_statements  # noqa: E402
 from fsctl.cdr.parse import parse_json  # noqa: E402
 from fsctl.cdr.store import CdrStore  # noqa: E402
-from fsctl.tenant_config import apply_config  # noqa: E402
+from fsctl.wiring import tenant_file  # noqa: E402
 
 D = dt.date
 
@@ -90,7 +90,7 @@ def test_calls_through_a_customer_gateway_are_rated_zero(engine, session_factory
                 }
             ]
         )
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     store = CdrStore(engine, session_factory)
     # SYNTHETIC legs built from the captured A-leg CDR: 1001 dials a mobile (5 min), once through the
     # carrier, once through the gateway (kumo_gateway set by the dialplan); and a call in from the gateway.

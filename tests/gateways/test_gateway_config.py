@@ -10,18 +10,19 @@ from gw_helpers import BETA, GW_PASSWORD, gateway_doc
 from sqlalchemy import select
 
 from fsctl import db, models
-from fsctl.tenant_config import ConfigError, apply_config, export_tenant
+from fsctl.tenant_file import ConfigError
+from fsctl.wiring import tenant_file
 
 
 def _apply(session_factory, doc):
     with db.session_scope(session_factory) as session:
-        return apply_config(session, copy.deepcopy(doc))
+        return tenant_file().apply(session, copy.deepcopy(doc))
 
 
 def _errors(session_factory, doc) -> list[str]:
     with pytest.raises(ConfigError) as info:
         _apply(session_factory, doc)
-    return info.value.errors
+    return [str(error) for error in info.value.errors]
 
 
 def test_apply_stores_gateways_numbers_and_routes(session_factory):
@@ -47,7 +48,7 @@ def test_apply_stores_gateways_numbers_and_routes(session_factory):
 def test_export_round_trips_without_passwords_and_is_idempotent(session_factory):
     first = _apply(session_factory, gateway_doc())
     with db.session_scope(session_factory) as session:
-        exported = export_tenant(db.tenant_by_domain(session, "acme.kumo.test"))
+        exported = tenant_file().export(db.tenant_by_domain(session, "acme.kumo.test"))
     assert "password" not in str(exported["gateways"]) and GW_PASSWORD not in str(exported)
     assert exported["outbound_via"] == "honsha"
     assert [u.get("outbound_via") for u in exported["users"]] == [None, "carrier"]
@@ -61,10 +62,10 @@ def test_export_round_trips_without_passwords_and_is_idempotent(session_factory)
     }
     with db.session_scope(session_factory) as session:
         # The exported file (no password) keeps the stored credentials; nothing changes.
-        assert apply_config(session, copy.deepcopy(exported)).changed is False
+        assert tenant_file().apply(session, copy.deepcopy(exported)).changed is False
         session.rollback()
     with db.session_scope(session_factory) as session:
-        assert export_tenant(db.tenant_by_domain(session, "acme.kumo.test")) == exported
+        assert tenant_file().export(db.tenant_by_domain(session, "acme.kumo.test")) == exported
     changed = gateway_doc()
     changed["gateways"][0] = dict(changed["gateways"][0], channels=16)
     result = _apply(session_factory, changed)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fsctl import db, models
 from fsctl.gateways.contexts import ACL_DOMAIN
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
@@ -29,8 +29,8 @@ def as_gateway(name: str, user: str = "honsha", domain: str = "acme.kumo.test") 
 @pytest.fixture
 def app(settings, engine, session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, gateway_doc())
-        apply_config(session, copy.deepcopy(BETA))
+        tenant_file().apply(session, gateway_doc())
+        tenant_file().apply(session, copy.deepcopy(BETA))
     store = LookupStore(engine=engine)
     yield ServiceApp(settings, store)
     store.reset()
@@ -123,7 +123,7 @@ def test_a_changed_password_is_served_on_the_next_lookup(app, session_factory):
     doc = gateway_doc()
     doc["gateways"][0] = dict(doc["gateways"][0], password="An0ther-gw-pass")
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     after = the_user(lookup(app, body))[1]["a1-hash"]
     assert before != after == hashlib.md5(b"honsha:acme.kumo.test:An0ther-gw-pass").hexdigest()
 

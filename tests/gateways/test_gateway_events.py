@@ -16,7 +16,7 @@ from fsctl import db, models
 from fsctl.esl.protocol import FrameReader, decode_event
 from fsctl.gateways.events import GatewayEvents
 from fsctl.gateways.panel import gateway_status
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 
 REFUSED = "9bc56ede-dd29-49c8-be5f-b06d0d16d146"  # the third call of the capture, over the limit of 2
 PASSED = ("57dd97ae-b828-419d-93f6-f38c7d45687c", "0f353a15-de8b-49fd-973b-ac32624aae36")
@@ -40,7 +40,7 @@ def captured_events(gateway_id: int) -> list[dict[str, str]]:
 @pytest.fixture
 def honsha(session_factory) -> int:
     with db.session_scope(session_factory) as session:
-        apply_config(session, copy.deepcopy(gateway_doc()))
+        tenant_file().apply(session, copy.deepcopy(gateway_doc()))
     with db.session_scope(session_factory) as session:
         return session.scalar(select(models.Gateway.id).where(models.Gateway.name == "honsha"))
 

@@ -15,7 +15,7 @@ from planners import load_snapshot, load_snapshot_rows
 from sqlalchemy import select
 
 from fsctl import db, models
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 
@@ -25,8 +25,8 @@ TUESDAY_10 = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # 10:00 in Tokyo
 @pytest.fixture
 def ids(session_factory) -> dict[str, int]:
     with db.session_scope(session_factory) as session:
-        apply_config(session, gateway_doc())
-        apply_config(session, copy.deepcopy(BETA))
+        tenant_file().apply(session, gateway_doc())
+        tenant_file().apply(session, copy.deepcopy(BETA))
     with db.session_scope(session_factory) as session:
         return {g.name: g.id for g in session.scalars(select(models.Gateway))}
 

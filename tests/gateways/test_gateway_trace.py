@@ -8,8 +8,8 @@ import copy
 from gw_helpers import gateway_doc
 
 from fsctl import db
-from fsctl.tenant_config import apply_config
 from fsctl.trace import add_trace_command, run_trace
+from fsctl.wiring import tenant_file
 
 
 def _trace(settings, capsys, *argv: str) -> tuple[int, str]:
@@ -24,7 +24,7 @@ def test_trace_outbound_names_the_gateway_and_the_reason(session_factory, settin
     doc = gateway_doc()
     doc["users"][1]["direction"] = "both"
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
+        tenant_file().apply(session, doc)
     status, out = _trace(settings, capsys, "--from", "101", "--to", "0312349999", "--at", "2026-12-01 10:00")
     assert status == 0
     assert "outbound route: the tenant's choice for 101: gateway 'honsha' (4 ch plan)" in out
@@ -37,7 +37,7 @@ def test_trace_outbound_names_the_gateway_and_the_reason(session_factory, settin
 
 def test_trace_from_a_gateway_and_a_refused_number(session_factory, settings, capsys):
     with db.session_scope(session_factory) as session:
-        apply_config(session, copy.deepcopy(gateway_doc()))
+        tenant_file().apply(session, copy.deepcopy(gateway_doc()))
     status, out = _trace(
         settings,
         capsys,

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from fsctl import db, models
 from fsctl.routing.snapshot import Dest, IvrSnap, TenantSnap, UserSnap
-from fsctl.tenant_config import ConfigError, export_tenant
+from fsctl.tenant_file import ConfigError
 from fsctl.trace import format_text
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 
@@ -102,7 +103,7 @@ def test_an_announcement_must_name_an_upload_of_this_tenant(uploads, make_tenant
     menu = dict(MAIN, options={"3": {"announcement": "directions"}})
     with pytest.raises(ConfigError) as refused:
         make_tenant(ivr_menus=[menu])
-    assert refused.value.errors == [
+    assert list(map(str, refused.value.errors)) == [
         "ivr_menus[0].options.3.announcement: no uploaded audio named 'directions' (upload it first)"
     ]
     with pytest.raises(
@@ -120,7 +121,7 @@ def test_announcements_and_language_survive_export(uploads, make_tenant, session
     make_tenant(ivr_menus=[MAIN], language="en")
     with db.session_scope(session_factory) as session:
         tenant = session.scalar(select(models.Tenant).where(models.Tenant.domain == uploads))
-        doc = export_tenant(tenant)
+        doc = tenant_file().export(tenant)
     assert doc["language"] == "en"
     assert doc["ivr_menus"][0]["options"]["3"] == {"announcement": "hours"}
     assert doc["ivr_menus"][0]["timeout_destination"] == {"announcement": "goodbye"}

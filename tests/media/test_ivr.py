@@ -134,7 +134,7 @@ def test_options_to_user_voicemail_submenu_and_external(make_tenant, responder, 
 
 
 def test_external_option_follows_the_outbound_rules(make_tenant, responder, fixtures_dir):
-    from fsctl.tenant_config import ConfigError
+    from fsctl.tenant_file import ConfigError
 
     menus = [dict(MENUS[0], options={"0": {"external": "09901234567"}}), MENUS[1]]  # premium: blocked
     with pytest.raises(ConfigError, match="options.0.external"):

@@ -11,7 +11,7 @@ from kumo_support import without_language
 from lxml import etree
 
 from fsctl import db
-from fsctl.tenant_config import apply_config
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 
@@ -152,7 +152,7 @@ def test_a_committed_change_is_seen_on_the_next_lookup(make_tenant, responder, s
     )
     assert ("limit", "hash kumo_external 1 8 !USER_BUSY") in actions(responder.answer(fields))
     with db.session_scope(session_factory) as session:
-        apply_config(session, tenant_doc(status="suspended"))
+        tenant_file().apply(session, tenant_doc(status="suspended"))
     assert actions(responder.answer(fields)) == [("hangup", "OUTGOING_CALL_BARRED")]
 
 

@@ -8,8 +8,7 @@ from planners import load_snapshot, load_snapshot_rows
 
 from fsctl import db
 from fsctl.snapshots import session_rows
-from fsctl.tenant_config import apply_config
-from fsctl.wiring import snapshots
+from fsctl.wiring import snapshots, tenant_file
 from fsctl.xmlcurl.store import LookupStore
 
 
@@ -52,8 +51,8 @@ def test_the_lookup_store_and_a_session_read_the_same_full_tenant(engine, sessio
     ]
     doc["numbers"] = [{"number": "0312345678", "destination": {"ivr": "main"}, "ivr_option": True}]
     with db.session_scope(session_factory) as session:
-        apply_config(session, doc)
-        apply_config(
+        tenant_file().apply(session, doc)
+        tenant_file().apply(
             session, tenant_doc(domain="beta.kumo.test", users=[], ring_groups=[], numbers=[], park=None)
         )
     with session_factory() as session:
@@ -67,7 +66,7 @@ def test_the_lookup_store_and_a_session_read_the_same_full_tenant(engine, sessio
 
 def test_snapshots_are_cached_per_tenant_and_config_version(engine, session_factory):
     with db.session_scope(session_factory) as session:
-        apply_config(session, tenant_doc())
+        tenant_file().apply(session, tenant_doc())
     store = LookupStore(engine=engine)
     queries: list[str] = []
 
@@ -81,7 +80,7 @@ def test_snapshots_are_cached_per_tenant_and_config_version(engine, session_fact
     assert loader.by_domain(counted, "acme.kumo.test") is first
     assert len(queries) == loaded + 1  # only the (id, config_version) row
     with db.session_scope(session_factory) as session:
-        apply_config(session, tenant_doc(allowed_prefixes=["0570"]))
+        tenant_file().apply(session, tenant_doc(allowed_prefixes=["0570"]))
     second = loader.by_domain(counted, "acme.kumo.test")
     assert second.config_version > first.config_version and second.allowed_prefixes == ("0570",)
     with session_factory() as session:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from fsctl import models
 from fsctl.inventory import add_numbers
-from fsctl.tenant_config import export_tenant
+from fsctl.wiring import tenant_file
 from webpanel.extensions import db
 
 # /lang/<code>; /password-reset/<token> names no object: its unguessable token is the whole key.
@@ -53,7 +53,7 @@ def snapshot(app, tenant_id: int) -> tuple:
         users = db.session.scalars(
             select(models.User.a1_hash).where(models.User.tenant_id == tenant_id)
         ).all()
-        return export_tenant(tenant), tokens, accounts, users
+        return tenant_file().export(tenant), tokens, accounts, users
 
 
 def test_every_object_route_refuses_another_tenants_ids(app, session_factory):

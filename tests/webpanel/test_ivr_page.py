@@ -16,7 +16,7 @@ from test_media_page import wav_bytes
 from fsctl import models
 from fsctl.inventory import add_numbers
 from fsctl.media.settings import MediaSettings
-from fsctl.tenant_config import export_tenant
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.store import LookupStore
 from webpanel.extensions import db
@@ -35,7 +35,7 @@ def media(app, tmp_path) -> MediaSettings:
 
 def document(app, email: str = EMAIL) -> dict:
     with app.app_context():
-        return export_tenant(db.session.get(models.Tenant, tenant_of(app, email).id))
+        return tenant_file().export(db.session.get(models.Tenant, tenant_of(app, email).id))
 
 
 def menu_id(app, name: str, email: str = EMAIL) -> int | None:

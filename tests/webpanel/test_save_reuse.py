@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from fsctl import db as fsctl_db
 from fsctl import models
-from fsctl.tenant_config import apply_config, export_tenant
+from fsctl.wiring import tenant_file
 from webpanel.extensions import db
 from webpanel.tenantdoc import current_document, save_tenant
 
@@ -15,9 +15,9 @@ from webpanel.tenantdoc import current_document, save_tenant
 def _add_user(session_factory, domain: str, extension: str) -> None:
     """Another process (fsctl apply, another panel worker) adds a user and commits."""
     with fsctl_db.session_scope(session_factory) as session:
-        document = export_tenant(fsctl_db.tenant_by_domain(session, domain))
+        document = tenant_file().export(fsctl_db.tenant_by_domain(session, domain))
         document["users"].append({"extension": extension, "name": "並行", "password": "Concurrent-pass-1"})
-        assert apply_config(session, document).changed
+        assert tenant_file().apply(session, document).changed
 
 
 def _park(document: dict) -> None:

@@ -1,4 +1,4 @@
-"""Tenant administrator pages: every write goes through apply_config and shows errors on the field."""
+"""Tenant administrator pages: every write goes through the tenant file and shows errors on the field."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from fsctl import models
 from fsctl.inventory import add_numbers
-from fsctl.tenant_config import export_tenant
+from fsctl.wiring import tenant_file
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 from webpanel.extensions import db
@@ -25,7 +25,7 @@ EMAIL = "admin@acme.example"
 def document(app) -> dict:
     with app.app_context():
         tenant = db.session.get(models.Tenant, tenant_of(app, EMAIL).id)
-        return export_tenant(tenant)
+        return tenant_file().export(tenant)
 
 
 def user_id(app, extension: str) -> int:

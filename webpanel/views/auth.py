@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem, verify_password
 from fsctl.schemas import text
-from fsctl.tenant_config import ConfigError, apply_config
+from fsctl.tenant_file import ConfigError
+from fsctl.wiring import tenant_file
 from webpanel.extensions import db
 from webpanel.platform import get_setting
 from webpanel.security import authenticate, client_ip, require, safe_next, sign_in, sign_out
@@ -194,7 +195,7 @@ def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
         "trial_started_on": today.isoformat(),
     }
     try:
-        result = apply_config(db.session, document, actor=f"signup:{email}")
+        result = tenant_file().apply(db.session, document, actor=f"signup:{email}")
     except ConfigError as exc:
         db.session.rollback()
         log.warning("sign-up of %s refused: %s", domain, exc.errors)

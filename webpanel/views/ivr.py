@@ -16,7 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from fsctl import models
 from fsctl.routing.hold import HOLD_MUSIC_AUDIO
-from fsctl.tenant_config import _dest_out
+from fsctl.tenant_file import dest_out
 from webpanel.extensions import db
 from webpanel.security import admin_required
 from webpanel.views.common import (
@@ -114,8 +114,8 @@ def index():
         rows.append(
             {
                 "menu": menu,
-                "options": [(o.digit, destination_label(_dest_out(o.destination))) for o in options],
-                "fallback": destination_label(_dest_out(menu.timeout_destination))
+                "options": [(o.digit, destination_label(dest_out(o.destination))) for o in options],
+                "fallback": destination_label(dest_out(menu.timeout_destination))
                 if menu.timeout_destination
                 else None,
                 "numbers": [

@@ -85,7 +85,7 @@ def tenant(tenant_id: int):
 @bp.post("/tenants/<int:tenant_id>")
 @operator_required
 def tenant_update(tenant_id: int):
-    """Status (activate, suspend) and the contracted channel count, through apply_config."""
+    """Status (activate, suspend) and the contracted channel count, through the tenant file's apply."""
     row = db.get_or_404(models.Tenant, tenant_id)
     status = request.form.get("status", row.status.value)
     channels = request.form.get("max_external_channels", str(row.max_external_channels)).strip()

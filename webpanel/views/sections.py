@@ -1,8 +1,9 @@
 """One named list section of the tenant document (ring groups, schedules, IVR menus) and its CRUD pages.
 
-`SectionPages` writes the add / edit / delete routes once for every such section. Each page edits one entry of `document[key]`: add appends, edit replaces it in place (and, on a
-rename, every destination naming it follows), delete pops it; `save_tenant` applies the whole
-document. apply_config matches entries by name, so a renamed entry is a new row with a new id.
+`SectionPages` writes the add / edit / delete routes once for every such section. Each page edits one
+entry of `document[key]`: add appends, edit replaces it in place (and, on a rename, every destination
+naming it follows), delete pops it; `save_tenant` applies the whole document. The tenant file's apply
+matches entries by name, so a renamed entry is a new row with a new id.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 
+from fsctl.tenant_file import Path
 from webpanel.document_edits import rename_references
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
@@ -59,7 +61,7 @@ class ListSection:
     def add(self, doc: Document, entry: Document) -> FormErrors | None:
         """Append `entry`; None when saved, else the errors for the form."""
         index = len(doc[self.key])
-        return self._save(lambda d: d[self.key].append(entry), "add", entry["name"], f"{self.key}[{index}]")
+        return self._save(lambda d: d[self.key].append(entry), "add", entry["name"], (self.key, index))
 
     def update(self, index: int, old_name: str, entry: Document) -> FormErrors | None:
         """Replace the entry at `index` (named `old_name`) by `entry`; None when saved."""
@@ -69,7 +71,7 @@ class ListSection:
             if entry["name"] != old_name:
                 rename_references(document, self.kind, old_name, entry["name"])
 
-        return self._save(change, "update", old_name, f"{self.key}[{index}]")
+        return self._save(change, "update", old_name, (self.key, index))
 
     def remove(self, name: str) -> bool:
         """Delete the entry named `name`; False (each error flashed) when refused."""
@@ -92,7 +94,7 @@ class ListSection:
             select(self.model.id).where(self.model.tenant_id == g.tenant.id, self.model.name == name)
         )
 
-    def _save(self, change, verb: str, summary: str, prefix: str) -> FormErrors | None:
+    def _save(self, change, verb: str, summary: str, prefix: Path) -> FormErrors | None:
         try:
             save_tenant(g.tenant.id, change, actor=actor(), action=f"{self.audit}.{verb}", summary=summary)
         except SaveRefused as refused:

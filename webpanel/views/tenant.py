@@ -138,7 +138,7 @@ def settings():
             flash(gettext("Saved."), "ok")
             return redirect(url_for("tenant.settings"))
         except SaveRefused as refused:
-            errors = refused.field_errors("")
+            errors = refused.field_errors(())
             doc.update(
                 international_calls=international, park={"slots": slots} if slots else None, language=language
             )

@@ -151,7 +151,7 @@ def new():
         )
     except SaveRefused as refused:
         context = _form_context(
-            doc, entry, refused.field_errors(f"users[{index}]"), refused.other_errors(f"users[{index}]")
+            doc, entry, refused.field_errors(("users", index)), refused.other_errors(("users", index))
         )
         return render_template("users/form.html", **context, creating=True), 422
     # Shown this once: only md5(ext:domain:password) is kept.
@@ -193,7 +193,7 @@ def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: s
         )
     except SaveRefused as refused:
         context = _form_context(
-            doc, entry, refused.field_errors(f"users[{index}]"), refused.other_errors(f"users[{index}]")
+            doc, entry, refused.field_errors(("users", index)), refused.other_errors(("users", index))
         )
         return render_template(template, **context, creating=False, user=user), 422
     flash(gettext("Saved."), "ok")

@@ -1,6 +1,6 @@
 """Users in bulk: CSV export, and CSV import with a preview that shows each row's problems first.
 
-The import is the same validation as every other save (the tenant document through apply_config):
+The import is the same validation as every other save (the tenant document through the tenant file's apply):
 the preview applies the rows and rolls back, mapping fsctl's `users[i]` errors back to CSV rows; the
 import applies them for real and shows a printable sheet of the new phones' credentials, once.
 Headers are read in either language (内線番号 / extension ...); Excel's Shift_JIS CSV is read too.
@@ -16,12 +16,13 @@ from flask import Blueprint, Response, g, render_template, request
 from flask_babel import gettext
 
 from fsctl.csv_safe import SafeWriter
-from fsctl.tenant_config import ConfigError, apply_config
+from fsctl.tenant_file import ConfigError, FieldError
+from fsctl.wiring import tenant_file
 from webpanel.error_words import field_words, message_words
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password, phone_settings
 from webpanel.security import admin_required
-from webpanel.tenantdoc import SaveRefused, current_document, save_tenant, split_error
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import actor, confirmed
 
 bp = Blueprint("users_csv", __name__, url_prefix="/users")
@@ -124,18 +125,17 @@ def _add(rows: list[Row], passwords: list[str]):
     return change
 
 
-def _attach(rows: list[Row], first: int, errors: list[tuple[str, str]], doc: dict) -> list[str]:
+def _attach(rows: list[Row], first: int, errors: list[FieldError], doc: dict) -> list[str]:
     """fsctl's errors onto the CSV rows they concern; the rest (another object broke) as lines."""
     other = []
-    for path, message in errors:
-        prefix, _, rest = path.partition("].")
-        if prefix.startswith("users[") and prefix[6:].isdigit() and int(prefix[6:]) >= first:
-            row = rows[int(prefix[6:]) - first]
-            label = field_words(rest)
-            words = message_words(message, doc)
-            row.errors.append(f"{label}: {words}" if label else words)
+    for error in errors:
+        path = error.path
+        words = message_words(error, doc)
+        if len(path) >= 2 and path[0] == "users" and isinstance(path[1], int) and path[1] >= first:
+            label = field_words(path[2:])
+            rows[path[1] - first].errors.append(f"{label}: {words}" if label else words)
         else:
-            other.append(message_words(message, doc))
+            other.append(words)
     return other
 
 
@@ -155,10 +155,10 @@ def preview(rows: list[Row]) -> list[str]:
         document = dict(doc, users=list(doc["users"]))
         _add(remaining, ["preview-only-password-1"] * len(remaining))(document)
         try:
-            apply_config(db.session, document, actor=actor())
-            errors: list[tuple[str, str]] = []
+            tenant_file().apply(db.session, document, actor=actor())
+            errors: list[FieldError] = []
         except ConfigError as exc:
-            errors = [split_error(line) for line in exc.errors]
+            errors = exc.errors
         finally:
             db.session.rollback()
         other = _attach(remaining, first, errors, document)

@@ -208,6 +208,8 @@ class Service:
             self.security_jobs.stop()
         if self.flusher is not None:
             self.flusher.stop()
+            # The lookup workers have stopped: nothing can be cached again after this flush.
+            self.flusher.flush_all_on_stop()
         if getattr(self, "outbound", None) is not None:
             self.outbound.stop()
         if getattr(self, "park_timeouts", None) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,17 +112,31 @@ def _preloaded_is_current(tenant_id: int, version: int) -> bool:
 
 
 def _copy(value: Any) -> Any:
-    """A copy of a document (dicts, lists and scalars); copy.deepcopy took ~60 ms for 1,000 users."""
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
+    """A deep copy of a document (dicts, lists and scalars, all our own): through pickle, ~5 ms for
+    1,000 users, where copy.deepcopy took ~60 ms and a recursive copy ~20 ms."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))  # noqa: S301 - our own data
+
+
+_EXPORTED = "kumo_exported_document"
 
 
 def current_document(tenant: models.Tenant) -> Document:
-    """The tenant in the `fsctl apply` format (no passwords)."""
-    return export_tenant(preload(tenant.id) or tenant)
+    """The tenant in the `fsctl apply` format (no passwords); the caller's own copy to change.
+
+    The export is remembered with the config version it was read at: saving in the same request
+    starts from it instead of exporting the tenant again while the preloaded rows are current.
+    """
+    loaded = preload(tenant.id)
+    document = export_tenant(loaded or tenant)
+    if loaded is not None:
+        db.session.info.setdefault(_EXPORTED, {})[tenant.id] = (loaded.config_version, document)
+    return _copy(document)
+
+
+def _exported(tenant_id: int, version: int) -> Document | None:
+    """The export current_document made of these same rows at this version, if any (never changed)."""
+    seen = db.session.info.get(_EXPORTED, {}).get(tenant_id)
+    return seen[1] if seen is not None and seen[0] == version else None
 
 
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -171,14 +186,19 @@ def save_tenant(
     )
     if version is None:
         raise SaveRefused([("", "no such tenant")])
+    pristine = None
     if _preloaded_is_current(tenant_id, version):
         tenant = session.get(models.Tenant, tenant_id)  # the view's preload: nothing committed since
+        pristine = _exported(tenant_id, version)
     else:
         # Rows loaded earlier in this request may predate the lock: read everything again.
         session.expire_all()
         tenant = preload(tenant_id)
-    document = export_tenant(tenant)
-    before = _copy(document)
+    if pristine is None:
+        document = export_tenant(tenant)
+        before = _copy(document)
+    else:
+        before, document = pristine, _copy(pristine)
     change(document)
     try:
         result = apply_config(session, document, actor=actor)

@@ -69,3 +69,35 @@ def test_a_save_right_after_the_page_loaded_reads_the_tenant_once(app, admin, en
     assert row.id == tenant.id
     with app.app_context():
         assert current_document(db.session.get(models.Tenant, tenant.id))["park"] == {"slots": "700-709"}
+
+
+def test_a_save_right_after_the_page_loaded_starts_from_that_export(app, admin, session_factory, monkeypatch):
+    """The view's export is reused (not made again), and the view's own copy may be changed freely:
+    the save still sees the tenant as stored, and audits only what its change did."""
+    import webpanel.tenantdoc as tenantdoc
+
+    tenant = tenant_of(app, "admin@acme.example")
+    _add_user(session_factory, tenant.domain, "301")
+    exports: list[int] = []
+    real_export = tenantdoc.export_tenant
+
+    def counting_export(row):
+        exports.append(row.id)
+        return real_export(row)
+
+    with app.app_context():
+        users = current_document(db.session.get(models.Tenant, tenant.id))["users"]
+    assert users
+    monkeypatch.setattr(tenantdoc, "export_tenant", counting_export)
+    with app.app_context():
+        row = db.session.get(models.Tenant, tenant.id)
+        page = current_document(row)
+        page["users"].clear()  # the view's copy, not the save's starting point
+        save_tenant(tenant.id, _park, actor="test", action="settings.update", summary="park")
+        assert row.id == tenant.id
+    assert exports == [tenant.id]
+    with app.app_context():
+        document = current_document(db.session.get(models.Tenant, tenant.id))
+        audit = db.session.query(models.AuditEntry).order_by(models.AuditEntry.id.desc()).first()
+    assert document["park"] == {"slots": "700-709"} and document["users"] == users
+    assert '"park' in audit.detail and "users" not in audit.detail

@@ -53,8 +53,9 @@ class Settings:
     # after a crash (no flush) cached users keep registering at most that long. Tenants stay apart
     # although the switch keys its user cache on key+user+domain only: the phones' profile
     # challenges a request in the realm of the domain it is addressed to (challenge-realm auto_to,
-    # freeswitch/sip_profiles/internal.xml), so a cached user of one tenant never authenticates
-    # into another tenant's domain.
+    # freeswitch/sip_profiles/internal.xml), so a phone of one tenant is checked as a user of the
+    # other and refused. Limit: sofia accepts an answer in any realm, and a crafted client answering
+    # in its own realm is refused by kumo's lookup only, which a cached user skips.
     directory_cache_ms: int = 60_000
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000

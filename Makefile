@@ -131,6 +131,13 @@ bench-panel: install
 
 bench: bench-panel
 
+# The same pages while `make bench`'s lookup load (fsctl serve + wrk, 50 connections) runs beside them.
+.PHONY: bench-panel-load
+bench-panel-load: install
+	$(PY) -m bench.panel --under-load
+
+bench: bench-panel-load
+
 # What customer gateways add to the lookup hot path (directory, ACL network list, dialplan), in process.
 .PHONY: bench-gateways
 bench-gateways: install

@@ -8,6 +8,12 @@ app in process (what a page costs the server, without the network) and prints p5
 goes through the tenant file's apply with the whole tenant's document, so it is measured too.
 
 Knobs: BENCH_PANEL_USERS=1000, BENCH_PANEL_REQUESTS=40 (per page; saves: a quarter of it).
+
+`python -m bench.panel --under-load` (`make bench-panel-load`): the same pages while `make bench`'s
+lookup load runs beside them: `fsctl serve` (2 workers) on another throw-away database of
+BENCH_PANEL_LOAD_SIZE (10x10) tenants x users, driven by wrk with 50 connections (half directory,
+half dialplan lookups, a new connection per request) for the whole measurement, so the panel shares
+the two cores as it does in production. The lookups answered per second during it are printed too.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import json
 import os
 import random
 import statistics
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -241,9 +249,66 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
     return results
 
 
-def main() -> int:
+class LookupLoad:
+    """`make bench`'s lookup load (fsctl serve + wrk, 50 connections) running until stopped."""
+
+    SLICE_SECONDS = 5
+
+    def __init__(self, workdir: Path, url: str, size: Size, connections: int = 50):
+        from bench.load import dialplan_bodies, directory_bodies, write_bodies_lua, write_script
+        from bench.servers import FsctlServer, ensure_tools
+
+        self.tools = ensure_tools()
+        rng = random.Random("kumo-bench-panel-load")
+        self.fsctl = FsctlServer(workdir, url, 2)
+        self.fsctl.wait_ready()
+        self.scripts = []
+        for name, bodies in (
+            ("directory", directory_bodies(size, 5_000, rng)),
+            ("dialplan", dialplan_bodies(size, 5_000, rng)),
+        ):
+            lua = workdir / f"panel-load-{name}-bodies.lua"
+            write_bodies_lua(lua, bodies)
+            script = workdir / f"panel-load-{name}.lua"
+            write_script(script, lua, self.fsctl.port)
+            self.scripts.append(script)
+        self.connections = connections
+        self.requests = 0
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._drive, args=(s,), daemon=True) for s in self.scripts]
+
+    def _drive(self, script: Path) -> None:
+        from bench.load import run_wrk
+
+        per = max(1, self.connections // len(self.scripts))
+        while not self._stop.is_set():
+            figures = run_wrk(
+                self.tools["wrk"], script, self.fsctl.port, self.SLICE_SECONDS, per, 1
+            ).as_dict()
+            self.requests += int(figures["rps"] * self.SLICE_SECONDS)
+            self.seconds += self.SLICE_SECONDS / len(self.scripts)
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+        time.sleep(2)  # the load is on before the first page is timed
+
+    def stop(self) -> float:
+        """Stop the load; lookups answered per second while it ran."""
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.SLICE_SECONDS + 70)
+        self.fsctl.stop()
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    under_load = "--under-load" in argv
     users = int(os.environ.get("BENCH_PANEL_USERS", "1000"))
     requests = int(os.environ.get("BENCH_PANEL_REQUESTS", "40"))
+    lookups_per_second = None
     with tempfile.TemporaryDirectory(prefix="kumo-bench-panel-") as workdir:
         databases = BenchDatabase(Path(workdir), os.environ.get("DATABASE_URL"))
         try:
@@ -253,17 +318,36 @@ def main() -> int:
             print(
                 f"panel bench on {databases.kind}: 1 tenant x {users:,} users built in {time.perf_counter() - started:.1f} s"
             )
-            results = measure(url, str(Path(workdir) / "instance"), requests)
+            load = None
+            if under_load:
+                from bench.dataset import load as load_dataset
+                from bench.dataset import parse_sizes
+
+                size = parse_sizes(os.environ.get("BENCH_PANEL_LOAD_SIZE", "") or "10x10")[0]
+                lookup_url = databases.new(size)
+                load_dataset(lookup_url, size)
+                load = LookupLoad(Path(workdir), lookup_url, size)
+                load.start()
+                print(f"lookup load beside it: {size.label}, fsctl serve (2 workers), wrk 50 connections")
+            try:
+                results = measure(url, str(Path(workdir) / "instance"), requests)
+            finally:
+                if load is not None:
+                    lookups_per_second = load.stop()
         finally:
             databases.drop_all()
+    if lookups_per_second is not None:
+        print(f"lookups answered beside the panel: {lookups_per_second:.0f}/s")
     print(f"{'page':32} {'p50 ms':>8} {'p95 ms':>8}  target p95 <= {TARGET_P95_MS:.0f} ms")
     for name, figures in results.items():
         mark = "ok" if figures["p95_ms"] <= TARGET_P95_MS else "SLOW"
         print(f"{name:32} {figures['p50_ms']:8.1f} {figures['p95_ms']:8.1f}  {mark}")
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(
-        json.dumps({"database": databases.kind, "users": users, "pages": results}, indent=2) + "\n"
-    )
+    out = OUT.with_name("panel-under-load.json") if under_load else OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    report = {"database": databases.kind, "users": users, "pages": results}
+    if lookups_per_second is not None:
+        report["lookups_per_second_beside"] = round(lookups_per_second)
+    out.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 

@@ -48,12 +48,15 @@ class Settings:
     lookup_timeout: float = 1.0
     # `cacheable` ms on directory users (0 = off): the switch then skips our lookup for that long;
     # every committed change flushes the users it affects over the event socket
-    # (fsctl.esl.cache_flush), and while that socket is down users are not served cacheable.
-    # Off by default: a cached user also skips the checks kumo makes per request. The switch keys
-    # its user cache on key+user+domain only (src/switch_xml.c), so a busy-lamp SUBSCRIBE into
-    # another tenant's domain, authenticated from the cache, is accepted (seen through the real
-    # switch, tests/e2e/test_isolation.py), and with kumo stopped cached users still register.
-    directory_cache_ms: int = 0
+    # (fsctl.esl.cache_flush), while that socket is down users are not served cacheable, and a
+    # graceful stop flushes everything (the switch then fails closed at once). Bounded to a minute:
+    # after a crash (no flush) cached users keep registering at most that long. Tenants stay apart
+    # although the switch keys its user cache on key+user+domain only: the phones' profile
+    # challenges a request in the realm of the domain it is addressed to (challenge-realm auto_to,
+    # freeswitch/sip_profiles/internal.xml), so a phone of one tenant is checked as a user of the
+    # other and refused. Limit: sofia accepts an answer in any realm, and a crafted client answering
+    # in its own realm is refused by kumo's lookup only, which a cached user skips.
+    directory_cache_ms: int = 60_000
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -79,7 +82,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
         http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
         lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
 

@@ -208,6 +208,10 @@ class Service:
             self.security_jobs.stop()
         if self.flusher is not None:
             self.flusher.stop()
+            # The lookup workers have stopped: nothing can be cached again after this flush. With
+            # the switch unreachable there is nothing to send; what it cached expires on its own.
+            if self.esl is not None and self.esl.connected:
+                self.flusher.flush_all_on_stop()
         if getattr(self, "outbound", None) is not None:
             self.outbound.stop()
         if getattr(self, "park_timeouts", None) is not None:

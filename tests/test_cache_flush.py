@@ -13,7 +13,7 @@ from kumo_support import tenant_doc
 
 from fsctl import db, models
 from fsctl.config import Settings
-from fsctl.esl.cache_flush import FLUSH_ALL, DirectoryCacheFlusher, flush_user_command
+from fsctl.esl.cache_flush import FLUSH_ALL, FLUSH_ALL_NOW, DirectoryCacheFlusher, flush_user_command
 from fsctl.esl.inbound import InboundConnection
 from fsctl.metrics import Metrics
 from fsctl.wiring import tenant_file
@@ -186,8 +186,8 @@ def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(settings
     settings = dataclasses.replace(settings, directory_cache_ms=60000)
     app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
-    # Off by default: a cached user skips kumo's per-request checks (see fsctl.config.Settings).
-    assert Settings().directory_cache_ms == 0
+    # On by default, for a minute (see fsctl.config.Settings).
+    assert Settings(xml_curl_auth="off").directory_cache_ms == 60000
     assert user_element(lookup(app, body)).get("cacheable") is None  # socket down: not cacheable
     metrics.set_esl_connected(True)
     assert user_element(lookup(app, body)).get("cacheable") == "60000"
@@ -230,3 +230,45 @@ def test_a_user_that_failed_a_digest_is_flushed_so_its_bans_are_enforced_again(
         session.commit()
     assert flusher.check_once() == [flush_user_command("101", ACME)]
     assert flusher.check_once() == []
+
+
+def test_two_changes_that_leave_the_sum_of_versions_unchanged_are_both_flushed(
+    engine, session_factory, make_tenant
+):
+    """Each tenant's own version is compared: one tenant moving on while another goes back (a
+    tenant restored from a backup) keeps the count and the sum of versions, yet both changed."""
+    from sqlalchemy import text
+
+    make_tenant()
+    make_tenant(**beta_doc())
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE tenants SET config_version = config_version + 5 WHERE domain = :d"), {"d": BETA}
+        )
+    sent: list[str] = []
+    flusher = DirectoryCacheFlusher(LookupStore(engine=engine), sent.append, clock=Clock())
+    flusher.start()
+    flusher.stop()
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE tenants SET config_version = config_version + 1 WHERE domain = :d"), {"d": ACME}
+        )
+        conn.execute(
+            text("UPDATE tenants SET config_version = config_version - 1 WHERE domain = :d"), {"d": BETA}
+        )
+    commands = flusher.check_once()
+    assert {flush_user_command(u["extension"], ACME) for u in tenant_doc()["users"]} <= set(commands)
+    assert {flush_user_command(u["extension"], BETA) for u in beta_doc()["users"]} <= set(commands)
+
+
+def test_a_graceful_stop_flushes_every_cached_user(engine, make_tenant):
+    make_tenant()
+    sent: list[str] = []
+    flusher = DirectoryCacheFlusher(LookupStore(engine=engine), sent.append, clock=Clock())
+    assert flusher.flush_all_on_stop() and sent == [FLUSH_ALL_NOW]
+
+    def unreachable(_command: str) -> None:
+        raise ConnectionError("event socket not connected")
+
+    # The switch away: the stop goes on, the cache time bounds what stays cached.
+    assert not DirectoryCacheFlusher(LookupStore(engine=engine), unreachable).flush_all_on_stop()

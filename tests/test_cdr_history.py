@@ -96,6 +96,18 @@ def test_history_filters_and_pages(calls, session_factory):
         history(session_factory, tenant_id=acme, direction="sideways")
 
 
+def test_the_count_stops_at_its_cap_and_the_pages_go_on_while_calls_do(calls, session_factory):
+    acme = calls["acme.example"]  # 5 calls
+    with session_factory() as session:
+        first = call_history(session, HistoryFilter(tenant_id=acme, per_page=2), count_cap=3)
+        last = call_history(session, HistoryFilter(tenant_id=acme, per_page=2, page=3), count_cap=3)
+        exact = call_history(session, HistoryFilter(tenant_id=acme, per_page=2, page=3), count_cap=5)
+    assert first.total == 3 and first.more and first.has_next and first.pages == 2
+    assert [i.uuid[-1] for i in first.items] == ["6", "5"]
+    assert [i.uuid[-1] for i in last.items] == ["1"] and not last.has_next and last.pages == 3
+    assert exact.total == 5 and not exact.more and exact.pages == 3 and not exact.has_next
+
+
 def test_export_batches_walk_every_call_once_in_page_order(calls, engine, session_factory):
     from fsctl.cdr.history import iter_history
 

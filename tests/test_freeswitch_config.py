@@ -263,10 +263,12 @@ def test_internal_profile_authenticates_everyone(tree: etree._Element) -> None:
     assert settings["auth-all-packets"] == "false"
     assert settings["auth-subscriptions"] == "true"
     assert settings["inbound-reg-force-matching-username"] == "true"
-    assert settings["challenge-realm"] == "auto_from"
+    # realm = the domain addressed: a request into another tenant's domain is checked against that
+    # tenant's user, even when the switch holds the caller's own user cached
+    assert settings["challenge-realm"] == "auto_to"
     assert settings["context"] == "public"
     assert int(settings["nonce-ttl"]) >= 60
-    # digest hygiene (issue 9): short-lived nonces, bounded reuse, MESSAGE challenged too
+    # digest hygiene: short-lived nonces, bounded reuse, MESSAGE challenged too
     assert int(settings["nonce-ttl"]) <= 300
     assert 0 < int(settings["max-auth-validity"]) <= 1000
     assert settings["auth-messages"] == "true"

@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import flash, has_request_context, request
+from flask import current_app, flash, has_request_context, request
 from sqlalchemy import inspect, select, update
 
 from fsctl import models
+from fsctl.db import config_flushes
 from fsctl.tenant_file import COLLECTIONS, ApplyResult, ConfigError, FieldError, Path, load_tenant, path_text
 from fsctl.wiring import tenant_file
 from webpanel.destination_checks import check_destinations
@@ -98,17 +102,73 @@ def _preloaded_is_current(tenant_id: int, version: int) -> bool:
 
 
 def _copy(value: Any) -> Any:
-    """A copy of a document (dicts, lists and scalars); copy.deepcopy took ~60 ms for 1,000 users."""
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
-    return value
+    """A deep copy of a document (dicts, lists and scalars, all our own): through pickle, ~5 ms for
+    1,000 users, where copy.deepcopy took ~60 ms and a recursive copy ~20 ms."""
+    return pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))  # noqa: S301 - our own data
+
+
+_EXPORTED = "kumo_exported_document"
+
+
+class _Exports:
+    """Exported documents of this process, pickled, per (tenant id, config version).
+
+    Every committed change to a tenant's configuration bumps its config_version (fsctl.db), so an
+    entry is exactly the export of that version, whichever process committed it: a form page costs
+    one indexed read of the version instead of loading the whole tenant (~150 ms for 1,000 users).
+    """
+
+    def __init__(self, max_entries: int = 32):
+        self.max_entries = max_entries
+        self._data: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: int, version: int) -> bytes | None:
+        with self._lock:
+            frozen = self._data.get((tenant_id, version))
+            if frozen is not None:
+                self._data.move_to_end((tenant_id, version))
+            return frozen
+
+    def put(self, tenant_id: int, version: int, frozen: bytes) -> None:
+        with self._lock:
+            self._data[(tenant_id, version)] = frozen
+            self._data.move_to_end((tenant_id, version))
+            while len(self._data) > self.max_entries:
+                self._data.popitem(last=False)
+
+
+def _app_exports() -> _Exports:
+    """This app's exports (an app serves one database)."""
+    return current_app.extensions.setdefault("kumo_tenant_exports", _Exports())
 
 
 def current_document(tenant: models.Tenant) -> Document:
-    """The tenant in the `fsctl apply` format (no passwords)."""
-    return tenant_file().export(preload(tenant.id) or tenant)
+    """The tenant in the `fsctl apply` format (no passwords); the caller's own copy to change.
+
+    Read at the tenant's current config version (this session's own flushed changes included):
+    from this process's exports when it holds that version, else loaded and exported. The export is
+    also remembered for this session, so saving in the same request starts from it.
+    """
+    version = db.session.scalar(select(models.Tenant.config_version).where(models.Tenant.id == tenant.id))
+    frozen = _app_exports().get(tenant.id, version) if version is not None else None
+    if frozen is None:
+        loaded = preload(tenant.id)
+        frozen = pickle.dumps(tenant_file().export(loaded or tenant), pickle.HIGHEST_PROTOCOL)
+        version = loaded.config_version if loaded is not None else None
+        # Only a committed version is shared: a change this session flushed (bumping the version
+        # inside its transaction) may still roll back, and another commit would reuse the number.
+        if version is not None and config_flushes(db.session, tenant.id) == 0 and not db.session.dirty:
+            _app_exports().put(tenant.id, version, frozen)
+    if version is not None:
+        db.session.info.setdefault(_EXPORTED, {})[tenant.id] = (version, frozen)
+    return pickle.loads(frozen)  # noqa: S301 - our own data
+
+
+def _exported(tenant_id: int, version: int) -> Document | None:
+    """The export current_document made at this version in this session, if any."""
+    seen = db.session.info.get(_EXPORTED, {}).get(tenant_id)
+    return pickle.loads(seen[1]) if seen is not None and seen[0] == version else None  # noqa: S301
 
 
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
@@ -164,8 +224,13 @@ def save_tenant(
         # Rows loaded earlier in this request may predate the lock: read everything again.
         session.expire_all()
         tenant = preload(tenant_id)
-    document = tenant_file().export(tenant)
-    before = _copy(document)
+    # The page's export, when it was made at the version now locked: the same document.
+    pristine = _exported(tenant_id, version)
+    if pristine is None:
+        document = tenant_file().export(tenant)
+        before = _copy(document)
+    else:
+        before, document = pristine, _copy(pristine)
     change(document)
     try:
         result = tenant_file().apply(session, document, actor=actor)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +19,9 @@ from fsctl.billing.prices import PriceList, default_prices
 from fsctl.billing.rating import rate_call
 
 DIRECTIONS = ("in", "out", "internal")
+# The count a page shows stops here ("1000+"): counting a million calls of one tenant took ~400 ms
+# on every page, for a figure nobody pages through; up to it the count is exact.
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -32,8 +36,9 @@ class HistoryFilter:
     per_page: int = 50
 
 
-@dataclass(frozen=True)
-class CallItem:
+class CallItem(NamedTuple):
+    """One call as the history shows it (a tuple: a CSV export builds one per call)."""
+
     uuid: str
     started_at: dt.datetime
     answered: bool
@@ -53,13 +58,39 @@ class CallItem:
 @dataclass(frozen=True)
 class HistoryPage:
     items: list[CallItem]
-    total: int
+    total: int  # exact up to the count cap; with `more`, at least this many
     page: int
     per_page: int
+    more: bool = False  # more calls than `total` (the count stopped at its cap)
+    has_next: bool = False  # a page after this one holds calls
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        counted = max(1, -(-self.total // self.per_page))
+        return max(counted, self.page + self.has_next) if self.more else counted
+
+
+def _columns() -> tuple:
+    """What a history item shows, as plain rows: loading whole ORM objects cost half of a CSV export."""
+    cdr = models.CallRecord
+    return (
+        cdr.id,
+        cdr.uuid,
+        cdr.started_at,
+        cdr.answered_at,
+        cdr.direction,
+        cdr.call_class,
+        cdr.extension,
+        cdr.number,
+        cdr.caller,
+        cdr.destination,
+        cdr.remote,
+        cdr.billsec,
+        cdr.charge_yen,
+        cdr.billed_month,
+        cdr.hangup_cause,
+        cdr.gateway,
+    )
 
 
 def _conditions(f: HistoryFilter) -> list:
@@ -82,22 +113,40 @@ def _conditions(f: HistoryFilter) -> list:
     return where
 
 
-def call_history(session: Session, f: HistoryFilter, prices: PriceList | None = None) -> HistoryPage:
-    """One page of a tenant's calls, newest first, with the charge of each (tax excluded)."""
+def call_history(
+    session: Session, f: HistoryFilter, prices: PriceList | None = None, count_cap: int = COUNT_CAP
+) -> HistoryPage:
+    """One page of a tenant's calls, newest first, with the charge of each (tax excluded).
+
+    The total is exact up to `count_cap` calls; beyond, `more` is set and the pages go on as long as
+    calls do (one row past the page says whether a next page exists).
+    """
     prices = prices or default_prices()
     cdr = models.CallRecord
     where = _conditions(f)
     per_page = min(max(f.per_page, 1), 500)
     page = max(f.page, 1)
-    total = session.scalar(select(func.count()).select_from(cdr).where(*where)) or 0
-    rows = session.scalars(
-        select(cdr)
-        .where(*where)
-        .order_by(cdr.started_at.desc(), cdr.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    matching = select(cdr.id).where(*where).limit(count_cap + 1).subquery()
+    counted = session.scalar(select(func.count()).select_from(matching)) or 0
+    rows = (
+        session.connection()
+        .execute(
+            select(*_columns())
+            .where(*where)
+            .order_by(cdr.started_at.desc(), cdr.id.desc())
+            .limit(per_page + 1)
+            .offset((page - 1) * per_page)
+        )
+        .all()
     )
-    return HistoryPage([_item(row, prices) for row in rows], total, page, per_page)
+    return HistoryPage(
+        [_item(row, prices) for row in rows[:per_page]],
+        min(counted, count_cap),
+        page,
+        per_page,
+        more=counted > count_cap,
+        has_next=len(rows) > per_page,
+    )
 
 
 def iter_history(session: Session, f: HistoryFilter, prices: PriceList | None = None, batch: int = 2000):
@@ -111,13 +160,17 @@ def iter_history(session: Session, f: HistoryFilter, prices: PriceList | None = 
     where = _conditions(f)
     after: tuple[dt.datetime, int] | None = None
     while True:
-        query = select(cdr).where(*where)
+        query = select(*_columns()).where(*where)
         if after is not None:
             started, row_id = after
             query = query.where(
                 or_(cdr.started_at < started, (cdr.started_at == started) & (cdr.id < row_id))
             )
-        rows = list(session.scalars(query.order_by(cdr.started_at.desc(), cdr.id.desc()).limit(batch)))
+        rows = (
+            session.connection()
+            .execute(query.order_by(cdr.started_at.desc(), cdr.id.desc()).limit(batch))
+            .all()
+        )
         if not rows:
             return
         yield [_item(row, prices) for row in rows]
@@ -126,24 +179,44 @@ def iter_history(session: Session, f: HistoryFilter, prices: PriceList | None = 
         after = (rows[-1].started_at, rows[-1].id)
 
 
-def _item(row: models.CallRecord, prices: PriceList) -> CallItem:
-    started = row.started_at if row.started_at.tzinfo else row.started_at.replace(tzinfo=dt.UTC)
-    charge = row.charge_yen
+def _item(row, prices: PriceList) -> CallItem:
+    """One row of _columns() as an item, charged by the price list when not rated yet."""
+    # Unpacked by position: reading sixteen columns by name was a third of a CSV export's time.
+    (
+        _id,
+        uuid,
+        started,
+        answered_at,
+        direction,
+        call_class,
+        extension,
+        number,
+        caller,
+        destination,
+        remote,
+        billsec,
+        charge,
+        billed_month,
+        hangup_cause,
+        gateway,
+    ) = row
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=dt.UTC)
     if charge is None:  # not rated yet: the same rule, computed here
-        charge = rate_call(prices, row.call_class, row.remote, row.billsec, started, row.gateway)
+        charge = rate_call(prices, call_class, remote, billsec, started, gateway)
     return CallItem(
-        uuid=row.uuid,
-        started_at=started,
-        answered=row.answered_at is not None,
-        direction=row.direction,
-        call_class=row.call_class,
-        extension=row.extension,
-        number=row.number,
-        caller=row.caller,
-        destination=row.destination,
-        remote=row.remote,
-        billsec=row.billsec,
-        charge_yen=charge,
-        billed_month=row.billed_month,
-        hangup_cause=row.hangup_cause,
+        uuid,
+        started,
+        answered_at is not None,
+        direction,
+        call_class,
+        extension,
+        number,
+        caller,
+        destination,
+        remote,
+        billsec,
+        charge,
+        billed_month,
+        hangup_cause,
     )

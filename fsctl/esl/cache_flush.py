@@ -16,8 +16,12 @@ committed change, fsctl.db) and sends, over the inbound event socket:
   the switch just after the first flush and be cached with the old data.
 - `xml_flush_cache` (everything) after every (re)connection: changes made while the switch was
   unreachable were not flushed (on_connect).
+- `xml_flush_cache` (everything) when the service stops gracefully, after its lookup workers have
+  stopped (flush_all_on_stop): the switch then asks kumo again, gets no answer and falls back to the
+  deny-all static directory at once, so a stopped kumo fails closed for cached users too. After a
+  crash nothing is flushed, and cached users stay usable until FSCTL_DIRECTORY_CACHE_MS ends.
 - `xml_flush_cache id <user> <domain>` for a user that just failed a digest authentication
-  (security_auth_failures, issue 9): bans are enforced by the directory refusing the banned
+  (security_auth_failures): bans are enforced by the directory refusing the banned
   source's lookups, and a cached user is never looked up, so a guesser could keep trying against
   the cache. After each failure the user's next REGISTER asks kumo again, which refuses a banned
   source. (What remains: a legitimate phone's lookup re-caches the user, and the next guess against
@@ -41,16 +45,18 @@ from fsctl.xmlcurl.store import LookupStore
 
 log = logging.getLogger(__name__)
 
-# Every committed change bumps one tenant's config_version, so the sum moves on every change, and
-# the count moves when a tenant is added or removed: one cheap query per tick, and the per-tenant
-# query below only when it moved.
-FINGERPRINT_SQL = "SELECT count(*), coalesce(sum(config_version), 0) FROM tenants"
+# Every committed change bumps one tenant's config_version: each tick compares every tenant's
+# (id, config_version) with the last tick's, so no two changes can cancel out (as a count and a
+# sum could: one tenant removed while another is bumped), and reads domains only when one moved.
+VERSIONS_SQL = "SELECT id, config_version FROM tenants ORDER BY id"
 TENANTS_SQL = "SELECT id, domain, config_version FROM tenants"
 USERS_SQL = "SELECT extension FROM users WHERE tenant_id = ?"
 ALL_USERS_SQL = "SELECT tenant_id, extension FROM users"
 LAST_FAILURE_SQL = "SELECT coalesce(max(id), 0) FROM security_auth_failures"
 FAILURES_SQL = "SELECT id, domain, username FROM security_auth_failures WHERE id > ? ORDER BY id LIMIT 1000"
 FLUSH_ALL = "bgapi xml_flush_cache"
+# On stop the flush must be done before the service exits: a foreground command, its reply awaited.
+FLUSH_ALL_NOW = "api xml_flush_cache"
 # One command per user up to this many per tick; beyond, one flush of everything.
 FLUSH_ALL_ABOVE = 500
 REFLUSH_SECONDS = 2.0
@@ -76,7 +82,7 @@ class DirectoryCacheFlusher:
         self.interval = interval
         self.reflush_seconds = reflush_seconds
         self.clock = clock
-        self._fingerprint: tuple | None = None
+        self._versions: list[tuple] | None = None
         # tenant id -> (domain, config_version) and the tenant's extensions ("\n"-joined: ~5 bytes a
         # user, so 1,000,000 users fit in a few MB), as of the last tick.
         self._tenants: dict[int, tuple[str, int]] = {}
@@ -88,7 +94,7 @@ class DirectoryCacheFlusher:
     # -- state -----------------------------------------------------------------------------------
     def _load(self) -> None:
         self._last_failure = self.store.fetch_one(LAST_FAILURE_SQL)[0]
-        self._fingerprint = tuple(self.store.fetch_one(FINGERPRINT_SQL))
+        self._versions = [tuple(row) for row in self.store.fetch_all(VERSIONS_SQL)]
         self._tenants = {tid: (domain, version) for tid, domain, version in self.store.fetch_all(TENANTS_SQL)}
         users: dict[int, list[str]] = {}
         for tenant_id, extension in self.store.fetch_all(ALL_USERS_SQL):
@@ -102,12 +108,12 @@ class DirectoryCacheFlusher:
     def check_once(self) -> list[str]:
         """Flush what changed since the last tick (and what is due again); the commands sent."""
         sent = self._send_due()
-        if self._fingerprint is None:
+        if self._versions is None:
             self._load()
             return sent
         sent += self._flush_failed()
-        fingerprint = tuple(self.store.fetch_one(FINGERPRINT_SQL))
-        if fingerprint == self._fingerprint:
+        versions = [tuple(row) for row in self.store.fetch_all(VERSIONS_SQL)]
+        if versions == self._versions:
             return sent
         now = {tid: (domain, version) for tid, domain, version in self.store.fetch_all(TENANTS_SQL)}
         users: dict[tuple[str, str], None] = {}
@@ -130,7 +136,7 @@ class DirectoryCacheFlusher:
         )
         # If the switch is unreachable this raises and the state stays old: retried next tick.
         self._send(commands)
-        self._fingerprint, self._tenants = fingerprint, now
+        self._versions, self._tenants = versions, now
         for tenant_id, extensions in new_users.items():
             if tenant_id in now and extensions:
                 self._users[tenant_id] = extensions
@@ -183,6 +189,16 @@ class DirectoryCacheFlusher:
         """After every (re)connection: what changed while away was not flushed; flush everything."""
         self.send_api(FLUSH_ALL)
         self._again.clear()
+
+    def flush_all_on_stop(self) -> bool:
+        """On a graceful stop: evict every cached user so the switch fails closed now; whether done."""
+        try:
+            self.send_api(FLUSH_ALL_NOW)
+        except Exception as exc:  # noqa: BLE001 - stopping goes on; the cache time bounds the rest
+            log.warning("directory cache not flushed on stop (%s); cached users expire on their own", exc)
+            return False
+        log.info("directory cache flushed on stop")
+        return True
 
     def start(self) -> None:
         try:

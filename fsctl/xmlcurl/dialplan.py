@@ -43,8 +43,14 @@ _TENANT_BY_NUMBER = (
 )
 
 
+# Rendered documents kept per worker: one per distinct answer (a tenant's number or extension in
+# one schedule state), a few KiB each.
+RENDERED_CACHE_ENTRIES = 20_000
+
+
 class DialplanResponder:
-    """Answers dialplan lookups; snapshots are cached per (tenant id, config_version).
+    """Answers dialplan lookups; snapshots are cached per (tenant id, config_version), rendered
+    documents per everything the renderer reads from a plan.
 
     `snapshots` and `steps` default to the composition root's (fsctl.wiring); the service hands the
     same `snapshots` to CDR classification, so both read one cache."""
@@ -63,6 +69,7 @@ class DialplanResponder:
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.snapshots = snapshots or wired_snapshots(LruCache(max_entries=settings.dialplan_cache_tenants))
         self.steps = steps or routing_steps()
+        self.rendered = LruCache(max_entries=RENDERED_CACHE_ENTRIES)
         self.numbering = default_plan()
 
     def answer(self, fields: Mapping[str, str]) -> bytes | None:
@@ -88,13 +95,28 @@ class DialplanResponder:
                     plan.context,
                     ", ".join(bypassed),
                 )
-            return render(plan)
+            return self.render(plan)
         except RenderError:
             log.warning("dialplan answer not rendered (unsafe input)", exc_info=True)
             return None
         except Exception:  # noqa: BLE001 - FreeSWITCH gets "not found" (deny-all fallback), never a 500
             log.exception("dialplan lookup failed")
             return None
+
+    def render(self, plan: Plan) -> bytes:
+        """The document for a plan, rendered once per distinct answer.
+
+        The key is everything fsctl.xml.dialplan.render reads from a plan, so a cached document is
+        byte for byte what rendering would give: the same number of the same tenant in the same
+        schedule state gets the same actions, hence one entry; an answer carrying caller data (the
+        carrier caller's number shown to the phones) differs by that data and shares nothing.
+        """
+        key = (plan.context, plan.dialled, plan.kind, plan.language, plan.timezone, tuple(plan.actions))
+        document = self.rendered.get(key)
+        if document is None:
+            document = render(plan)  # RenderError: nothing cached, the lookup answers "not found"
+            self.rendered.put(key, document)
+        return document
 
     # -- lookups ------------------------------------------------------------------------------
     def snapshot(self, row: tuple | None) -> TenantSnap | None:

@@ -80,9 +80,11 @@ class DirectoryResponder:
         if not _EXTENSION.match(user):
             return None, f"implausible user {user[:40]!r}"
         if fields.get("sip_auth_method") == "SUBSCRIBE":
-            # Busy lamps: sofia challenges a SUBSCRIBE in the subscriber's realm (challenge-realm
-            # auto_from) and then serves presence of whatever user@host it names, so a phone of one
-            # tenant could watch another tenant's lines. Only its own domain is authenticated.
+            # Busy lamps: sofia serves presence of whatever user@host a SUBSCRIBE names. The phones'
+            # profile challenges it in the realm of that host (challenge-realm auto_to), so a phone
+            # of one tenant is looked up as a user of the other and refused; but sofia accepts an
+            # answer in any realm, and a crafted client answering in its own realm lands here.
+            # Only its own domain is authenticated.
             target = (fields.get("sip_to_host") or "").lower()
             if target and plausible_domain(target) and target != domain:
                 return None, f"subscription from {user}@{domain} to {target[:80]}"

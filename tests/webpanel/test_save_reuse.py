@@ -69,3 +69,51 @@ def test_a_save_right_after_the_page_loaded_reads_the_tenant_once(app, admin, en
     assert row.id == tenant.id
     with app.app_context():
         assert current_document(db.session.get(models.Tenant, tenant.id))["park"] == {"slots": "700-709"}
+
+
+def test_a_save_right_after_the_page_loaded_starts_from_that_export(app, admin, session_factory, monkeypatch):
+    """The tenant is exported once for a page and its save (later pages at the same version reuse
+    it too), and the page's own copy may be changed freely: the save still sees the tenant as
+    stored, and audits only what its change did."""
+    import webpanel.tenantdoc as tenantdoc
+
+    tenant = tenant_of(app, "admin@acme.example")
+    _add_user(session_factory, tenant.domain, "301")
+    exports: list[int] = []
+    real_export = tenantdoc.export_tenant
+
+    def counting_export(row):
+        exports.append(row.id)
+        return real_export(row)
+
+    monkeypatch.setattr(tenantdoc, "export_tenant", counting_export)
+    with app.app_context():
+        users = current_document(db.session.get(models.Tenant, tenant.id))["users"]
+    assert [u["extension"] for u in users] == ["301"]
+    with app.app_context():
+        row = db.session.get(models.Tenant, tenant.id)
+        page = current_document(row)
+        page["users"].clear()  # the view's copy, not the save's starting point
+        save_tenant(tenant.id, _park, actor="test", action="settings.update", summary="park")
+        assert row.id == tenant.id
+    assert exports == [tenant.id]
+    with app.app_context():
+        document = current_document(db.session.get(models.Tenant, tenant.id))
+        audit = db.session.query(models.AuditEntry).order_by(models.AuditEntry.id.desc()).first()
+    assert exports == [tenant.id, tenant.id]  # a new version: exported again
+    assert document["park"] == {"slots": "700-709"} and document["users"] == users
+    assert '"park' in audit.detail and "users" not in audit.detail
+
+
+def test_a_change_flushed_but_rolled_back_is_never_served_as_a_version(app, admin, session_factory):
+    tenant = tenant_of(app, "admin@acme.example")
+    with app.app_context():
+        row = db.session.get(models.Tenant, tenant.id)
+        row.name = "never committed"
+        db.session.flush()  # the version moves inside this transaction
+        assert current_document(row)["name"] == "never committed"
+        db.session.rollback()
+    _add_user(session_factory, tenant.domain, "301")  # another commit takes that version number
+    with app.app_context():
+        document = current_document(db.session.get(models.Tenant, tenant.id))
+    assert document["name"] != "never committed" and [u["extension"] for u in document["users"]] == ["301"]

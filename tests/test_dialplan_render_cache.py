@@ -1,0 +1,92 @@
+"""Rendered dialplan answers are kept per everything the renderer reads: the same number in the same
+schedule state is rendered once, and a cached answer is never another state's, version's or caller's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.parse
+
+import pytest
+from fsctl.tenant_config import apply_config
+
+from fsctl import db
+from fsctl.xml.dialplan import render
+from fsctl.xmlcurl import dialplan
+from fsctl.xmlcurl.dialplan import DialplanResponder
+from fsctl.xmlcurl.store import LookupStore
+
+OPEN = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)  # Tuesday 10:00 in Tokyo
+CLOSED = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)  # Tuesday 21:00 in Tokyo
+OFFICE = {
+    "name": "office",
+    "open": [{"days": ["mon", "tue", "wed", "thu", "fri"], "from": "09:00", "to": "18:00"}],
+    "open_destination": {"ring_group": "reception"},
+    "closed_destination": {"voicemail": "101"},
+}
+NUMBERS = [{"number": "0312345678", "destination": {"schedule": "office"}}]
+
+
+def carrier_call(fixtures_dir, caller: str = "anonymous") -> dict[str, str]:
+    """The captured carrier call (context public), to the tenant's number, from `caller` (synthetic)."""
+    body = (fixtures_dir / "xml_curl" / "dialplan-loopback-public-9196.txt").read_text()
+    fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+    fields["Hunt-Destination-Number"] = fields["Caller-Destination-Number"] = "0312345678"
+    fields["Caller-Caller-ID-Number"] = caller
+    return fields
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    renders: list[str] = []
+
+    def counting(plan):
+        renders.append(plan.dialled)
+        return render(plan)
+
+    monkeypatch.setattr(dialplan, "render", counting)
+    return renders
+
+
+@pytest.fixture
+def clock():
+    return {"now": OPEN}
+
+
+@pytest.fixture
+def responder(engine, settings, clock):
+    store = LookupStore(engine=engine)
+    yield DialplanResponder(store, settings, clock=lambda: clock["now"])
+    store.reset()
+
+
+def test_the_same_number_in_the_same_state_is_rendered_once(make_tenant, responder, counted, fixtures_dir):
+    make_tenant(schedules=[OFFICE], numbers=NUMBERS)
+    first = responder.answer(carrier_call(fixtures_dir))
+    assert b"bridge" in first
+    assert [responder.answer(carrier_call(fixtures_dir)) for _ in range(3)] == [first] * 3
+    assert counted == ["0312345678"]
+
+
+def test_another_schedule_state_or_version_gets_its_own_answer(
+    make_tenant, responder, clock, session_factory, fixtures_dir
+):
+    from kumo_support import tenant_doc
+
+    make_tenant(schedules=[OFFICE], numbers=NUMBERS)
+    opened = responder.answer(carrier_call(fixtures_dir))
+    clock["now"] = CLOSED
+    closed = responder.answer(carrier_call(fixtures_dir))
+    assert b"voicemail" in closed and b"voicemail" not in opened
+    clock["now"] = OPEN
+    assert responder.answer(carrier_call(fixtures_dir)) == opened
+    with db.session_scope(session_factory) as session:
+        apply_config(session, tenant_doc(schedules=[OFFICE], numbers=NUMBERS, status="suspended"))
+    assert b"CALL_REJECTED" in responder.answer(carrier_call(fixtures_dir))
+
+
+def test_an_answer_with_the_callers_number_is_never_another_callers(make_tenant, responder, fixtures_dir):
+    make_tenant(schedules=[OFFICE], numbers=NUMBERS)
+    one = responder.answer(carrier_call(fixtures_dir, "+819011112222"))
+    other = responder.answer(carrier_call(fixtures_dir, "+819033334444"))
+    assert b"effective_caller_id_number=09011112222" in one
+    assert b"effective_caller_id_number=09033334444" in other and b"09011112222" not in other

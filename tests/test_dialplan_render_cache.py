@@ -7,9 +7,9 @@ import datetime as dt
 import urllib.parse
 
 import pytest
-from fsctl.tenant_config import apply_config
 
 from fsctl import db
+from fsctl.wiring import tenant_file
 from fsctl.xml.dialplan import render
 from fsctl.xmlcurl import dialplan
 from fsctl.xmlcurl.dialplan import DialplanResponder
@@ -80,7 +80,7 @@ def test_another_schedule_state_or_version_gets_its_own_answer(
     clock["now"] = OPEN
     assert responder.answer(carrier_call(fixtures_dir)) == opened
     with db.session_scope(session_factory) as session:
-        apply_config(session, tenant_doc(schedules=[OFFICE], numbers=NUMBERS, status="suspended"))
+        tenant_file().apply(session, tenant_doc(schedules=[OFFICE], numbers=NUMBERS, status="suspended"))
     assert b"CALL_REJECTED" in responder.answer(carrier_call(fixtures_dir))
 
 

@@ -75,18 +75,18 @@ def test_a_save_right_after_the_page_loaded_starts_from_that_export(app, admin, 
     """The tenant is exported once for a page and its save (later pages at the same version reuse
     it too), and the page's own copy may be changed freely: the save still sees the tenant as
     stored, and audits only what its change did."""
-    import webpanel.tenantdoc as tenantdoc
+    from fsctl.wiring import tenant_file
 
     tenant = tenant_of(app, "admin@acme.example")
     _add_user(session_factory, tenant.domain, "301")
     exports: list[int] = []
-    real_export = tenantdoc.export_tenant
+    real_export = tenant_file().export
 
     def counting_export(row):
         exports.append(row.id)
         return real_export(row)
 
-    monkeypatch.setattr(tenantdoc, "export_tenant", counting_export)
+    monkeypatch.setattr(tenant_file(), "export", counting_export)
     with app.app_context():
         users = current_document(db.session.get(models.Tenant, tenant.id))["users"]
     assert [u["extension"] for u in users] == ["301"]

@@ -55,8 +55,10 @@ class Settings:
     # challenges a request in the realm of the domain it is addressed to (challenge-realm auto_to,
     # freeswitch/sip_profiles/internal.xml), so a phone of one tenant is checked as a user of the
     # other and refused. Limit: sofia accepts an answer in any realm, and a crafted client answering
-    # in its own realm is refused by kumo's lookup only, which a cached user skips.
-    directory_cache_ms: int = 60_000
+    # in its own realm is refused by kumo's lookup only, which a cached user skips: so caching stays
+    # off by default (tenants never see each other's busy lamps) and an operator who trusts the
+    # phones on the network may turn it on (60000 measured at static XML's cost per REGISTER).
+    directory_cache_ms: int = 0
     # Tenant routing snapshots kept per worker (~35 KiB for 100 users); a miss costs ~0.4 ms.
     dialplan_cache_tenants: int = 2000
     extra: dict[str, str] = field(default_factory=dict)
@@ -82,7 +84,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_max_connections=int(env.get("FSCTL_HTTP_MAX_CONNECTIONS", "1000")),
         http_request_timeout=float(env.get("FSCTL_HTTP_REQUEST_TIMEOUT", "10")),
         lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
-        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "60000")),
+        directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "2000")),
     )
 

@@ -21,12 +21,10 @@ from fsctl.db import make_engine
 from fsctl.esl.cache_flush import DirectoryCacheFlusher
 from fsctl.esl.inbound import InboundConnection
 from fsctl.esl.outbound import Application, OutboundServer
-from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.wiring import build_dispatcher
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
-from fsctl.security.jobs import SecurityJobs
-from fsctl.security.settings import security_settings_from_env
+from fsctl.wiring import database_jobs, switch_jobs
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -189,23 +187,22 @@ class Service:
             live_engine = make_engine(self.settings.database_url)
             self.esl.dispatcher = build_dispatcher(live_engine)
             self.esl.start()
-            self.park_timeouts = ParkTimeouts(live_engine, self.esl.api)
-            self.park_timeouts.start()
+            self.switch_jobs = switch_jobs(live_engine, self.esl.api)
+            for job in self.switch_jobs:
+                job.start()
             self.outbound = OutboundServer(self.settings.outbound_listen, Application)
             try:
                 self.outbound.start()
             except OSError as exc:
                 log.error("outbound socket server %s:%d not started: %s", *self.settings.outbound_listen, exc)
                 self.outbound = None
-        # Spend anomaly alerts every 15 s, purge of old auth failures hourly (issue 9).
-        self.security_jobs = SecurityJobs(
-            make_engine(self.settings.database_url), security_settings_from_env()
-        )
-        self.security_jobs.start()
+        self.database_jobs = database_jobs(make_engine(self.settings.database_url))
+        for job in self.database_jobs:
+            job.start()
 
     def _shutdown_esl(self) -> None:
-        if getattr(self, "security_jobs", None) is not None:
-            self.security_jobs.stop()
+        for job in getattr(self, "database_jobs", ()):
+            job.stop()
         if self.flusher is not None:
             self.flusher.stop()
             # The lookup workers have stopped: nothing can be cached again after this flush. With
@@ -214,7 +211,7 @@ class Service:
                 self.flusher.flush_all_on_stop()
         if getattr(self, "outbound", None) is not None:
             self.outbound.stop()
-        if getattr(self, "park_timeouts", None) is not None:
-            self.park_timeouts.stop()
+        for job in getattr(self, "switch_jobs", ()):
+            job.stop()
         if self.esl is not None:
             self.esl.stop()

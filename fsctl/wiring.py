@@ -1,13 +1,16 @@
 """The composition root: the one place that names every feature and plugs it into the core's seams.
 
 The core (models, numbering, routing, snapshots, renderers, the tenant file) names no feature; each
-feature offers small typed pieces (a routing step, a snapshot part, an ESL handler, a tenant-file section, a billable item) and this module
-hands them to the core, one function per seam, explicitly (no registry, no entry points).
+feature offers small typed pieces (a routing step, a snapshot part, an ESL handler, a tenant-file
+section, a billable item, a periodic job) and this module hands them to the core, one function per
+seam, explicitly (no registry, no entry points).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Protocol
 
 from sqlalchemy import Engine
 
@@ -15,6 +18,7 @@ from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
+from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
 from fsctl.gateways.billing import gateway_items
 from fsctl.gateways.config import GatewaySection
@@ -23,11 +27,22 @@ from fsctl.gateways.routing import route_emergency, route_external
 from fsctl.gateways.snapshot import gateway_snap_fields
 from fsctl.media.esl_handlers import media_handlers
 from fsctl.media.snapshot import hold_music_snapshot_part
+from fsctl.numbering import default_plan
 from fsctl.routing.seams import RoutingSteps
 from fsctl.security.auth_events import security_handlers
+from fsctl.security.jobs import SecurityJobs
 from fsctl.security.limits import call_caps_step, limits_snapshot_part
+from fsctl.security.settings import security_settings_from_env
 from fsctl.snapshots import Cache, SnapshotPart, Snapshots
 from fsctl.tenant_file import Section, TenantFile
+
+
+class BackgroundJob(Protocol):
+    """A job the service starts once it runs and stops on shutdown (fsctl.periodic.PeriodicJob inside)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
 
 def routing_steps() -> RoutingSteps:
@@ -77,4 +92,15 @@ def tenant_file_sections() -> tuple[Section, ...]:
 @functools.cache
 def tenant_file() -> TenantFile:
     """The tenant file with every section: what `fsctl apply`/`export`, the panel and the API use."""
-    return TenantFile(tenant_file_sections())
+    return TenantFile(default_plan(), tenant_file_sections())
+
+
+def switch_jobs(engine: Engine, send_api: Callable[[str], object]) -> list[BackgroundJob]:
+    """Periodic jobs that act on the switch over the event socket: parked calls ring back on timeout."""
+    return [ParkTimeouts(engine, send_api)]
+
+
+def database_jobs(engine: Engine) -> list[BackgroundJob]:
+    """Periodic jobs on the database alone: spend anomaly alerts every 15 s (suspending external calls
+    where the tenant asked for it), purge of old auth failures and expired bans every hour."""
+    return [SecurityJobs(engine, security_settings_from_env())]

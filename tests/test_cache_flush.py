@@ -186,8 +186,8 @@ def test_users_are_cacheable_only_while_the_event_socket_can_flush_them(settings
     settings = dataclasses.replace(settings, directory_cache_ms=60000)
     app = ServiceApp(settings, LookupStore(engine=engine), metrics)
     body = captured("directory-user_call.txt")
-    # On by default, for a minute (see fsctl.config.Settings).
-    assert Settings(xml_curl_auth="off").directory_cache_ms == 60000
+    # Off by default: a crafted client could use a cached user across tenants (see fsctl.config.Settings).
+    assert Settings(xml_curl_auth="off").directory_cache_ms == 0
     assert user_element(lookup(app, body)).get("cacheable") is None  # socket down: not cacheable
     metrics.set_esl_connected(True)
     assert user_element(lookup(app, body)).get("cacheable") == "60000"

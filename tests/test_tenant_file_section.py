@@ -13,6 +13,7 @@ from marshmallow import fields
 from sqlalchemy import select
 
 from fsctl import db, models
+from fsctl.numbering import default_plan
 from fsctl.tenant_file import (
     ApplyContext,
     ConfigError,
@@ -89,7 +90,7 @@ def _export(session_factory, file: TenantFile) -> dict[str, Any]:
 
 def test_a_section_is_checked_applied_settled_and_exported(session_factory):
     greetings = Greetings()
-    file = TenantFile([greetings])
+    file = TenantFile(default_plan(), [greetings])
     result = _apply(session_factory, file, _with_greeting())
     assert result.created
     assert greetings.store["acme.kumo.test"] == {"greeting": "ようこそ", "badges": {"102": "night shift"}}
@@ -112,7 +113,7 @@ def test_a_section_check_refuses_the_file_with_its_own_errors(session_factory):
     doc = _with_greeting("a rude hello")
     doc["users"][0]["badge"] = "102"
     with pytest.raises(ConfigError) as refused:
-        _apply(session_factory, TenantFile([Greetings()]), doc)
+        _apply(session_factory, TenantFile(default_plan(), [Greetings()]), doc)
     assert refused.value.errors == [
         FieldError(("greeting",), "must be polite", "impolite", {"word": "rude"}),
         FieldError(("users", 0, "badge"), "a badge is not an extension"),
@@ -122,7 +123,9 @@ def test_a_section_check_refuses_the_file_with_its_own_errors(session_factory):
 
 def test_an_error_reported_while_applying_refuses_everything(session_factory):
     with pytest.raises(ConfigError) as refused:
-        _apply(session_factory, TenantFile([Greetings()]), _with_greeting("refuse when applied"))
+        _apply(
+            session_factory, TenantFile(default_plan(), [Greetings()]), _with_greeting("refuse when applied")
+        )
     assert [(e.path, e.code) for e in refused.value.errors] == [(("greeting",), "refused")]
     with db.session_scope(session_factory) as session:
         assert session.scalar(select(models.Tenant)) is None
@@ -131,9 +134,9 @@ def test_an_error_reported_while_applying_refuses_everything(session_factory):
 def test_numbers_a_section_gives_the_tenant_count_as_its_own(session_factory):
     doc = _with_greeting()
     doc["users"][0]["caller_id"] = "0312345999"
-    _apply(session_factory, TenantFile([Greetings()]), doc)
+    _apply(session_factory, TenantFile(default_plan(), [Greetings()]), doc)
     with pytest.raises(ConfigError) as refused:
-        _apply(session_factory, TenantFile([Greetings()]), {**doc, "greeting": ""})
+        _apply(session_factory, TenantFile(default_plan(), [Greetings()]), {**doc, "greeting": ""})
     (error,) = refused.value.errors
     assert error.path == ("users", 0, "caller_id") and error.code == "not_own_number"
     assert error.params == {"number": "0312345999"}
@@ -141,7 +144,7 @@ def test_numbers_a_section_gives_the_tenant_count_as_its_own(session_factory):
 
 def test_without_the_section_its_part_of_the_file_is_unknown(session_factory):
     with pytest.raises(ConfigError) as refused:
-        _apply(session_factory, TenantFile(), _with_greeting())
+        _apply(session_factory, TenantFile(default_plan()), _with_greeting())
     paths = {error.path for error in refused.value.errors}
     assert ("greeting",) in paths and ("users", 1, "badge") in paths
 

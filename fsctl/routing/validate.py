@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fsctl.numbering import classify, default_plan
+from fsctl.numbering import NumberingPlan, classify
 from fsctl.routing.schedules import DAY_NAMES, WEEK_MINUTES
 from fsctl.routing.snapshot import TenantSnap, UserSnap
 
@@ -84,11 +84,10 @@ def _forward_loops(data: dict[str, Any]) -> list[Problem]:
     return errors
 
 
-def validate_routing(data: dict[str, Any]) -> list[Problem]:
-    """Forward loops, empty ring groups, uncovered weeks, destinations that cannot work."""
+def validate_routing(data: dict[str, Any], numbering: NumberingPlan) -> list[Problem]:
+    """Forward loops, empty ring groups, uncovered weeks, destinations that cannot work (under `numbering`)."""
     errors = _forward_loops(data)
     users = {u["extension"]: u for u in data["users"]}
-    numbering = default_plan()
     tenant = TenantSnap(
         id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}
     )

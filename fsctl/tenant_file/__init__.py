@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from fsctl import models
+from fsctl.numbering import NumberingPlan
 from fsctl.tenant_file.apply import (
     ApplyResult,
     a1_hash,
@@ -32,7 +33,8 @@ from fsctl.tenant_file.section import ApplyContext, Document, Known, SchemaPart,
 class TenantFile:
     """The tenant file with a given list of sections: check, apply and export."""
 
-    def __init__(self, sections: Sequence[Section] = ()):
+    def __init__(self, numbering: NumberingPlan, sections: Sequence[Section] = ()):
+        self.numbering = numbering  # the dialling rules routing checks run under (dialplans/numbering.yaml)
         self.sections = tuple(sections)
         self.schema = FileSchema(*build_schema(section.schema() for section in self.sections))
 
@@ -41,7 +43,7 @@ class TenantFile:
 
         `audio_names(domain)`: the tenant's uploaded audio; when given, announcements must name one of them.
         """
-        return load_document(raw, self.schema, self.sections, audio_names)
+        return load_document(raw, self.schema, self.sections, self.numbering, audio_names)
 
     def apply(self, session: Session, raw: Any, actor: str = "fsctl") -> ApplyResult:
         """Create or update one tenant from a parsed file, inside the caller's transaction.

@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from fsctl.numbering import NumberingPlan
 from fsctl.routing.validate import validate_routing
 from fsctl.tenant_file.errors import ConfigError, FieldError, Path, marshmallow_errors, path_text
 from fsctl.tenant_file.schema import FileSchema
@@ -22,6 +23,7 @@ def load_document(
     raw: Any,
     schema: FileSchema,
     sections: Sequence[Section],
+    numbering: NumberingPlan,
     audio_names: Callable[[str], set[str]] | None = None,
 ) -> Document:
     """Validate a parsed YAML document; raises ConfigError listing every problem.
@@ -37,7 +39,7 @@ def load_document(
     errors = reference_errors(data, sections, None if audio_names is None else audio_names(data["domain"]))
     if not errors:
         # Routing checks assume the references resolve.
-        errors = [FieldError(*problem) for problem in validate_routing(data)]
+        errors = [FieldError(*problem) for problem in validate_routing(data, numbering)]
     if errors:
         raise ConfigError(errors)
     for section in sections:

@@ -317,6 +317,9 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
         FSCTL_XML_CURL_AUTH=f"freeswitch:{http_password}",
         FSCTL_ESL_ADDRESS=f"127.0.0.1:{ports['esl']}",
         FSCTL_ESL_PASSWORD=esl_password,
+        # Users served `cacheable` (off by default): the harder case for isolation, for a change
+        # deciding the very next registration, and for failing closed on a stop.
+        FSCTL_DIRECTORY_CACHE_MS="60000",
         FSCTL_OUTBOUND_LISTEN=f"127.0.0.1:{ports['outbound']}",
         FSCTL_RECORDINGS_DIR=str(dirs["recordings"]),
         FSCTL_AUDIO_DIR=str(dirs["audio"]),

@@ -34,8 +34,8 @@ def test_kumo_down_refuses_everything_and_recovers(e2e) -> None:
         )
 
         # Fail closed: no user registers, phones' and carrier's calls are refused. 102 registered
-        # and was served `cacheable` (FSCTL_DIRECTORY_CACHE_MS, on by default) moments ago: the
-        # graceful stop flushed the switch's user cache, so it is refused like a user never served.
+        # moments ago (served `cacheable` where FSCTL_DIRECTORY_CACHE_MS turns caching on: the
+        # graceful stop flushes the switch's user cache, so it is refused like a user never served).
         run = e2e.phone(ACME.domain, "102").register_refused()
         assert run.ok and run.responses("REGISTER") == [401, 403]
         refused = e2e.phone(ACME.domain, "101").call_refused("102")

@@ -79,3 +79,32 @@ def test_pure_modules_import_no_database_flask_or_gevent():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(ROOT)
     ).stdout.strip()
     assert out == ""
+
+
+# Names that read files: the numbering plan and every other input reach routing as arguments.
+FILE_READERS = {"default_plan", "open", "read_text", "read_bytes", "safe_load", "load_plan"}
+
+
+def file_reads(source: str) -> list[tuple[int, str]]:
+    """(line, name) of every call in `source` to a function that reads a file."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in FILE_READERS:
+                found.append((node.lineno, name))
+    return found
+
+
+def test_routing_reads_no_file_the_numbering_plan_is_an_argument():
+    reads = [
+        f"{path.name}:{line} calls {name}"
+        for path in sorted(ROUTING.rglob("*.py"))
+        for line, name in file_reads(path.read_text(encoding="utf-8"))
+    ]
+    assert reads == []
+
+
+def test_a_hidden_plan_read_is_found():
+    source = "def check(data):\n    numbering = default_plan()\n    return Path('x').read_text()\n"
+    assert file_reads(source) == [(2, "default_plan"), (3, "read_text")]

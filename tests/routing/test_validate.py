@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from kumo_support import tenant_doc
 
+from fsctl.numbering import default_plan
 from fsctl.routing.validate import validate_routing
 from fsctl.schemas import TenantConfigSchema
 from fsctl.tenant_file import ConfigError, FieldError
@@ -12,7 +13,7 @@ from fsctl.wiring import tenant_file
 def errors_of(**overrides):
     return [
         str(FieldError(*problem))
-        for problem in validate_routing(TenantConfigSchema().load(tenant_doc(**overrides)))
+        for problem in validate_routing(TenantConfigSchema().load(tenant_doc(**overrides)), default_plan())
     ]
 
 

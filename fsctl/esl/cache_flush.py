@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 
 from fsctl.periodic import PeriodicJob
-from fsctl.xmlcurl.directory import _EXTENSION, plausible_domain
+from fsctl.xmlcurl.directory import EXTENSION_PATTERN, plausible_domain
 from fsctl.xmlcurl.store import LookupStore
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ class DirectoryCacheFlusher:
             tenant_id = tenant_of.get(domain or "")
             if (
                 tenant_id is not None
-                and _EXTENSION.match(username or "")
+                and EXTENSION_PATTERN.match(username or "")
                 and plausible_domain(domain)
                 and f"\n{username}\n" in f"\n{self._users.get(tenant_id, '')}\n"
             ):

@@ -16,7 +16,7 @@ from fsctl.xmlcurl.store import LookupStore, LruCache
 log = logging.getLogger(__name__)
 
 _DOMAIN = re.compile(r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
-_EXTENSION = re.compile(r"^[1-9][0-9]{1,5}$")
+EXTENSION_PATTERN = re.compile(r"^[1-9][0-9]{1,5}$")
 
 USER_SQL = (
     "SELECT t.id, t.domain, t.config_version, u.id, u.extension, u.name, u.a1_hash, u.direction, u.caller_id,"
@@ -77,7 +77,7 @@ class DirectoryResponder:
         # FreeSWITCH retries an unknown user with key=number-alias; users have no aliases here.
         if fields.get("key", "id") != "id":
             return None, f"key {fields.get('key')!r} not served"
-        if not _EXTENSION.match(user):
+        if not EXTENSION_PATTERN.match(user):
             return None, f"implausible user {user[:40]!r}"
         if fields.get("sip_auth_method") == "SUBSCRIBE":
             # Busy lamps: sofia serves presence of whatever user@host a SUBSCRIBE names. The phones'

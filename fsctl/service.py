@@ -51,7 +51,7 @@ PARENT_CHECK_SECONDS = 1.0
 
 
 def die_with_parent(parent_pid: int, stop) -> None:
-    """Make this worker end when its parent does, even by `kill -9` (issue 15 item 11).
+    """Make this worker end when its parent does, even by `kill -9`.
 
     The kernel sends SIGTERM on the parent's death (prctl PR_SET_PDEATHSIG, Linux); a greenlet also
     watches getppid(), for other systems and for a parent that died before prctl ran. Without this an
@@ -197,7 +197,7 @@ class Service:
             except OSError as exc:
                 log.error("outbound socket server %s:%d not started: %s", *self.settings.outbound_listen, exc)
                 self.outbound = None
-        # Spend anomaly alerts every 15 s, purge of old auth failures hourly (issue 9).
+        # Spend anomaly alerts every 15 s, purge of old auth failures hourly.
         self.security_jobs = SecurityJobs(
             make_engine(self.settings.database_url), security_settings_from_env()
         )

@@ -162,9 +162,9 @@ fs-config: prompts
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
 
-# --- Billing (issue 7) ------------------------------------------------------------------------------
+# --- Billing -----------------------------------------------------------------------------------------
 .PHONY: billing-deps invoices bench-billing
-# The Japanese TrueType font reportlab embeds in invoice PDFs (DECISIONS 21).
+# The Japanese TrueType font reportlab embeds in invoice PDFs.
 BILLING_DEBS := fonts-ipafont
 billing-deps:
 	@for p in $(BILLING_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -190,7 +190,7 @@ bench-esl: install
 
 bench: bench-esl
 
-# --- End-to-end tests (issue 14): kumo's freeswitch/ on a real FreeSWITCH, phones and carrier in SIPp ---
+# --- End-to-end tests: kumo's freeswitch/ on a real FreeSWITCH, phones and carrier in SIPp ---
 # FreeSWITCH: KUMO_FREESWITCH=<install dir>, else the prebuilt runtime beside the repository (the
 # fixtures in tests/e2e find it and apt-install its libraries). Without one the tests skip;
 # KUMO_E2E_REQUIRED=1 (CI) turns that skip into a failure.

@@ -2,8 +2,9 @@
 
 For each data set size it loads a throw-away database, starts `fsctl serve` and nginx on free ports of
 127.0.0.1, drives each with wrk (new TCP connection per request, like mod_xml_curl) and prints
-requests/s, p50, p99 and the ratio to nginx, against the targets of issues 2 and 3. Figures also go to
-bench/out/latest.json. Every process started here is stopped at the end, also on error or Ctrl-C.
+requests/s, p50, p99 and the ratio to nginx, against the targets in TARGETS (a share of nginx's rate and a
+p99 per lookup section). Figures also go to bench/out/latest.json. Every process started here is
+stopped at the end, also on error or Ctrl-C.
 
 Environment knobs (all optional):
   BENCH_SECONDS=15        measured seconds per endpoint     BENCH_WARMUP=2   warm-up seconds (not counted)

@@ -37,7 +37,7 @@ def _session_factory(settings: Settings):
 
     path = sqlite_file(settings.database_url)
     if path is not None and not path.exists():
-        # Only `fsctl db upgrade` creates the database (issue 15 item 10): say so instead of a traceback.
+        # Only `fsctl db upgrade` creates the database: say so instead of a traceback.
         raise SystemExit(f"fsctl: no database at {path}; create it with `fsctl db upgrade`")
     return make_session_factory(make_engine(settings.database_url))
 
@@ -180,7 +180,7 @@ def cmd_secrets_fs_vars(args: argparse.Namespace) -> int:
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     """The demo tenant, with SIP passwords generated into the instance folder on first use: the
-    placeholders in demo.yaml never become working credentials (DECISIONS 24)."""
+    placeholders in demo.yaml never become working credentials."""
     from fsctl.devrun import demo_document
 
     settings = _settings(args)
@@ -304,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `fsctl` console script."""
     args = build_parser().parse_args(argv)
     if args.command != "prompts":
-        # Everything else kumo writes is private (issue 15 item 12); prompts and their phrase XML are
+        # Everything else kumo writes is private; prompts and their phrase XML are
         # the switch's sound files, made for FreeSWITCH's own user to read.
         os.umask(file_umask())
     logging.basicConfig(

@@ -32,13 +32,13 @@ class Settings:
     # instance_dir (fsctl.secrets); "off" = no HTTP auth at all (explicit opt-out, logged loudly).
     xml_curl_auth: str | None = None
     esl_address: tuple[str, int] = ("127.0.0.1", 8021)
-    # None = the one generated in instance_dir; there is no well-known default (issue 15 item 13).
+    # None = the one generated in instance_dir; there is no well-known default.
     esl_password: str | None = None
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
     # HTTP worker processes for the xml_curl endpoint; 0 = one per CPU core.
     http_workers: int = 0
     # Open HTTP connections per worker (also capped by the open-file limit); past it, the connection
-    # that has waited longest for its request is closed (slowloris, issue 15).
+    # that has waited longest for its request is closed (a slowloris client cannot hold them all).
     http_max_connections: int = 1000
     # Seconds a whole request (head and body) may take to arrive, however it trickles in.
     http_request_timeout: float = 10.0
@@ -92,9 +92,9 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
 def file_umask(environ: dict[str, str] | None = None) -> int:
     """The umask kumo's processes set at start (FSCTL_UMASK, octal; default 077: files 0600, dirs 0700).
 
-    The database, invoices, audio uploads and generated secrets hold personal data and credentials
-    (issue 15 item 12). When FreeSWITCH runs as another user and must read the audio folder, set 027
-    and give both users one group.
+    The database, invoices, audio uploads and generated secrets hold personal data and credentials,
+    so nobody else on the machine reads them. When FreeSWITCH runs as another user and must read the
+    audio folder, set 027 and give both users one group.
     """
     env = os.environ if environ is None else environ
     return int(env.get("FSCTL_UMASK") or "077", 8) & 0o777

@@ -1,4 +1,4 @@
-"""CSV files that a spreadsheet opens as data, never as formulas (issue 15 item 14).
+"""CSV files that a spreadsheet opens as data, never as formulas.
 
 A caller ID such as `=HYPERLINK("http://evil.example","call back")` or a company name starting with
 `@` or `+` becomes a live formula when the CSV is opened in Excel or LibreOffice. Every CSV kumo writes

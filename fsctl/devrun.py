@@ -1,6 +1,6 @@
 """`fsctl run` (what `make run` runs): the demo tenant, the service, the panel and, when this machine
 has a FreeSWITCH, the switch configured from kumo's freeswitch/, all in the foreground; Ctrl-C stops
-everything it started (issue 21).
+everything it started.
 
 What it writes, once, under the instance folder (all private, 0600 files in a 0700 folder):
 - `demo-sip-passwords.json`: the demo extensions' SIP passwords, generated on first run (the

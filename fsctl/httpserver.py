@@ -5,7 +5,7 @@ thread until the answer; a bare pywsgi hello-world reached only 0.17 of nginx he
 only what the switch and a health checker need: one request line, headers, a Content-Length body,
 keep-alive when asked, and a response with Content-Length.
 
-Hostile clients (issue 15): a whole request (head and body, or the idle wait before it on a kept-alive
+Hostile clients: a whole request (head and body, or the idle wait before it on a kept-alive
 connection) must arrive within one deadline, however slowly its bytes trickle in; and each worker
 keeps at most `max_connections` open: past that, the connection that has waited longest for its
 request is closed, so a new caller (the switch sends its whole lookup at once) is always served and

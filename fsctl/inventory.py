@@ -1,4 +1,7 @@
-"""The operator's number inventory (DECISIONS 8): `fsctl numbers add RANGE`, `fsctl numbers list`."""
+"""The operator's number inventory: `fsctl numbers add RANGE`, `fsctl numbers list`.
+
+The rules it keeps are docs/decisions.md "Number inventory".
+"""
 
 from __future__ import annotations
 

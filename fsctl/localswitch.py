@@ -1,6 +1,6 @@
 """A FreeSWITCH on this machine for `make run` and the end-to-end tests: find it, configure it, run it.
 
-Where FreeSWITCH comes from, in this order (DECISIONS 23, 25):
+Where FreeSWITCH comes from, in this order:
 1. `KUMO_FREESWITCH=<install dir>` (bin/freeswitch and mod/ of a FreeSWITCH 1.10/1.11 with the
    modules kumo loads);
 2. the prebuilt runtime `../shared/fs-runtime` beside the repository, unpacked by its own
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from fsctl.config import PROJECT_ROOT
 
-# The one lookup of the shared runtime outside the end-to-end fixtures (issue 21: `make run` on a
-# machine prepared like CI's gets a switch without any setting).
+# The one lookup of the shared runtime outside the end-to-end fixtures: `make run` on a
+# machine prepared like CI's gets a switch without any setting.
 SHARED_RUNTIME = PROJECT_ROOT.parent / "shared" / "fs-runtime"
 DEBIAN_MOD_DIR = Path("/usr/lib/freeswitch/mod")
 HOW_TO_GET_ONE = (

@@ -1,4 +1,4 @@
-"""Rate-limited logging (issue 15 item 19): a flood of refused lookups must not flood the log.
+"""Rate-limited logging: a flood of refused lookups must not flood the log.
 
 A record is "the same" as an earlier one when it comes from the same logger with the same message
 template (the arguments may differ: each refused lookup names its caller). Each template gets `burst`

@@ -1,4 +1,4 @@
-"""Credentials the service shares with the switch, generated on first start (DECISIONS 24).
+"""Credentials the service shares with the switch, generated on first start.
 
 No credential has a working default: when `FSCTL_XML_CURL_AUTH` / `FSCTL_ESL_PASSWORD` are not given,
 the service reads them from files under the instance folder, creating each once (mode 0600) and

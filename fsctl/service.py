@@ -49,7 +49,7 @@ PARENT_CHECK_SECONDS = 1.0
 
 
 def die_with_parent(parent_pid: int, stop) -> None:
-    """Make this worker end when its parent does, even by `kill -9` (issue 15 item 11).
+    """Make this worker end when its parent does, even by `kill -9`.
 
     The kernel sends SIGTERM on the parent's death (prctl PR_SET_PDEATHSIG, Linux); a greenlet also
     watches getppid(), for other systems and for a parent that died before prctl ran. Without this an

@@ -66,7 +66,7 @@ def database_url(tmp_path) -> str:
     base = os.environ.get("DATABASE_URL")
     if not base or base.startswith("sqlite"):
         # An empty file, as a freshly created PostgreSQL database is there: kumo never creates one
-        # itself outside `fsctl db upgrade` (issue 15 item 10); tests then build their schema.
+        # itself outside `fsctl db upgrade`; tests then build their schema.
         path = tmp_path / "kumo-test.sqlite3"
         path.touch(mode=0o600)
         yield f"sqlite:///{path}"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Real FreeSWITCH 1.11.1 traffic, kept in the repository so a fresh clone tests itself (DECISIONS 25).
+# Real FreeSWITCH 1.11.1 traffic, kept in the repository so a fresh clone tests itself.
 FIXTURES = REPO_ROOT / "tests" / "data" / "freeswitch"
 
 

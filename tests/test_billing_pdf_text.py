@@ -1,6 +1,6 @@
 """Invoice PDFs: every tenant-controlled text is text, never reportlab markup, and nothing is fetched.
 
-Issue 15 items 1 and 2: a company name `<b>Echo KK` stopped the monthly close for every tenant, and
+A company name `<b>Echo KK` stopped the monthly close for every tenant, and
 `<img src="http://...">` made the server fetch that URL. One statement's failure never stops the others.
 """
 

@@ -148,7 +148,7 @@ CASES = [
     ("09012345678", 1, 16),
     ("09012345678", 60, 16),
     ("09012345678", 61, 32),
-    ("05012345678", 181, 16),  # 050 at the fixed rate (DECISIONS 11)
+    ("05012345678", 181, 16),  # 050 at the fixed rate
     ("01044207123456", 61, 60),  # UK: 30 yen per started minute
     ("01012125551234", 60, 20),  # US/Canada
     ("0108862212345678", 30, 30),  # Taiwan (886) before any shorter code
@@ -253,7 +253,7 @@ def test_forward_after_a_carrier_calls_continuation_is_charged_to_the_contexts_t
     store, session_factory, engine
 ):
     # A carrier call that rang 1001, then went on (no answer) in public_<domain> to a mobile: the
-    # continuation's context names the tenant that forwarded it (issue 15 item 18).
+    # continuation's context names the tenant that forwarded it.
     leg = synthetic_leg(
         uid(5),
         "kumo-after-1001-NO_ANSWER",

@@ -1,4 +1,4 @@
-"""/fs/cdr and the spool import against hostile bodies (issue 15 items 3 and 16)."""
+"""/fs/cdr and the spool import against hostile bodies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A missing or unmigrated SQLite database is an error, never silently recreated (issue 15 item 10)."""
+"""A missing or unmigrated SQLite database is an error, never silently recreated."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Files kumo creates are private: 0600 files, 0700 folders (issue 15 item 12, files half)."""
+"""Files kumo creates are private: 0600 files, 0700 folders.
+
+The files half; the API half (no PIN read back) is tests/webpanel/test_api_secrets.py.
+"""
 
 from __future__ import annotations
 

@@ -225,7 +225,8 @@ REJECTING_APPS = {"log", "hangup", "respond"}
 
 
 def test_system_commands_are_disabled(document: Preprocessed) -> None:
-    # DECISIONS 26: read by mod_commands / mod_dptools at load (tests/e2e/test_injection.py runs it).
+    # Defence in depth, kumo never needs the shell: read by mod_commands / mod_dptools at load
+    # (tests/e2e/test_injection.py runs it).
     assert document.vars["disable_system_api_commands"] == "true"
     assert document.vars["disable_system_app_commands"] == "true"
 
@@ -286,7 +287,7 @@ def test_carrier_profile_is_acl_guarded(tree: etree._Element) -> None:
     profile = _profile(tree, "carrier")
     settings = _params(profile.find("settings"))
     acls = [p.get("value") for p in profile.find("settings").findall("param[@name='apply-inbound-acl']")]
-    assert acls == ["carriers", "kumo-gateways"]  # the carrier first; then customer gateways (issue 8)
+    assert acls == ["carriers", "kumo-gateways"]  # the carrier first; then customer gateways
     assert settings["context"] == "public"
     assert settings["disable-register"] == "true"
     gateways = profile.findall("gateways/gateway")

@@ -1,4 +1,4 @@
-"""The lookup server under hostile HTTP (issue 15 items 4 and 17): oversized headers, ambiguous
+"""The lookup server under hostile HTTP: oversized headers, ambiguous
 lengths, and connections that trickle bytes to hold the server's sockets."""
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def test_a_request_trickled_byte_by_byte_hits_one_deadline():
 
 
 def _low_fd_limit() -> None:
-    # The attack of the issue: a server whose open-file limit the trickling connections exhaust.
+    # The slowloris attack: a server whose open-file limit the trickling connections exhaust.
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
 
 
@@ -116,5 +116,5 @@ def test_a_lookup_answers_within_a_second_under_a_slowloris_attack(database_url,
             for sock in attackers:
                 sock.close()
     print(f"worst lookup under a 400-connection slowloris: {worst * 1000:.1f} ms")
-    # The requirement itself (issue 15 item 4).
+    # The requirement itself.
     assert worst < 1.0, f"a lookup took {worst:.2f} s under attack"

@@ -1,4 +1,4 @@
-"""A hung database (issue 15 item 5): lookups answer "not found" within their deadline and count it,
+"""A hung database: lookups answer "not found" within their deadline and count it,
 /healthz says 503 within a second, the service never waits for the database's own recovery.
 
 The database here is a PostgreSQL port that accepts connections and never answers: what a paused

@@ -1,4 +1,4 @@
-"""Repeated log lines are rate-limited (issue 15 item 19)."""
+"""Repeated log lines are rate-limited."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`make run` (fsctl run, issue 21): where the switch comes from, its site values, the demo credentials,
+"""`make run` (fsctl run): where the switch comes from, its site values, the demo credentials,
 what the terminal shows, a taken port, and Ctrl-C stopping everything. Without a switch here; the
 run through the real switch with a demo call is tests/e2e/run/test_make_run.py.
 """

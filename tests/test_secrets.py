@@ -1,5 +1,6 @@
-"""Secure by default (issue 15 items 3 and 13, DECISIONS 24): the service generates the credentials it
-shares with the switch, `make fs-config` hands the same values to the switch, running open is explicit."""
+"""Secure by default (docs/decisions.md): no credential has a working default; the service generates
+the credentials it shares with the switch, `make fs-config` hands the same values to the switch,
+running open is explicit."""
 
 from __future__ import annotations
 

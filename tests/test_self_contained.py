@@ -1,4 +1,4 @@
-"""The repository is self-contained (DECISIONS 25): a fresh clone with nothing beside it tests itself.
+"""The repository is self-contained: a fresh clone with nothing beside it tests itself.
 
 Only the end-to-end fixtures may look outside, for a FreeSWITCH runtime (`../shared/fs-runtime`,
 or KUMO_FREESWITCH).
@@ -25,7 +25,7 @@ CLIMB = re.compile(
 )
 # The allowed references, only on lines that name fs-runtime: the end-to-end fixtures looking for the
 # FreeSWITCH runtime, and fsctl/localswitch.py, the one module that finds a switch for `make run`
-# (issue 21: a machine prepared like CI's runs a PBX that takes calls without any setting) and that
+# (a machine prepared like CI's runs a PBX that takes calls without any setting) and that
 # the end-to-end fixtures share. No other file of fsctl/ may name the folder.
 E2E = Path("tests") / "e2e"
 LOCAL_SWITCH = Path("fsctl") / "localswitch.py"

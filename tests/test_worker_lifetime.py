@@ -1,4 +1,4 @@
-"""Workers die with their parent (issue 15 item 11): a `kill -9` of `fsctl serve` leaves no orphan
+"""Workers die with their parent: a `kill -9` of `fsctl serve` leaves no orphan
 holding the port, so the next start binds it."""
 
 from __future__ import annotations

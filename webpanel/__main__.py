@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--upgrade", action="store_true", help="migrate the database first")
     args = parser.parse_args(argv)
-    os.umask(file_umask())  # uploads, the database, the secret key: private (issue 15 item 12)
+    os.umask(file_umask())  # uploads, the database, the secret key: private
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app()
     if args.upgrade:

@@ -25,7 +25,7 @@ from webpanel.extensions import csrf, db
 log = logging.getLogger(__name__)
 
 # Sign-in throttling, counted in the database so every panel process shares the count. Failures count
-# per (account, address): a wrong password typed elsewhere never locks the owner out (issue 15). After
+# per (account, address): a wrong password typed elsewhere never locks the owner out. After
 # FREE_FAILURES the pair waits BASE_DELAY, doubling with each further failure up to MAX_DELAY; a success
 # starts the count again. An address failing across many accounts (spraying) is slowed down the same
 # way, that address alone.

@@ -24,7 +24,7 @@ BILLING_TZ = ZoneInfo("Asia/Tokyo")  # prices and months are Japanese calendar d
 
 
 def customer_gateway(gateway: str | None) -> bool:
-    """Calls through a customer's own gateway (issue 8) are not charged by the platform."""
+    """Calls through a customer's own gateway are not charged by the platform."""
     return bool(gateway) and gateway != CARRIER_GATEWAY
 
 

@@ -128,7 +128,7 @@ def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]
         ("recording", "option_recording", "オプション 通話録音 (ユーザー)"),
         ("ivr", "option_ivr", "オプション IVR (番号)"),
         ("paper_invoice", "paper_invoice", "紙の請求書 郵送"),
-        # customer gateways by channel plan (issue 8)
+        # customer gateways by channel plan
         ("gateway_4ch", "gateway_4ch", "ゲートウェイ 4ch"),
         ("gateway_8ch", "gateway_8ch", "ゲートウェイ 8ch"),
         ("gateway_16ch", "gateway_16ch", "ゲートウェイ 16ch"),

@@ -1,6 +1,6 @@
 """Classify a call leg with the numbering code routing uses, and link it to tenant, user and number.
 
-Who pays for what (DECISIONS 2):
+Who pays for what (docs/decisions.md "Who pays for a call"):
 - an A leg from a phone (context = its tenant's domain) is classified by what was dialled: internal
   (extension, park slot, feature code, the tenant's own number), on-net, emergency, or an external
   class (fixed, mobile, ip, toll_free, international, service); the charge is rated on this leg;
@@ -8,7 +8,7 @@ Who pays for what (DECISIONS 2):
 - a B leg is `leg` (free: its call is rated on the A leg), except a B leg to the carrier gateway
   whose A leg did not dial that external number itself: a forward (always / no answer / IVR) to an
   external number, charged to the tenant whose configuration forwarded it.
-- customer gateways (issue 8): a leg whose `sip_gateway_name` (set by mod_sofia on gateway legs) or
+- customer gateways: a leg whose `sip_gateway_name` (set by mod_sofia on gateway legs) or
   `kumo_gateway` variable names a gateway other than the carrier keeps it in `gateway`; rating
   charges such calls 0 yen (see fsctl.billing.rating).
 """
@@ -131,7 +131,7 @@ def classify_leg(leg: Leg, resolver: Resolver, plan: NumberingPlan | None = None
         )
     ref = _phone_tenant(leg, resolver, context)
     if ref is not None and context.startswith("gw_"):
-        # From a customer gateway (issue 8, context gw_<id>.<domain>): inbound to a carried number.
+        # From a customer gateway (context gw_<id>.<domain>): inbound to a carried number.
         return Classification(
             "inbound",
             "in",

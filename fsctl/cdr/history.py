@@ -1,6 +1,6 @@
 """Call history for the panel: one tenant's calls with filters, pages and the charge of each call.
 
-Always scoped by tenant (DESIGN boundary 5): the tenant id is part of every query built here.
+Always scoped by tenant: the tenant id is part of every query built here.
 Tenant-wide, a call is shown once (its A leg, plus forwards charged on a B leg); for one user, both
 the calls the user made and the calls the user received (their B legs).
 """

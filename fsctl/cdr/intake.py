@@ -8,7 +8,7 @@ last try the record is written to err-log-dir, which only our importer reads (fs
   same bytes again and end in the spool as the same unusable record;
 - wrong HTTP credentials: 401 (the switch retries, then spools; the importer brings it in);
 - our own failure (database down): 500, so the switch retries and finally spools: nothing is lost.
-Hostile posts (issue 15): a body over MAX_CDR_BODY gets 413 and JSON nested too deeply 400, neither
+Hostile posts: a body over MAX_CDR_BODY gets 413 and JSON nested too deeply 400, neither
 stored; a leg of no known tenant is not a call this platform's switch made: kept aside, never stored.
 """
 

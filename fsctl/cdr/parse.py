@@ -26,7 +26,7 @@ class CdrError(ValueError):
 
 
 class CdrTooDeep(CdrError):
-    """JSON nested deeper than Python's parser recurses: never a switch's CDR (issue 15 item 16)."""
+    """JSON nested deeper than Python's parser recurses: never a switch's CDR."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,7 @@ def parse_xml(body: bytes, url_uuid: str | None = None) -> Leg:
 
 
 def normalize_uuid(raw: str | None) -> str | None:
-    """The leg uuid from `?uuid=`: mod_xml_cdr's prefix-a-leg adds `a_` (DECISIONS 3)."""
+    """The leg uuid from `?uuid=`: mod_xml_cdr's prefix-a-leg adds `a_`."""
     if not raw:
         return None
     uuid = raw[2:] if raw.startswith("a_") else raw

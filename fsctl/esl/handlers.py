@@ -73,9 +73,10 @@ class StateHandler(Handler):
         raise NotImplementedError
 
 
-# How long registration changes are held and coalesced before they are written (DECISIONS 5: the
-# database is the truth within this interval). A phone re-registering several times within it costs
-# one row write; a busy switch (hundreds of REGISTERs a second) costs one transaction a second.
+# How long registration changes are held and coalesced before they are written (the database holds
+# live state, docs/decisions.md, and is true again within this interval). A phone re-registering
+# several times within it costs one row write; a busy switch (hundreds of REGISTERs a second) costs
+# one transaction a second.
 REGISTRATION_FLUSH_SECONDS = 1.0
 
 
@@ -135,7 +136,7 @@ class Registrations(StateHandler):
 
     Mirrors what mod_sofia keeps in its sip_registrations table (sofia_reg.c,
     sofia_reg_handle_register_token). Without `multiple-registrations` on the profile (kumo's
-    `internal` profile: DECISIONS 1, one user = one device), every REGISTER, renewals included,
+    `internal` profile: one user is one device), every REGISTER, renewals included,
     first deletes all rows of the user (`sip_user`, `sip_host`), and an unregister deletes them all
     too: so a phone that comes back with a new Call-ID (a reboot) replaces its row instead of adding
     one. With `multiple-registrations` (`multiple=True`) rows are kept per contact, and a REGISTER or

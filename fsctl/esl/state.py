@@ -1,4 +1,4 @@
-"""Live state in the database (DECISIONS 5): registrations, calls, ringing calls, parked calls.
+"""Live state in the database: registrations, calls, ringing calls, parked calls.
 
 Written by the ESL handlers with Core statements (one transaction per batch of events, never an ORM
 session, so live traffic never bumps a tenant's config_version), replaced from the switch's own

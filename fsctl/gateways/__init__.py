@@ -1,1 +1,1 @@
-"""Customer gateways (issue 8): existing numbers kept through a customer's gateway, channel plans."""
+"""Customer gateways: existing numbers kept through a customer's gateway, channel plans."""

@@ -1,7 +1,7 @@
 """What the panel shows a tenant about its gateways: registration state, channels in use now, refusals.
 
-Read-only queries over the live-state tables the ESL service writes (live_registrations, live_calls,
-issue 4) and the gateway tables (gateway_channels, gateway_refusals: fsctl.gateways.events). Every
+Read-only queries over the live-state tables the ESL service writes (live_registrations,
+live_calls) and the gateway tables (gateway_channels, gateway_refusals: fsctl.gateways.events). Every
 query is scoped by tenant_id.
 """
 

@@ -4,7 +4,7 @@
 fsctl.wiring): routing runs them before bridging to the carrier and before an emergency call; both
 return False when the call stays with the platform's carrier.
 
-Channel limits (DECISIONS 9): a call through a customer gateway counts against that gateway's plan
+Channel limits: a call through a customer gateway counts against that gateway's plan
 (`limit hash kumo_gateway <id> <plan>`), never against the tenant's max_external_channels (realm
 kumo_external), which is the platform carrier's cap. mod_hash counts per channel and key (limit_incr_hash:
 a second `limit` with the same key on the same channel is not counted again) and releases at hang-up;
@@ -70,7 +70,7 @@ def dial_target(number: Classified) -> str:
     if target.startswith("+"):
         target = "010" + target[1:]
     if number.privacy == "withhold":
-        target = "184" + target  # the customer's own line withholds its number (DECISIONS 12)
+        target = "184" + target  # the customer's own line withholds its number
     elif number.privacy == "present":
         target = "186" + target
     return target

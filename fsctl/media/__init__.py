@@ -1,1 +1,1 @@
-"""Media features (issue 5): voicemail index and e-mail, call recordings, IVR prompts, audio files."""
+"""Media features: voicemail index and e-mail, call recordings, IVR prompts, audio files."""

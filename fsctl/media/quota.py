@@ -1,4 +1,4 @@
-"""Per-tenant storage quota for uploads (issue 15 item 8): by plan, trial tenants get a small one.
+"""Per-tenant storage quota for uploads: by plan, trial tenants get a small one.
 
 Usage is what lies under the tenant's audio tree on disk (every rate and the fallback copy of every
 upload), so nothing can drift from a counter. An upload is refused before anything is written when its

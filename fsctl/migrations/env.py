@@ -16,7 +16,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    # The one place a database is created (issue 15 item 10).
+    # The one place a database is created.
     engine = make_engine(config.get_main_option("sqlalchemy.url"), create=True)
     with engine.connect() as connection:
         _run(connection)

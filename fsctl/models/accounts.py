@@ -54,14 +54,14 @@ class PanelAccount(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    # Part of every session's fingerprint: bumped by sign-out, so a copied cookie dies with it (issue 15).
+    # Part of every session's fingerprint: bumped by sign-out, so a copied cookie dies with it.
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A disabled account cannot sign in, reset its password, or keep a session.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TenantProfile(Base):
-    """Who signed the tenant up, and the formal application the operator verifies (DECISIONS 10)."""
+    """Who signed the tenant up, and the formal application the operator verifies."""
 
     __tablename__ = "tenant_profiles"
     __tenant_config__ = False
@@ -118,7 +118,7 @@ class PlatformSetting(Base):
     value: Mapped[str] = mapped_column(Text, default="")
 
 
-# --- Panel hardening (issue 15, webpanel/): password reset by e-mail ---------------------------------
+# --- Panel sign-in security (webpanel/): password reset by e-mail ------------------------------------------
 
 
 class PasswordReset(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fsctl.models.base import Base, utc_now
 
-# --- Call records and billing (issue 7, fsctl/cdr/ and fsctl/billing/) ------------------------------
+# --- Call records and billing (fsctl/cdr/ and fsctl/billing/) ---------------------------------------
 # Written by CDR intake, rating, `fsctl apply` (subscription history) and month closing; none of it is
 # routing configuration, so `__tenant_config__ = False` (no config_version bump, no cache emptied).
 
@@ -91,7 +91,7 @@ class CdrReject(Base):
 
 
 class BillingAccount(Base):
-    """Where a tenant's invoices go, and the paper-invoice option (DECISIONS 11)."""
+    """Where a tenant's invoices go, and the paper-invoice option."""
 
     __tablename__ = "billing_accounts"
     __tenant_config__ = False

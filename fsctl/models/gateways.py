@@ -22,7 +22,7 @@ from fsctl.models.base import Base, destination_fk, enum_type, utc_now
 if TYPE_CHECKING:
     from fsctl.models.tenancy import Destination
 
-# --- Customer gateways: existing numbers kept through a gateway, channel plans (issue 8, fsctl/gateways/)
+# --- Customer gateways: existing numbers kept through a gateway, channel plans (fsctl/gateways/)
 # A tenant's own gateway ("32Gateway") brings the tenant's existing lines into kumo. The numbers it
 # carries are NOT the platform's inventory (`numbers`): they are the customer's, billed by the
 # customer's carrier, never free for another tenant to claim, never charged 100 yen. They live in
@@ -122,7 +122,7 @@ class GatewayRefusal(Base):
 class GatewayChannel(Base):
     """A channel holding one of a gateway's plan channels now (its `limit` passed; gone at hang-up).
 
-    Live state (DECISIONS 5): the panel counts only rows whose channel is still in live_calls, which
+    Live state: the panel counts only rows whose channel is still in live_calls, which
     the ESL service rebuilds from the switch after a reconnect, so a hang-up missed while away never
     leaves a channel counted for ever.
     """

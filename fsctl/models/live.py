@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fsctl.models.base import Base, utc_now
 
 
-# --- Live call state (issue 4, fsctl/esl/): written by the ESL service from events, rebuilt from the
+# --- Live call state (fsctl/esl/): written by the ESL service from events, rebuilt from the
 # switch after every reconnect, read by the panel. Written with Core statements, never through an ORM
 # session, so live traffic never bumps config_version (and `__tenant_config__ = False` says so too).
 class LiveRegistration(Base):

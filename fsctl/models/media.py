@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fsctl.models.base import Base, utc_now
 
-# --- Media: voicemail messages, call recordings, uploaded audio (issue 5, fsctl/media/) -------------
+# --- Media: voicemail messages, call recordings, uploaded audio (fsctl/media/) ----------------------
 # These rows are written from switch events and uploads, not tenant configuration: marked
 # `__tenant_config__ = False` so fsctl.db does not bump config_version (no lookup cache is emptied).
 

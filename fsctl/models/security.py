@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fsctl.models.base import Base, utc_now
 
-# --- Security: brute-force bans, trusted sources, call caps, spend alerts (issue 9, fsctl/security/) --
+# --- Security: brute-force bans, trusted sources, call caps, spend alerts (fsctl/security/) -----------
 # Times of the ban machinery are epoch seconds (integers): the directory's hot-path query compares them
 # with a plain parameter, identically on SQLite and PostgreSQL.
 

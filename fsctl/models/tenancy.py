@@ -57,7 +57,7 @@ class Tenant(Base):
     trial_started_on: Mapped[dt.date] = mapped_column(Date, default=lambda: dt.date.today())
     international_calls: Mapped[bool] = mapped_column(Boolean, default=False)
     max_external_channels: Mapped[int] = mapped_column(Integer, default=2)
-    # Operator allowances for prefixes that are blocked by default (DECISIONS 12): "0570", "0990" ...
+    # Operator allowances for prefixes that are blocked by default: "0570", "0990" ...
     allowed_prefixes: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Bumped on every committed change to the tenant's configuration; lookup caches key on it.
     config_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -104,7 +104,7 @@ class Destination(Base):
 
 
 class User(Base):
-    """One extension = one SIP account = one billable device (DECISIONS 1)."""
+    """One extension = one SIP account = one billable device."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -325,7 +325,7 @@ class ParkRange(Base):
 
 
 class AuditEntry(Base):
-    """Who changed what, when (DECISIONS 22)."""
+    """Who changed what, when."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_tenant_at", "tenant_id", "at"),)

@@ -1,1 +1,1 @@
-"""Toll-fraud and intrusion defences (issue 9): brute-force bans, call caps, spend alerts."""
+"""Toll-fraud and intrusion defences: brute-force bans, call caps, spend alerts."""

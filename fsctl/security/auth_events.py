@@ -175,7 +175,7 @@ def wire(
 
 
 def security_handlers(engine: Engine, settings: SecuritySettings | None = None) -> list[AuthEventHandler]:
-    """The ESL handlers of issue 9, for fsctl.esl.wiring.build_dispatcher."""
+    """The ESL handlers of the brute-force and spend defences, for fsctl.esl.wiring.build_dispatcher."""
     from fsctl.security.settings import security_settings_from_env
 
     return [AuthEventHandler(make_session_factory(engine), settings or security_settings_from_env())]

@@ -1,10 +1,10 @@
-"""What the panel shows and does for issue 9, scoped in one place (DESIGN boundary 5).
+"""What the panel shows and does for toll-fraud and intrusion defence, scoped in one place.
 
 The operator sees every ban and event and may lift bans, change caps and resume external calls. A tenant
 administrator sees only the user+IP bans of the tenant's own domain (never other tenants' addresses or
 platform-wide IP bans, which may name another customer's office), the tenant's own events and caps, and
-may resume its own external calls after a spend suspension (DECISIONS 7: the feature owns its page; the
-panel engineer's frame calls these functions).
+may resume its own external calls after a spend suspension (the feature owns its page, docs/decisions.md
+"Features own their pages"; the panel's frame calls these functions).
 """
 
 from __future__ import annotations

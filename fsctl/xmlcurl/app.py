@@ -116,7 +116,7 @@ class ServiceApp:
         )
         self.dialplan = DialplanResponder(store, settings)
         self.cdr_intake = CdrIntake(store, snapshots=self.dialplan.snapshots)
-        # voicemail.conf (issue 5); other configuration names stay with the switch's own files.
+        # voicemail.conf; other configuration names stay with the switch's own files.
         self.configuration = ConfigurationResponder(media_settings_from_env())
         self._expected_auth = None
         # Secure by default: no setting means the generated credential, only "off" means open.
@@ -138,7 +138,7 @@ class ServiceApp:
                 return Response(405, "text/plain", b"POST only\n", (("Allow", "POST"),))
             return self.xml_lookup(headers.get(b"authorization"), body)
         if route == "/fs/cdr":
-            # Call records (issue 7, fsctl.cdr.intake); the same HTTP credentials as /fs/xml (DECISIONS 3).
+            # Call records (fsctl.cdr.intake); the same HTTP credentials as /fs/xml.
             if method != "POST":
                 return Response(405, "text/plain", b"POST only\n", (("Allow", "POST"),))
             if not self.authorized(headers.get(b"authorization")):
@@ -172,7 +172,7 @@ class ServiceApp:
         except gevent.Timeout as expired:
             if expired is not deadline:
                 raise
-            # A hung database (issue 15 item 5): the switch gets "not found" (its static deny-all
+            # A hung database: the switch gets "not found" (its static deny-all
             # fallback) in time instead of a thread blocked for its whole xml_curl timeout.
             self.store.reset()
             log.warning(

@@ -70,7 +70,7 @@ class DirectoryResponder:
         if not plausible_domain(domain):
             return None, f"implausible domain {domain[:80]!r}"
         user = fields.get("user")
-        if is_gateway_lookup(domain, user):  # customer gateways (issue 8): names, never extensions
+        if is_gateway_lookup(domain, user):  # customer gateways: names, never extensions
             return self.gateways.answer(fields, domain, user)
         if user is None:
             return self._domain(domain)

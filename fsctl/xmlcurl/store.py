@@ -22,7 +22,7 @@ from fsctl.db import make_engine, make_session_factory, sqlite_file
 log = logging.getLogger(__name__)
 
 _QMARK = re.compile(r"\?")
-# /healthz answers within a second (issue 15 item 5); the database gets most of it.
+# /healthz answers within a second; the database gets most of it.
 HEALTH_TIMEOUT = 0.8
 
 
@@ -56,7 +56,7 @@ class LookupStore:
             else:
                 driver.autocommit = True
                 if self.statement_timeout > 0:
-                    # The server ends a query that outlives the lookup deadline (issue 15 item 5).
+                    # The server ends a query that outlives the lookup deadline.
                     cursor = raw.cursor()
                     cursor.execute(f"SET statement_timeout = {int(self.statement_timeout * 1000)}")
                     cursor.close()

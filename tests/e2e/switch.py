@@ -1,7 +1,7 @@
 """Find, configure, start and stop the FreeSWITCH the end-to-end tests run against.
 
-Finding, installing, deploying and running the switch is fsctl/localswitch.py, shared with `make run`
-(issue 21): where FreeSWITCH comes from is written there, the only place besides these fixtures
+Finding, installing, deploying and running the switch is fsctl/localswitch.py, shared with `make run`:
+where FreeSWITCH comes from is written there, the only place besides these fixtures
 that names the fs-runtime folder (tests/test_self_contained.py). What stays here is what only tests
 need: the switch's API through the tests' own event-socket client, and reading its log.
 """

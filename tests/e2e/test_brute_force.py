@@ -1,4 +1,4 @@
-"""Issue 14 item 17: repeated wrong passwords from one address ban it; the right password is then
+"""Repeated wrong passwords from one address ban it; the right password is then
 refused from there until `fsctl bans lift`."""
 
 from __future__ import annotations

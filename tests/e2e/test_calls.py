@@ -1,4 +1,4 @@
-"""Issue 14 item 2: extension to extension through the switch; both legs' CDRs stored and rated."""
+"""Extension to extension through the switch; both legs' CDRs stored and rated."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 14: the (N+1)th external call is refused while N are up, allowed again after."""
+"""The (N+1)th external call is refused while N are up, allowed again after."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 16: a customer gateway registers, its carried number comes in through it, and the
+"""A customer gateway registers, its carried number comes in through it, and the
 tenant's external calls go out through it."""
 
 from __future__ import annotations

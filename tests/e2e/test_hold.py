@@ -1,4 +1,4 @@
-"""Issue 14 item 12: a re-INVITE to sendonly gives the other party music on hold; resume restores."""
+"""A re-INVITE to sendonly gives the other party music on hold; resume restores."""
 
 from __future__ import annotations
 

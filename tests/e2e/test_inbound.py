@@ -1,4 +1,4 @@
-"""Issue 14 item 3: calls from the carrier: ring groups (simultaneous, sequential), a DID, the ACL."""
+"""Calls from the carrier: ring groups (simultaneous, sequential), a DID, the ACL."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ def test_names_with_api_calls_never_run_on_any_call_path(e2e, evil) -> None:
     call = first.call("0612345678", talk_ms=300, display=forms[1])
     assert call.wait().ok, call.responses()
     assert carrier.wait().ok
-    # kumo strips such text before it reaches the switch (DECISIONS 26): the carrier sees none.
+    # kumo strips such text before it reaches the switch: the carrier sees none.
     invite = carrier.requests("INVITE")[0]
     assert "${" not in invite and "0366660000" in invite.replace("+81", "0")
 
@@ -108,7 +108,7 @@ def test_names_with_api_calls_never_run_on_any_call_path(e2e, evil) -> None:
     assert answering.wait().ok
 
     assert _planted(marker) == []
-    # The switch itself refuses `system`: kumo's vars.xml turns the api off (DECISIONS 26).
+    # The switch itself refuses `system`: kumo's vars.xml turns the api off.
     assert e2e.switch.api(f"system touch {marker}-direct").startswith("-ERR")
     assert _planted(marker) == []
 

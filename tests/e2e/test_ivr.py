@@ -1,4 +1,4 @@
-"""Issue 14 item 9: an IVR menu (greeting uploaded with `fsctl audio upload`): a key reaches its
+"""An IVR menu (greeting uploaded with `fsctl audio upload`): a key reaches its
 destination, no key reaches the timeout destination."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 14 item 4: out through the carrier: caller ID, 184/186, the CDR rated at the brochure price."""
+"""Out through the carrier: caller ID, 184/186, the CDR rated at the brochure price."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_carrier_sees_the_tenant_number_and_the_call_is_rated_as_mobile(e2e) -> 
     mark = e2e.events.mark()
     invite = call_out(e2e, "101", "09012345678", talk_ms=1500)
     assert _uri_user(invite.splitlines()[0]) in ("09012345678", "+819012345678")
-    # kumo_carrier_caller_id_type=pid: the number as P-Asserted-Identity, E.164 (DECISIONS 16), and
+    # kumo_carrier_caller_id_type=pid: the number as P-Asserted-Identity, E.164, and
     # the same number in From (caller-id-in-from).
     assert "+81312345678" in header(invite, "P-Asserted-Identity")
     assert _uri_user(header(invite, "From")) == "+81312345678"

@@ -1,4 +1,4 @@
-"""Issue 14 item 10: park on a dialled slot, retrieve from another phone; kumo's parked_calls follows."""
+"""Park on a dialled slot, retrieve from another phone; kumo's parked_calls follows."""
 
 from __future__ import annotations
 

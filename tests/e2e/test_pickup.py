@@ -1,4 +1,4 @@
-"""Issue 14 item 11: pickup of a ringing call with *8 (group) and **<ext> (directed)."""
+"""Pickup of a ringing call with *8 (group) and **<ext> (directed)."""
 
 from __future__ import annotations
 

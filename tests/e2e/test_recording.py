@@ -1,4 +1,4 @@
-"""Issue 14 item 8: a recorded user's call leaves a non-empty file and kumo's index row."""
+"""A recorded user's call leaves a non-empty file and kumo's index row."""
 
 from __future__ import annotations
 

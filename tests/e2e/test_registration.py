@@ -1,4 +1,4 @@
-"""Issue 14 item 1: registration through the switch, and kumo's live_registrations."""
+"""Registration through the switch, and kumo's live_registrations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 5: international, trial and emergency rules, decided by kumo, enforced by the switch."""
+"""International, trial and emergency rules, decided by kumo, enforced by the switch."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_emergency_goes_out_even_from_a_suspended_tenant(e2e, emergency: str) ->
     assert carrier.wait().ok
     invite = carrier.requests("INVITE")[0]
     assert _uri_user(invite.splitlines()[0]) == emergency
-    # The tenant's geographic number as caller ID (DECISIONS 12).
+    # The tenant's geographic number as caller ID.
     assert "+81344440000" in header(invite, "P-Asserted-Identity")
 
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 6: a schedule switched by `fsctl apply` between two calls decides the very next call."""
+"""A schedule switched by `fsctl apply` between two calls decides the very next call."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14 item 13: blind transfer (REFER) to an extension; to an external number refused."""
+"""Blind transfer (REFER) to an extension; to an external number refused."""
 
 from __future__ import annotations
 

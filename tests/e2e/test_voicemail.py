@@ -1,4 +1,4 @@
-"""Issue 14 item 7: voicemail on no answer: the message is stored (file and kumo's index) and the
+"""Voicemail on no answer: the message is stored (file and kumo's index) and the
 phone's message-waiting lamp is lit by a NOTIFY."""
 
 from __future__ import annotations

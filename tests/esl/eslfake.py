@@ -1,4 +1,4 @@
-"""A fake FreeSWITCH for the event socket tests, built from the captured bytes (DECISIONS 18).
+"""A fake FreeSWITCH for the event socket tests, built from the captured bytes.
 
 Everything it sends is a frame of tests/data/freeswitch/esl, byte for byte, except frames
 built with `synthetic_*` below, which say so in a `X-Kumo-Synthetic: true` header.

@@ -84,7 +84,7 @@ def test_status_shows_registration_channels_and_refusals(engine, session_factory
     now = dt.datetime(2026, 11, 25, 13, 1, tzinfo=dt.UTC)
     with db.session_scope(session_factory) as session:
         tenant = db.tenant_by_domain(session, "acme.kumo.test")
-        for uuid in PASSED:  # the ESL service's live calls (issue 4) for the two answered calls
+        for uuid in PASSED:  # the ESL service's live calls for the two answered calls
             session.add(models.LiveCall(uuid=uuid, tenant_id=tenant.id, call_uuid=uuid, started_at=now))
         session.add(
             models.LiveRegistration(

@@ -41,7 +41,7 @@ def gw_tenant(**overrides):
 
 
 def apps(plan):
-    """The plan's actions without the security issue's call-rate limit (realm kumo_rate), which comes on top."""
+    """The plan's actions without the call-rate limit (realm kumo_rate), which comes on top."""
     return [(a.app, a.data) for a in plan.actions if not a.data.startswith("hash kumo_rate ")]
 
 

@@ -78,7 +78,7 @@ def menu_then(responder, fields, digit: str) -> list[tuple[str, str]]:
     first = actions(responder.answer(fields))
     continuation = next(d for a, d in first if a == "set" and d.startswith("kumo_continuation="))
     transfer = first[-1]
-    # A carrier call's second hunt is in its tenant's public_<domain> context (issue 15 item 18).
+    # A carrier call's second hunt is in its tenant's public_<domain> context.
     assert transfer == ("transfer", "kumo-ivr-main-${kumo_ivr_digit} XML public_acme.kumo.test")
     fields = dict(
         fields,

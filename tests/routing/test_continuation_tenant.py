@@ -1,4 +1,4 @@
-"""A continuation's tenant is its context's, never the one a channel variable names (issue 15 item 18)."""
+"""A continuation's tenant is its context's, never the one a channel variable names."""
 
 from __future__ import annotations
 

@@ -194,7 +194,7 @@ def test_outbound_with_the_users_caller_id_and_the_channel_limit():
     snap = with_user(make_snapshot(), "101", caller_id="0312345001")
     plan = plan_from_phone(snap, "101", "09012345678", OPEN)
     assert apps(plan) == [
-        ("limit", "hash kumo_rate 1 2/1 !NORMAL_TEMPORARY_FAILURE"),  # the default call rate (issue 9)
+        ("limit", "hash kumo_rate 1 2/1 !NORMAL_TEMPORARY_FAILURE"),  # the default call rate
         ("limit", "hash kumo_external 1 4 !USER_BUSY"),
         ("set", "effective_caller_id_number=+81312345001"),
         ("export", "hold_music=local_stream://moh"),  # the phone's hold (fsctl.routing.hold)

@@ -122,7 +122,7 @@ def test_a_carrier_call_transferred_by_a_phone_rings_the_extension_with_the_call
     acts = actions(responder.answer(fields))
     assert ("set", "effective_caller_id_number=0311112222") in acts
     assert ("set", "effective_caller_id_name=0311112222") in acts  # not "Outbound Call"
-    # still counted in the tenant's external channels, never refused for it (DECISIONS 9)
+    # still counted in the tenant's external channels, never refused for it
     assert ("set", "limit_ignore_transfer=true") in acts
     assert ("limit", f"hash kumo_external {tenant_id(engine)} -1") in acts
     assert any(app == "bridge" and data.startswith(f"user/103@{DOMAIN}") for app, data in acts)

@@ -124,7 +124,7 @@ def test_set_limits_refuses_nonsense(session_factory, make_tenant):
 
 
 def test_calls_through_a_customer_gateway_are_capped_and_suspended_too():
-    """External = carrier or customer gateway (DECISIONS 2): a stolen password abuses either."""
+    """External = carrier or customer gateway: a stolen password abuses either."""
     from fsctl.gateways.snapshot import CarriedSnap, GatewaySnap
 
     gateway = GatewaySnap(

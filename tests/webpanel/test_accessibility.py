@@ -1,4 +1,4 @@
-"""Accessibility in real Chromium (issue 18 item 14): every field labelled, an error summary at the top
+"""Accessibility in real Chromium: every field labelled, an error summary at the top
 of a refused form, WCAG AA contrast of the panel's colours, a skip link to the content."""
 
 from __future__ import annotations

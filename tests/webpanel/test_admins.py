@@ -1,4 +1,4 @@
-"""Several administrators per tenant (issue 18 item 8): add, sign in, remove; never the last one."""
+"""Several administrators per tenant: add, sign in, remove; never the last one."""
 
 from __future__ import annotations
 

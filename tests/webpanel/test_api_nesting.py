@@ -1,4 +1,4 @@
-"""The API answers 400, not 500, to JSON nested deeper than the parser recurses (issue 15 item 16)."""
+"""The API answers 400, not 500, to JSON nested deeper than the parser recurses."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The API never returns a voicemail PIN (issue 15 item 12), and keeps one a client cannot read back."""
+"""The API never returns a voicemail PIN, and keeps one a client cannot read back."""
 
 from __future__ import annotations
 

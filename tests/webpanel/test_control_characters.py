@@ -1,4 +1,4 @@
-"""A control character in a name that reaches the switch is refused with a clear field error (issue 15 item 15).
+"""A control character in a name that reaches the switch is refused with a clear field error.
 
 The panel form, the API and `fsctl apply` all validate through fsctl.schemas.
 """

@@ -1,4 +1,4 @@
-"""Every CSV kumo writes neutralises cells a spreadsheet would run as formulas (issue 15 item 14)."""
+"""Every CSV kumo writes neutralises cells a spreadsheet would run as formulas."""
 
 from __future__ import annotations
 

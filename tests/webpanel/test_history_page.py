@@ -68,7 +68,7 @@ def csv_rows(response) -> list[dict[str, str]]:
 
 
 def test_csv_opens_in_japanese_excel_with_local_times(app, admin):
-    """A BOM, Japanese headers in the Japanese panel, times on the tenant's clock (issue 18 item 11)."""
+    """A BOM, Japanese headers in the Japanese panel, times on the tenant's clock."""
     tenant = tenant_of(app, "admin@acme.example")
     add_call(app, tenant.id, "out-101", "101", "out", "09011112222")
     data = admin.get("/history/calls.csv").get_data()

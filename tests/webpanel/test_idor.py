@@ -84,7 +84,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
                 select(models.PanelAccount.id).where(models.PanelAccount.tenant_id == victim.id)
             ),
         }
-        # Voicemail and recordings (issue 5's pages in this frame): rows of the victim tenant.
+        # Voicemail and recordings (the media pages in this frame): rows of the victim tenant.
         now = dt.datetime.now(dt.UTC)
         message = models.VoicemailMessage(
             tenant_id=victim.id, mailbox="101", received_at=now, file_path="101/msg_victim.wav"

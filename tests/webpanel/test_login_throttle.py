@@ -1,4 +1,4 @@
-"""Sign-in throttling cannot be used to lock someone out (issue 15 item 9).
+"""Sign-in throttling cannot be used to lock someone out.
 
 Failures count per (account, address) with growing delays; an address that fails across many accounts
 is slowed down itself; X-Forwarded-For is believed only from the configured trusted proxies.

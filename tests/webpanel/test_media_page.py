@@ -109,7 +109,7 @@ def test_upload_converts_or_explains(app, admin, media):
         content_type="multipart/form-data",
         follow_redirects=True,
     )
-    # Shown on the file field, in the page's language (issue 15: a clear field error).
+    # Shown on the file field, in the page's language (a clear field error).
     assert bad.status_code == 422 and "WAV または MP3 のファイルではありません" in bad.get_data(as_text=True)
 
 

@@ -65,7 +65,7 @@ def test_operator_tenant_page_and_search(app, operator, admin):
 
 
 def test_inventory_classifies_050_and_0800_by_their_length(app, operator):
-    """A 10-digit 050 number is a typo, not a geographic number (issue 18 item 15)."""
+    """A 10-digit 050 number is a typo, not a geographic number."""
     from fsctl.numbers import NumberError, parse_inventory_number
 
     assert parse_inventory_number("05012345678")[2] == models.NumberKind.IP

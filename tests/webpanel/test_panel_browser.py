@@ -1,4 +1,4 @@
-"""Issue 18 in real Chromium, both languages: confirmations, refusals in words, small screens, labels.
+"""The panel in real Chromium, both languages: confirmations, refusals in words, small screens, labels.
 
 Screenshots go to test-artifacts/webpanel/ (git-ignored) for a reviewer.
 """

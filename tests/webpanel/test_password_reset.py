@@ -1,4 +1,4 @@
-"""Password reset by e-mail (issue 15 item 20): single use, 30 minutes, stored hashed, no enumeration;
+"""Password reset by e-mail: single use, 30 minutes, stored hashed, no enumeration;
 and the CSP's base-uri / form-action."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`next` never leads off-site (issue 15 item 6): one helper, used by sign-in and the language switch."""
+"""`next` never leads off-site: one helper, used by sign-in and the language switch."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Schedule pictures (issue 18 item 9): a week timeline and a "now open/closed" badge from the routing."""
+"""Schedule pictures: a week timeline and a "now open/closed" badge from the routing."""
 
 from __future__ import annotations
 

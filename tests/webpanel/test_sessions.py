@@ -1,4 +1,4 @@
-"""Sign-out ends the session on the server (issue 15 item 7): a cookie copied before it is refused after it;
+"""Sign-out ends the session on the server: a cookie copied before it is refused after it;
 so are the cookies of an account whose password or role changed or that was disabled."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The overview's setup checklist (issue 18 item 5): each first step done or linked, gone once all are."""
+"""The overview's setup checklist: each first step done or linked, gone once all are."""
 
 from __future__ import annotations
 

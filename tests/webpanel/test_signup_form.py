@@ -1,4 +1,4 @@
-"""Sign-up (issue 18 item 6): every error at once in words that say what to do, a second company with
+"""Sign-up: every error at once in words that say what to do, a second company with
 the same name held back with the reason, a trial overview that does not promise outside calls."""
 
 from __future__ import annotations

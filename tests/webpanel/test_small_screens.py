@@ -1,4 +1,4 @@
-"""Every main page at 390 px (a phone) and 1280 px, both languages, in real Chromium (issue 18 item 13).
+"""Every main page at 390 px (a phone) and 1280 px, both languages, in real Chromium.
 
 At 390 px the page never scrolls sideways (document scrollWidth <= 390) and no menu word is broken
 per character (each menu entry is one line). Screenshots of every page at both widths and in both

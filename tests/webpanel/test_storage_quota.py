@@ -1,4 +1,4 @@
-"""Per-tenant storage quota for uploads, by plan (issue 15 item 8): shown with its usage, enforced on every
+"""Per-tenant storage quota for uploads, by plan: shown with its usage, enforced on every
 upload (greetings, announcements, music on hold), refused with a clear error before anything is stored."""
 
 from __future__ import annotations

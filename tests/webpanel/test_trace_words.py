@@ -91,7 +91,7 @@ def test_closed_schedule_reads_as_a_sentence_in_both_languages(app, admin, sessi
 
 
 def test_blank_date_and_time_mean_now_on_the_tenants_clock(app, admin):
-    """Not UTC: at 03:27 UTC the question is about 12:27 in Tokyo (issue 18 item 2)."""
+    """Not UTC: at 03:27 UTC the question is about 12:27 in Tokyo."""
     with_users(admin, "101", "102")
     before = dt.datetime.now(ZoneInfo("Asia/Tokyo"))
     page = admin.get("/what-if/?from=101&to=102").get_data(as_text=True)

@@ -1,4 +1,4 @@
-"""Users in bulk (issue 18 item 7): CSV export, and an import previewed row by row before anything is saved."""
+"""Users in bulk: CSV export, and an import previewed row by row before anything is saved."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-// The live view refreshes itself (issue 18 item 10): the rows every few seconds, durations every second.
+// The live view refreshes itself: the rows every few seconds, durations every second.
 // A static file because the panel's Content-Security-Policy allows no inline script.
 (function () {
   "use strict";

@@ -1,4 +1,4 @@
-"""Several administrators per tenant (issue 18 item 8): list, add with a password, remove.
+"""Several administrators per tenant: list, add with a password, remove.
 
 An administrator removes another (after a confirmation), never themselves and never the last one,
 so a company can always sign in. Each change is in the audit log; a removed account's sessions end.

@@ -186,7 +186,7 @@ def _company_taken(company: str) -> bool:
 
 def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
     domain = new_sip_domain(data["company"], email)
-    # The trial runs on the customer's calendar (DECISIONS 10), not the server's UTC date.
+    # The trial runs on the customer's calendar, not the server's UTC date.
     today = dt.datetime.now(ZoneInfo("Asia/Tokyo")).date()
     document = {
         "domain": domain,

@@ -1,4 +1,4 @@
-"""Password reset by e-mail (issue 15 item 20): a single-use link, valid 30 minutes, stored as SHA-256.
+"""Password reset by e-mail: a single-use link, valid 30 minutes, stored as SHA-256.
 
 Asking for a link answers the same page whether or not the address has an account (no account
 enumeration). The link's host is WEBPANEL_BASE_URL (else the panel's own listen address), never the

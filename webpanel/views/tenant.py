@@ -25,7 +25,7 @@ bp = Blueprint("tenant", __name__)
 
 
 def trial_info(tenant: models.Tenant, today: dt.date | None = None) -> dict:
-    """When the trial ends and how many days are left (DECISIONS 10)."""
+    """When the trial ends and how many days are left."""
     today = today or dt.datetime.now(ZoneInfo(tenant.timezone)).date()
     ends = tenant.trial_started_on + dt.timedelta(days=TRIAL_DAYS)
     return {"ends_on": ends, "days_left": max(0, (ends - today).days), "expired": today >= ends}
@@ -72,7 +72,7 @@ def home():
 
 
 def setup_checklist(tenant: models.Tenant, counts: dict[str, int]) -> list[dict[str, object]] | None:
-    """The first steps of a new company (issue 18 item 5), each done or with a link; None once all are.
+    """The first steps of a new company, each done or with a link; None once all are.
 
     Existence checks only (LIMIT 1), so the overview stays fast for a 1,000-user, 1,000,000-call tenant."""
 

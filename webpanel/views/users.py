@@ -49,7 +49,7 @@ def _keep_number(doc: dict, national: str | None) -> None:
 def personal_fields(form: Any, entry: dict) -> None:
     """Voicemail, forwarding and personal schedule: what a tenant user may change on their own."""
     voicemail: dict[str, Any] = {"enabled": checkbox(form, "voicemail.enabled")}
-    # The PIN is never shown on the page (issue 15): an empty field keeps the stored one.
+    # The PIN is never shown on the page: an empty field keeps the stored one.
     stored_pin = (entry.get("voicemail") or {}).get("pin")
     if pin := form.get("voicemail.pin", "").strip():
         voicemail["pin"] = pin

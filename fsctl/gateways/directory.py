@@ -28,7 +28,8 @@ ACL_GATEWAY_SQL = (
     "SELECT t.id, t.domain, t.config_version, g.id, g.name, g.channels FROM gateways g"
     " JOIN tenants t ON t.id = g.tenant_id WHERE g.id = ? AND g.auth = 'address'"
 )
-# Asked once per ACL load (start-up, `reloadacl`), for the whole platform.
+# Asked at each ACL load (start-up, `reloadacl`, which fsctl.gateways.acl_reload sends when this list
+# changes), for the whole platform.
 NETWORK_LIST_SQL = "SELECT id, cidr FROM gateways WHERE auth = 'address' AND cidr IS NOT NULL ORDER BY id"
 
 
@@ -87,15 +88,20 @@ class GatewayDirectory:
         return document, "gateway"
 
     def _network_list(self) -> tuple[bytes, str]:
-        gateways = []
-        for gateway_id, cidr in self.store.fetch_all(NETWORK_LIST_SQL):
-            networks = []
-            for text in cidr.split(","):
-                try:
-                    networks.append(str(ipaddress.ip_network(text.strip(), strict=True)))
-                except ValueError:
-                    # Validated on save; a bad row must never widen the list, so it is left out.
-                    log.warning("gateway %s: unusable cidr %r left out of the ACL", gateway_id, text[:60])
-            if networks:
-                gateways.append((gateway_id, ",".join(networks)))
-        return render_network_list(gateways), "gateway network list"
+        return render_network_list(static_networks(self.store)), "gateway network list"
+
+
+def static_networks(store: LookupStore) -> list[tuple[int, str]]:
+    """(gateway id, its networks "a/b,c/d") of every static gateway: the kumo-gateways network list."""
+    gateways = []
+    for gateway_id, cidr in store.fetch_all(NETWORK_LIST_SQL):
+        networks = []
+        for text in cidr.split(","):
+            try:
+                networks.append(str(ipaddress.ip_network(text.strip(), strict=True)))
+            except ValueError:
+                # Validated on save; a bad row must never widen the list, so it is left out.
+                log.warning("gateway %s: unusable cidr %r left out of the ACL", gateway_id, text[:60])
+        if networks:
+            gateways.append((gateway_id, ",".join(networks)))
+    return gateways

@@ -24,6 +24,11 @@ def _host_address() -> str | None:
     return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
+def admitted(e2e, address: str) -> bool:
+    """What the switch answers now: is `address` in its loaded kumo-gateways list."""
+    return e2e.switch.api(f"acl {address} kumo-gateways").strip() == "true"
+
+
 @pytest.fixture(scope="module")
 def shiten(e2e) -> tuple[Tenant, str, int]:
     address = _host_address()
@@ -54,9 +59,10 @@ def shiten(e2e) -> tuple[Tenant, str, int]:
             }
         ],
     }
+    assert not admitted(e2e, address)
     e2e.kumo.apply(doc)
-    # The switch reads the static gateways' addresses at each ACL load (acl.conf.xml, kumo-gateways).
-    assert e2e.switch.api("reloadacl").startswith("+OK")
+    # No one runs reloadacl: kumo has the switch reload its ACLs because the kumo-gateways list changed.
+    e2e.wait_until(lambda: admitted(e2e, address), timeout=20, what=f"{address} in kumo-gateways")
     tenant = Tenant(doc)
     TENANTS[tenant.domain] = tenant
     return tenant, address, port
@@ -109,3 +115,18 @@ def test_external_call_goes_out_to_the_static_gateway(e2e, shiten) -> None:
         what="outbound leg",
     )
     assert out["Channel-Name"] == f"sofia/carrier/0612345678@{address}:{port}"
+
+
+def test_a_removed_static_gateway_is_refused_at_once(e2e, shiten) -> None:
+    """Last in this module: it removes the gateway the tests above use."""
+    tenant, address, _ = shiten
+    # Its numbers go with it, so the user's caller ID (one of them) too.
+    users = [{k: v for k, v in u.items() if k != "caller_id"} for u in tenant.doc["users"]]
+    doc = dict(tenant.doc, gateways=[], outbound_via="carrier", users=users)
+    e2e.kumo.apply(doc)
+    e2e.wait_until(lambda: not admitted(e2e, address), timeout=20, what=f"{address} out of kumo-gateways")
+    mark = e2e.events.mark()
+    run = e2e.carrier_call("0355560100", caller="0355569999", refused=True, source=address)
+    assert run.ok, run.responses()
+    assert run.final_response() == 403
+    assert not e2e.events.matching(event_is("CHANNEL_CREATE"), since=mark)

@@ -22,10 +22,9 @@ from fsctl.esl.cache_flush import DirectoryCacheFlusher
 from fsctl.esl.inbound import InboundConnection
 from fsctl.esl.outbound import Application, OutboundServer
 from fsctl.esl.wiring import build_dispatcher
-from fsctl.gateways.acl_reload import GatewayAclReloader
 from fsctl.httpserver import LookupServer, bind_listener
 from fsctl.metrics import Metrics
-from fsctl.wiring import database_jobs, switch_jobs
+from fsctl.wiring import configuration_watchers, database_jobs, switch_jobs
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
@@ -95,19 +94,18 @@ class Service:
             InboundConnection(settings.esl_address, settings.esl_password, self.metrics) if with_esl else None
         )
         self.flusher = None
-        self.acl_reloader = None
+        self.watchers: list = []
         if self.esl is not None and settings.directory_cache_ms > 0:
             self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api)
         if self.esl is not None:
-            # Static gateways' addresses reach the switch only through an ACL load (fsctl.gateways.acl_reload).
-            self.acl_reloader = GatewayAclReloader(LookupStore(settings.database_url), self.esl.api)
+            self.watchers = configuration_watchers(LookupStore(settings.database_url), self.esl.api)
             self.esl.on_connect = self._on_esl_connect
         self._children: dict[int, int] = {}
         self._stopping = False
 
     def _on_esl_connect(self, connection: object = None) -> None:
         # Each hook on its own: one failing must not keep the other from catching up.
-        for hook in (self.flusher, self.acl_reloader):
+        for hook in (self.flusher, *self.watchers):
             if hook is not None:
                 try:
                     hook.on_connect(connection)
@@ -195,8 +193,8 @@ class Service:
         if self.flusher is not None:
             # Its baseline before the first connection, whose full flush it relies on.
             self.flusher.start()
-        if self.acl_reloader is not None:
-            self.acl_reloader.start()
+        for watcher in self.watchers:
+            watcher.start()
         if self.esl is not None:
             # Live state (fsctl.esl.wiring), the outbound socket and park ring-back run in this
             # (parent) process only, started after the workers were forked.
@@ -225,8 +223,8 @@ class Service:
             # the switch unreachable there is nothing to send; what it cached expires on its own.
             if self.esl is not None and self.esl.connected:
                 self.flusher.flush_all_on_stop()
-        if self.acl_reloader is not None:
-            self.acl_reloader.stop()
+        for watcher in self.watchers:
+            watcher.stop()
         if getattr(self, "outbound", None) is not None:
             self.outbound.stop()
         for job in getattr(self, "switch_jobs", ()):

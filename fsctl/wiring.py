@@ -20,6 +20,7 @@ from fsctl.esl.dispatch import Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
+from fsctl.gateways.acl_reload import GatewayAclReloader
 from fsctl.gateways.billing import gateway_items
 from fsctl.gateways.config import GatewaySection
 from fsctl.gateways.events import GatewayEvents
@@ -35,6 +36,7 @@ from fsctl.security.limits import call_caps_step, limits_snapshot_part
 from fsctl.security.settings import security_settings_from_env
 from fsctl.snapshots import Cache, SnapshotPart, Snapshots
 from fsctl.tenant_file import Section, TenantFile
+from fsctl.xmlcurl.store import LookupStore
 
 
 class BackgroundJob(Protocol):
@@ -104,3 +106,16 @@ def database_jobs(engine: Engine) -> list[BackgroundJob]:
     """Periodic jobs on the database alone: spend anomaly alerts every 15 s (suspending external calls
     where the tenant asked for it), purge of old auth failures and expired bans every hour."""
     return [SecurityJobs(engine, security_settings_from_env())]
+
+
+class SwitchWatcher(BackgroundJob, Protocol):
+    """A job that brings committed configuration to the switch over the event socket, and catches up
+    on every (re)connection."""
+
+    def on_connect(self, connection: object = None) -> None: ...
+
+
+def configuration_watchers(store: LookupStore, send_api: Callable[[str], object]) -> list[SwitchWatcher]:
+    """What a saved change needs besides the lookups it decides: static customer gateways' addresses
+    reach the switch only through an ACL load, so their list is watched and reloaded when it changes."""
+    return [GatewayAclReloader(store, send_api)]

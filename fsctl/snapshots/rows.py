@@ -271,6 +271,10 @@ def _reached_users(
             seen.add((dest.kind, dest.target))
             if dest.kind in ("user", "voicemail") and dest.target not in rows:
                 wanted.add(dest.target)
+            elif dest.kind == "external" and dest.target and dest.target not in rows:
+                # Forwarding to "external" digits that are one of the tenant's extensions rings that
+                # user (fsctl.routing.calls forward_external); digits of no user read no row.
+                wanted.add(dest.target)
             elif dest.kind == "ring_group" and dest.target in groups:
                 gid, _name, _strategy, _ring, no_answer = groups[dest.target]
                 wanted.update(m[0] for m in members.get(gid, ()) if m[0] not in rows)

@@ -64,6 +64,24 @@ class Snapshots:
             self.cache.put(key, snap)
         return snap
 
+    def reaching(self, fetch_all: FetchAll, national: str) -> TenantSnap | None:
+        """The owner of this number (national form) with only the users a call to it can reach, or
+        None: what routing a carrier call to the number reads (the whole snapshot when cached)."""
+        row = _first(fetch_all, _BY_NUMBER, national)
+        if row is None:
+            return None
+        whole = self.cache.get(("snapshot", int(row[0]), int(row[1])))
+        if whole is not None:
+            return whole
+        key = ("reach", int(row[0]), int(row[1]), national)
+        snap = self.cache.get(key)
+        if snap is None:
+            snap = load_snapshot_rows(fetch_all, key[1], self.parts, reach=national)
+            if snap is None:
+                return None
+            self.cache.put(key, snap)
+        return snap
+
     def by_id(self, fetch_all: FetchAll, tenant_id: int) -> TenantSnap | None:
         """The tenant with this id, or None."""
         return self.snapshot(fetch_all, _first(fetch_all, _BY_ID, tenant_id))

@@ -112,9 +112,14 @@ def _grouped(rows: list[tuple]) -> dict[int, list[tuple]]:
 
 
 def load_snapshot_rows(
-    fetch_all: FetchAll, tenant_id: int, parts: Sequence[SnapshotPart] = ()
+    fetch_all: FetchAll, tenant_id: int, parts: Sequence[SnapshotPart] = (), reach: str | None = None
 ) -> TenantSnap | None:
-    """The tenant's snapshot from raw rows with each part's fields, or None when the tenant does not exist."""
+    """The tenant's snapshot from raw rows with each part's fields, or None when the tenant does not exist.
+
+    `reach` (a national number of the tenant): only the users a call to that number can ring,
+    directly or through ring groups, schedules, menus and forwards, are read; everything else is
+    whole. Routing a carrier call to that number reads no other user, so its plan is the whole
+    snapshot's; a tenant of hundreds of users is then read in a handful of user rows."""
     tenant_rows = fetch_all(_TENANT, (tenant_id,))
     if not tenant_rows:
         return None
@@ -158,17 +163,28 @@ def load_snapshot_rows(
             forward_unregistered=dest(unregistered),
         )
 
-    users = LazyUsers({row[0]: row for row in fetch_all(_USERS, (tid,))}, user)
     numbers = {
         national: NumberSnap(national, e164, kind, dest(dest_id), bool(ivr))
         for national, e164, kind, dest_id, ivr in fetch_all(_NUMBERS, (tid,))
     }
     members = _grouped(fetch_all(_MEMBERS, (tid,)))
+    group_rows = fetch_all(_GROUPS, (tid,))
+    schedule_rows = fetch_all(_SCHEDULES, (tid,))
+    menu_rows = fetch_all(_MENUS, (tid,))
+    options = _grouped(fetch_all(_OPTIONS, (tid,)))
+    if reach is None:
+        user_rows = {row[0]: row for row in fetch_all(_USERS, (tid,))}
+    else:
+        start = numbers[reach].destination if reach in numbers else None
+        user_rows = _reached_users(
+            fetch_all, tid, start, dests, members, group_rows, schedule_rows, menu_rows, options
+        )
+    users = LazyUsers(user_rows, user)
     groups = {
         gname: RingGroupSnap(
             gname, tuple(m[0] for m in members.get(gid, ())), strategy, ring, dest(no_answer)
         )
-        for gid, gname, strategy, ring, no_answer in fetch_all(_GROUPS, (tid,))
+        for gid, gname, strategy, ring, no_answer in group_rows
     }
     periods = _grouped(fetch_all(_PERIODS, (tid,)))
     closures = _grouped(fetch_all(_CLOSURES, (tid,)))
@@ -182,9 +198,8 @@ def load_snapshot_rows(
             open_destination=dest(open_id),
             closed_destination=dest(closed_id),
         )
-        for sid, sname, holidays, announcement, open_id, closed_id in fetch_all(_SCHEDULES, (tid,))
+        for sid, sname, holidays, announcement, open_id, closed_id in schedule_rows
     }
-    options = _grouped(fetch_all(_OPTIONS, (tid,)))
     menus = {
         mname: IvrSnap(
             mname,
@@ -194,7 +209,7 @@ def load_snapshot_rows(
             tuple((d, dest(o)) for d, o in options.get(mid, ())),
             dest(timeout_id),
         )
-        for mid, mname, greeting, timeout, attempts, timeout_id in fetch_all(_MENUS, (tid,))
+        for mid, mname, greeting, timeout, attempts, timeout_id in menu_rows
     }
     if isinstance(prefixes, str):
         prefixes = json.loads(prefixes)
@@ -221,3 +236,63 @@ def load_snapshot_rows(
         park_ranges=tuple((a, b) for a, b in fetch_all(_PARK, (tid,))),
         **extra,
     )
+
+
+# Which columns of a _USERS row hold the user's personal schedule and forward destinations.
+_USER_SCHEDULE = 7
+_USER_FORWARDS = (8, 9, 10, 12)
+
+
+def _reached_users(
+    fetch_all: FetchAll,
+    tid: int,
+    start: Dest | None,
+    dests: Mapping[int, Dest],
+    members: Mapping[int, list[tuple]],
+    group_rows: list[tuple],
+    schedule_rows: list[tuple],
+    menu_rows: list[tuple],
+    options: Mapping[int, list[tuple]],
+) -> dict[str, tuple]:
+    """The _USERS rows of every user a call to `start` can reach: users and voicemail boxes named by
+    a destination, ring group members, and what their personal schedules and forwards lead to."""
+    groups = {row[1]: row for row in group_rows}
+    schedules = {row[1]: row for row in schedule_rows}
+    menus = {row[1]: row for row in menu_rows}
+    rows: dict[str, tuple] = {}
+    seen: set[tuple[str, Any]] = set()
+    pending: list[Dest | None] = [start]
+    while pending:
+        wanted: set[str] = set()
+        while pending:
+            dest = pending.pop()
+            if dest is None or (dest.kind, dest.target) in seen:
+                continue
+            seen.add((dest.kind, dest.target))
+            if dest.kind in ("user", "voicemail") and dest.target not in rows:
+                wanted.add(dest.target)
+            elif dest.kind == "external" and dest.target and dest.target not in rows:
+                # Forwarding to "external" digits that are one of the tenant's extensions rings that
+                # user (fsctl.routing.calls forward_external); digits of no user read no row.
+                wanted.add(dest.target)
+            elif dest.kind == "ring_group" and dest.target in groups:
+                gid, _name, _strategy, _ring, no_answer = groups[dest.target]
+                wanted.update(m[0] for m in members.get(gid, ()) if m[0] not in rows)
+                pending.append(dests.get(no_answer))
+            elif dest.kind == "schedule" and dest.target in schedules:
+                _sid, _name, _holidays, _announcement, open_id, closed_id = schedules[dest.target]
+                pending.extend((dests.get(open_id), dests.get(closed_id)))
+            elif dest.kind == "ivr" and dest.target in menus:
+                mid, *_rest, timeout_id = menus[dest.target]
+                pending.append(dests.get(timeout_id))
+                pending.extend(dests.get(option) for _digit, option in options.get(mid, ()))
+        if not wanted:
+            break
+        marks = ", ".join("?" for _ in wanted)
+        sql = _USERS.replace(" ORDER BY", f" AND u.extension IN ({marks}) ORDER BY")
+        for row in fetch_all(sql, (tid, *sorted(wanted))):
+            rows[row[0]] = row
+            if row[_USER_SCHEDULE] in schedules:
+                pending.append(Dest("schedule", row[_USER_SCHEDULE]))
+            pending.extend(dests.get(row[i]) for i in _USER_FORWARDS)
+    return dict(sorted(rows.items()))

@@ -234,7 +234,8 @@ class DialplanResponder:
             national = to_national(destination)
         except NumberError:
             national = None
-        tenant = self.snapshot(self.store.fetch_one(_TENANT_BY_NUMBER, (national,))) if national else None
+        # Only the users this number reaches: a carrier call's first hunt rings nobody else.
+        tenant = self.snapshots.reaching(self.store.fetch_all, national) if national else None
         return plan_from_carrier(
             tenant, destination, caller, now, numbering=self.numbering, steps=self.steps, national=national
         )

@@ -31,6 +31,7 @@ from fsctl.media.snapshot import hold_music_snapshot_part
 from fsctl.numbering import default_plan
 from fsctl.routing.seams import RoutingSteps
 from fsctl.security.auth_events import security_handlers
+from fsctl.security.bans import BanListener
 from fsctl.security.jobs import SecurityJobs
 from fsctl.security.limits import call_caps_step, limits_snapshot_part
 from fsctl.security.settings import security_settings_from_env
@@ -70,13 +71,14 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
     return [Registrations(engine, tenants), Calls(engine, tenants), Parking(engine, tenants)]
 
 
-def esl_handlers(engine: Engine) -> list[Handler]:
+def esl_handlers(engine: Engine, on_ban: BanListener | None = None) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
-    counting and trusted sources; customer gateways' channels in use and refusals by their plan."""
+    counting and trusted sources (`on_ban` told each new ban); customer gateways' channels in use
+    and refusals by their plan."""
     return [
         *state_handlers(engine),
         *media_handlers(engine),
-        *security_handlers(engine),
+        *security_handlers(engine, on_ban=on_ban),
         GatewayEvents(engine),
     ]
 

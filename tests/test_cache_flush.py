@@ -232,6 +232,56 @@ def test_a_user_that_failed_a_digest_is_flushed_so_its_bans_are_enforced_again(
     assert flusher.check_once() == []
 
 
+def test_a_new_ban_evicts_the_banned_user_before_and_after_it_is_committed(
+    engine, session_factory, make_tenant
+):
+    """Without waiting for the failure loop's next tick: whoever sees the ban row sees it enforced,
+    and a lookup that cached the user again before the commit is evicted once more after it."""
+    from sqlalchemy import select
+
+    from fsctl.security.bans import Failure, record_failures
+    from fsctl.security.settings import SecuritySettings
+
+    make_tenant()
+    flusher = DirectoryCacheFlusher(LookupStore(engine=engine), lambda _command: None, clock=Clock())
+    seen: list[tuple[list[str], int]] = []
+
+    def on_ban(subjects):
+        # What the switch is told, and how many bans another connection sees at that moment.
+        with session_factory() as other:
+            visible = len(other.scalars(select(models.Ban)).all())
+        seen.append((flusher.evict_banned(subjects), visible))
+
+    settings = SecuritySettings(auth_fail_threshold=3)
+    guesses = [
+        Failure(
+            ip="198.51.100.7", domain=ACME, username="101", at=1_795_600_000 + n, core_uuid="c", sequence=n
+        )
+        for n in range(3)
+    ]
+    with session_factory() as session:
+        bans = record_failures(session, guesses, settings, on_ban)
+    assert [(b.domain, b.username) for b in bans] == [(ACME, "101"), ("", "")]
+    # The IP-wide ban lets no cached user in from there: everything is evicted, in the foreground.
+    assert seen == [([FLUSH_ALL_NOW], 0), ([FLUSH_ALL_NOW], 2)]
+
+
+def test_a_ban_of_one_user_evicts_that_user_only_and_attacker_text_never_reaches_a_command(engine):
+    sent: list[str] = []
+    flusher = DirectoryCacheFlusher(LookupStore(engine=engine), sent.append, clock=Clock())
+    assert flusher.evict_banned([("198.51.100.7", ACME, "101")]) == [f"api xml_flush_cache id 101 {ACME}"]
+    assert flusher.evict_banned([("198.51.100.7", ACME, "1 2\nexit"), ("198.51.100.7", "a b", "101")]) == []
+    assert sent == [f"api xml_flush_cache id 101 {ACME}"]
+
+    def unreachable(_command: str) -> None:
+        raise ConnectionError("event socket down")
+
+    # The ban stands without the switch; the failure loop flushes on its next tick.
+    assert DirectoryCacheFlusher(LookupStore(engine=engine), unreachable).evict_banned(
+        [("198.51.100.7", ACME, "101")]
+    ) == [f"api xml_flush_cache id 101 {ACME}"]
+
+
 def test_two_changes_that_leave_the_sum_of_versions_unchanged_are_both_flushed(
     engine, session_factory, make_tenant
 ):

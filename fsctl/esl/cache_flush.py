@@ -26,6 +26,11 @@ committed change, fsctl.db) and sends, over the inbound event socket:
   the cache. After each failure the user's next REGISTER asks kumo again, which refuses a banned
   source. (What remains: a legitimate phone's lookup re-caches the user, and the next guess against
   that cache costs the guesser one more failure, hence one more flush.)
+- when a source is banned, at once and with a foreground `api` (evict_banned, told by
+  fsctl.security.bans.record_failures before and after the ban is committed): the banned user
+  (`xml_flush_cache id <user> <domain>`), or for a whole banned IP everything, since any cached user
+  would let that IP in. The failure loop above runs every tick; without this the right password
+  from a source banned a moment ago could still be accepted from the cache.
 
 Fallback while the event socket is down: the lookup workers serve users without `cacheable`
 (fsctl.xmlcurl.directory reads the parent's connection state), so nothing new is cached that could
@@ -184,6 +189,27 @@ class DirectoryCacheFlusher:
             self._again.pop(0)
             sent += commands
         return sent
+
+    def evict_banned(self, subjects: list[tuple[str, str, str]]) -> list[str]:
+        """Evict what new bans refuse (see the docstring) and wait for the switch; the commands sent.
+
+        `subjects` are (ip, domain, username), domain = username = "" for a whole IP. Never raises:
+        the ban stands either way, and the failure loop flushes the user on its next tick.
+        """
+        commands: dict[str, None] = {}
+        for _ip, domain, username in subjects:
+            if not domain and not username:
+                commands = {FLUSH_ALL_NOW: None}
+                break
+            # Names from the failed request (the attacker's text): only what the directory accepts.
+            if EXTENSION_PATTERN.match(username) and plausible_domain(domain):
+                commands[f"api xml_flush_cache id {username} {domain}"] = None
+        for command in commands:
+            try:
+                self.send_api(command)
+            except Exception as exc:  # noqa: BLE001 - see above
+                log.warning("directory cache not flushed for a new ban (%s): %s", command, exc)
+        return list(commands)
 
     def on_connect(self, _connection: object = None) -> None:
         """After every (re)connection: what changed while away was not flushed; flush everything."""

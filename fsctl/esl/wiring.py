@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from fsctl.esl.dispatch import Dispatcher
+from fsctl.security.bans import BanListener
 from fsctl.wiring import esl_handlers, state_handlers
 
 
-def build_dispatcher(engine: Engine) -> Dispatcher:
-    """A dispatcher holding every feature's ESL handlers."""
-    return Dispatcher(esl_handlers(engine))
+def build_dispatcher(engine: Engine, on_ban: BanListener | None = None) -> Dispatcher:
+    """A dispatcher holding every feature's ESL handlers (`on_ban`: see fsctl.wiring.esl_handlers)."""
+    return Dispatcher(esl_handlers(engine, on_ban))
 
 
 __all__ = ["build_dispatcher", "state_handlers"]

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl.db import make_session_factory
-from fsctl.security.bans import Failure, mark_trusted, record_failures
+from fsctl.security.bans import BanListener, Failure, mark_trusted, record_failures
 from fsctl.security.settings import SecuritySettings
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,15 @@ class AuthEventHandler:
     events: tuple[str, ...] = (ATTEMPT, FAILURE, REGISTER)
     name = "security.auth"
 
-    def __init__(self, session_factory: sessionmaker[Session], settings: SecuritySettings | None = None):
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: SecuritySettings | None = None,
+        on_ban: BanListener | None = None,
+    ):
         self.session_factory = session_factory
         self.settings = settings or SecuritySettings()
+        self.on_ban = on_ban
         # (ip, port, Event-Date-Timestamp) of counted attempts, to skip their register_failure twin.
         self._counted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._trusted_at: dict[tuple[str, str, str], float] = {}
@@ -93,7 +99,7 @@ class AuthEventHandler:
                 failures.append(failure)
         if failures:
             with self.session_factory() as session:
-                record_failures(session, failures, self.settings)
+                record_failures(session, failures, self.settings, self.on_ban)
         for ip, domain, username in successes:
             self._trust(ip, domain, username)
 
@@ -174,8 +180,14 @@ def wire(
     return handler
 
 
-def security_handlers(engine: Engine, settings: SecuritySettings | None = None) -> list[AuthEventHandler]:
-    """The ESL handlers of the brute-force and spend defences, for fsctl.esl.wiring.build_dispatcher."""
+def security_handlers(
+    engine: Engine, settings: SecuritySettings | None = None, on_ban: BanListener | None = None
+) -> list[AuthEventHandler]:
+    """The ESL handlers of the brute-force and spend defences, for fsctl.esl.wiring.build_dispatcher.
+
+    `on_ban`: told each new ban (fsctl.security.bans.record_failures), e.g. to evict the banned user
+    from the switch's directory cache.
+    """
     from fsctl.security.settings import security_settings_from_env
 
-    return [AuthEventHandler(make_session_factory(engine), settings or security_settings_from_env())]
+    return [AuthEventHandler(make_session_factory(engine), settings or security_settings_from_env(), on_ban)]

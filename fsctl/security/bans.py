@@ -14,7 +14,7 @@ import datetime as dt
 import ipaddress
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, or_, select, tuple_
@@ -85,13 +85,26 @@ def _when(epoch: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, dt.UTC)
 
 
+# Told the subjects (ip, domain, username; domain = username = "" for a whole IP) of new bans.
+BanListener = Callable[[list[tuple[str, str, str]]], None]
+
+
 def record_failures(
-    session: Session, failures: Iterable[Failure], settings: SecuritySettings
+    session: Session,
+    failures: Iterable[Failure],
+    settings: SecuritySettings,
+    on_ban: BanListener | None = None,
 ) -> list[models.Ban]:
     """Store failures (each switch event once), ban every source past the threshold; commits.
 
     Returns the bans created or renewed. Two instances storing the same events race on the unique
     (core_uuid, event_sequence) key: the loser retries once and finds them stored.
+
+    `on_ban` is told each new ban's subject twice: before the commit and after it. A ban is enforced
+    by the directory refusing the banned source's lookups, which the switch skips for a user it has
+    cached (fsctl.esl.cache_flush), so the listener evicts the user. Before the commit: whoever sees
+    the ban row sees it enforced. After it: a lookup answered between the two (the ban not yet
+    visible) may have cached the user again.
     """
     failures = [f for f in failures if f.ip]
     if not failures:
@@ -99,7 +112,12 @@ def record_failures(
     for attempt in (1, 2):
         try:
             bans = _record(session, failures, settings)
+            subjects = [(b.ip, b.domain, b.username) for b in bans]
+            if subjects and on_ban is not None:
+                on_ban(subjects)
             session.commit()
+            if subjects and on_ban is not None:
+                on_ban(subjects)
             return bans
         except IntegrityError:
             session.rollback()

@@ -216,13 +216,58 @@ def authenticate(email: str, password: str) -> tuple[models.PanelAccount | None,
     else:
         # A disabled account is refused like a wrong password (after the same work).
         ok = verify_password(account.password_hash, password) and account.disabled_at is None
+    if not (ok and account is not None and account.totp_secret):
+        record_attempt(email, ip, ok)
+    # else: the right password of an account with two-step verification is not a success yet: a
+    # success would start the failure count again, and an attacker who has the password could then
+    # guess codes without ever being slowed down. The code step records the attempt.
+    db.session.commit()
+    return (account if ok else None), dt.timedelta(0)
+
+
+def record_attempt(email: str, ip: str, ok: bool) -> None:
+    """One sign-in attempt for the throttle (the caller commits)."""
     now = dt.datetime.now(dt.UTC)
     db.session.add(models.LoginAttempt(email=email, ip=ip, success=ok, at=now))
     if secrets.randbelow(100) == 0:
         # Keep the table small: only the last window matters for the limit, a day is plenty for forensics.
         db.session.execute(delete(models.LoginAttempt).where(models.LoginAttempt.at < now - ATTEMPTS_KEPT))
-    db.session.commit()
-    return (account if ok else None), dt.timedelta(0)
+
+
+# How long the password step holds for the code step of a two-step sign-in.
+SECOND_STEP_TIME = dt.timedelta(minutes=5)
+
+
+def begin_second_step(account: models.PanelAccount, next_url: str) -> None:
+    """The password was right and the account asks for a code: hold the account, not a session.
+
+    Nothing is signed in yet (no account_id in the session); the pending account is bound to its
+    fingerprint, so a password changed meanwhile ends the pending sign-in too.
+    """
+    lang = session.get("lang")
+    session.clear()
+    session["pending_account"] = account.id
+    session["pending_fp"] = _session_fingerprint(account)
+    session["pending_until"] = (dt.datetime.now(dt.UTC) + SECOND_STEP_TIME).timestamp()
+    session["pending_next"] = next_url
+    if lang:
+        session["lang"] = lang
+
+
+def pending_second_step() -> models.PanelAccount | None:
+    """The account waiting for its code in this session, if still valid."""
+    account_id = session.get("pending_account")
+    if account_id is None or session.get("pending_until", 0) < dt.datetime.now(dt.UTC).timestamp():
+        return None
+    account = db.session.get(models.PanelAccount, account_id)
+    if (
+        account is None
+        or account.disabled_at is not None
+        or not account.totp_secret
+        or not hmac.compare_digest(session.get("pending_fp") or "", _session_fingerprint(account))
+    ):
+        return None
+    return account
 
 
 def require(*roles: models.AccountRole) -> Callable:

@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -58,6 +59,14 @@ class PanelAccount(Base):
     session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # A disabled account cannot sign in, reset its password, or keep a session.
     disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Two-step verification (webpanel.two_factor): the TOTP secret (RFC 6238, base32) once the owner
+    # confirmed a code from their app; None = off. The switch never sees it.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The last 30-second step a code was accepted for: a code seen once (shoulder-surfed, replayed
+    # from a proxy log) is refused for the rest of its validity.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # SHA-256 of each unused one-time recovery code, space-separated (random 50-bit codes, shown once).
+    totp_recovery: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TenantProfile(Base):

@@ -1,4 +1,5 @@
-"""Several administrators per tenant: list, add with a password, remove.
+"""Several administrators per tenant: list, add with a password, remove, and turn off a colleague's
+two-step verification when they lost both their phone and their recovery codes.
 
 An administrator removes another (after a confirmation), never themselves and never the last one,
 so a company can always sign in. Each change is in the audit log; a removed account's sessions end.
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.accounts import hash_password, password_problem
+from webpanel import two_factor
 from webpanel.extensions import db
 from webpanel.security import admin_required, end_sessions, tenant_object
 from webpanel.tenantdoc import audit
@@ -99,4 +101,34 @@ def remove(account_id: int):
     db.session.delete(account)
     db.session.commit()
     flash(gettext("Removed."), "ok")
+    return redirect(url_for("admins.index"))
+
+
+@bp.post("/<int:account_id>/two-step-off")
+@admin_required
+def two_step_off(account_id: int):
+    """A colleague lost their phone and their recovery codes: another administrator of the same
+    company turns the protection off (confirmed, audited; their sessions end). Nobody turns off
+    their own this way: that takes the password and a code (My account)."""
+    account = tenant_object(models.PanelAccount, account_id)
+    if account.id == g.account.id or not account.totp_secret:
+        return redirect(url_for("admins.index"))
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Turn off two-step verification for %(email)s?", email=account.email),
+            [
+                gettext(
+                    "%(email)s then signs in with the password alone until they set it up again; "
+                    "open sessions end at once. Do this only when you know who asked.",
+                    email=account.email,
+                )
+            ],
+            gettext("Turn two-step verification off"),
+            url_for("admins.index"),
+        )
+    two_factor.turn_off(account)
+    end_sessions(account)
+    audit(actor(), "admin.two_step_off", account.email, g.tenant.id)
+    db.session.commit()
+    flash(gettext("Two-step verification of %(email)s is off.", email=account.email), "ok")
     return redirect(url_for("admins.index"))

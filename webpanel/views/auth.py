@@ -10,7 +10,7 @@ import secrets
 import unicodedata
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
@@ -20,9 +20,22 @@ from fsctl.accounts import hash_password, password_problem, verify_password
 from fsctl.schemas import text
 from fsctl.tenant_file import ConfigError
 from fsctl.wiring import tenant_file
+from webpanel import two_factor
 from webpanel.extensions import db
 from webpanel.platform import get_setting
-from webpanel.security import authenticate, client_ip, require, safe_next, sign_in, sign_out
+from webpanel.security import (
+    authenticate,
+    begin_second_step,
+    client_ip,
+    end_sessions,
+    login_delay,
+    pending_second_step,
+    record_attempt,
+    require,
+    safe_next,
+    sign_in,
+    sign_out,
+)
 from webpanel.tenantdoc import audit
 from webpanel.views.common import checkbox
 
@@ -87,18 +100,51 @@ def login():
     if request.method == "POST":
         account, wait = authenticate(request.form.get("email", ""), request.form.get("password", ""))
         if wait:
-            seconds = math.ceil(wait.total_seconds())
-            message = gettext(
-                "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.",
-                minutes=math.ceil(seconds / 60),
-            )
-            return render_template("login.html", error=message), 429, {"Retry-After": str(seconds)}
+            return _throttled(wait, "login.html")
         if account is None:
             return render_template("login.html", error=gettext("Wrong e-mail address or password.")), 401
+        next_url = safe_next(request.args.get("next"), url_for("tenant.home"))
+        if account.totp_secret:
+            begin_second_step(account, next_url)
+            return redirect(url_for("auth.login_code"))
         sign_in(account)
         db.session.commit()
-        return redirect(safe_next(request.args.get("next"), url_for("tenant.home")))
+        return redirect(next_url)
     return render_template("login.html")
+
+
+def _throttled(wait: dt.timedelta, template: str, **context):
+    seconds = math.ceil(wait.total_seconds())
+    message = gettext(
+        "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.",
+        minutes=math.ceil(seconds / 60),
+    )
+    return render_template(template, error=message, **context), 429, {"Retry-After": str(seconds)}
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    """The second step of a sign-in with two-step verification: a code from the app, or a recovery code."""
+    account = pending_second_step()
+    if account is None:
+        flash(gettext("Your sign-in expired. Enter your e-mail address and password again."), "error")
+        return redirect(url_for("auth.login"))
+    if request.method == "POST":
+        ip = client_ip()
+        if wait := login_delay(account.email, ip):
+            return _throttled(wait, "login_code.html")
+        ok = two_factor.verify(account, request.form.get("code", ""))
+        record_attempt(account.email, ip, ok)
+        if not ok:
+            db.session.commit()
+            return render_template("login_code.html", error=gettext("That code is not right.")), 401
+        next_url = session.get("pending_next") or url_for("tenant.home")
+        sign_in(account)
+        if not account.totp_recovery:
+            flash(gettext("You used your last recovery code. Make new ones under My account."), "error")
+        db.session.commit()
+        return redirect(safe_next(next_url, url_for("tenant.home")))
+    return render_template("login_code.html")
 
 
 @bp.post("/logout")
@@ -222,9 +268,13 @@ def _create_tenant(data: dict, email: str) -> models.PanelAccount | None:
 @bp.route("/account", methods=["GET", "POST"])
 @require()
 def account():
-    """Change one's own panel password (other sessions of the account end: see security)."""
+    """One's own sign-in: the panel password and two-step verification (other sessions of the
+    account end when either changes: see security)."""
     errors: dict[str, str] = {}
     if request.method == "POST":
+        action = request.form.get("action", "password")
+        if action in _TWO_STEP_ACTIONS:
+            return _TWO_STEP_ACTIONS[action]()
         current = request.form.get("current", "")
         new = request.form.get("new", "")
         if not verify_password(g.account.password_hash, current):
@@ -238,13 +288,110 @@ def account():
             db.session.commit()
             flash(gettext("Your password was changed."), "ok")
             return redirect(url_for("auth.account"))
-    return render_template("account.html", errors=errors)
+    return _account_page(errors)
+
+
+def _account_page(errors: dict[str, str] | None = None, status: int = 200, **context):
+    setup_secret = session.get("totp_setup")
+    if setup_secret and not g.account.totp_secret:
+        uri = two_factor.provisioning_uri(setup_secret, g.account.email, g.tenant.name if g.tenant else "")
+        context.update(setup_secret=setup_secret, setup_qr=two_factor.qr_svg(uri))
+    return (
+        render_template(
+            "account.html",
+            errors=errors or {},
+            recovery_left=two_factor.recovery_codes_left(g.account),
+            **context,
+        ),
+        status,
+    )
+
+
+def _two_step_start():
+    """Make a secret and show it; nothing is stored until a code from the app confirms it."""
+    if g.account.totp_secret:
+        return redirect(url_for("auth.account"))
+    session["totp_setup"] = two_factor.new_secret()
+    return _account_page()
+
+
+def _two_step_confirm():
+    secret = session.get("totp_setup")
+    if not secret or g.account.totp_secret:
+        return redirect(url_for("auth.account"))
+    step = two_factor.accepted_step(secret, request.form.get("code", ""), None)
+    if step is None:
+        return _account_page({"code": gettext("That code is not right.")}, 400)
+    codes = two_factor.turn_on(g.account, secret, step)
+    session.pop("totp_setup", None)
+    _sign_in_changed("account.two_step_on")
+    return _account_page(recovery_codes=codes)
+
+
+def _two_step_off():
+    if not g.account.totp_secret:
+        return redirect(url_for("auth.account"))
+    errors = _password_and_code_errors()
+    if errors:
+        return _account_page(errors, 400)
+    two_factor.turn_off(g.account)
+    _sign_in_changed("account.two_step_off")
+    flash(gettext("Two-step verification is off."), "ok")
+    return redirect(url_for("auth.account"))
+
+
+def _two_step_new_codes():
+    if not g.account.totp_secret:
+        return redirect(url_for("auth.account"))
+    errors = _password_and_code_errors()
+    if errors:
+        return _account_page(errors, 400)
+    codes = two_factor.new_recovery_codes()
+    g.account.totp_recovery = two_factor.recovery_hashes(codes)
+    audit(f"panel:{g.account.email}", "account.recovery_codes", g.account.email, g.account.tenant_id)
+    db.session.commit()
+    return _account_page(recovery_codes=codes)
+
+
+def _password_and_code_errors() -> dict[str, str]:
+    """Turning protection off (or making new codes) takes the password and a code: a session left
+    open on a shared PC must not be enough. A code typed here counts like one at sign-in."""
+    errors: dict[str, str] = {}
+    ip = client_ip()
+    if wait := login_delay(g.account.email, ip):
+        errors["code"] = gettext(
+            "Too many failed sign-ins from your network. Try again in %(minutes)s minutes.",
+            minutes=math.ceil(wait.total_seconds() / 60),
+        )
+        return errors
+    if not verify_password(g.account.password_hash, request.form.get("current", "")):
+        errors["current"] = "wrong password"
+    elif not two_factor.verify(g.account, request.form.get("code", "")):
+        errors["code"] = gettext("That code is not right.")
+    if errors:
+        record_attempt(g.account.email, ip, False)
+        db.session.commit()
+    return errors
+
+
+def _sign_in_changed(what: str) -> None:
+    """How this account signs in changed: its other sessions end, this one goes on."""
+    audit(f"panel:{g.account.email}", what, g.account.email, g.account.tenant_id)
+    end_sessions(g.account)
+    sign_in(g.account)
+    db.session.commit()
+
+
+_TWO_STEP_ACTIONS = {
+    "two-step-start": _two_step_start,
+    "two-step-confirm": _two_step_confirm,
+    "two-step-off": _two_step_off,
+    "two-step-codes": _two_step_new_codes,
+}
 
 
 @bp.get("/lang/<code>")
 def language(code: str):
-    from flask import session
-
     from webpanel.i18n import LANGUAGES
 
     if code in LANGUAGES:

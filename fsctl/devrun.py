@@ -462,6 +462,9 @@ def run(
         FSCTL_INSTANCE_DIR=str(settings.instance_dir),
         FSCTL_HTTP_LISTEN=f"{settings.http_listen[0]}:{settings.http_listen[1]}",
     )
+    # The operator's dashboard shows this service's health (webpanel.views.operator.dashboard).
+    service_host = "127.0.0.1" if settings.http_listen[0] in ("0.0.0.0", "") else settings.http_listen[0]
+    child_env.setdefault("WEBPANEL_SERVICE_URLS", f"http://{service_host}:{settings.http_listen[1]}")
     panel_listen = env.get("WEBPANEL_LISTEN", PANEL_DEFAULT)
     panel_host, panel_port = _split(panel_listen, 8000)
 

@@ -59,6 +59,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         WEBPANEL_TRUSTED_PROXIES=os.environ.get("WEBPANEL_TRUSTED_PROXIES", ""),
         # Where the panel is reached (https://panel.example.com): the host of password-reset links.
         WEBPANEL_BASE_URL=os.environ.get("WEBPANEL_BASE_URL", ""),
+        # Comma-separated base URLs of the fsctl services (http://10.0.0.5:8080) whose /healthz the
+        # operator's dashboard shows (database and switch connection of each).
+        WEBPANEL_SERVICE_URLS=os.environ.get("WEBPANEL_SERVICE_URLS", ""),
         ARGON2_FAST=False,
     )
     app.config.update(test_config)

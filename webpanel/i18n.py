@@ -111,6 +111,18 @@ def status_label(status: str) -> str:
     return labels.get(status, status)
 
 
+def application_state_label(state: str) -> str:
+    labels = {
+        "none": gettext("not yet"),
+        "waiting_documents": gettext("waiting for documents"),
+        "documents_received": gettext("documents received: registered mail to send"),
+        "mail_sent": gettext("registered mail sent"),
+        "verified": gettext("verified"),
+        "returned": gettext("sent back to the customer"),
+    }
+    return labels.get(state, state)
+
+
 def audit_detail(detail: str) -> str:
     """An audit entry's detail for people: the summary, then which parts of the tenant changed."""
     try:
@@ -149,6 +161,7 @@ def init_i18n(app: Flask) -> None:
         weekday=weekday_name,
         number_kind=number_kind_label,
         status_label=status_label,
+        application_state=application_state_label,
         audit_detail=audit_detail,
         dict_without_page=lambda args: urlencode({k: v for k, v in args.items() if k != "page"}),
     )

@@ -17,6 +17,8 @@ DEFAULTS = {
     "smtp_from": "",
     # Shown to a customer whose account is suspended or whose trial ended: how to reach the operator.
     "support_contact": "",
+    # Where customers post the signed application form and their identity document (webpanel.application).
+    "application_mail_to": "",
 }
 
 

@@ -26,7 +26,8 @@ FONT = "KumoGothic"
 _registered: str | None = None
 
 
-def _font(path: str) -> str:
+def register_font(path: str) -> str:
+    """The name of the embedded CJK font (registered with reportlab once per file)."""
     global _registered
     if _registered != path:
         pdfmetrics.registerFont(TTFont(FONT, path))
@@ -50,7 +51,7 @@ def _date_ja(iso: str) -> str:
 
 def render_invoice(doc: dict, font_path: str) -> bytes:
     """PDF bytes of one statement document."""
-    font = _font(font_path)
+    font = register_font(font_path)
     style = ParagraphStyle("ja", fontName=font, fontSize=9.5, leading=14)
     title = ParagraphStyle("title", parent=style, fontSize=20, leading=26, alignment=1)
     big = ParagraphStyle("big", parent=style, fontSize=14, leading=20)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fsctl.models.accounts import (
     AccountRole,
     ApiToken,
+    ApplicationState,
     LoginAttempt,
     PanelAccount,
     PasswordReset,
@@ -115,6 +116,7 @@ __all__ = [
     "AccountRole",
     "PanelAccount",
     "TenantProfile",
+    "ApplicationState",
     "ApiToken",
     "LoginAttempt",
     "PlatformSetting",

@@ -69,6 +69,17 @@ class PanelAccount(Base):
     totp_recovery: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
+class ApplicationState(enum.StrEnum):
+    """Where a tenant's formal application stands (the brochure's steps 2 and 3, webpanel.application)."""
+
+    NONE = "none"  # not applied yet (trial)
+    WAITING_DOCUMENTS = "waiting_documents"  # details sent; the signed form and ID are in the post
+    DOCUMENTS_RECEIVED = "documents_received"  # both arrived and were checked
+    MAIL_SENT = "mail_sent"  # 転送不要の簡易書留 sent to the address, to prove it
+    VERIFIED = "verified"  # the registered mail was delivered: the tenant is active
+    RETURNED = "returned"  # sent back to the customer with a reason (incomplete, mail undeliverable)
+
+
 class TenantProfile(Base):
     """Who signed the tenant up, and the formal application the operator verifies."""
 
@@ -83,6 +94,21 @@ class TenantProfile(Base):
     application_note: Mapped[str] = mapped_column(Text, default="")
     verified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     verified_by: Mapped[str | None] = mapped_column(String(120))
+    # The formal application (webpanel.application): the contract holder's details as printed on
+    # the application form, and the verification steps.
+    application_state: Mapped[ApplicationState] = mapped_column(
+        enum_type(ApplicationState, "application_state"), default=ApplicationState.NONE, server_default="none"
+    )
+    legal_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    representative: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    postal_code: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Received documents, space-separated keys of webpanel.application.DOCUMENTS.
+    documents: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    documents_received_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    mail_tracking: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    mail_sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    returned_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ApiToken(Base):

@@ -74,7 +74,16 @@ def test_signup_errors_name_the_field_and_create_nothing(app, client):
 def test_application_then_operator_activation(app, client, operator):
     signup(client)
     tenant = tenant_of(app, "admin@acme.example")
-    client.post("/application", {"note": "書類を郵送しました"})
+    client.post(
+        "/application",
+        {
+            "legal_name": "株式会社アクメ",
+            "representative": "山田 太郎",
+            "postal_code": "100-0001",
+            "address": "東京都千代田区千代田1-1",
+            "phone": "03-1234-5678",
+        },
+    )
     assert "お申込みを受け付けました" in client.get("/").get_data(as_text=True)
     listing = operator.get("/operator/tenants?q=acme").get_data(as_text=True)
     assert "Acme Trading" in listing and "要確認" in listing

@@ -259,7 +259,7 @@ def test_fsctl_operator_create(database_url, engine, monkeypatch, app):
     )
     client = PanelClient(app.test_client())
     assert client.login("boss@kumo.example", "Operator-pass-1").status_code == 302
-    assert client.get("/").headers["Location"].endswith("/operator/tenants")
+    assert client.get("/").headers["Location"].endswith("/operator/")
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert (
         cli.main(["--database-url", database_url, "operator", "create", "x@kumo.example", "--password-stdin"])

@@ -86,11 +86,13 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
         "administrators": "/administrators/",
         "api-tokens": "/api-tokens",
         "account": "/account",
+        "application": "/application",
     }
 
 
 USER_PAGES = {"me": "/users/me", "live": "/live/", "voicemail": "/voicemail/", "history": "/history/"}
 OPERATOR_PAGES = {
+    "dashboard": "/operator/",
     "tenants": "/operator/tenants",
     "tenant": "/operator/tenants/1",
     "inventory": "/operator/numbers",

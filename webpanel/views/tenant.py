@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
+from fsctl.billing.settings import billing_settings_from_env, find_font
 from fsctl.esl.state import outside_lines_in_use
 from fsctl.routing.calls import TRIAL_DAYS
 from fsctl.security.panel import suspension as external_suspension
+from webpanel import application
 from webpanel.extensions import db
 from webpanel.platform import get_setting
 from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
 from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
 
+log = logging.getLogger(__name__)
 bp = Blueprint("tenant", __name__)
 
 
@@ -47,7 +51,7 @@ def _tenant_status() -> dict:
 def home():
     account = g.account
     if account.role == models.AccountRole.OPERATOR:
-        return redirect(url_for("operator.tenants"))
+        return redirect(url_for("operator.dashboard"))
     if account.role == models.AccountRole.USER:
         return redirect(url_for("users.me"))
     tenant = g.tenant
@@ -66,6 +70,7 @@ def home():
         profile=profile,
         counts=counts,
         checklist=setup_checklist(tenant, counts),
+        application_steps=application_steps(profile),
         support_contact=get_setting("support_contact"),
         suspension=external_suspension(db.session, tenant.id),
     )
@@ -97,23 +102,101 @@ def setup_checklist(tenant: models.Tenant, counts: dict[str, int]) -> list[dict[
     return None if all(step["done"] for step in steps) else steps
 
 
-@bp.post("/application")
-@admin_required
-def apply_formally():
-    """The customer's formal application; the operator verifies it and activates the tenant."""
+def _profile() -> models.TenantProfile:
     profile = db.session.get(models.TenantProfile, g.tenant.id)
     if profile is None:
         profile = models.TenantProfile(
             tenant_id=g.tenant.id, contact_name=g.account.display_name, phone="", email=g.account.email
         )
         db.session.add(profile)
-    if profile.applied_at is None:
-        profile.applied_at = dt.datetime.now(dt.UTC)
-        profile.application_note = request.form.get("note", "")[:2000]
-        audit(actor(), "tenant.application", "formal application sent", g.tenant.id)
-        db.session.commit()
-        flash(gettext("Your application was sent. We will verify it and activate your account."), "ok")
-    return redirect(url_for("tenant.home"))
+    return profile
+
+
+@bp.route("/application", methods=["GET", "POST"])
+@admin_required
+def application_page():
+    """The formal application (webpanel.application): the contract holder's details, then its steps."""
+    profile = _profile()
+    errors: dict[str, str] = {}
+    if request.method == "POST" and g.tenant.status != models.TenantStatus.TRIAL:
+        return redirect(url_for("tenant.application_page"))  # active or suspended: nothing to apply for
+    if request.method == "POST":
+        details, errors = application.details_errors(request.form)
+        if details is not None:
+            try:
+                application.submit(profile, details)
+            except application.ApplicationRefused as refused:
+                errors = {refused.field: refused.message}
+            else:
+                audit(actor(), "tenant.application", "formal application sent", g.tenant.id)
+                db.session.commit()
+                application.notify(profile, g.tenant.name, get_setting("application_mail_to"))
+                flash(
+                    gettext(
+                        "Your application was sent. Print the form below and post it with the documents."
+                    ),
+                    "ok",
+                )
+                return redirect(url_for("tenant.application_page"))
+    return (
+        render_template(
+            "application.html",
+            profile=profile,
+            errors=errors,
+            form=request.form if request.method == "POST" else None,
+            documents=application.DOCUMENTS,
+            mail_to=get_setting("application_mail_to"),
+            steps=application_steps(profile),
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.get("/application/form.pdf")
+@admin_required
+def application_form():
+    profile = db.session.get(models.TenantProfile, g.tenant.id)
+    if profile is None or profile.application_state in (
+        models.ApplicationState.NONE,
+        models.ApplicationState.RETURNED,
+    ):
+        return redirect(url_for("tenant.application_page"))
+    try:
+        font = find_font(billing_settings_from_env())
+    except FileNotFoundError as exc:
+        log.error("application form not made: %s", exc)
+        abort(503)
+    pdf = application.form_pdf(profile, g.tenant, font, get_setting("application_mail_to"))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="kumo-application.pdf"'},
+    )
+
+
+def application_steps(profile: models.TenantProfile | None) -> list[dict[str, object]]:
+    """The brochure's steps for the overview and the application page: each done, current or to come."""
+    state = profile.application_state if profile is not None else models.ApplicationState.NONE
+    order = [
+        models.ApplicationState.NONE,
+        models.ApplicationState.WAITING_DOCUMENTS,
+        models.ApplicationState.DOCUMENTS_RECEIVED,
+        models.ApplicationState.MAIL_SENT,
+        models.ApplicationState.VERIFIED,
+    ]
+    position = 0 if state == models.ApplicationState.RETURNED else order.index(state)
+    labels = [
+        gettext("Send the application"),
+        gettext("Post the signed form and your identity document"),
+        gettext("We check your documents and send a registered mail to your address"),
+        gettext("Receive the registered mail (it is not forwarded)"),
+        gettext("Your account is active"),
+    ]
+    return [
+        {"label": label, "done": index < position or state == models.ApplicationState.VERIFIED,
+         "current": index == position and state != models.ApplicationState.VERIFIED}
+        for index, label in enumerate(labels)
+    ]  # fmt: skip
 
 
 @bp.route("/settings", methods=["GET", "POST"])

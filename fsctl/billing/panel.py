@@ -51,6 +51,29 @@ def forecast(
     return {**doc, "lines": lines, **totals(lines, prices.at(month.first).tax_rate_percent), "forecast": True}
 
 
+def spend_by_month(session: Session, tenant_id: int, today: dt.date, months: int = 6) -> list[dict]:
+    """The overview's spend chart: the last closed months' invoice totals and this month so far
+    (month_to_date), oldest first; a month without a statement (before the tenant, or not closed
+    yet) is 0 and marked so."""
+    closed = dict(
+        session.execute(
+            select(models.Statement.month, models.Statement.total_yen).where(
+                models.Statement.tenant_id == tenant_id
+            )
+        ).all()
+    )
+    year, month = today.year, today.month
+    keys = []
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    keys.reverse()
+    current = month_to_date(session, tenant_id, today)
+    series = [{"month": key, "total_yen": closed.get(key, 0), "closed": key in closed} for key in keys[:-1]]
+    series.append({"month": keys[-1], "total_yen": current["total_yen"] if current else 0, "closed": False})
+    return series
+
+
 def statements(session: Session, tenant_id: int) -> list[dict]:
     """The tenant's closed statements, newest first (month, number, totals, whether e-mailed)."""
     rows = session.scalars(

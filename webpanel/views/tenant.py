@@ -13,18 +13,23 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 
 from fsctl import models
+from fsctl.billing.panel import spend_by_month
 from fsctl.billing.settings import billing_settings_from_env, find_font
+from fsctl.cdr.activity import calls_per_day
 from fsctl.esl.state import outside_lines_in_use
 from fsctl.routing.calls import TRIAL_DAYS
 from fsctl.security.panel import suspension as external_suspension
 from webpanel import application
+from webpanel.charts import calls_chart, spend_chart
 from webpanel.extensions import db
 from webpanel.platform import get_setting
 from webpanel.security import admin_required, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, audit, current_document, save_tenant
+from webpanel.views.billing import today as billing_today
 from webpanel.views.common import PAGE_SIZE, actor, checkbox, page_number
 
 log = logging.getLogger(__name__)
+CHART_DAYS = 30
 bp = Blueprint("tenant", __name__)
 
 
@@ -73,6 +78,8 @@ def home():
         application_steps=application_steps(profile),
         support_contact=get_setting("support_contact"),
         suspension=external_suspension(db.session, tenant.id),
+        calls_chart=calls_chart(calls_per_day(db.session, tenant.id, tenant.timezone, CHART_DAYS)),
+        spend_chart=spend_chart(spend_by_month(db.session, tenant.id, billing_today())),
     )
 
 

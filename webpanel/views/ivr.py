@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from fsctl import models
 from fsctl.routing.hold import HOLD_MUSIC_AUDIO
 from fsctl.tenant_file import dest_out
+from webpanel.call_flow import FlowBuilder
 from webpanel.extensions import db
 from webpanel.security import admin_required
 from webpanel.views.common import (
@@ -75,6 +76,8 @@ def _render(doc: dict, entry: dict, errors: dict, other: list[str], menu: models
             greetings=greeting_choices(entry.get("greeting"), audio),
             option_rows=[(digit, destination_value(options.get(digit))) for digit in DIGITS],
             timeout_destination=destination_value(entry.get("timeout_destination")),
+            # The saved menu's diagram (not the form being edited: it shows what calls do now).
+            flow=FlowBuilder(doc).menu(menu.name) if menu is not None else None,
         ),
         status,
     )

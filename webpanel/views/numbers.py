@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from fsctl import models
 from fsctl.billing.subscriptions import release_fee
+from webpanel.call_flow import FlowBuilder
 from webpanel.document_edits import number_destinations, release, set_destination
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
@@ -96,9 +97,13 @@ def edit(number_id: int):
     """One number's destination picker (one page per number: a big tenant has thousands of targets)."""
     number = tenant_object(models.Number, number_id)
     doc = current_document(g.tenant)
-    current = destination_value(number_destinations(doc).get(number.national))
+    destination = number_destinations(doc).get(number.national)
     return render_template(
-        "numbers/edit.html", number=number, current=current, choices=destination_choices(doc)
+        "numbers/edit.html",
+        number=number,
+        current=destination_value(destination),
+        choices=destination_choices(doc),
+        flow=FlowBuilder(doc).number(number.national, destination),
     )
 
 

@@ -113,6 +113,9 @@ def uncovered_minutes(schedule: ScheduleSnap) -> list[tuple[int, int]]:
 
 # How far ahead the next regular change is looked for (a closure may last weeks: New Year, summer).
 CHANGE_HORIZON_DAYS = 62
+# The longest an override set without an until holds by default (a Friday evening's 臨時営業 reaches
+# Monday morning's opening).
+DEFAULT_OVERRIDE_DAYS = 3
 
 
 def _candidates(schedule: ScheduleSnap, timezone: str, local: dt.datetime) -> list[dt.datetime]:
@@ -148,15 +151,20 @@ def default_override_until(schedule: ScheduleSnap, mode: str, timezone: str, now
     """Until when an override of `mode` holds when nobody says: until the regular hours themselves
     turn to `mode`, after having been the other way. 臨時休業 during open hours ends at closing time;
     pressed in the evening it keeps tomorrow's open hours closed and ends at tomorrow's closing.
-    A schedule that never changes (always open) holds it to the end of the day."""
+    When that is further than DEFAULT_OVERRIDE_DAYS away (a schedule open around the clock but on
+    holidays, one that never changes), it holds to the end of the day instead (of tomorrow when
+    less than an hour of today is left): an override nobody ended must not last for weeks."""
     local = local_time(now, timezone)
     wanted = mode == "open"
-    moment = local
+    moment: dt.datetime | None = local
     if regular(schedule, timezone, local).open == wanted:
         moment = next_regular_change(schedule, timezone, local)  # into the other state first
     if moment is not None:
         moment = next_regular_change(schedule, timezone, moment)
-    if moment is None:
-        tz = zoneinfo.ZoneInfo(timezone)
-        return dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return moment
+    if moment is not None and moment - local <= dt.timedelta(days=DEFAULT_OVERRIDE_DAYS):
+        return moment
+    tz = zoneinfo.ZoneInfo(timezone)
+    midnight = dt.datetime.combine(local.date() + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    if midnight - local < dt.timedelta(hours=1):
+        midnight = dt.datetime.combine(local.date() + dt.timedelta(days=2), dt.time(0), tzinfo=tz)
+    return midnight

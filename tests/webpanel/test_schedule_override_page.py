@@ -170,3 +170,29 @@ def test_a_tenant_file_until_without_offset_is_refused_through_the_api(app, admi
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "override.until"
     assert response.json["errors"][0]["code"] == "no_utc_offset"
+
+
+def test_the_simulator_names_the_override_in_both_languages(app, admin, session_factory):
+    from test_trace_words import NUMBER, OWN_WORDS, _setup, steps_text
+
+    _setup(app, admin, session_factory)
+    row = _row(app)
+    admin.post(f"/schedules/{row.id}/override", {"mode": "closed", "no_end": "on"})
+    ja = steps_text(admin, "", NUMBER, "10:00")  # a Monday at 10:00: open by the hours
+    assert "臨時休業中: 解除するまで" in ja and "留守番電話" in ja
+    english = {w for w in re.findall(r"[A-Za-z_']{3,}", ja) if w.strip("'") not in OWN_WORDS}
+    assert not english, ja
+    admin.get("/lang/en")
+    en = steps_text(admin, "", NUMBER, "10:00")
+    assert "closed: temporary closure until you end it (now 2026-12-07 10:00)" in en
+
+    # Until a time: after it, the simulator says it ended and the hours decide.
+    admin.post(f"/schedules/{row.id}/override/end")
+    until = (dt.datetime.now(JST) + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+    admin.post(f"/schedules/{row.id}/override", {"mode": "closed", "until": until.strftime("%Y-%m-%dT%H:%M")})
+    later = until + dt.timedelta(days=7)
+    later = later - dt.timedelta(days=later.weekday())  # a Monday, a week on
+    page = admin.get(f"/what-if/?from=&to={NUMBER}&day={later:%Y-%m-%d}&time=10:00").get_data(as_text=True)
+    text = _text(page)
+    assert f"ended {until:%Y-%m-%d %H:%M}; the regular hours apply" in text
+    assert "Override of schedule business" in text

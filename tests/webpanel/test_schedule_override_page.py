@@ -196,3 +196,25 @@ def test_the_simulator_names_the_override_in_both_languages(app, admin, session_
     text = _text(page)
     assert f"ended {until:%Y-%m-%d %H:%M}; the regular hours apply" in text
     assert "Override of schedule business" in text
+
+
+def test_the_tenant_files_override_errors_in_the_panels_words(app):
+    from fsctl.tenant_file import FieldError
+    from webpanel.error_words import explain
+
+    doc = {"schedules": [{"name": "business"}]}
+    error = FieldError(
+        ("schedules", 0, "override", "until"),
+        "'2026-12-07T18:00' needs its UTC offset, such as 2026-12-07T18:00+09:00",
+        "no_utc_offset",
+        {"value": "2026-12-07T18:00"},
+    )
+    for lang, sentence in (
+        ("ja", "スケジュール business の「臨時切り替えの終了日時」: 2026-12-07T18:00 には時差"),
+        ("en", "Schedule business, Override until: 2026-12-07T18:00 needs its UTC offset"),
+    ):
+        with app.test_request_context(headers={"Accept-Language": lang}):
+            from flask import session
+
+            session["lang"] = lang
+            assert explain(error, doc, 0).text.startswith(sentence), explain(error, doc, 0).text

@@ -158,6 +158,9 @@ def test_the_api_sets_and_ends_it_with_errors_naming_the_field(app, admin):
     response = api(raw, "DELETE", url, token)
     assert response.status_code == 200 and "override" not in response.json
     assert _row(app).override_mode is None
+    document = raw.get("/api/openapi.json").json
+    assert set(document["paths"]["/api/v1/schedules/{value}/override"]) >= {"put", "delete"}
+    assert set(document["components"]["schemas"]["Override"]["properties"]) == {"mode", "until"}
 
 
 def test_a_tenant_file_until_without_offset_is_refused_through_the_api(app, admin):

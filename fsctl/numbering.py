@@ -19,6 +19,7 @@ KINDS = ("emergency", "fixed", "mobile", "ip", "toll_free", "international", "se
 # What FreeSWITCH may hand us as a destination that we even try to classify.
 _DIALLABLE = re.compile(r"^[0-9*#+]{1,32}$")
 _DIGITS = re.compile(r"^[0-9]{1,32}$")
+_SCHEDULE_NUMBER = re.compile(r"^[1-9][0-9]?$")
 
 
 class _Regex(fields.String):
@@ -70,6 +71,10 @@ class _FeaturesSchema(Schema):
     pickup_directed_prefix = fields.String(required=True, validate=_CODE)
     voicemail_access = fields.String(required=True, validate=_CODE)
     voicemail_access_other = fields.String(required=True, validate=_CODE)
+    # The day/night override of a schedule: <code>[n], n = the schedule's number (fsctl.routing.override).
+    schedule_closed = fields.String(required=True, validate=_CODE)
+    schedule_open = fields.String(required=True, validate=_CODE)
+    schedule_clear = fields.String(required=True, validate=_CODE)
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,11 @@ def _feature(dialled: str, plan: NumberingPlan) -> Classified | None:
         if dialled.startswith(prefix) and _DIGITS.match(rest):
             feature = name.removesuffix("_prefix")
             return Classified("feature", dialled, dialled, feature, feature=feature, feature_arg=rest)
+    for name in ("schedule_closed", "schedule_open", "schedule_clear"):
+        # The code alone means schedule 1; a schedule's number (1 or 2 digits) may follow.
+        rest = dialled[len(f[name]) :]
+        if dialled.startswith(f[name]) and (rest == "" or _SCHEDULE_NUMBER.match(rest)):
+            return Classified("feature", dialled, dialled, name, feature=name, feature_arg=rest or None)
     if dialled.startswith(("*", "#")):
         return Classified("invalid", dialled, dialled, "unknown_feature_code")
     return None

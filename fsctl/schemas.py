@@ -195,6 +195,19 @@ class ClosureSchema(Schema):
             raise ValidationError("ends before it starts", "to")
 
 
+class OverrideSchema(Schema):
+    """A schedule's day/night override: forced open (臨時営業) or closed (臨時休業) until a moment.
+
+    `until` is an ISO date and time with its UTC offset (checked, with codes, by the tenant file's
+    checks); without it the override holds until it is cleared."""
+
+    class Meta:
+        unknown = RAISE
+
+    mode = fields.String(required=True, validate=validate.OneOf(["open", "closed"], error="open or closed"))
+    until = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
 class ScheduleSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -208,6 +221,7 @@ class ScheduleSchema(Schema):
     open_destination = _destination(load_default=None)
     closed_announcement = fields.String(load_default=None, validate=text(1, 255))
     closed_destination = _destination(load_default=None)
+    override = fields.Nested(OverrideSchema, load_default=None)
 
 
 class IvrMenuSchema(Schema):

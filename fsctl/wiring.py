@@ -18,6 +18,7 @@ from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.handlers import Calls, Parking, Registrations
+from fsctl.esl.override import ScheduleOverrides
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
 from fsctl.gateways.acl_reload import GatewayAclReloader
@@ -74,9 +75,10 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 def esl_handlers(engine: Engine, on_ban: BanListener | None = None) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
     counting and trusted sources (`on_ban` told each new ban); customer gateways' channels in use
-    and refusals by their plan."""
+    and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23)."""
     return [
         *state_handlers(engine),
+        ScheduleOverrides(engine),
         *media_handlers(engine),
         *security_handlers(engine, on_ban=on_ban),
         GatewayEvents(engine),

@@ -90,3 +90,22 @@ def test_an_answer_with_the_callers_number_is_never_another_callers(make_tenant,
     other = responder.answer(carrier_call(fixtures_dir, "+819033334444"))
     assert b"effective_caller_id_number=09011112222" in one
     assert b"effective_caller_id_number=09033334444" in other and b"09011112222" not in other
+
+
+def test_an_override_decides_the_cached_answer_and_ends_at_its_until_with_nothing_saved(
+    make_tenant, responder, clock, session_factory, fixtures_dir
+):
+    until = OPEN + dt.timedelta(hours=1)  # Tuesday 11:00 in Tokyo
+    override = {"mode": "closed", "until": until.isoformat()}
+    make_tenant(schedules=[{**OFFICE, "override": override}], numbers=NUMBERS)
+    with db.session_scope(session_factory) as session:
+        version = db.tenant_by_domain(session, "acme.kumo.test").config_version
+    closed = responder.answer(carrier_call(fixtures_dir))  # 10:00, open hours: 臨時休業
+    assert b"voicemail" in closed
+    clock["now"] = until - dt.timedelta(seconds=1)
+    assert responder.answer(carrier_call(fixtures_dir)) == closed
+    clock["now"] = until  # the very moment it ends: the regular hours decide, from the cache too
+    opened = responder.answer(carrier_call(fixtures_dir))
+    assert b"bridge" in opened and b"voicemail" not in opened
+    with db.session_scope(session_factory) as session:
+        assert db.tenant_by_domain(session, "acme.kumo.test").config_version == version

@@ -26,6 +26,7 @@ from fsctl.trace import TraceError, parse_at, trace
 from webpanel.document_edits import number_destinations, release, rename_references, set_destination
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password
+from webpanel.schedule_override import DEFAULT, OverrideInputError, override_entry, set_override
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -345,6 +346,53 @@ def numbers_release(national: str):
     if failure := _save(lambda d: release(d, national), "number.release", national, ("numbers",)):
         return failure
     return "", 204
+
+
+def _schedule_row(name: str) -> models.Schedule:
+    row = db.session.scalar(
+        select(models.Schedule).where(models.Schedule.tenant_id == g.tenant.id, models.Schedule.name == name)
+    )
+    if row is None:
+        abort(_error(404, [{"field": "name", "message": f"no name {name!r} in this tenant"}]))
+    return row
+
+
+@bp.put("/v1/schedules/<value>/override")
+def schedule_override_set(value: str):
+    """Force the schedule closed (臨時休業) or open (臨時営業): {"mode": "closed"|"open", "until": ISO}.
+
+    `until` left out: until the regular hours next turn that way; null: until it is ended."""
+    row = _schedule_row(value)
+    body = _body()
+    if unknown := sorted(set(body) - {"mode", "until"}):
+        return _error(422, [{"field": k, "message": "unknown field"} for k in unknown])
+    zone = g.tenant.timezone or "Asia/Tokyo"
+    try:
+        override = override_entry(
+            row, body.get("mode"), body.get("until", DEFAULT), zone, dt.datetime.now(dt.UTC)
+        )
+    except OverrideInputError as error:
+        return _error(422, [{"field": error.field, "message": error.message}])
+    doc = current_document(g.tenant)
+    index = _find(doc["schedules"], "name", value)
+    if failure := _save(
+        lambda d: set_override(d, value, override), "schedule.override.set", value, ("schedules", index)
+    ):
+        return failure
+    return _get("schedules", value)
+
+
+@bp.delete("/v1/schedules/<value>/override")
+def schedule_override_end(value: str):
+    """End the override now: the regular hours decide the very next call."""
+    _schedule_row(value)
+    doc = current_document(g.tenant)
+    index = _find(doc["schedules"], "name", value)
+    if failure := _save(
+        lambda d: set_override(d, value, None), "schedule.override.end", value, ("schedules", index)
+    ):
+        return failure
+    return _get("schedules", value)
 
 
 @bp.get("/v1/trace")

@@ -135,7 +135,7 @@ class FlowBuilder:
         if schedule is None:
             return node
         node.branches.append(
-            (gettext("open"), self.destination(schedule.get("open_destination"), path, depth + 1))
+            (gettext("open hours"), self.destination(schedule.get("open_destination"), path, depth + 1))
         )
         # Closed always plays the after-hours announcement first (fsctl.routing.destinations.closed_branch).
         closed = FlowNode(

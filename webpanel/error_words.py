@@ -93,6 +93,11 @@ def field_words(rest: Path | str) -> str:
         "options": gettext("Keys"),
         "timeout_destination": gettext("After the last try without a valid key"),
         "destination": gettext("Where calls go"),
+        "override.until": gettext("Override until"),
+        "override.mode": gettext("Override: closed or open"),
+        "override": gettext("Temporary closure / extra opening"),
+        "until": gettext("Override until"),
+        "mode": gettext("Override: closed or open"),
     }
     # The longest known prefix names the field: forward.busy.user is the "When busy" picker.
     for key in sorted(fields, key=len, reverse=True):
@@ -159,6 +164,8 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "listed_twice": (N_("%(x)s is listed %(y)s times"), "extension", "count"),
     "park_overlap": (N_("overlaps the extensions %(x)s"), "extensions", None),
     "emergency_extension": (N_("%(x)s is an emergency number"), "extension", None),
+    "not_datetime": (N_("%(x)s is not a date and time such as 2026-12-07T18:00+09:00"), "value", None),
+    "no_utc_offset": (N_("%(x)s needs its UTC offset, such as 2026-12-07T18:00+09:00"), "value", None),
 }
 
 

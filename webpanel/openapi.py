@@ -106,6 +106,7 @@ def openapi_document() -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("User", schema=tenant_file().schema.user_schema)
     spec.components.schema("RingGroup", schema=schemas.RingGroupSchema)
+    spec.components.schema("Override", schema=schemas.OverrideSchema)
     spec.components.schema("Schedule", schema=schemas.ScheduleSchema)
     spec.components.schema("IvrMenu", schema=schemas.IvrMenuSchema)
     spec.components.schema("NumberEntry", schema=schemas.NumberSchema)
@@ -193,6 +194,24 @@ def openapi_document() -> dict[str, Any]:
                 "tags": ["numbers"],
                 "summary": "release it to the inventory",
                 "responses": _responses(None, "204"),
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/schedules/{value}/override",
+        parameters=[{"name": "value", "in": "path", "required": True, "schema": {"type": "string"}}],
+        operations={
+            "put": {
+                "tags": ["schedules"],
+                "summary": "force it closed (temporary closure) or open (extra opening); until left out:"
+                " until the regular hours next turn that way, null: until ended",
+                "requestBody": _json(_ref("Override")),
+                "responses": _responses(_ref("Schedule")),
+            },
+            "delete": {
+                "tags": ["schedules"],
+                "summary": "end the override now",
+                "responses": _responses(_ref("Schedule")),
             },
         },
     )

@@ -111,6 +111,8 @@ def _what_table() -> Table:
         (r"out through the carrier to (\S+)", _t("Out through the carrier to %(g1)s")),
         ("184", _t("184: number withheld")),
         ("186", _t("186: number shown")),
+        (r"override of schedule " + _N + r" from (\S+)", _t("%(g2)s overrides schedule %(g1)s")),
+        (r"override of " + _N, _t("Override of schedule %(g1)s")),
         (r"schedule " + _N, _t("Schedule %(g1)s")),
         (r"personal schedule " + _N + r" of (\S+)", _t("Personal schedule %(g1)s of %(g2)s")),
         (r"(\S+) forwards every call", _t("%(g1)s forwards every call")),
@@ -190,6 +192,31 @@ def _why_table() -> Table:
             _t("closed: outside the open hours (now %(g2)s %(g3)s)"),
         ),
         (r"closed: national holiday (.+) " + _STAMP, _t("closed: national holiday %(g1)s (%(g3)s)")),
+        # The override (臨時休業 / 臨時営業): until a moment on the tenant's clock, or until ended.
+        (
+            r"closed: override until cleared " + _STAMP,
+            _t("closed: temporary closure until you end it (now %(g2)s %(g3)s)"),
+        ),
+        (
+            r"open: override until cleared " + _STAMP,
+            _t("open: extra opening until you end it (now %(g2)s %(g3)s)"),
+        ),
+        (
+            r"closed: override until \w{3} (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) [^(]*" + _STAMP,
+            _t("closed: temporary closure until %(g1)s %(g2)s (now %(g4)s %(g5)s)"),
+        ),
+        (
+            r"open: override until \w{3} (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) [^(]*" + _STAMP,
+            _t("open: extra opening until %(g1)s %(g2)s (now %(g4)s %(g5)s)"),
+        ),
+        (
+            r"ended \w{3} (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) \S+; the regular hours apply",
+            _t("ended %(g1)s %(g2)s; the regular hours apply"),
+        ),
+        ("forced closed", _t("closed until the regular hours next close (temporary closure)")),
+        ("forced open", _t("open until the regular hours next open (extra opening)")),
+        ("override ended", _t("the override ends; the regular hours apply")),
+        (r"no schedule number (\d+) \((\d+) schedules\)", _t("there is no schedule number %(g1)s")),
         (r"closed: company closure.*" + _STAMP, _t("closed: company holiday (%(g2)s)")),
         (r"default prompt .*", _t("the standard message")),
         (r"(.+), (\d+) s each", _t("%(g1)s, %(g2)s seconds each")),

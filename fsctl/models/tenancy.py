@@ -217,7 +217,11 @@ class Schedule(Base):
     """Weekly open periods, holidays and closures; open -> open destination, closed -> announcement + closed."""
 
     __tablename__ = "schedules"
-    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_schedules_tenant_name"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "name", name="uq_schedules_tenant_name"),
+        CheckConstraint("override_mode IN ('open', 'closed')", name="override_mode"),
+        CheckConstraint("override_until IS NULL OR override_mode IS NOT NULL", name="override_until_mode"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
@@ -230,6 +234,11 @@ class Schedule(Base):
     closed_announcement: Mapped[str | None] = mapped_column(String(255))
     open_destination_id: Mapped[int | None] = destination_fk()
     closed_destination_id: Mapped[int | None] = destination_fk()
+    # The day/night override (臨時休業 / 臨時営業): "open" or "closed" forces that state over the
+    # periods, holidays and closures until `override_until` (stored in UTC; None = until cleared).
+    # Routing ignores an override past its until, so it ends at that moment with nothing saved.
+    override_mode: Mapped[str | None] = mapped_column(String(8))
+    override_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     periods: Mapped[list[SchedulePeriod]] = relationship(
         cascade="all, delete-orphan", order_by="(SchedulePeriod.weekday, SchedulePeriod.start_minute)"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from fsctl.numbering import Classified, NumberingPlan, classify
 from fsctl.routing.destinations import Router
 from fsctl.routing.hold import set_hold_music
+from fsctl.routing.override import FEATURE_MODES, plan_override_code
 from fsctl.routing.park import park
 from fsctl.routing.plan import (
     CARRIER_GATEWAY,
@@ -343,6 +344,8 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         p.add("voicemail", f"check default {domain} {caller}")
     elif number.feature == "voicemail_access_other":
         router.voicemail(number.feature_arg or "", "leave a message directly")
+    elif number.feature in FEATURE_MODES:
+        plan_override_code(p, router.tenant, number, caller)
     elif number.feature == "pickup_directed":
         if number.feature_arg not in router.tenant.users:
             p.refuse("invalid_number", "UNALLOCATED_NUMBER", f"no extension {number.feature_arg} to pick up")

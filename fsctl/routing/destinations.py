@@ -314,6 +314,10 @@ class Router:
             p.add("hangup", "UNALLOCATED_NUMBER")
             return
         visited = visited | {f"schedule:{name}"}
+        override = schedule.override
+        if override is not None and not override.applies(sched.local_time(self.now, self.tenant.timezone)):
+            ended = sched.override_until_text(override.until, self.tenant.timezone)
+            p.decide(f"override of {name!r}", f"ended {ended}; the regular hours apply")
         state = sched.evaluate(schedule, self.tenant.timezone, self.now)
         p.decide(f"schedule {name!r}", state.reason)
         if state.open:

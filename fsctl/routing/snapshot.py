@@ -105,6 +105,18 @@ class Closure:
 
 
 @dataclass(frozen=True, slots=True)
+class Override:
+    """A schedule forced open or closed (臨時営業 / 臨時休業) until `until` (aware; None = until cleared)."""
+
+    mode: str  # open, closed
+    until: dt.datetime | None = None
+
+    def applies(self, now: dt.datetime) -> bool:
+        """Whether it still decides at `now` (aware): an override past its until has ended."""
+        return self.until is None or now < self.until
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleSnap:
     name: str
     periods: tuple[Period, ...] = ()
@@ -113,6 +125,7 @@ class ScheduleSnap:
     closed_announcement: str | None = None
     open_destination: Dest | None = None
     closed_destination: Dest | None = None
+    override: Override | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from fsctl.routing.snapshot import (
     IvrSnap,
     LazyUsers,
     NumberSnap,
+    Override,
     Period,
     RingGroupSnap,
     ScheduleSnap,
@@ -63,8 +64,8 @@ _MEMBERS = (
     " JOIN users u ON u.id = m.user_id WHERE g.tenant_id = ? ORDER BY m.ring_group_id, m.position"
 )
 _SCHEDULES = (
-    "SELECT id, name, closed_on_holidays, closed_announcement, open_destination_id, closed_destination_id"
-    " FROM schedules WHERE tenant_id = ? ORDER BY name"
+    "SELECT id, name, closed_on_holidays, closed_announcement, open_destination_id, closed_destination_id,"
+    " override_mode, override_until FROM schedules WHERE tenant_id = ? ORDER BY name"
 )
 _PERIODS = (
     "SELECT p.schedule_id, p.weekday, p.start_minute, p.end_minute FROM schedule_periods p"
@@ -88,6 +89,18 @@ _PARK = "SELECT first_slot, last_slot FROM park_ranges WHERE tenant_id = ? ORDER
 def _date(value: Any) -> dt.date:
     # SQLite hands dates back as ISO strings, PostgreSQL as date objects.
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def _instant(value: Any) -> dt.datetime:
+    # Stored in UTC: SQLite hands it back as naive ISO text, PostgreSQL as an aware datetime.
+    value = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _override(mode: str | None, until: Any) -> Override | None:
+    if mode not in ("open", "closed"):
+        return None
+    return Override(mode, _instant(until) if until is not None else None)
 
 
 def _dest(row: tuple) -> Dest:
@@ -197,8 +210,9 @@ def load_snapshot_rows(
             closed_announcement=announcement,
             open_destination=dest(open_id),
             closed_destination=dest(closed_id),
+            override=_override(mode, until),
         )
-        for sid, sname, holidays, announcement, open_id, closed_id in schedule_rows
+        for sid, sname, holidays, announcement, open_id, closed_id, mode, until in schedule_rows
     }
     menus = {
         mname: IvrSnap(
@@ -280,7 +294,7 @@ def _reached_users(
                 wanted.update(m[0] for m in members.get(gid, ()) if m[0] not in rows)
                 pending.append(dests.get(no_answer))
             elif dest.kind == "schedule" and dest.target in schedules:
-                _sid, _name, _holidays, _announcement, open_id, closed_id = schedules[dest.target]
+                _sid, _name, _holidays, _announcement, open_id, closed_id, *_override = schedules[dest.target]
                 pending.extend((dests.get(open_id), dests.get(closed_id)))
             elif dest.kind == "ivr" and dest.target in menus:
                 mid, *_rest, timeout_id = menus[dest.target]

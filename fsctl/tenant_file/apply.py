@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from fsctl import db, models
 from fsctl.numbers import NumberError, parse_inventory_number
 from fsctl.schemas import WEEKDAYS
-from fsctl.tenant_file.check import FORWARD_KINDS, Dest, minutes
+from fsctl.tenant_file.check import FORWARD_KINDS, Dest, minutes, parse_until
 from fsctl.tenant_file.errors import ConfigError, FieldError, Path
 from fsctl.tenant_file.export import dest_out
 from fsctl.tenant_file.load import COLLECTIONS, load_tenant
@@ -265,6 +265,7 @@ class Applier:
                 full_coverage=spec["full_coverage"],
                 closed_announcement=spec["closed_announcement"],
             )
+            self._set_override(schedule, spec["override"])
             periods = []
             for period in spec["open"]:
                 start, end = minutes(period["from_"]), minutes(period["to"])
@@ -286,6 +287,19 @@ class Applier:
                 )
             self.set_dest(schedule, "open_destination", spec["open_destination"])
             self.set_dest(schedule, "closed_destination", spec["closed_destination"])
+
+    def _set_override(self, schedule: models.Schedule, spec: dict | None) -> None:
+        """The override as the file says (stored in UTC); an until already past is kept as written:
+        routing ignores it, the panel shows it ended."""
+        mode = spec["mode"] if spec else None
+        until = parse_until(spec["until"]) if spec and spec["until"] else None
+        until = until.astimezone(dt.UTC) if until is not None else None
+        stored = schedule.override_until
+        if stored is not None and stored.tzinfo is None:
+            stored = stored.replace(tzinfo=dt.UTC)  # SQLite hands back naive UTC
+        if schedule.override_mode != mode or stored != until:
+            schedule.override_mode = mode
+            schedule.override_until = until
 
     def _fill_menus(self, menus: dict[str, models.IvrMenu]) -> None:
         for _collection, item in self.removed:

@@ -3,6 +3,7 @@ then every section's own checks, then the routing checks. Nothing here touches t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -198,6 +199,10 @@ def reference_errors(
         for kind in ("open_destination", "closed_destination"):
             if schedule[kind] and schedule[kind][0] == "schedule":
                 errors.append(FieldError((*here, kind), "a schedule cannot lead to another schedule"))
+        if schedule["override"] and schedule["override"]["until"] is not None:
+            text = schedule["override"]["until"]
+            if (problem := until_problem(text)) is not None:
+                errors.append(FieldError((*here, "override", "until"), *problem))
         for position, period in enumerate(schedule["open"]):
             if minutes(period["to"]) == minutes(period["from_"]):
                 errors.append(
@@ -226,6 +231,35 @@ def reference_errors(
     for section in sections:
         errors.extend(section.check(data, known))
     return errors
+
+
+def parse_until(text: str) -> dt.datetime | None:
+    """An override's until: an ISO date and time with its UTC offset; None when it is not one."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return value if value.tzinfo is not None else None
+
+
+def until_problem(text: str) -> tuple[str, str, dict[str, Any]] | None:
+    """(message, code, params) of an unusable until, else None."""
+    try:
+        value = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return (
+            f"{text!r} is not a date and time such as 2026-12-07T18:00+09:00",
+            "not_datetime",
+            {"value": text},
+        )
+    if value.tzinfo is None:
+        # A wall-clock time is ambiguous where the clocks change (DST); the file says which instant.
+        return (
+            f"{text!r} needs its UTC offset, such as 2026-12-07T18:00+09:00",
+            "no_utc_offset",
+            {"value": text},
+        )
+    return None
 
 
 def minutes(hhmm: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -104,7 +106,7 @@ def export_document(tenant: models.Tenant, sections: Sequence[Section] = ()) -> 
             }
             for g in tenant.ring_groups
         ],
-        "schedules": [_schedule_out(s) for s in tenant.schedules],
+        "schedules": [_schedule_out(s, tenant.timezone or "Asia/Tokyo") for s in tenant.schedules],
         "ivr_menus": [
             {
                 "name": m.name,
@@ -125,7 +127,17 @@ def export_document(tenant: models.Tenant, sections: Sequence[Section] = ()) -> 
     return document
 
 
-def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
+def _override_out(schedule: models.Schedule, timezone: str) -> dict[str, Any]:
+    """The override as the file writes it: its until on the tenant's clock, with the offset."""
+    out: dict[str, Any] = {"mode": schedule.override_mode}
+    until = schedule.override_until
+    if until is not None:
+        until = until if until.tzinfo is not None else until.replace(tzinfo=dt.UTC)  # SQLite: naive UTC
+        out["until"] = until.astimezone(zoneinfo.ZoneInfo(timezone)).isoformat()
+    return out
+
+
+def _schedule_out(schedule: models.Schedule, timezone: str) -> dict[str, Any]:
     # Periods with the same hours on several days are written back as one entry.
     grouped: dict[tuple[int, int], list[str]] = {}
     for period in schedule.periods:
@@ -145,4 +157,4 @@ def _schedule_out(schedule: models.Schedule) -> dict[str, Any]:
         "open_destination": dest_out(schedule.open_destination),
         "closed_announcement": schedule.closed_announcement,
         "closed_destination": dest_out(schedule.closed_destination),
-    }
+    } | ({"override": _override_out(schedule, timezone)} if schedule.override_mode else {})

@@ -36,7 +36,7 @@ def test_every_branch_is_drawn_and_a_loop_only_named(app):
     assert tree == [
         "Call to 0312345678",
         "  Schedule business",
-        "    open: IVR menu main",
+        "    open hours: IVR menu main",
         "      key 1: Ring group reception",
         "        no answer in 25 s: IVR menu main (repeat)",
         "      key 9: IVR menu main (repeat)",

@@ -6,17 +6,23 @@ import datetime as dt
 from typing import Any
 
 import jpholiday
-from flask import Blueprint, g, render_template
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from fsctl import models
+from fsctl.numbering import default_plan
+from webpanel.error_words import flash_problems
 from webpanel.i18n import WEEKDAY_KEYS
+from webpanel.schedule_override import DEFAULT, OverrideInputError, override_entry, set_override
 from webpanel.security import admin_required
-from webpanel.views.common import checkbox, destination_choices, destination_value, parse_destination
-from webpanel.views.schedule_pictures import picture
+from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
+from webpanel.views.common import actor, checkbox, destination_choices, destination_value, parse_destination
+from webpanel.views.schedule_pictures import picture, wall_clock
 from webpanel.views.sections import ListSection, SectionPages
 
 bp = Blueprint("schedules", __name__, url_prefix="/schedules")
-SECTION = ListSection("schedules", models.Schedule, kind="schedule", audit="schedule")
+# The override is set and ended by its own buttons (below), never by the schedule's form.
+SECTION = ListSection("schedules", models.Schedule, kind="schedule", audit="schedule", keep=("override",))
 BLANK_ROWS = 2
 
 
@@ -63,6 +69,7 @@ def _render(
     other: list[str],
     schedule: models.Schedule | None,
     status: int = 200,
+    override_errors: dict | None = None,
 ):
     return (
         render_template(
@@ -80,9 +87,21 @@ def _render(
             holidays=upcoming_holidays(),
             # The saved schedule's week (not the form's unsaved values): what calls meet now.
             pic=picture(schedule, g.tenant.timezone or "Asia/Tokyo") if schedule is not None else None,
+            # The phone codes name a schedule by its place in name order (fsctl.routing.override).
+            code_number=_code_number(schedule),
+            codes=default_plan().features,
+            override_errors=override_errors or {},
+            override_form=request.form if override_errors else {},
         ),
         status,
     )
+
+
+def _code_number(schedule: models.Schedule | None) -> int | None:
+    if schedule is None:
+        return None
+    names = sorted(s.name for s in g.tenant.schedules)
+    return names.index(schedule.name) + 1 if schedule.name in names else None
 
 
 @bp.get("/")
@@ -107,3 +126,62 @@ PAGES = SectionPages(
     SECTION, bp, id_arg="schedule_id", entry_from_form=_entry_from_form, render=_render, blank=_blank
 )
 PAGES.register(admin_required)
+
+
+def _save_override(schedule: models.Schedule, override: dict | None, verb: str) -> SaveRefused | None:
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda doc: set_override(doc, schedule.name, override),
+            actor=actor(),
+            action=f"schedule.override.{verb}",
+            summary=schedule.name,
+        )
+    except SaveRefused as refused:
+        return refused
+    return None
+
+
+@bp.post("/<int:schedule_id>/override")
+@admin_required
+def override_set(schedule_id: int):
+    """臨時休業 / 臨時営業: forced closed or open until the chosen time (default: the next regular
+    change into that state; "until I end it": no end)."""
+    schedule = SECTION.row(schedule_id)
+    zone = g.tenant.timezone or "Asia/Tokyo"
+    form = request.form
+    until = None if checkbox(form, "no_end") else (form.get("until", "").strip() or DEFAULT)
+    try:
+        override = override_entry(schedule, form.get("mode"), until, zone, dt.datetime.now(dt.UTC))
+    except OverrideInputError as error:
+        doc = current_document(g.tenant)
+        entry = doc["schedules"][SECTION.position(doc, schedule.name)]
+        return _render(doc, entry, {}, [], schedule, 422, {error.field: error.message})
+    if refused := _save_override(schedule, override, "set"):
+        flash_problems(refused.problems())
+    else:
+        flash(_set_words(override, zone), "ok")
+    return redirect(url_for("schedules.edit", schedule_id=schedule_id) + "#override")
+
+
+def _set_words(override: dict, zone: str) -> str:
+    if "until" not in override:
+        if override["mode"] == "closed":
+            return gettext("Closed (temporary closure) until you end it.")
+        return gettext("Open (extra opening) until you end it.")
+    until = wall_clock(dt.datetime.fromisoformat(override["until"]), zone)
+    if override["mode"] == "closed":
+        return gettext("Closed (temporary closure) until %(until)s.", until=until)
+    return gettext("Open (extra opening) until %(until)s.", until=until)
+
+
+@bp.post("/<int:schedule_id>/override/end")
+@admin_required
+def override_end(schedule_id: int):
+    """End the override now: the regular hours decide the very next call."""
+    schedule = SECTION.row(schedule_id)
+    if refused := _save_override(schedule, None, "end"):
+        flash_problems(refused.problems())
+    else:
+        flash(gettext("The override has ended; the regular hours apply."), "ok")
+    return redirect(url_for("schedules.edit", schedule_id=schedule_id) + "#override")

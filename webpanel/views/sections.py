@@ -46,6 +46,8 @@ class ListSection:
     model: type
     kind: str
     audit: str
+    # Keys of an entry its form does not edit (a schedule's override): an edit keeps them.
+    keep: tuple[str, ...] = ()
 
     def row(self, row_id: int) -> Any:
         """The signed-in tenant's row with this id, else 404."""
@@ -67,6 +69,10 @@ class ListSection:
         """Replace the entry at `index` (named `old_name`) by `entry`; None when saved."""
 
         def change(document: Document) -> None:
+            old = document[self.key][index]
+            for key in self.keep:
+                if key in old and key not in entry:
+                    entry[key] = old[key]
             document[self.key][index] = entry
             if entry["name"] != old_name:
                 rename_references(document, self.kind, old_name, entry["name"])

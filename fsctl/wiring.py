@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
+from fsctl.esl.dnd import DoNotDisturbEvents
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
@@ -72,9 +73,11 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 
 def esl_handlers(engine: Engine) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
-    counting and trusted sources; customer gateways' channels in use and refusals by their plan."""
+    counting and trusted sources; customer gateways' channels in use and refusals by their plan;
+    do not disturb set from a phone's feature code."""
     return [
         *state_handlers(engine),
+        DoNotDisturbEvents(engine),
         *media_handlers(engine),
         *security_handlers(engine),
         GatewayEvents(engine),

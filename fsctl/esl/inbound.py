@@ -19,7 +19,7 @@ from gevent.event import Event as Flag
 
 from fsctl.esl.connection import CommandTimeout, Connection, NotConnected, Reply
 from fsctl.esl.dispatch import Dispatcher
-from fsctl.esl.events import event_from_frame, snapshot
+from fsctl.esl.events import SNAPSHOT, event_from_frame, snapshot
 from fsctl.esl.protocol import Frame, ProtocolError
 from fsctl.metrics import Metrics
 
@@ -56,7 +56,9 @@ def subscription_command(dispatcher: Dispatcher | None, fmt: str = "plain") -> s
     if "*" in keys:
         return f"event {fmt} ALL"
     names = sorted({*BASE_EVENTS, *(k for k in keys if "::" not in k and k.isupper())})
-    subclasses = sorted(k for k in keys if "::" in k and not k.startswith("kumo::"))
+    # The resync snapshot is kumo's own, queued among the events, never one the switch fires; other
+    # kumo:: subclasses are (the `event` application of a plan kumo rendered: fsctl.routing.dnd).
+    subclasses = sorted(k for k in keys if "::" in k and k != SNAPSHOT)
     parts = [f"event {fmt}", *names]
     if subclasses:
         parts += ["CUSTOM", *subclasses]

@@ -3,13 +3,16 @@ voicemail, else busy. Ring groups skip members in do not disturb. *78 / *79 from
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 from factories import at, make_snapshot, with_user
+from kumo_support import tenant_doc
 from lxml import etree
 from planners import plan_from_carrier, plan_from_phone
 
 from fsctl.routing.snapshot import Dest, RingGroupSnap
+from fsctl.trace import format_text, trace
 from fsctl.xml.dialplan import render
 
 OPEN = at("2026-12-01 10:00")  # Tuesday, the office schedule is open
@@ -120,3 +123,18 @@ def test_star78_and_star79_fire_the_setting_and_the_lamp_and_confirm():
     doc = etree.fromstring(render(plan))
     rendered = [a.get("application") for a in doc.iter("action")]
     assert rendered[-5:] == ["answer", "event", "event", "playback", "hangup"]
+
+
+def test_fsctl_trace_explains_it_from_the_stored_tenant(make_tenant, session_factory):
+    doc = tenant_doc()
+    users = [dict(u) for u in doc["users"]]
+    users[0]["do_not_disturb"] = True
+    users[0]["forward"] = {"busy": {"user": "102"}}
+    make_tenant(users=users)
+    # A carrier call to 101's own number (0312345001); 102 is an inbound-only line in this file.
+    plan = trace(
+        session_factory, "acme.kumo.test", "0901234567", "0312345001", dt.datetime(2026, 12, 1, 10, 0)
+    )
+    text = format_text(plan)
+    assert "101 is in do not disturb" in text and "follows the busy forward to user 102" in text
+    assert "user/101@" not in text

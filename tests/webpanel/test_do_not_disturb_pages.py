@@ -39,6 +39,7 @@ def test_admin_sets_and_clears_it_on_the_users_page(app, admin):
     assert admin.post(f"/users/{uid}", {**form, "do_not_disturb": "on"}).status_code == 302
     assert _dnd(app, "101") is True and _version(app) > before
     assert 'name="do_not_disturb" checked' in admin.get(f"/users/{uid}").get_data(as_text=True)
+    assert '<span class="badge warn">おやすみモード</span>' in admin.get("/users/").get_data(as_text=True)
     assert admin.post(f"/users/{uid}", form).status_code == 302
     assert _dnd(app, "101") is False
     admin.get("/lang/en")

@@ -199,7 +199,7 @@ class Service:
             # Live state (fsctl.esl.wiring), the outbound socket and park ring-back run in this
             # (parent) process only, started after the workers were forked.
             live_engine = make_engine(self.settings.database_url)
-            self.esl.dispatcher = build_dispatcher(live_engine)
+            self.esl.dispatcher = build_dispatcher(live_engine, self.esl.send_event)
             self.esl.start()
             self.switch_jobs = switch_jobs(live_engine, self.esl.api)
             for job in self.switch_jobs:

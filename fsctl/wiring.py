@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
-from fsctl.esl.dnd import DoNotDisturbEvents
+from fsctl.esl.dnd import DoNotDisturbEvents, DoNotDisturbLamps
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
@@ -71,13 +71,18 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
     return [Registrations(engine, tenants), Calls(engine, tenants), Parking(engine, tenants)]
 
 
-def esl_handlers(engine: Engine) -> list[Handler]:
+def esl_handlers(
+    engine: Engine, send_event: Callable[[str, dict[str, str]], object] | None = None
+) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
     counting and trusted sources; customer gateways' channels in use and refusals by their plan;
-    do not disturb set from a phone's feature code."""
+    do not disturb set from a phone's feature code, and its busy lamp's state when a key subscribes
+    (with `send_event`, the inbound connection's)."""
+    lamps = [DoNotDisturbLamps(engine, send_event)] if send_event is not None else []
     return [
         *state_handlers(engine),
         DoNotDisturbEvents(engine),
+        *lamps,
         *media_handlers(engine),
         *security_handlers(engine),
         GatewayEvents(engine),

@@ -20,7 +20,7 @@ from gevent.event import Event as Flag
 from fsctl.esl.connection import CommandTimeout, Connection, NotConnected, Reply
 from fsctl.esl.dispatch import Dispatcher
 from fsctl.esl.events import SNAPSHOT, event_from_frame, snapshot
-from fsctl.esl.protocol import Frame, ProtocolError
+from fsctl.esl.protocol import Frame, ProtocolError, sendevent_bytes
 from fsctl.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -161,6 +161,13 @@ class InboundConnection:
         if link is None or not link.connected:
             raise NotConnected("event socket not connected")
         return link.send(command, timeout=timeout)
+
+    def send_event(self, name: str, headers: dict[str, str], timeout: float | None = None) -> Reply:
+        """Have the switch fire an event (`sendevent`) on the live connection, with a timeout."""
+        link = self.link
+        if link is None or not link.connected:
+            raise NotConnected("event socket not connected")
+        return link.send_raw(sendevent_bytes(name, headers), timeout=timeout)
 
     # -- internals -----------------------------------------------------------------------------
     def _close(self, reason: str) -> None:

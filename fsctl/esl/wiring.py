@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 
 from fsctl.esl.dispatch import Dispatcher
 from fsctl.wiring import esl_handlers, state_handlers
 
 
-def build_dispatcher(engine: Engine) -> Dispatcher:
-    """A dispatcher holding every feature's ESL handlers."""
-    return Dispatcher(esl_handlers(engine))
+def build_dispatcher(
+    engine: Engine, send_event: Callable[[str, dict[str, str]], object] | None = None
+) -> Dispatcher:
+    """A dispatcher holding every feature's ESL handlers (`send_event`: the inbound connection's)."""
+    return Dispatcher(esl_handlers(engine, send_event))
 
 
 __all__ = ["build_dispatcher", "state_handlers"]

@@ -19,24 +19,17 @@ DND_ON_PROMPT = "kumo/dnd_on.wav"
 DND_OFF_PROMPT = "kumo/dnd_off.wav"
 
 
-def presence_event(domain: str, extension: str, on: bool) -> str:
-    """The `event` application's argument that lights (on) or clears the `dnd+<ext>` busy lamp.
+def presence_headers(domain: str, extension: str, on: bool) -> dict[str, str]:
+    """PRESENCE_IN headers that light (on) or clear the `dnd+<ext>` busy lamp.
 
-    PRESENCE_IN with answer-state confirmed is the lamp on (busy), terminated is off; sofia renders
-    it as a dialog-info NOTIFY (alt_event_type dialog) to BLF subscribers, as for a parked call."""
-    state = (
+    Answer-state confirmed is the lamp on (busy), terminated is off; sofia renders it as a
+    dialog-info NOTIFY (alt_event_type dialog) to BLF subscribers, as for a parked call."""
+    answer, channel_state, rpid, status = (
         ("confirmed", "CS_ROUTING", "active", "Do not disturb")
         if on
-        else (
-            "terminated",
-            "CS_HANGUP",
-            "unknown",
-            "Available",
-        )
+        else ("terminated", "CS_HANGUP", "unknown", "Available")
     )
-    answer, channel_state, rpid, status = state
-    headers = {
-        "Event-Name": "PRESENCE_IN",
+    return {
         "proto": DND_PROTO,
         "login": extension,
         "from": f"{extension}@{domain}",
@@ -49,7 +42,21 @@ def presence_event(domain: str, extension: str, on: bool) -> str:
         "answer-state": answer,
         "call-direction": "inbound",
     }
+
+
+def presence_event(domain: str, extension: str, on: bool) -> str:
+    """The `event` application's argument that fires those PRESENCE_IN headers."""
+    headers = {"Event-Name": "PRESENCE_IN", **presence_headers(domain, extension, on)}
     return ",".join(f"{k}={v}" for k, v in headers.items())
+
+
+def lamp_target(to: str) -> tuple[str, str] | None:
+    """(extension, domain) of a probed `dnd+<ext>@<domain>`, else None."""
+    user, _, domain = to.partition("@")
+    proto, plus, extension = user.partition("+")
+    if proto != DND_PROTO or not plus or not extension.isdigit() or not domain:
+        return None
+    return extension, domain.lower()
 
 
 def set_dnd(p: Plan, domain: str, extension: str, on: bool) -> None:

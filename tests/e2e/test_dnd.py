@@ -1,6 +1,6 @@
 """Do not disturb through the switch: *78 from the phone is stored, the next call is not offered to
 that phone and follows its busy forward; *79 and the next call rings the phone again. A busy-lamp
-key subscribed to `dnd+<ext>` is notified of the change."""
+key subscribed to `dnd+<ext>` is told the state when it subscribes and notified of each change."""
 
 from __future__ import annotations
 
@@ -69,19 +69,31 @@ def _subscribe_lamp(e2e, tenant: Tenant):
     return e2e.sipp.start("subscribe_lamp", e2e.registrar, free_udp_port(), keys, auth, timeout_s=40)
 
 
+def _lamp_now(e2e, tenant: Tenant) -> str:
+    """The first NOTIFY a key subscribing to dnd+101 gets (subscribe.xml: 202, then one NOTIFY)."""
+    keys = {"user": "102", "domain": tenant.domain, "to_user": "dnd+101", "to_domain": tenant.domain}
+    auth = ("102", tenant.password("102"), tenant.domain)
+    run = e2e.sipp.start("subscribe", e2e.registrar, free_udp_port(), keys, auth).wait()
+    assert run.ok and run.final_response("SUBSCRIBE") in (200, 202), run.responses("SUBSCRIBE")
+    return run.requests("NOTIFY")[0]
+
+
 def test_star78_diverts_to_the_busy_forward_and_star79_rings_again(e2e, office: Tenant) -> None:
     desk = e2e.registered_phone(office.domain, "101")
     colleague = e2e.registered_phone(office.domain, "102")
     assert not _stored(e2e, office.domain)
 
     lamp = _subscribe_lamp(e2e, office)
-    e2e.wait_until(lambda: 202 in lamp.responses("SUBSCRIBE"), timeout=20, what="the lamp subscribed")
+    # kumo answers the switch's probe with the stored state: off, the lamp dark.
+    e2e.wait_until(lambda: lamp.requests("NOTIFY"), timeout=20, what="the lamp's first NOTIFY")
+    first = lamp.requests("NOTIFY")[0]
+    assert "dialog-info" in first and "confirmed" not in first
     _feature_code(e2e, office, "*78", "dnd_on.wav")
     e2e.wait_until(lambda: _stored(e2e, office.domain), what="do not disturb stored")
     assert lamp.wait().ok, lamp.errors()
-    notified = lamp.requests("NOTIFY")[-1]
-    assert "dnd+101" in notified or "101@" in notified
-    assert "confirmed" in notified
+    assert "confirmed" in lamp.requests("NOTIFY")[-1]  # lit by the feature code
+    # A key subscribing now is told it is on.
+    assert "confirmed" in _lamp_now(e2e, office)
 
     # The next call: 101's phone is not offered it; the busy forward rings 102, which answers.
     idle = desk.answer(timeout_s=15)
@@ -95,6 +107,7 @@ def test_star78_diverts_to_the_busy_forward_and_star79_rings_again(e2e, office: 
 
     _feature_code(e2e, office, "*79", "dnd_off.wav")
     e2e.wait_until(lambda: not _stored(e2e, office.domain), what="do not disturb cleared")
+    assert "confirmed" not in _lamp_now(e2e, office)
     ringing = desk.answer(ring_ms=300)
     call = e2e.phone(office.domain, "103").call("101", talk_ms=800)
     assert call.wait().ok, call.responses()

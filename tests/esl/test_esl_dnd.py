@@ -4,11 +4,13 @@ the switch's header format: what the `event` application of the rendered plan fi
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from fsctl import db, models
-from fsctl.esl.dnd import DoNotDisturbEvents
+from fsctl.esl.dnd import DoNotDisturbEvents, DoNotDisturbLamps
 from fsctl.esl.events import CustomEvent, make_event
+from fsctl.esl.protocol import sendevent_bytes
 
 
 def dnd_event(domain: str, extension: str, state: str):
@@ -68,3 +70,35 @@ def test_unknown_tenant_user_or_state_changes_nothing(engine, session_factory, m
     ):
         handler.handle(event)
     assert state(session_factory, domain, "101") == before
+
+
+def probe(to: str):
+    # Synthetic: the PRESENCE_PROBE sofia fires on a SUBSCRIBE (sofia_presence.c), proto sip.
+    return make_event(
+        {"Event-Name": "PRESENCE_PROBE", "proto": "sip", "from": "102@acme.kumo.test", "to": to}
+    )
+
+
+def test_a_subscribing_lamp_is_told_the_stored_state(engine, session_factory, make_tenant):
+    domain = make_tenant()
+    sent: list[tuple[str, dict[str, str]]] = []
+    lamps = DoNotDisturbLamps(engine, lambda name, headers: sent.append((name, headers)))
+    assert probe(f"dnd+101@{domain}").key in lamps.events
+    lamps.handle(probe(f"dnd+101@{domain}"))
+    DoNotDisturbEvents(engine).handle(dnd_event(domain, "101", "on"))
+    lamps.handle(probe(f"dnd+101@{domain.upper()}"))
+    assert [(n, h["proto"], h["from"], h["answer-state"]) for n, h in sent] == [
+        ("PRESENCE_IN", "dnd", f"101@{domain}", "terminated"),
+        ("PRESENCE_IN", "dnd", f"101@{domain}", "confirmed"),
+    ]
+    # Other lamps, unknown users and tenants get no answer from here.
+    for to in (f"101@{domain}", f"park+701@{domain}", f"dnd+999@{domain}", "dnd+101@other.example", "dnd+@x"):
+        lamps.handle(probe(to))
+    assert len(sent) == 2
+
+
+def test_sendevent_message_is_one_header_per_line():
+    data = sendevent_bytes("PRESENCE_IN", {"proto": "dnd", "from": "101@acme.kumo.test"})
+    assert data == b"sendevent PRESENCE_IN\nproto: dnd\nfrom: 101@acme.kumo.test\n\n"
+    with pytest.raises(ValueError):
+        sendevent_bytes("PRESENCE_IN", {"status": "x\nEvent-Name: CUSTOM"})

@@ -75,6 +75,8 @@ class _FeaturesSchema(Schema):
     schedule_closed = fields.String(required=True, validate=_CODE)
     schedule_open = fields.String(required=True, validate=_CODE)
     schedule_clear = fields.String(required=True, validate=_CODE)
+    dnd_on = fields.String(required=True, validate=_CODE)
+    dnd_off = fields.String(required=True, validate=_CODE)
 
 
 @dataclass(frozen=True)
@@ -168,9 +170,9 @@ class Classified:
 
 def _feature(dialled: str, plan: NumberingPlan) -> Classified | None:
     f = plan.features
-    if dialled in (f["pickup_group"], f["voicemail_access"]):
-        name = "pickup_group" if dialled == f["pickup_group"] else "voicemail_access"
-        return Classified("feature", dialled, dialled, name, feature=name)
+    for name in ("pickup_group", "voicemail_access", "dnd_on", "dnd_off"):
+        if dialled == f[name]:
+            return Classified("feature", dialled, dialled, name, feature=name)
     for name in ("pickup_directed_prefix", "voicemail_access_other"):
         prefix = f[name]
         rest = dialled[len(prefix) :]

@@ -139,6 +139,9 @@ class UserSchema(Schema):
     ring_seconds = fields.Integer(validate=validate.Range(5, 300), load_default=20)
     voicemail = fields.Nested(VoicemailSchema, load_default=lambda: VoicemailSchema().load({}))
     recording = fields.Boolean(load_default=False)
+    # Absent: left as it is (an employee's own switch, set from the phone or the panel, is not
+    # undone by applying a file that predates it); a new user starts without it.
+    do_not_disturb = fields.Boolean(load_default=None)
     schedule = fields.String(validate=NAME_KEY, load_default=None)
     forward = fields.Nested(ForwardSchema, load_default=lambda: ForwardSchema().load({}))
 

@@ -200,7 +200,9 @@ class Service:
             # (parent) process only, started after the workers were forked.
             live_engine = make_engine(self.settings.database_url)
             self.esl.dispatcher = build_dispatcher(
-                live_engine, on_ban=self.flusher.evict_banned if self.flusher is not None else None
+                live_engine,
+                self.esl.send_event,
+                on_ban=self.flusher.evict_banned if self.flusher is not None else None,
             )
             self.esl.start()
             self.switch_jobs = switch_jobs(live_engine, self.esl.api)

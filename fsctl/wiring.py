@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
 from fsctl.esl.dispatch import Handler
+from fsctl.esl.dnd import DoNotDisturbEvents, DoNotDisturbLamps
 from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.override import ScheduleOverrides
 from fsctl.esl.park import ParkTimeouts
@@ -72,13 +73,22 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
     return [Registrations(engine, tenants), Calls(engine, tenants), Parking(engine, tenants)]
 
 
-def esl_handlers(engine: Engine, on_ban: BanListener | None = None) -> list[Handler]:
+def esl_handlers(
+    engine: Engine,
+    send_event: Callable[[str, dict[str, str]], object] | None = None,
+    on_ban: BanListener | None = None,
+) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
     counting and trusted sources (`on_ban` told each new ban); customer gateways' channels in use
-    and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23)."""
+    and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23); do not
+    disturb set from a phone's feature code, and its busy lamp's state when a key subscribes (with
+    `send_event`, the inbound connection's)."""
+    lamps = [DoNotDisturbLamps(engine, send_event)] if send_event is not None else []
     return [
         *state_handlers(engine),
         ScheduleOverrides(engine),
+        DoNotDisturbEvents(engine),
+        *lamps,
         *media_handlers(engine),
         *security_handlers(engine, on_ban=on_ban),
         GatewayEvents(engine),

@@ -257,6 +257,28 @@ for _section in SECTIONS:
     )
 
 
+@bp.put("/v1/users/<extension>/do-not-disturb")
+def users_do_not_disturb(extension: str):
+    """Set or clear one user's do not disturb: {"do_not_disturb": true|false}."""
+    body = _body()
+    value = body.get("do_not_disturb")
+    if not isinstance(value, bool):
+        return _error(422, [{"field": "do_not_disturb", "message": "true or false is required"}])
+    unknown = sorted(set(body) - {"do_not_disturb"})
+    if unknown:
+        return _error(422, [{"field": unknown[0], "message": "unknown field"}])
+    doc = current_document(g.tenant)
+    index = _find(doc["users"], "extension", extension)
+
+    def change(document: dict) -> None:
+        document["users"][index]["do_not_disturb"] = value
+
+    action = "user.do_not_disturb"
+    if failure := _save(change, action, f"{extension} {'on' if value else 'off'}", ("users", index)):
+        return failure
+    return jsonify(_out("users", current_document(g.tenant)["users"][index]))
+
+
 def _numbers_out(doc: dict) -> list[dict]:
     destinations = number_destinations(doc)
     rows = db.session.scalars(

@@ -113,6 +113,24 @@ def openapi_document() -> dict[str, Any]:
     spec.components.schema("Errors", _ERRORS)
     _collection(spec, "users", "User", "extension", "users")
     _collection(spec, "ring-groups", "RingGroup", "name", "ring groups")
+    spec.path(
+        path="/api/v1/users/{extension}/do-not-disturb",
+        parameters=[{"name": "extension", "in": "path", "required": True, "schema": {"type": "string"}}],
+        operations={
+            "put": {
+                "tags": ["users"],
+                "summary": "set or clear do not disturb (the phone does not ring; calls follow the busy forward)",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["do_not_disturb"],
+                        "properties": {"do_not_disturb": {"type": "boolean"}},
+                    }
+                ),
+                "responses": _responses(_ref("User")),
+            }
+        },
+    )
     _collection(spec, "schedules", "Schedule", "name", "schedules")
     _collection(spec, "ivr-menus", "IvrMenu", "name", "IVR menus")
     number = _ref("NumberEntry")

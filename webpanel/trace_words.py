@@ -140,6 +140,15 @@ def _what_table() -> Table:
         (r"ring group " + _N, _t("Ring group %(g1)s")),
         (r"no answer in " + _N, _t("Nobody answers in %(g1)s")),
         (r"skip (\S+)", _t("Skip %(g1)s")),
+        (r"(\S+) is in do not disturb", _t("%(g1)s is in do not disturb")),
+        (
+            r"do not disturb (on|off) for (\S+)",
+            lambda s, e: (
+                gettext("Do not disturb on for %(e)s", e=e)
+                if s == "on"
+                else gettext("Do not disturb off for %(e)s", e=e)
+            ),
+        ),
         ("after-hours announcement", _t("After-hours announcement")),
         (r"IVR menu " + _N, _t("IVR menu %(g1)s")),
         (r"IVR " + _N + r": caller pressed (\d|\*|#)", _t("IVR menu %(g1)s: the caller presses %(g2)s")),
@@ -163,6 +172,7 @@ def _what_table() -> Table:
         ),
         (r"(\S+) (busy|no answer|unregistered)", lambda e, r: gettext("%(e)s %(r)s", e=e, r=_reason(r))),
         (r"(\S+) after hours", _t("%(g1)s outside their hours")),
+        (r"(\S+) do not disturb", _t("%(g1)s in do not disturb")),
         (_N + " open", _t("%(g1)s open")),
         (_N + " closed", _t("%(g1)s closed")),
         (_N + r" option (\d|\*|#)", _t("%(g1)s key %(g2)s")),
@@ -222,6 +232,18 @@ def _why_table() -> Table:
         (r"(.+), (\d+) s each", _t("%(g1)s, %(g2)s seconds each")),
         (r"(.+) for (\d+) s", _t("%(g1)s for %(g2)s seconds")),
         ("nobody can ring now", _t("nobody can ring now")),
+        ("in do not disturb", _t("in do not disturb")),
+        (
+            r"follows the (busy|no answer) forward to (.+)",
+            lambda r, d: gettext("follows the forward when %(r)s, to %(d)s", r=_reason(r), d=_dest(d)),
+        ),
+        ("no forward set: to voicemail", _t("no forward is set: to voicemail")),
+        (
+            "no forward, no voicemail: the caller hears busy",
+            _t("no forward, no voicemail: the caller hears busy"),
+        ),
+        (r"calls follow the busy forward until \*79", _t("calls follow the forward until *79")),
+        (r"(\S+)'s phones ring again", _t("the phones of %(g1)s ring again")),
         (r"no destination set; hang up", _t("nothing is set; the call ends")),
         (r"no fallback set; hang up", _t("nothing is set; the call ends")),
         ("final fallback", _t("the fallback set for the menu")),

@@ -20,7 +20,7 @@ from gevent.event import Event as Flag
 from fsctl.esl.connection import CommandTimeout, Connection, NotConnected, Reply
 from fsctl.esl.dispatch import Dispatcher
 from fsctl.esl.events import SNAPSHOT, event_from_frame, snapshot
-from fsctl.esl.protocol import Frame, ProtocolError
+from fsctl.esl.protocol import Frame, ProtocolError, sendevent_bytes
 from fsctl.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,8 @@ def subscription_command(dispatcher: Dispatcher | None, fmt: str = "plain") -> s
     if "*" in keys:
         return f"event {fmt} ALL"
     names = sorted({*BASE_EVENTS, *(k for k in keys if "::" not in k and k.isupper())})
-    # kumo::snapshot is ours (resync answers queued among the events), never the switch's; other
-    # kumo:: subclasses are fired by the dialplans kumo renders (`event`) and come from the switch.
+    # The resync snapshot is kumo's own, queued among the events, never one the switch fires; other
+    # kumo:: subclasses are (the `event` application of a plan kumo rendered: fsctl.routing.dnd).
     subclasses = sorted(k for k in keys if "::" in k and k != SNAPSHOT)
     parts = [f"event {fmt}", *names]
     if subclasses:
@@ -161,6 +161,13 @@ class InboundConnection:
         if link is None or not link.connected:
             raise NotConnected("event socket not connected")
         return link.send(command, timeout=timeout)
+
+    def send_event(self, name: str, headers: dict[str, str], timeout: float | None = None) -> Reply:
+        """Have the switch fire an event (`sendevent`) on the live connection, with a timeout."""
+        link = self.link
+        if link is None or not link.connected:
+            raise NotConnected("event socket not connected")
+        return link.send_raw(sendevent_bytes(name, headers), timeout=timeout)
 
     # -- internals -----------------------------------------------------------------------------
     def _close(self, reason: str) -> None:

@@ -420,6 +420,12 @@ def command_bytes(command: str) -> bytes:
     return (_clean(command) + "\n\n").encode("utf-8")
 
 
+def sendevent_bytes(name: str, headers: dict[str, str]) -> bytes:
+    """A `sendevent` message: the switch fires event `name` with these headers (mod_event_socket)."""
+    lines = [f"sendevent {_clean(name)}", *(f"{_clean(k)}: {_clean(v)}" for k, v in headers.items())]
+    return ("\n".join(lines) + "\n\n").encode("utf-8")
+
+
 def sendmsg_bytes(
     app: str,
     arg: str | None = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 
 from fsctl.esl.dispatch import Dispatcher
@@ -9,9 +11,14 @@ from fsctl.security.bans import BanListener
 from fsctl.wiring import esl_handlers, state_handlers
 
 
-def build_dispatcher(engine: Engine, on_ban: BanListener | None = None) -> Dispatcher:
-    """A dispatcher holding every feature's ESL handlers (`on_ban`: see fsctl.wiring.esl_handlers)."""
-    return Dispatcher(esl_handlers(engine, on_ban))
+def build_dispatcher(
+    engine: Engine,
+    send_event: Callable[[str, dict[str, str]], object] | None = None,
+    on_ban: BanListener | None = None,
+) -> Dispatcher:
+    """A dispatcher holding every feature's ESL handlers (`send_event`: the inbound connection's;
+    `on_ban`: see fsctl.wiring.esl_handlers)."""
+    return Dispatcher(esl_handlers(engine, send_event, on_ban))
 
 
 __all__ = ["build_dispatcher", "state_handlers"]

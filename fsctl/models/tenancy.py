@@ -132,6 +132,8 @@ class User(Base):
     voicemail_email: Mapped[str | None] = mapped_column(String(254))
     voicemail_attach_audio: Mapped[bool] = mapped_column(Boolean, default=False)
     recording_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Do not disturb: the user's phones are not rung; calls follow the busy forward (fsctl.routing.destinations).
+    do_not_disturb: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     # Personal (per-device) time-of-day schedule; outside it the user does not ring.
     schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id", ondelete="SET NULL"))
     forward_always_id: Mapped[int | None] = destination_fk()

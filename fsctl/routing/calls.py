@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from fsctl.numbering import Classified, NumberingPlan, classify
 from fsctl.routing.destinations import Router
+from fsctl.routing.dnd import set_dnd
 from fsctl.routing.hold import set_hold_music
 from fsctl.routing.override import FEATURE_MODES, plan_override_code
 from fsctl.routing.park import park
@@ -342,6 +343,8 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         # mod_voicemail.c); it is never ours to inherit, so it is cleared before every login.
         p.add("set", "voicemail_authorized=false")
         p.add("voicemail", f"check default {domain} {caller}")
+    elif number.feature in ("dnd_on", "dnd_off"):
+        set_dnd(p, domain, caller, number.feature == "dnd_on")
     elif number.feature == "voicemail_access_other":
         router.voicemail(number.feature_arg or "", "leave a message directly")
     elif number.feature in FEATURE_MODES:

@@ -167,6 +167,9 @@ class Router:
                 p.decide(f"{extension} forwards every call", f"to {user.forward_always.describe()}")
                 self.destination(user.forward_always, visited, f"{extension} forward always")
                 return
+        if user.do_not_disturb:
+            self.do_not_disturb(user, visited)
+            return
         seconds = user.forward_no_answer_seconds if user.forward_no_answer else user.ring_seconds
         p.decide(f"ring {extension} ({user.name})", f"for {seconds} s")
         p.add("set", f"call_timeout={seconds}")
@@ -209,6 +212,33 @@ class Router:
             "transfer",
             f"kumo-after-{extension}-${{originate_disposition}} XML {continuation_context(self.context, self.domain)}",
         )
+
+    def do_not_disturb(self, user: UserSnap, visited: frozenset[str]) -> None:
+        """A user in do not disturb is not rung: the busy forward, else the no-answer forward, else
+        the voicemail box, else the caller hears busy (docs/decisions.md, *Do not disturb*)."""
+        p, extension = self.plan, user.extension
+        for reason in ("busy", "no_answer"):
+            dest = getattr(user, f"forward_{reason}")
+            if dest is None:
+                continue
+            if self._loops(dest, visited):
+                p.decide(
+                    f"forward {reason.replace('_', ' ')} of {extension} ignored",
+                    "it leads back into this call (loop cut)",
+                )
+                continue
+            p.decide(
+                f"{extension} is in do not disturb",
+                f"follows the {reason.replace('_', ' ')} forward to {dest.describe()}",
+            )
+            self.destination(dest, visited, f"{extension} do not disturb")
+            return
+        if user.voicemail_enabled:
+            p.decide(f"{extension} is in do not disturb", "no forward set: to voicemail")
+            self.voicemail(extension, f"{extension} do not disturb")
+            return
+        p.decide(f"{extension} is in do not disturb", "no forward, no voicemail: the caller hears busy")
+        p.add("hangup", "USER_BUSY")
 
     def fail_branch(self, user: UserSnap, reason: str, visited: frozenset[str]) -> Plan:
         """What happens when ringing `user` failed for `reason` (busy, no_answer, unregistered)."""
@@ -256,6 +286,9 @@ class Router:
             user = self.tenant.users.get(extension)
             if user is None or user.direction == "outbound_only":
                 p.decide(f"skip {extension}", "not a user that can receive calls")
+                continue
+            if user.do_not_disturb:
+                p.decide(f"skip {extension}", "in do not disturb")
                 continue
             if user.schedule and user.schedule in self.tenant.schedules:
                 state = sched.evaluate(self.tenant.schedules[user.schedule], self.tenant.timezone, self.now)

@@ -33,6 +33,7 @@ class UserSnap:
     voicemail_enabled: bool = True
     recording_enabled: bool = False
     schedule: str | None = None
+    do_not_disturb: bool = False
     forward_always: Dest | None = None
     forward_busy: Dest | None = None
     forward_no_answer: Dest | None = None

@@ -52,7 +52,7 @@ _DESTINATIONS = (
 _USERS = (
     "SELECT u.extension, u.name, u.direction, u.caller_id, u.ring_seconds, u.voicemail_enabled,"
     " u.recording_enabled, s.name, u.forward_always_id, u.forward_busy_id, u.forward_no_answer_id,"
-    " u.forward_no_answer_seconds, u.forward_unregistered_id"
+    " u.forward_no_answer_seconds, u.forward_unregistered_id, u.do_not_disturb"
     " FROM users u LEFT JOIN schedules s ON s.id = u.schedule_id WHERE u.tenant_id = ? ORDER BY u.extension"
 )
 _NUMBERS = "SELECT national, e164, kind, destination_id, ivr_option FROM numbers WHERE tenant_id = ? ORDER BY national"
@@ -159,6 +159,7 @@ def load_snapshot_rows(
             no_answer,
             no_answer_seconds,
             unregistered,
+            dnd,
         ) = row
         return UserSnap(
             extension=ext,
@@ -174,6 +175,7 @@ def load_snapshot_rows(
             forward_no_answer=dest(no_answer),
             forward_no_answer_seconds=no_answer_seconds,
             forward_unregistered=dest(unregistered),
+            do_not_disturb=bool(dnd),
         )
 
     numbers = {

@@ -171,6 +171,10 @@ class Applier:
                 recording_enabled=spec["recording"],
                 forward_no_answer_seconds=spec["forward"]["no_answer_seconds"],
             )
+            if spec["do_not_disturb"] is not None:
+                _update(user, do_not_disturb=spec["do_not_disturb"])
+            elif user.do_not_disturb is None:
+                user.do_not_disturb = False
             result[spec["extension"]] = user
         self.session.flush()
         return result

@@ -68,6 +68,7 @@ def export_document(tenant: models.Tenant, sections: Sequence[Section] = ()) -> 
         voicemail["attach_audio"] = user.voicemail_attach_audio
         entry["voicemail"] = voicemail
         entry["recording"] = user.recording_enabled
+        entry["do_not_disturb"] = bool(user.do_not_disturb)
         if user.schedule:
             entry["schedule"] = user.schedule.name
         forward = {

@@ -48,6 +48,8 @@ def _keep_number(doc: dict, national: str | None) -> None:
 
 def personal_fields(form: Any, entry: dict) -> None:
     """Voicemail, forwarding and personal schedule: what a tenant user may change on their own."""
+    if form.get("do_not_disturb.shown"):  # the employee's page has its own switch instead
+        entry["do_not_disturb"] = checkbox(form, "do_not_disturb")
     voicemail: dict[str, Any] = {"enabled": checkbox(form, "voicemail.enabled")}
     # The PIN is never shown on the page: an empty field keeps the stored one.
     stored_pin = (entry.get("voicemail") or {}).get("pin")
@@ -122,10 +124,17 @@ def index():
     return render_template("users/index.html", users=users, page=page, total=total, q=q, page_size=PAGE_SIZE)
 
 
-def _credentials_page(tenant: models.Tenant, extension: str, name: str, password: str):
+def _credentials_page(
+    tenant: models.Tenant, extension: str, name: str, password: str, done_url: str | None = None
+):
     settings = phone_settings(tenant.domain, extension, password)
     return render_template(
-        "users/credentials.html", extension=extension, name=name, settings=settings, qr=qr_svg(settings)
+        "users/credentials.html",
+        extension=extension,
+        name=name,
+        settings=settings,
+        qr=qr_svg(settings),
+        done_url=done_url,
     )
 
 
@@ -179,7 +188,15 @@ def edit(user_id: int):
     return _save_user(user, doc, index, entry, old_did, "users/form.html")
 
 
-def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: str | None, template: str):
+def _save_user(
+    user: models.User,
+    doc: dict,
+    index: int,
+    entry: dict,
+    old_did: str | None,
+    template: str,
+    extra: dict | None = None,
+):
     def change(document: dict) -> None:
         document["users"][index] = entry
         if entry.get("did"):
@@ -195,7 +212,9 @@ def _save_user(user: models.User, doc: dict, index: int, entry: dict, old_did: s
         context = _form_context(
             doc, entry, refused.field_errors(("users", index)), refused.other_errors(("users", index))
         )
-        return render_template(template, **context, creating=False, user=user), 422
+        context.update(extra or {})
+        context.update(creating=False, user=user)
+        return render_template(template, **context), 422
     flash(gettext("Saved."), "ok")
     return redirect(request.path)
 
@@ -338,17 +357,100 @@ def enable_login(user_id: int):
     return _set_login_disabled(user_id, False)
 
 
-@bp.route("/me", methods=["GET", "POST"])
-@require(models.AccountRole.USER)
-def me():
-    """A tenant user's own extension: voicemail, forwarding, personal schedule."""
+def _own_user() -> models.User:
+    """The signed-in employee's own extension; an account bound to nothing of this tenant gets 404."""
     user = db.session.get(models.User, g.account.user_id)
     if user is None or user.tenant_id != g.tenant.id:
         abort(404)
+    return user
+
+
+def reaching_numbers(doc: dict, extension: str) -> list[tuple[str, str]]:
+    """(number, how) for the tenant's numbers that ring `extension`: its own, or a ring group it is in."""
+    groups = {rg["name"] for rg in doc["ring_groups"] if extension in rg.get("members", [])}
+    found: list[tuple[str, str]] = []
+    for user in doc["users"]:
+        if user["extension"] == extension and user.get("did"):
+            found.append((user["did"], "own"))
+    for number in doc["numbers"]:
+        dest = number.get("destination") or {}
+        if dest.get("user") == extension:
+            found.append((number["number"], "own"))
+        elif dest.get("ring_group") in groups:
+            found.append((number["number"], f"group:{dest['ring_group']}"))
+    return sorted(set(found))
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@require(models.AccountRole.USER)
+def me():
+    """The employee's page: their numbers, do not disturb, phone settings; voicemail, forwarding,
+    personal schedule (their own ring hours)."""
+    user = _own_user()
     doc = current_document(g.tenant)
     index = _index(doc, user.extension)
+    context = {"user": user, "dnd_switch": True, "numbers": reaching_numbers(doc, user.extension)}
     if request.method == "GET":
-        return render_template("users/me.html", **_form_context(doc, doc["users"][index], {}, []), user=user)
+        return render_template("users/me.html", **_form_context(doc, doc["users"][index], {}, []), **context)
     entry = dict(doc["users"][index])
     personal_fields(request.form, entry)
-    return _save_user(user, doc, index, entry, entry.get("did"), "users/me.html")
+    return _save_user(user, doc, index, entry, entry.get("did"), "users/me.html", context)
+
+
+@bp.post("/me/do-not-disturb")
+@require(models.AccountRole.USER)
+def me_do_not_disturb():
+    """The employee's do not disturb switch (only their own extension can be named: no id is taken)."""
+    user = _own_user()
+    on = checkbox(request.form, "on")
+
+    def change(document: dict) -> None:
+        document["users"][_index(document, user.extension)]["do_not_disturb"] = on
+
+    try:
+        save_tenant(
+            g.tenant.id,
+            change,
+            actor=actor(),
+            action="user.do_not_disturb",
+            summary=f"extension {user.extension} {'on' if on else 'off'}",
+        )
+    except SaveRefused as refused:
+        flash_problems(refused.problems())
+        return redirect(url_for("users.me"))
+    flash(gettext("Do not disturb is on.") if on else gettext("Do not disturb is off."), "ok")
+    return redirect(url_for("users.me"))
+
+
+@bp.post("/me/credentials")
+@require(models.AccountRole.USER)
+def me_credentials():
+    """A new SIP password for the employee's own phone, shown once with its QR code."""
+    user = _own_user()
+    if not confirmed(request.form):
+        return confirmation_page(
+            gettext("Make a new SIP password for your phone (%(ext)s)?", ext=user.extension),
+            [
+                gettext(
+                    "The current password stops working: your phone or softphone cannot make or take calls"
+                    " until it is set up again with the new password (shown once, next)."
+                ),
+                gettext("There is no charge."),
+            ],
+            gettext("Make a new SIP password"),
+            url_for("users.me"),
+        )
+    password = generate_sip_password()
+
+    def change(document: dict) -> None:
+        document["users"][_index(document, user.extension)]["password"] = password
+
+    save_tenant(
+        g.tenant.id,
+        change,
+        actor=actor(),
+        action="user.credentials",
+        summary=f"extension {user.extension}",
+        force=True,
+    )
+    return _credentials_page(g.tenant, user.extension, user.name, password, done_url=url_for("users.me"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from fsctl import models
 from webpanel.extensions import db
 
@@ -33,3 +35,10 @@ def set_setting(key: str, value: str) -> None:
         db.session.add(models.PlatformSetting(key=key, value=value))
     else:
         row.value = value
+
+
+def base_url() -> str:
+    """Where the panel is reached, for links in e-mails and QR codes: WEBPANEL_BASE_URL, never the
+    request's Host header (a client chooses that one)."""
+    base = current_app.config.get("WEBPANEL_BASE_URL") or f"http://{current_app.config['WEBPANEL_LISTEN']}"
+    return base.rstrip("/")

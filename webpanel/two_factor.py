@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import secrets
 import time
 
 import pyotp
-import qrcode
-import qrcode.image.svg
-from markupsafe import Markup
 
 from fsctl import models
 
@@ -38,14 +34,6 @@ def provisioning_uri(secret: str, email: str, company: str = "") -> str:
     """The otpauth:// URI authenticator apps import from a QR code (issuer shown above the codes)."""
     label = f"{company} ({email})" if company else email
     return pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=ISSUER)
-
-
-def qr_svg(uri: str) -> Markup:
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=6)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    svg = buffer.getvalue().decode()
-    return Markup(svg[svg.index("<svg") :])
 
 
 def _normal(code: str) -> str:

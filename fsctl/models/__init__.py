@@ -18,6 +18,7 @@ from fsctl.models.accounts import (
     PanelAccount,
     PasswordReset,
     PlatformSetting,
+    ProvisioningLink,
     TenantProfile,
 )
 from fsctl.models.base import (
@@ -116,6 +117,7 @@ __all__ = [
     "AccountRole",
     "PanelAccount",
     "TenantProfile",
+    "ProvisioningLink",
     "ApplicationState",
     "ApiToken",
     "LoginAttempt",

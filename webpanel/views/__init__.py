@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         media,
         numbers,
         operator,
+        provision,
         reset,
         ringgroups,
         schedules,
@@ -51,6 +52,7 @@ def register(app: Flask) -> None:
         ivr,
         hold,
         reset,
+        provision,
     ):
         app.register_blueprint(module.bp)
     # The API authenticates every request with a bearer token, never with the session cookie.

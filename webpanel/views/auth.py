@@ -23,6 +23,7 @@ from fsctl.wiring import tenant_file
 from webpanel import two_factor
 from webpanel.extensions import db
 from webpanel.platform import get_setting
+from webpanel.qr import qr_svg
 from webpanel.security import (
     authenticate,
     begin_second_step,
@@ -295,7 +296,7 @@ def _account_page(errors: dict[str, str] | None = None, status: int = 200, **con
     setup_secret = session.get("totp_setup")
     if setup_secret and not g.account.totp_secret:
         uri = two_factor.provisioning_uri(setup_secret, g.account.email, g.tenant.name if g.tenant else "")
-        context.update(setup_secret=setup_secret, setup_qr=two_factor.qr_svg(uri))
+        context.update(setup_secret=setup_secret, setup_qr=qr_svg(uri, box_size=6))
     return (
         render_template(
             "account.html",

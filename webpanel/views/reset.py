@@ -23,6 +23,7 @@ from fsctl import models
 from fsctl.accounts import hash_password, password_problem
 from fsctl.mail import SmtpSettings, send, smtp_settings_from_env
 from webpanel.extensions import db
+from webpanel.platform import base_url
 from webpanel.security import client_ip, end_sessions
 from webpanel.tenantdoc import audit
 
@@ -42,11 +43,6 @@ def smtp_settings() -> SmtpSettings:
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _base_url() -> str:
-    base = current_app.config.get("WEBPANEL_BASE_URL") or f"http://{current_app.config['WEBPANEL_LISTEN']}"
-    return base.rstrip("/")
 
 
 def _too_many(email: str, ip: str, now: dt.datetime) -> bool:
@@ -86,7 +82,7 @@ def _issue(account: models.PanelAccount, now: dt.datetime) -> None:
         )
     )
     db.session.commit()
-    link = _base_url() + url_for("reset.choose", token=token)
+    link = base_url() + url_for("reset.choose", token=token)
     smtp = smtp_settings()
     if not smtp.enabled:
         log.error("password reset for %s not sent: FSCTL_SMTP_HOST is not set", account.email)

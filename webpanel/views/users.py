@@ -13,7 +13,8 @@ from fsctl import models
 from fsctl.accounts import hash_password, password_problem
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
-from webpanel.provisioning import generate_sip_password, phone_settings, qr_svg
+from webpanel.provisioning import generate_sip_password, new_setup_link, phone_settings
+from webpanel.qr import qr_svg
 from webpanel.security import admin_required, end_sessions, require, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import (
@@ -128,12 +129,18 @@ def _credentials_page(
     tenant: models.Tenant, extension: str, name: str, password: str, done_url: str | None = None
 ):
     settings = phone_settings(tenant.domain, extension, password)
+    user = db.session.scalar(
+        select(models.User).where(models.User.tenant_id == tenant.id, models.User.extension == extension)
+    )
+    link = new_setup_link(user, actor())
+    db.session.commit()
     return render_template(
         "users/credentials.html",
         extension=extension,
         name=name,
         settings=settings,
-        qr=qr_svg(settings),
+        setup_link=link,
+        qr=qr_svg(link),
         done_url=done_url,
     )
 

@@ -33,6 +33,7 @@ def kind_words(kind: str) -> str:
         "feature": gettext("a feature code"),
         "invalid": gettext("not a valid number"),
         "on_net": gettext("a number of another kumo customer"),
+        "park_slot": gettext("a park slot"),
     }.get(kind, kind)
 
 
@@ -62,6 +63,15 @@ def _reason(reason: str) -> str:
         "no_answer": gettext("not answered"),
         "unregistered": gettext("not connected"),
     }.get(reason, reason)
+
+
+def _cause(cause: str) -> str:
+    """A hang-up cause of a ringing leg (FreeSWITCH's names) in words."""
+    return {
+        "NO_ANSWER": gettext("not answered"),
+        "USER_BUSY": gettext("busy"),
+        "USER_NOT_REGISTERED": gettext("not connected"),
+    }.get(cause, cause)
 
 
 def _dest(text: str) -> str:
@@ -125,14 +135,38 @@ def _what_table() -> Table:
             r"if (\S+) (busy|no answer|unregistered)",
             lambda e, r: gettext("If %(e)s is %(r)s", e=e, r=_reason(r)),
         ),
+        (r"forward always of (\S+) ignored", _t("The forward of every call of %(g1)s is not used")),
+        (r"(\S+) did not answer", _t("%(g1)s did not answer")),
+        (r"(\S+) transfers the call to park slot (\d+)", _t("%(g1)s transfers the call to park slot %(g2)s")),
+        (
+            r"blind transfer of (\S+) to (\S+) by (\S+)",
+            _t("%(g3)s transfers the call with %(g1)s to %(g2)s without talking first"),
+        ),
+        ("channel count", _t("Outside lines in use")),
+        (
+            r"forward (busy|no answer|unregistered) of (\S+) ignored",
+            lambda r, e: gettext("The forward of %(e)s when %(r)s is not used", e=e, r=_reason(r)),
+        ),
         (
             r"forward (busy|no answer|unregistered) of (\S+)",
             lambda r, e: gettext("Forward of %(e)s when %(r)s", e=e, r=_reason(r)),
         ),
+        ("no free slot", _t("No free park slot")),
+        (r"parked in (\d+) too long", _t("Parked in %(g1)s too long")),
+        (r"pick up the call ringing on (\S+)", _t("Pick up the call ringing on %(g1)s")),
+        ("refused with a tone", _t("Refused with a tone")),
+        (
+            r"ringing (\S+) ended with (\w+)",
+            lambda e, c: gettext("Ringing %(e)s ended: %(r)s", e=e, r=_cause(c)),
+        ),
+        (r"the new target sees (\S+)", _t("The new destination sees %(g1)s")),
+        (r"transferred to voicemail by (\S+)", _t("Transferred to voicemail by %(g1)s")),
         (
             r"(\S+) (busy|no answer|unregistered): no voicemail",
             lambda e, r: gettext("%(e)s %(r)s, no voicemail", e=e, r=_reason(r)),
         ),
+        # Before "voicemail <box>": "access" is not a box.
+        ("voicemail access", _t("Voicemail box")),
         (r"voicemail of (\S+)", _t("Voicemail of %(g1)s")),
         (r"voicemail (\S+)", _t("Voicemail of %(g1)s")),
         (r"ring group " + _N + " in turn", _t("Ring group %(g1)s, one after another")),
@@ -160,7 +194,6 @@ def _what_table() -> Table:
         (r"announcement " + _N, _t("Announcement %(g1)s")),
         (r"external (\S+)", _t("Outside number %(g1)s")),
         ("hang up", _t("Hang up")),
-        ("voicemail access", _t("Voicemail box")),
         ("group pickup", _t("Group pickup")),
         (r"park slot (\d+)", _t("Park slot %(g1)s")),
         # How the call got to a step ("<via>: <step>").
@@ -229,6 +262,7 @@ def _why_table() -> Table:
         (r"no schedule number (\d+) \((\d+) schedules\)", _t("there is no schedule number %(g1)s")),
         (r"closed: company closure.*" + _STAMP, _t("closed: company holiday (%(g2)s)")),
         (r"default prompt .*", _t("the standard message")),
+        (r"ring (\S+), who parked it, for (\d+) s", _t("rings %(g1)s, who parked it, for %(g2)s seconds")),
         (r"(.+), (\d+) s each", _t("%(g1)s, %(g2)s seconds each")),
         (r"(.+) for (\d+) s", _t("%(g1)s for %(g2)s seconds")),
         ("nobody can ring now", _t("nobody can ring now")),
@@ -302,6 +336,53 @@ def _why_table() -> Table:
         (r"play it, then back to IVR " + _N, _t("play it, then back to menu %(g1)s")),
         (r"play it, then hang up", _t("play it, then the call ends")),
         (r"no such (user|ring group|schedule|menu).*", _t("it no longer exists; the call ends")),
+        (
+            r"(\S+) is not the tenant's number any more; representative number (\S+)",
+            _t("%(g1)s is no longer your number; the representative number is shown"),
+        ),
+        (
+            r"a blind transfer goes only to the tenant's own extensions; .*",
+            _t(
+                "a transfer without talking first goes only to your own extensions; for other numbers, call first"
+            ),
+        ),
+        (r"caller '(.*)'@'(.*)' is not a user of (\S+)", _t("the caller is not one of your users")),
+        (
+            r"handled as (busy|no answer|unregistered)",
+            lambda r: gettext("handled as %(r)s", r=_reason(r)),
+        ),
+        (
+            r"intercept the call last dialled to it.*",
+            _t("picks up the call last put through to it, while it rings"),
+        ),
+        (
+            r"it leads back into this call \(loop cut\)",
+            _t("it would lead back into this call, so it is skipped"),
+        ),
+        (r"park again in (\S+)", _t("parked again in %(g1)s")),
+        (
+            r"parked in (\d+), or the next free slot when it is taken.*",
+            _t("parked in %(g1)s, or the next free slot if it is taken"),
+        ),
+        (
+            r"personal schedule " + _N + r" ((?:open|closed): .+)",
+            lambda n, why: gettext("personal schedule %(n)s: %(why)s", n=n, why=why_words(why)),
+        ),
+        (
+            r"the carrier leg stays counted for (\S+) after the transfer",
+            _t("the outside line stays counted for you after the transfer"),
+        ),
+        (
+            "the tenant's file name is not a safe path; default prompt used",
+            _t("the file name cannot be used; the standard message is played"),
+        ),
+        (r"the transfer came from (\S+), not from (\S+)", _t("the transfer came from another customer")),
+        ("the transferred party's own number", _t("the number of the transferred party")),
+        (
+            r"user (\S+) leads back into this call \(loop cut\); ringing (\S+)",
+            _t("%(g1)s would lead back into this call; %(g2)s rings"),
+        ),
+        (r"(\S+) is (\w+)", lambda a, k: gettext("%(g1)s is %(kind)s", g1=a, kind=kind_words(k))),
     ]
     return [(re.compile(f"^{p}$"), f) for p, f in rows]
 
@@ -326,7 +407,14 @@ def what_words(text: str) -> str:
 
 def why_words(text: str) -> str:
     found = _apply(_why_table(), text)
-    return text if found is None else found
+    if found is None and "; " not in text:
+        # Many reasons name a step ("forward busy of 102", "101 no answer: voicemail of 101"): the
+        # steps' words, which also take "<how we got here>: <what>" apart.
+        found = what_words(text)
+    if found is None:
+        # A chain of reasons ("forward busy of 102; ring 101 (A); if 101 is busy, ..."), part by part.
+        return gettext("; ").join(why_words(part) for part in text.split("; "))
+    return found
 
 
 def steps(plan: Plan) -> list[tuple[str, str]]:

@@ -204,6 +204,9 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
         schedule_id = panel_db.session.scalar(
             select(models.Schedule.id).where(models.Schedule.tenant_id == tenant_id)
         )
+        number_id = panel_db.session.scalar(
+            select(models.Number.id).where(models.Number.tenant_id == tenant_id).order_by(models.Number.id)
+        )
     save = {
         "csrf_token": token,
         "name": "利用者 1500",
@@ -233,6 +236,10 @@ def measure(url: str, instance: str, requests: int) -> dict[str, dict]:
         "call history CSV, one day": lambda: _read(
             admin.get("/history/calls.csv?from=2026-11-20&to=2026-11-20")
         ),
+        "number page (call flow)": lambda: admin.get(f"/numbers/{number_id}"),
+        "formal application": lambda: admin.get("/application"),
+        "account (two-step)": lambda: admin.get("/account"),
+        "operator dashboard": lambda: ops.get("/operator/"),
         "operator tenants": lambda: ops.get("/operator/tenants"),
         "operator inventory": lambda: ops.get("/operator/numbers"),
     }

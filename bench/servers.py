@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import grp
 import http.client
+import json
 import os
 import pwd
 import shutil
@@ -201,20 +202,26 @@ class FsctlServer(Server):
             env,
         )
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the service answers and its workers' dialplan snapshots are warm (they load every
+        tenant in the background when they start: fsctl.xmlcurl.dialplan.DialplanResponder.warm), so
+        the figures are the steady state a running service has, not its first minute."""
         deadline = time.monotonic() + timeout
+        warm_answers = 0
         while time.monotonic() < deadline:
             self._check_alive()
             try:
-                status, _ = get(self.port, "/healthz")
+                status, body = get(self.port, "/healthz")
                 if status == 200:
-                    # With several workers, give each one time to start accepting on the shared socket.
-                    time.sleep(0.3 * self.workers)
-                    return
-            except OSError:
+                    state = json.loads(body).get("snapshots", "warm")
+                    # Each answer comes from one worker: several warm answers in a row cover them all.
+                    warm_answers = warm_answers + 1 if state in ("warm", "cold") else 0
+                    if warm_answers >= 4 * self.workers:
+                        return
+            except (OSError, ValueError):
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"fsctl did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"fsctl was not ready (warm) within {timeout:.0f} s:\n{self.log_tail()}")
 
 
 NGINX_CONF = """\

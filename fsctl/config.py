@@ -63,6 +63,10 @@ class Settings:
     # 10,000 tenants are all cached); a miss costs ~0.4-0.7 ms of CPU. Lookups pick tenants at random,
     # so a cache smaller than the tenants called misses on most lookups: size it to hold them all.
     dialplan_cache_tenants: int = 10_000
+    # Each worker loads every tenant's snapshot (up to dialplan_cache_tenants) in the background
+    # when it starts, between lookups (DialplanResponder.warm), so a restarted service does not
+    # answer its first 10,000 carrier calls at miss cost; off for tests that count loads.
+    dialplan_warm: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def with_overrides(self, **changes: object) -> Settings:
@@ -88,6 +92,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         lookup_timeout=float(env.get("FSCTL_LOOKUP_TIMEOUT", "1")),
         directory_cache_ms=int(env.get("FSCTL_DIRECTORY_CACHE_MS", "0")),
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "10000")),
+        dialplan_warm=env.get("FSCTL_DIALPLAN_WARM", "1") not in ("0", "off", "false", "no"),
     )
 
 

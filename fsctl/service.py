@@ -71,10 +71,19 @@ def die_with_parent(parent_pid: int, stop) -> None:
     gevent.spawn(watch)
 
 
+def warm_in_background(settings: Settings, app: ServiceApp) -> None:
+    """Load the dialplan snapshots in a greenlet that yields between tenants (lookups go first)."""
+    if settings.dialplan_warm:
+        app.dialplan.warm_state = "warming"  # from now: /healthz never says "cold" before it starts
+        gevent.spawn(app.dialplan.warm, lambda: gevent.sleep(0))
+
+
 def _run_worker(settings: Settings, listener, metrics: Metrics, slot: int, parent_pid: int) -> None:
     metrics.use_slot(slot)
     store = LookupStore(settings.database_url, statement_timeout=settings.lookup_timeout)
-    server = lookup_server(settings, listener, ServiceApp(settings, store, metrics).handle)
+    app = ServiceApp(settings, store, metrics)
+    server = lookup_server(settings, listener, app.handle)
+    warm_in_background(settings, app)
     gevent.signal_handler(signal.SIGTERM, server.stop)
     die_with_parent(parent_pid, server.stop)
     try:
@@ -139,9 +148,9 @@ class Service:
         if self.workers == 1:
             self._start_esl()
             store = LookupStore(self.settings.database_url, statement_timeout=self.settings.lookup_timeout)
-            server = lookup_server(
-                self.settings, self.listener, ServiceApp(self.settings, store, self.metrics).handle
-            )
+            app = ServiceApp(self.settings, store, self.metrics)
+            server = lookup_server(self.settings, self.listener, app.handle)
+            warm_in_background(self.settings, app)
             gevent.signal_handler(signal.SIGTERM, server.stop)
             gevent.signal_handler(signal.SIGINT, server.stop)
             try:

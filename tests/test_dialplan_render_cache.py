@@ -109,3 +109,27 @@ def test_an_override_decides_the_cached_answer_and_ends_at_its_until_with_nothin
     assert b"bridge" in opened and b"voicemail" not in opened
     with db.session_scope(session_factory) as session:
         assert db.tenant_by_domain(session, "acme.kumo.test").config_version == version
+
+
+def test_a_warmed_worker_answers_its_first_call_without_loading_the_tenant(
+    make_tenant, responder, fixtures_dir, monkeypatch
+):
+    """DialplanResponder.warm, run when a worker starts: every tenant's snapshot is loaded, so the
+    first carrier call to each costs no load."""
+    from fsctl import snapshots as snapshot_module
+
+    make_tenant(schedules=[OFFICE], numbers=NUMBERS)
+    loads: list[int] = []
+    real = snapshot_module.load_snapshot_rows
+
+    def counting(fetch_all, tenant_id, parts, **kwargs):
+        loads.append(tenant_id)
+        return real(fetch_all, tenant_id, parts, **kwargs)
+
+    monkeypatch.setattr(snapshot_module, "load_snapshot_rows", counting)
+    pauses: list[int] = []
+    assert responder.warm_state == "cold"
+    assert responder.warm(lambda: pauses.append(1)) == 1
+    assert responder.warm_state == "warm" and len(loads) == 1 and pauses == [1]
+    assert b"bridge" in responder.answer(carrier_call(fixtures_dir))
+    assert len(loads) == 1  # the call found the warmed snapshot

@@ -257,3 +257,25 @@ def test_a_routing_change_is_seen_by_every_serving_process(database_url, session
             tenant_file().apply(session, doc)
         after = {bridge_of(split_response(http(port, body))[2]) for port in (port_a, port_b)}
         assert after == {"user/102@acme.kumo.test"}
+
+
+def test_each_worker_warms_the_dialplan_snapshots_and_says_so(database_url, make_tenant):
+    """Workers load every tenant's snapshot in the background when they start (DialplanResponder.warm)
+    and /healthz tells when: a load balancer or a benchmark can wait for the steady state."""
+    import json
+    import time
+
+    make_tenant()
+    with running_service(database_url) as (port, _process):
+        states = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            status, _headers, body = split_response(
+                http(port, b"GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n")
+            )
+            states.append(json.loads(body)["snapshots"])
+            if states[-6:] == ["warm"] * 6:
+                break
+            time.sleep(0.05)
+    assert states[-6:] == ["warm"] * 6, states[-10:]
+    assert set(states) <= {"warming", "warm"}

@@ -217,6 +217,8 @@ class ServiceApp:
             # ok, missing, not migrated or unreachable: each a reason to take this instance out.
             "database": state,
             "esl": "connected" if self.metrics.esl_connected else "disconnected",
+            # This worker's dialplan snapshots: cold, warming or warm (DialplanResponder.warm).
+            "snapshots": self.dialplan.warm_state,
             "version": __version__,
         }
         return Response(200 if database else 503, "application/json", json.dumps(payload).encode())

@@ -4,10 +4,7 @@ phone with *21 (臨時休業) and ended with *23, then set and ended through the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import secrets
-import subprocess
 import urllib.error
 import urllib.request
 import wave
@@ -15,11 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
-from e2e.conftest import VENV_BIN
 from e2e.esl import event_is
-from e2e.phones import free_tcp_port
+from e2e.panel_api import running_panel
 from e2e.tenants import TENANTS, Tenant
 
 NUMBER = "0377770100"
@@ -151,48 +146,9 @@ def test_another_tenants_phone_cannot_close_it(e2e, office: Tenant) -> None:
 
 @pytest.fixture
 def api(e2e, office: Tenant) -> Iterator[tuple[str, str]]:
-    """`fsctl panel` on a free port, and an API token of the office tenant."""
-    token = "kumo_e2e_" + secrets.token_urlsafe(24)
-    with e2e.kumo.engine.begin() as conn:
-        tenant_id = conn.execute(
-            text("SELECT id FROM tenants WHERE domain = :d"), {"d": office.domain}
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO api_tokens (tenant_id, name, token_hash, created_by, created_at) "
-                "VALUES (:t, 'e2e', :h, 'e2e@override', :now)"
-            ),
-            {"t": tenant_id, "h": hashlib.sha256(token.encode()).hexdigest(), "now": dt.datetime.now(dt.UTC)},
-        )
-    port = free_tcp_port()
-    env = dict(e2e.kumo.env, WEBPANEL_SECRET_KEY=secrets.token_hex(16), WEBPANEL_COOKIE_SECURE="0")
-    log = open(e2e.workdir / "panel-override.log", "ab")  # noqa: SIM115 - the process's output, closed below
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "fsctl"), "panel", "--listen", f"127.0.0.1:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        cwd=e2e.workdir,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        e2e.wait_until(lambda: _answers(f"{base}/api/openapi.json"), timeout=30, what="the panel")
-        yield base, token
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
+    """`fsctl panel` on a free port, and an API token of the tenant (as its admin would make one)."""
+    with running_panel(e2e, office.domain, "office") as panel_and_token:
+        yield panel_and_token
 
 
 def _request(base: str, token: str, method: str, body: dict | None = None) -> dict:

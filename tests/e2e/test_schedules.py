@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import hashlib
 import json
-import secrets
-import subprocess
 import urllib.error
 import urllib.request
 import wave
@@ -16,11 +13,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import text
 
-from e2e.conftest import VENV_BIN
 from e2e.esl import event_is
-from e2e.phones import free_tcp_port
+from e2e.panel_api import running_panel
 from e2e.tenants import TENANTS, Tenant
 
 NUMBER = "0377770000"
@@ -118,48 +113,9 @@ def test_schedule_change_decides_the_next_call(e2e, shop: Tenant) -> None:
 
 @pytest.fixture
 def panel(e2e, shop: Tenant) -> Iterator[tuple[str, str]]:
-    """`fsctl panel` on a free port, and an API token of the shop (as its admin would make one)."""
-    token = "kumo_e2e_" + secrets.token_urlsafe(24)
-    with e2e.kumo.engine.begin() as conn:
-        tenant_id = conn.execute(
-            text("SELECT id FROM tenants WHERE domain = :d"), {"d": shop.domain}
-        ).scalar_one()
-        conn.execute(
-            text(
-                "INSERT INTO api_tokens (tenant_id, name, token_hash, created_by, created_at) "
-                "VALUES (:t, 'e2e', :h, 'e2e@shop', :now)"
-            ),
-            {"t": tenant_id, "h": hashlib.sha256(token.encode()).hexdigest(), "now": dt.datetime.now(dt.UTC)},
-        )
-    port = free_tcp_port()
-    env = dict(e2e.kumo.env, WEBPANEL_SECRET_KEY=secrets.token_hex(16), WEBPANEL_COOKIE_SECURE="0")
-    log = open(e2e.workdir / "panel.log", "ab")  # noqa: SIM115 - the process's output, closed below
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "fsctl"), "panel", "--listen", f"127.0.0.1:{port}"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=log,
-        cwd=e2e.workdir,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        e2e.wait_until(lambda: _answers(f"{base}/api/openapi.json"), timeout=30, what="the panel")
-        yield base, token
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True
-    except OSError:
-        return False
+    """`fsctl panel` on a free port, and an API token of the tenant (as its admin would make one)."""
+    with running_panel(e2e, shop.domain, "shop") as panel_and_token:
+        yield panel_and_token
 
 
 def _put_schedule(base: str, token: str, closed_today: bool) -> None:

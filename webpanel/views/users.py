@@ -267,6 +267,24 @@ def delete(user_id: int):
     return redirect(url_for("users.index"))
 
 
+def _new_sip_password(user: models.User) -> str:
+    """A new SIP password for `user`, saved (the old one stops working at the next registration)."""
+    password = generate_sip_password()
+
+    def change(document: dict) -> None:
+        document["users"][_index(document, user.extension)]["password"] = password
+
+    save_tenant(
+        g.tenant.id,
+        change,
+        actor=actor(),
+        action="user.credentials",
+        summary=f"extension {user.extension}",
+        force=True,
+    )
+    return password
+
+
 @bp.post("/<int:user_id>/credentials")
 @admin_required
 def new_credentials(user_id: int):
@@ -286,19 +304,7 @@ def new_credentials(user_id: int):
             gettext("Make a new SIP password"),
             url_for("users.edit", user_id=user_id),
         )
-    password = generate_sip_password()
-
-    def change(document: dict) -> None:
-        document["users"][_index(document, user.extension)]["password"] = password
-
-    save_tenant(
-        g.tenant.id,
-        change,
-        actor=actor(),
-        action="user.credentials",
-        summary=f"extension {user.extension}",
-        force=True,
-    )
+    password = _new_sip_password(user)
     return _credentials_page(g.tenant, user.extension, user.name, password)
 
 
@@ -447,17 +453,5 @@ def me_credentials():
             gettext("Make a new SIP password"),
             url_for("users.me"),
         )
-    password = generate_sip_password()
-
-    def change(document: dict) -> None:
-        document["users"][_index(document, user.extension)]["password"] = password
-
-    save_tenant(
-        g.tenant.id,
-        change,
-        actor=actor(),
-        action="user.credentials",
-        summary=f"extension {user.extension}",
-        force=True,
-    )
+    password = _new_sip_password(user)
     return _credentials_page(g.tenant, user.extension, user.name, password, done_url=url_for("users.me"))

@@ -61,6 +61,7 @@ from fsctl.models.media import (
     RecordingRetention,
     VoicemailMessage,
 )
+from fsctl.models.rooms import ConferenceRoom, PhonebookEntry
 from fsctl.models.security import (
     AuthFailure,
     Ban,
@@ -136,7 +137,9 @@ __all__ = [
     "RingingCall",
     "ParkedCall",
     "GatewayAuth",
+    "ConferenceRoom",
     "Gateway",
+    "PhonebookEntry",
     "GatewayNumber",
     "OutboundRoute",
     "GatewayRefusal",

@@ -238,7 +238,7 @@ class Calls:
             router.ring_user(number.number, visited, f"forward to {target}")
             return
         if number.kind == "conference":  # a room's number as a destination (a DID, a menu option...)
-            join_room(p, tenant, tenant.rooms[number.number], f"to {target}")
+            join_room(p, tenant, tenant.rooms[number.number])
             return
         if forward_kind_refusal(number) is not None:
             p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
@@ -320,7 +320,7 @@ def plan_from_phone(
         router.ring_user(number.number, frozenset(), f"{caller} dials")
     elif number.kind == "conference":
         p.kind = "internal"
-        join_room(p, tenant, tenant.rooms[number.number], f"{caller} dials")
+        join_room(p, tenant, tenant.rooms[number.number])
     elif number.kind == "park_slot":
         park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":

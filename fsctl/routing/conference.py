@@ -20,14 +20,11 @@ def conference_name(number: str, domain: str) -> str:
     return f"{number}-{domain}"
 
 
-def join_room(plan: Plan, tenant: TenantSnap, room: RoomSnap, via: str) -> None:
+def join_room(plan: Plan, tenant: TenantSnap, room: RoomSnap) -> None:
     """Answer and join the room: PIN asked when it has one, at most `max_members` members."""
     label = f"room {room.number}" + (f" ({room.name})" if room.name else "")
     pin = "PIN asked" if room.pin else "no PIN"
-    plan.decide(
-        f"{via}: {label}",
-        f"conference of {tenant.domain}, {pin}, at most {room.max_members} members",
-    )
+    plan.decide(label, f"conference of {tenant.domain}, {pin}, at most {room.max_members} members")
     plan.add("answer")
     # Read by mod_conference only when the first member creates the conference (conference_function
     # in mod_conference.c); every member's plan sets the same values, so whoever comes first decides.

@@ -196,3 +196,23 @@ def test_the_rendered_dialplan_joins_the_room_in_the_callers_language(session_fa
     assert actions.index(("set", "sound_prefix=${sounds_dir}/ja/jp")) < actions.index(
         ("conference", "800-acme.kumo.test@kumo+4321")
     )
+
+
+def test_a_call_through_the_tenants_gateway_shows_the_phonebook_name_too():
+    from dataclasses import replace
+
+    from planners import plan_from_gateway
+    from routing.factories import make_snapshot
+
+    from fsctl.routing.snapshot import CarriedSnap, Dest, GatewaySnap
+
+    snap = replace(
+        make_snapshot(),
+        gateways={"office": GatewaySnap(7, "office", "credentials", 4, numbers=("0312340000",))},
+        carried={"0312340000": CarriedSnap("0312340000", "+81312340000", "office", Dest("user", "101"))},
+        phonebook={"0398765432": "アクメ商事"},
+    )
+    plan = plan_from_gateway(
+        snap, 7, "0312340000", "0398765432", at("2026-12-07 10:00"), national="0312340000"
+    )
+    assert ("set", "effective_caller_id_name=アクメ商事") in [(a.app, a.data) for a in plan.actions]

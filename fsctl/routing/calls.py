@@ -102,13 +102,19 @@ def show_caller_id(p: Plan, caller: str, tenant: TenantSnap | None = None) -> No
     if national:
         p.decide(f"phones show {national}", f"the carrier's {caller} in national form")
         p.add("set", f"effective_caller_id_number={national}")
-    elif caller.isdigit() and caller.startswith("0"):
-        national = caller  # a carrier that sends the national form already
-    name = tenant.phonebook.get(national) if tenant is not None and national else None
+    if tenant is not None:
+        show_phonebook_name(p, tenant, caller)
+
+
+def show_phonebook_name(p: Plan, tenant: TenantSnap, caller: str) -> None:
+    """The name of the tenant's phonebook entry holding the caller's number (+81 E.164 or national),
+    as the caller's name on the phones."""
+    national = "0" + caller[3:] if caller.startswith("+81") else caller
+    name = tenant.phonebook.get(national) if national.isdigit() and national.startswith("0") else None
     shown = safe_text(name) if name else ""
     if shown:
         p.decide(f"caller {national} is {shown} in the phonebook", "shown as the caller's name")
-        # On the carrier's leg before the bridge: the phones' legs take it as their caller ID name
+        # On the incoming leg before the bridge: the phones' legs take it as their caller ID name
         # (the From display name of the INVITE each phone gets).
         p.add("set", f"effective_caller_id_name={shown}")
 

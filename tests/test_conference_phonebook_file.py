@@ -216,3 +216,36 @@ def test_a_call_through_the_tenants_gateway_shows_the_phonebook_name_too():
         snap, 7, "0312340000", "0398765432", at("2026-12-07 10:00"), national="0312340000"
     )
     assert ("set", "effective_caller_id_name=アクメ商事") in [(a.app, a.data) for a in plan.actions]
+
+
+def test_the_options_cost_nothing_until_the_operator_prices_them():
+    import dataclasses
+    import datetime as dt
+
+    from fsctl.billing.prices import default_prices
+    from fsctl.billing.statement import monthly_lines
+
+    period = default_prices().at(dt.date(2026, 12, 1))
+    assert (period.monthly["option_conference_room"], period.monthly["option_phonebook"]) == (0, 0)
+    items = {"user": {"101"}, "conference_room": {"800", "801"}, "phonebook": {""}}
+    assert [line["code"] for line in monthly_lines(items, period)] == ["base_fee"]  # no 0-yen lines
+    priced = dataclasses.replace(
+        period, monthly={**period.monthly, "option_conference_room": 300, "option_phonebook": 200}
+    )
+    lines = {line["code"]: line for line in monthly_lines(items, priced)}
+    assert lines["option_conference_room"]["amount_yen"] == 600
+    assert lines["option_phonebook"]["amount_yen"] == 200
+
+
+def test_the_panel_may_point_a_number_at_a_room(session_factory):
+    """The save-time check of an outside-number destination (what the panel runs) accepts a room."""
+    from fsctl.numbering import default_plan
+    from fsctl.routing.calls import external_destination_refusal
+
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, tenant_doc(conference_rooms=ROOMS))
+    with db.session_scope(session_factory) as session:
+        snap = _snap(session)
+    assert external_destination_refusal(snap, "800", at("2026-12-07 10:00"), default_plan()) is None
+    refused = external_destination_refusal(snap, "802", at("2026-12-07 10:00"), default_plan())
+    assert refused is not None and refused[0] == "forward_target"

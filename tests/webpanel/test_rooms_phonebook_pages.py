@@ -169,3 +169,15 @@ def test_the_api_serves_rooms_and_the_phonebook_and_names_bad_fields(app, admin)
     assert api(raw, "PUT", "/api/v1/phonebook", token, {"name": "x"}).status_code == 400
     spec = api(raw, "GET", "/api/openapi.json", token).json
     assert "/api/v1/conference-rooms" in spec["paths"] and "/api/v1/phonebook" in spec["paths"]
+
+
+def test_a_number_pointed_at_a_rooms_number_is_saved(app, admin, session_factory):
+    """The panel's destination picker has no room kind: an outside number naming the room reaches it."""
+    _room(admin)
+    number_id = claim(app, admin, session_factory)
+    saved = admin.post(f"/numbers/{number_id}", {"destination": "external", "destination.target": "800"})
+    assert saved.status_code == 302
+    assert {"external": "800"} in [n["destination"] for n in document(app)["numbers"]]
+    # 802 is no room and no extension: refused (flashed on the number's page), 800 stays.
+    admin.post(f"/numbers/{number_id}", {"destination": "external", "destination.target": "802"})
+    assert {"external": "800"} in [n["destination"] for n in document(app)["numbers"]]

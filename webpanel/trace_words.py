@@ -33,6 +33,7 @@ def kind_words(kind: str) -> str:
         "feature": gettext("a feature code"),
         "invalid": gettext("not a valid number"),
         "on_net": gettext("a number of another kumo customer"),
+        "conference": gettext("a conference room"),
     }.get(kind, kind)
 
 

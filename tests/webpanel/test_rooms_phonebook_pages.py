@@ -73,6 +73,7 @@ def test_the_simulator_explains_a_room_and_a_phonebook_caller(app, admin, sessio
     _contact(admin)
     ja = steps_text(admin, "101", "800", "10:00")
     assert "会議室 800 (大会議室)" in ja and "暗証番号を入力すると会議に参加します (最大 5 人)" in ja
+    assert "800 は会議室" in ja and "conference" not in ja
     number_id = claim(app, admin, session_factory)
     admin.post(f"/numbers/{number_id}", {"destination": "user", "destination.target": "101"})
     caller = steps_text(admin, "0398765432", NUMBER, "10:00")

@@ -156,7 +156,7 @@ class _TenantLike(Protocol):
 class Classified:
     """What a dialled string is. `number` is national (or `+CC...` for international)."""
 
-    kind: str  # extension, park_slot, feature, emergency, on_net, fixed, mobile, ip, toll_free,
+    kind: str  # extension, conference, park_slot, feature, emergency, on_net, fixed, mobile, ip, toll_free,
     #            international, service, invalid
     dialled: str
     number: str
@@ -206,6 +206,8 @@ def classify(
         return feature
     if dialled in tenant.users:
         return Classified("extension", dialled, dialled, "extension")
+    if dialled in (getattr(tenant, "rooms", None) or {}):
+        return Classified("conference", dialled, dialled, "conference_room")
     if _DIGITS.match(dialled) and not dialled.startswith("0"):
         slot = int(dialled)
         if any(first <= slot <= last for first, last in tenant.park_ranges):

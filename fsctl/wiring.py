@@ -16,6 +16,9 @@ from sqlalchemy import Engine
 
 from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
+from fsctl.conference.billing import room_items
+from fsctl.conference.config import RoomSection
+from fsctl.conference.snapshot import rooms_snapshot_part
 from fsctl.esl.dispatch import Handler
 from fsctl.esl.dnd import DoNotDisturbEvents, DoNotDisturbLamps
 from fsctl.esl.handlers import Calls, Parking, Registrations
@@ -31,6 +34,9 @@ from fsctl.gateways.snapshot import gateway_snap_fields
 from fsctl.media.esl_handlers import media_handlers
 from fsctl.media.snapshot import hold_music_snapshot_part
 from fsctl.numbering import default_plan
+from fsctl.phonebook.billing import phonebook_items
+from fsctl.phonebook.config import PhonebookSection
+from fsctl.phonebook.snapshot import phonebook_snapshot_part
 from fsctl.routing.seams import RoutingSteps
 from fsctl.security.auth_events import security_handlers
 from fsctl.security.bans import BanListener
@@ -58,8 +64,15 @@ def routing_steps() -> RoutingSteps:
 
 
 def snapshot_parts() -> tuple[SnapshotPart, ...]:
-    """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music."""
-    return (gateway_snap_fields, limits_snapshot_part, hold_music_snapshot_part)
+    """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music,
+    conference rooms, the phonebook's names."""
+    return (
+        gateway_snap_fields,
+        limits_snapshot_part,
+        hold_music_snapshot_part,
+        rooms_snapshot_part,
+        phonebook_snapshot_part,
+    )
 
 
 def snapshots(cache: Cache | None = None) -> Snapshots:
@@ -96,13 +109,20 @@ def esl_handlers(
 
 
 def billable_items() -> tuple[Billable, ...]:
-    """Features whose holdings are billed monthly besides users, numbers and options."""
-    return (gateway_items,)
+    """Features whose holdings are billed monthly besides users, numbers and options: gateways' plans,
+    conference rooms and the phonebook (options at 0 yen until the operator prices them)."""
+    return (gateway_items, room_items, phonebook_items)
 
 
 def tenant_file_sections() -> tuple[Section, ...]:
     """The tenant file's sections after the core's, in the order they are checked, applied and exported."""
-    return (GatewaySection(), IvrOptionSection(), SubscriptionsSection(billable_items()))
+    return (
+        GatewaySection(),
+        RoomSection(),
+        PhonebookSection(),
+        IvrOptionSection(),
+        SubscriptionsSection(billable_items()),
+    )
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from lxml import etree
 
 from fsctl.gateways.contexts import ACL_DOMAIN
@@ -405,3 +406,21 @@ def test_deploy_refuses_bad_arguments(tmp_path: Path) -> None:
 def test_deploy_script_is_valid_bash() -> None:
     assert shutil.which("bash")
     subprocess.run(["bash", "-n", str(FS_DIR / "deploy.sh")], check=True)
+
+
+def test_conference_profile_asks_the_pin_with_kumos_prompts(tree: etree._Element) -> None:
+    """mod_conference is loaded and its one profile `kumo` (fsctl.routing.conference.PROFILE) names
+    kumo's own prompts: without them it would ask with conference/conf-pin.wav, which kumo never ships."""
+    from fsctl.media.prompts import PHRASES_FILE
+    from fsctl.routing.conference import PROFILE
+
+    assert "mod_conference" in [m.get("module") for m in _config(tree, "modules.conf").iter("load")]
+    profiles = _config(tree, "conference.conf").xpath("profiles/profile[@name=$n]", n=PROFILE)
+    assert len(profiles) == 1
+    params = {p.get("name"): p.get("value") for p in profiles[0].iter("param")}
+    assert params["pin-retries"] == "3"
+    prompts = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))["prompts"]
+    for key in ("pin-sound", "bad-pin-sound", "max-members-sound"):
+        name = params[key].removesuffix(".wav")
+        assert set(prompts[name]) == {"ja", "en"}, key
+    assert "max-members" not in params and "moh-sound" not in params  # per room, from the call

@@ -23,7 +23,13 @@ from sqlalchemy.orm import sessionmaker
 from fsctl import models
 from fsctl.tenant_file import FieldError, Path, path_text
 from fsctl.trace import TraceError, parse_at, trace
-from webpanel.document_edits import number_destinations, release, rename_references, set_destination
+from webpanel.document_edits import (
+    matches_contact,
+    number_destinations,
+    release,
+    rename_references,
+    set_destination,
+)
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password
 from webpanel.schedule_override import DEFAULT, OverrideInputError, override_entry, set_override
@@ -35,6 +41,7 @@ SECTIONS = {
     "ring-groups": ("ring_groups", "name"),
     "schedules": ("schedules", "name"),
     "ivr-menus": ("ivr_menus", "name"),
+    "conference-rooms": ("conference_rooms", "number"),
 }
 # What a renamed object of a section is called in destinations ({ring_group: NAME} ...).
 RENAMED_KIND = {"ring-groups": "ring_group", "schedules": "schedule", "ivr-menus": "ivr"}
@@ -415,6 +422,43 @@ def schedule_override_end(value: str):
     ):
         return failure
     return _get("schedules", value)
+
+
+@bp.get("/v1/phonebook")
+def phonebook_list():
+    """The shared phonebook in the tenant file's form; `?q=` keeps the entries a search matches."""
+    query = request.args.get("q", "").strip()
+    return jsonify([e for e in current_document(g.tenant)["phonebook"] if matches_contact(e, query)])
+
+
+@bp.post("/v1/phonebook")
+def phonebook_add():
+    body = _body()
+    index = len(current_document(g.tenant)["phonebook"])
+    summary = str(body.get("name", ""))[:100]
+    if failure := _save(
+        lambda d: d["phonebook"].append(body), "phonebook.add", summary, ("phonebook", index)
+    ):
+        return failure
+    return jsonify(current_document(g.tenant)["phonebook"][index]), 201
+
+
+@bp.put("/v1/phonebook")
+def phonebook_replace():
+    """The whole phonebook at once (a JSON list of entries): what a sync from another directory sends."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+    if not isinstance(body, list):
+        return _error(400, [{"field": "(body)", "message": "a JSON list of entries is required"}])
+
+    def change(document: dict) -> None:
+        document["phonebook"] = body
+
+    if failure := _save(change, "phonebook.replace", f"{len(body)} entries", ("phonebook",)):
+        return failure
+    return jsonify(current_document(g.tenant)["phonebook"])
 
 
 @bp.get("/v1/trace")

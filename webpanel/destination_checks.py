@@ -93,6 +93,8 @@ def snapshot_of(doc: Document, tenant_id: int) -> TenantSnap:
         # classify() only asks whether a string is one of the extensions.
         users=dict.fromkeys(u["extension"] for u in doc.get("users") or []),  # type: ignore[arg-type]
         park_ranges=_park_ranges(doc),
+        # An outside-number destination naming a conference room joins that room.
+        rooms=dict.fromkeys(r["number"] for r in doc.get("conference_rooms") or []),  # type: ignore[arg-type]
     )
 
 

@@ -6,7 +6,10 @@ HTML, so the API and the views both import them from here and neither imports th
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+_SPLIT = re.compile(r"[\s,、;/]+")
 
 
 def number_destinations(doc: dict) -> dict[str, dict | None]:
@@ -60,3 +63,18 @@ def rename_references(node: Any, kind: str, old: str, new: str) -> Any:
         for item in node:
             rename_references(item, kind, old, new)
     return node
+
+
+def split_numbers(text: str) -> list[str]:
+    """Phonebook numbers as a person types them: separated by spaces, commas, 、 ; or /."""
+    return [n for n in _SPLIT.split(text.strip()) if n]
+
+
+def matches_contact(entry: dict, query: str) -> bool:
+    """Whether a phonebook entry matches a search: the text in its name, company or note, or the
+    digits of the query in one of its numbers (however the number was written)."""
+    if not query:
+        return True
+    text = " ".join([entry["name"], entry["company"], entry["note"]]).lower()
+    digits = re.sub(r"\D", "", query)
+    return query.lower() in text or bool(digits and any(digits in n for n in entry["numbers"]))

@@ -98,6 +98,12 @@ def field_words(rest: Path | str) -> str:
         "override": gettext("Temporary closure / extra opening"),
         "until": gettext("Override until"),
         "mode": gettext("Override: closed or open"),
+        # conference rooms and phonebook contacts
+        "number": gettext("Number"),
+        "pin": gettext("PIN"),
+        "max_members": gettext("Members at most"),
+        "numbers": gettext("Numbers"),
+        "note": gettext("Note"),
     }
     # The longest known prefix names the field: forward.busy.user is the "When busy" picker.
     for key in sorted(fields, key=len, reverse=True):
@@ -166,6 +172,10 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "emergency_extension": (N_("%(x)s is an emergency number"), "extension", None),
     "not_datetime": (N_("%(x)s is not a date and time such as 2026-12-07T18:00+09:00"), "value", None),
     "no_utc_offset": (N_("%(x)s needs its UTC offset, such as 2026-12-07T18:00+09:00"), "value", None),
+    "room_twice": (N_("conference room %(x)s is listed twice"), "number", None),
+    "room_is_extension": (N_("%(x)s is already a user's extension"), "number", None),
+    "room_is_park_slot": (N_("%(x)s is one of the park slots"), "number", None),
+    "phonebook_number_twice": (N_("%(x)s is already in another contact"), "number", None),
 }
 
 

@@ -9,6 +9,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from fsctl import schemas
+from fsctl.conference.config import RoomSchema
+from fsctl.phonebook.config import EntrySchema
 from fsctl.wiring import tenant_file
 
 _ERRORS = {
@@ -133,6 +135,32 @@ def openapi_document() -> dict[str, Any]:
     )
     _collection(spec, "schedules", "Schedule", "name", "schedules")
     _collection(spec, "ivr-menus", "IvrMenu", "name", "IVR menus")
+    spec.components.schema("ConferenceRoom", schema=RoomSchema)
+    spec.components.schema("PhonebookEntry", schema=EntrySchema)
+    _collection(spec, "conference-rooms", "ConferenceRoom", "number", "conference rooms")
+    entries = {"type": "array", "items": _ref("PhonebookEntry")}
+    spec.path(
+        path="/api/v1/phonebook",
+        operations={
+            "get": {
+                "tags": ["phonebook"],
+                "summary": "the shared phonebook (?q= to search)",
+                "responses": _responses(entries),
+            },
+            "post": {
+                "tags": ["phonebook"],
+                "summary": "add a contact",
+                "requestBody": _json(_ref("PhonebookEntry")),
+                "responses": _responses(_ref("PhonebookEntry"), "201"),
+            },
+            "put": {
+                "tags": ["phonebook"],
+                "summary": "replace the whole phonebook",
+                "requestBody": _json(entries),
+                "responses": _responses(entries),
+            },
+        },
+    )
     number = _ref("NumberEntry")
     tenant = {
         "type": "object",

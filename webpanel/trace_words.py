@@ -34,6 +34,7 @@ def kind_words(kind: str) -> str:
         "invalid": gettext("not a valid number"),
         "on_net": gettext("a number of another kumo customer"),
         "park_slot": gettext("a park slot"),
+        "conference": gettext("a conference room"),
     }.get(kind, kind)
 
 
@@ -196,6 +197,9 @@ def _what_table() -> Table:
         ("hang up", _t("Hang up")),
         ("group pickup", _t("Group pickup")),
         (r"park slot (\d+)", _t("Park slot %(g1)s")),
+        (r"room (\d+) \((.+)\)", _t("Conference room %(g1)s (%(g2)s)")),
+        (r"room (\d+)", _t("Conference room %(g1)s")),
+        (r"caller (\S+) is (.+) in the phonebook", _t("The caller %(g1)s is %(g2)s in your phonebook")),
         # How the call got to a step ("<via>: <step>").
         (r"own number (\S+)", _t("Your number %(g1)s")),
         (r"(\S+) forward always", _t("Forward of every call of %(g1)s")),
@@ -336,6 +340,15 @@ def _why_table() -> Table:
         (r"play it, then back to IVR " + _N, _t("play it, then back to menu %(g1)s")),
         (r"play it, then hang up", _t("play it, then the call ends")),
         (r"no such (user|ring group|schedule|menu).*", _t("it no longer exists; the call ends")),
+        (
+            r"conference of (\S+), PIN asked, at most (\d+) members",
+            _t("the caller joins the conference after entering its PIN; at most %(g2)s people"),
+        ),
+        (
+            r"conference of (\S+), no PIN, at most (\d+) members",
+            _t("the caller joins the conference; at most %(g2)s people"),
+        ),
+        ("shown as the caller's name", _t("your phones show this name as the caller")),
         (
             r"(\S+) is not the tenant's number any more; representative number (\S+)",
             _t("%(g1)s is no longer your number; the representative number is shown"),

@@ -108,6 +108,10 @@ def _line(code: str, description: str, quantity: int, unit_yen: int, amount_yen:
     }
 
 
+# Options the operator may price (0 yen by default): a line appears only once they cost something.
+FREE_UNTIL_PRICED = ("option_conference_room", "option_phonebook")
+
+
 def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]:
     """Base fee (capped), numbers, options, paper invoice."""
     m = prices.monthly
@@ -133,9 +137,11 @@ def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]
         ("gateway_8ch", "gateway_8ch", "ゲートウェイ 8ch"),
         ("gateway_16ch", "gateway_16ch", "ゲートウェイ 16ch"),
         ("gateway_32ch", "gateway_32ch", "ゲートウェイ 32ch"),
+        ("conference_room", "option_conference_room", "オプション 会議室 (部屋)"),
+        ("phonebook", "option_phonebook", "オプション 共有電話帳"),
     ):
         count = len(items.get(item, ()))
-        if count:
+        if count and (m[code] or code not in FREE_UNTIL_PRICED):
             lines.append(_line(code, text, count, m[code], count * m[code]))
     return lines
 

@@ -7,7 +7,7 @@ import datetime as dt
 from fsctl.gateways.contexts import gateway_context
 from fsctl.gateways.routing import count_gateway_channel
 from fsctl.numbering import NumberingPlan
-from fsctl.routing.calls import Calls, tenant_refusal
+from fsctl.routing.calls import Calls, show_phonebook_name, tenant_refusal
 from fsctl.routing.plan import Plan
 from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import TenantSnap
@@ -54,6 +54,7 @@ def plan_from_gateway(
     if refusal:
         return p.refuse(refusal[0], "CALL_REJECTED", refusal[1])
     count_gateway_channel(p, gateway)
+    show_phonebook_name(p, tenant, caller)
     calls = Calls(tenant, p, now, numbering, None, p.context, steps)
     calls.router().destination(carried.destination, frozenset(), f"number {carried.national}")
     return p

@@ -62,6 +62,7 @@ from fsctl.models.media import (
     RecordingRetention,
     VoicemailMessage,
 )
+from fsctl.models.rooms import ConferenceRoom, PhonebookEntry
 from fsctl.models.security import (
     AuthFailure,
     Ban,
@@ -138,7 +139,9 @@ __all__ = [
     "RingingCall",
     "ParkedCall",
     "GatewayAuth",
+    "ConferenceRoom",
     "Gateway",
+    "PhonebookEntry",
     "GatewayNumber",
     "OutboundRoute",
     "GatewayRefusal",

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from fsctl.numbering import Classified, NumberingPlan, classify
+from fsctl.routing.conference import join_room
 from fsctl.routing.destinations import Router
 from fsctl.routing.dnd import set_dnd
 from fsctl.routing.hold import set_hold_music
@@ -95,12 +96,28 @@ def outbound_caller_id(tenant: TenantSnap, user: UserSnap | None) -> tuple[str |
     return rep.e164, f"representative number {rep.national}"
 
 
-def show_caller_id(p: Plan, caller: str) -> None:
-    """A carrier caller's number as the tenant's phones show it: +81 E.164 in national form."""
+def show_caller_id(p: Plan, caller: str, tenant: TenantSnap | None = None) -> None:
+    """A carrier caller's number as the tenant's phones show it: +81 E.164 in national form; and the
+    name of the tenant's phonebook entry holding that number, as the caller's name."""
     national = "0" + caller[3:] if caller.startswith("+81") and 9 <= len(caller) <= 14 else ""
     if national:
         p.decide(f"phones show {national}", f"the carrier's {caller} in national form")
         p.add("set", f"effective_caller_id_number={national}")
+    if tenant is not None:
+        show_phonebook_name(p, tenant, caller)
+
+
+def show_phonebook_name(p: Plan, tenant: TenantSnap, caller: str) -> None:
+    """The name of the tenant's phonebook entry holding the caller's number (+81 E.164 or national),
+    as the caller's name on the phones."""
+    national = "0" + caller[3:] if caller.startswith("+81") else caller
+    name = tenant.phonebook.get(national) if national.isdigit() and national.startswith("0") else None
+    shown = safe_text(name) if name else ""
+    if shown:
+        p.decide(f"caller {national} is {shown} in the phonebook", "shown as the caller's name")
+        # On the incoming leg before the bridge: the phones' legs take it as their caller ID name
+        # (the From display name of the INVITE each phone gets).
+        p.add("set", f"effective_caller_id_name={shown}")
 
 
 class Calls:
@@ -227,6 +244,9 @@ class Calls:
         if number.kind in ("extension",):
             router.ring_user(number.number, visited, f"forward to {target}")
             return
+        if number.kind == "conference":  # a room's number as a destination (a DID, a menu option...)
+            join_room(p, tenant, tenant.rooms[number.number])
+            return
         if forward_kind_refusal(number) is not None:
             p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
             return
@@ -255,7 +275,7 @@ def external_destination_refusal(
     applies at call time (the panel checks them at save time), else None. On-net numbers count as
     external, as at call time."""
     number = classify(target, tenant, numbering, None)
-    if number.kind == "extension":
+    if number.kind in ("extension", "conference"):
         return None
     rule = forward_kind_refusal(number)
     if rule is None:
@@ -305,6 +325,9 @@ def plan_from_phone(
     if number.kind == "extension":
         p.kind = "internal"
         router.ring_user(number.number, frozenset(), f"{caller} dials")
+    elif number.kind == "conference":
+        p.kind = "internal"
+        join_room(p, tenant, tenant.rooms[number.number])
     elif number.kind == "park_slot":
         park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":
@@ -389,7 +412,7 @@ def plan_from_carrier(
     p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
     p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
     keep_transferable(p, tenant)  # a phone may transfer it; the limit holds (fsctl.routing.transfer)
-    show_caller_id(p, caller)
+    show_caller_id(p, caller, tenant)
     calls = Calls(tenant, p, now, numbering, None, "public", steps)
     calls.router().destination(number.destination, frozenset(), f"number {national}")
     return p

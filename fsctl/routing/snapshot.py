@@ -168,6 +168,16 @@ class CarriedSnap:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomSnap:
+    """A conference room (filled by fsctl.conference.snapshot): dialled by its number."""
+
+    number: str
+    name: str = ""
+    pin: str | None = None
+    max_members: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class TenantSnap:
     """Everything routing needs about one tenant, at one config_version."""
 
@@ -202,6 +212,10 @@ class TenantSnap:
     # The tenant's own music on hold: an uploaded audio name (fsctl.routing.hold; filled by
     # fsctl.media.snapshot), None = the default.
     hold_music: str | None = None
+    # Conference rooms by number (fsctl.conference.snapshot) and the shared phonebook: national
+    # number -> the name phones show for a carrier call from it (fsctl.phonebook.snapshot).
+    rooms: dict[str, RoomSnap] = field(default_factory=dict)
+    phonebook: Mapping[str, str] = field(default_factory=dict)
 
     __hash__ = object.__hash__
 

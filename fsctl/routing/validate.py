@@ -11,7 +11,7 @@ from typing import Any
 
 from fsctl.numbering import NumberingPlan, classify
 from fsctl.routing.schedules import DAY_NAMES, WEEK_MINUTES
-from fsctl.routing.snapshot import TenantSnap, UserSnap
+from fsctl.routing.snapshot import RoomSnap, TenantSnap, UserSnap
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FORWARDS = ("always", "busy", "no_answer", "unregistered")
@@ -88,8 +88,11 @@ def validate_routing(data: dict[str, Any], numbering: NumberingPlan) -> list[Pro
     """Forward loops, empty ring groups, uncovered weeks, destinations that cannot work (under `numbering`)."""
     errors = _forward_loops(data)
     users = {u["extension"]: u for u in data["users"]}
+    # A conference room's number (the `conference_rooms` section, when the file has it) is a fine
+    # destination: calls to it join the room.
+    rooms = {r["number"]: RoomSnap(r["number"]) for r in data.get("conference_rooms", ())}
     tenant = TenantSnap(
-        id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}
+        id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}, rooms=rooms
     )
 
     def check(path: tuple[str | int, ...], dest: tuple[str, str | None] | None) -> None:

@@ -60,10 +60,17 @@ def snapshot(app, tenant_id: int) -> tuple:
 def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
     add_numbers(session_factory, "0312345000-0312345001")
     attacker = build_tenant(app, "a@a.example", "Alpha", "0312345000")
-    build_tenant(app, "b@b.example", "Bravo", "0312345001")
+    bravo = build_tenant(app, "b@b.example", "Bravo", "0312345001")
+    # Only the victim has a conference room (addressed by its number) and a phonebook contact.
+    bravo.post("/conference-rooms/new", {"number": "801", "pin": "4321", "max_members": "5"})
+    bravo.post("/phonebook/new", {"name": "Victim contact", "numbers": "0398765432"})
     victim = tenant_of(app, "b@b.example")
     with app.app_context():
         ids = {
+            "number": "801",
+            "entry_id": db.session.scalar(
+                select(models.PhonebookEntry.id).where(models.PhonebookEntry.tenant_id == victim.id)
+            ),
             "user_id": db.session.scalar(select(models.User.id).where(models.User.tenant_id == victim.id)),
             "group_id": db.session.scalar(
                 select(models.RingGroup.id).where(models.RingGroup.tenant_id == victim.id)
@@ -144,6 +151,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "ivr.edit", "ivr.delete",
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
         "billing.statement_pdf", "operator.lift_ban", "admins.remove", "security.lift_ban", "operator.resume_external",
+        "rooms.edit", "rooms.delete", "phonebook.edit", "phonebook.delete",
     }  # fmt: skip
     assert expected <= tried
 

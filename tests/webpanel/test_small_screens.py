@@ -58,6 +58,14 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
             "menu": db.session.scalar(select(models.IvrMenu.id)),
         }
     add_call(app, tenant_id, "out-101", "101", "out", "09011112222")
+    admin.post(
+        "/conference-rooms/new", {"number": "800", "name": "大会議室", "pin": "4321", "max_members": "5"}
+    )
+    admin.post(
+        "/phonebook/new", {"name": "株式会社アクメ商事", "numbers": "03-9876-5432", "company": "アクメ商事"}
+    )
+    with app.app_context():
+        contact = db.session.scalar(select(models.PhonebookEntry.id))
     return {
         "overview": "/",
         "users": "/users/",
@@ -74,6 +82,11 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
         "ivr-menus": "/ivr-menus/",
         "ivr-edit": f"/ivr-menus/{ids['menu']}",
         "hold-music": "/hold-music/",
+        "conference-rooms": "/conference-rooms/",
+        "conference-room-edit": "/conference-rooms/800",
+        "phonebook": "/phonebook/",
+        "phonebook-edit": f"/phonebook/{contact}",
+        "phonebook-import": "/phonebook/import",
         "settings": "/settings",
         "what-if": "/what-if/?from=&to=0312345000&day=2026-12-07&time=20:00",
         "live": "/live/",

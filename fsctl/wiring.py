@@ -31,6 +31,9 @@ from fsctl.media.esl_handlers import media_handlers
 from fsctl.media.snapshot import hold_music_snapshot_part
 from fsctl.numbering import default_plan
 from fsctl.routing.seams import RoutingSteps
+from fsctl.screening.billing import screening_items
+from fsctl.screening.section import ScreeningSection
+from fsctl.screening.snapshot import screening_snapshot_part
 from fsctl.security.auth_events import security_handlers
 from fsctl.security.bans import BanListener
 from fsctl.security.jobs import SecurityJobs
@@ -57,8 +60,9 @@ def routing_steps() -> RoutingSteps:
 
 
 def snapshot_parts() -> tuple[SnapshotPart, ...]:
-    """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music."""
-    return (gateway_snap_fields, limits_snapshot_part, hold_music_snapshot_part)
+    """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music,
+    caller screening."""
+    return (gateway_snap_fields, limits_snapshot_part, hold_music_snapshot_part, screening_snapshot_part)
 
 
 def snapshots(cache: Cache | None = None) -> Snapshots:
@@ -87,12 +91,17 @@ def esl_handlers(engine: Engine, on_ban: BanListener | None = None) -> list[Hand
 
 def billable_items() -> tuple[Billable, ...]:
     """Features whose holdings are billed monthly besides users, numbers and options."""
-    return (gateway_items,)
+    return (gateway_items, screening_items)
 
 
 def tenant_file_sections() -> tuple[Section, ...]:
     """The tenant file's sections after the core's, in the order they are checked, applied and exported."""
-    return (GatewaySection(), IvrOptionSection(), SubscriptionsSection(billable_items()))
+    return (
+        GatewaySection(),
+        ScreeningSection(),
+        IvrOptionSection(),
+        SubscriptionsSection(billable_items()),
+    )
 
 
 @functools.cache

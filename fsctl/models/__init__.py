@@ -61,6 +61,12 @@ from fsctl.models.media import (
     RecordingRetention,
     VoicemailMessage,
 )
+from fsctl.models.screening import (
+    ANONYMOUS_KINDS,
+    BLOCK_ACTIONS,
+    AnonymousRefusal,
+    BlockedCaller,
+)
 from fsctl.models.security import (
     AuthFailure,
     Ban,
@@ -136,6 +142,10 @@ __all__ = [
     "RingingCall",
     "ParkedCall",
     "GatewayAuth",
+    "ANONYMOUS_KINDS",
+    "BLOCK_ACTIONS",
+    "AnonymousRefusal",
+    "BlockedCaller",
     "Gateway",
     "GatewayNumber",
     "OutboundRoute",

@@ -109,11 +109,13 @@ def screen(
 
 
 def refuse_screened(p: Plan, screened: Screened) -> Plan:
-    """End a screened call: an announcement as early media (183; the caller is not charged for an
-    answered call, as a carrier's own 非通知拒否 guidance does), then the call ends; or at once."""
+    """End a screened call: answered, an announcement, then the call ends; or refused at once."""
     p.add("set", f"{SCREENED_VAR}={screened.outcome}")
     if screened.announce:
-        # pre_answer opens early media so playback reaches the caller without answering (mod_dptools).
-        p.add("pre_answer")
+        # Answered, not early media: playback paces itself on the frames it reads, and a channel in
+        # early media whose caller sends no RTP yet gave playback nothing to read (seen through the
+        # real switch: it stalled until the caller gave up). The caller pays a few seconds of call,
+        # as with any PBX's own announcement.
+        p.add("answer")
         p.add("playback", PROMPTS[screened.outcome])
     return p.refuse(screened.rule, "CALL_REJECTED", screened.why)

@@ -60,7 +60,7 @@ def test_a_withheld_caller_hears_the_request_to_show_their_number_and_the_call_e
     assert plan.refused_by == "anonymous_refused"
     assert [(a.app, a.data) for a in plan.actions] == [
         ("set", "kumo_screened=withheld"),
-        ("pre_answer", ""),
+        ("answer", ""),
         ("playback", "kumo/screening_withheld.wav"),
         ("hangup", "CALL_REJECTED"),
     ]

@@ -166,6 +166,11 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "emergency_extension": (N_("%(x)s is an emergency number"), "extension", None),
     "not_datetime": (N_("%(x)s is not a date and time such as 2026-12-07T18:00+09:00"), "value", None),
     "no_utc_offset": (N_("%(x)s needs its UTC offset, such as 2026-12-07T18:00+09:00"), "value", None),
+    # caller screening (fsctl.screening.section)
+    "screening_unknown_number": (N_("%(x)s is not one of your numbers"), "number", None),
+    "screening_unknown_user": (N_("there is no user with extension %(x)s"), "extension", None),
+    "screening_listed_twice": (N_("%(x)s is already on the blocklist"), "caller", None),
+    "screening_no_kind": (N_("choose at least one kind of caller without a number"), "", None),
 }
 
 

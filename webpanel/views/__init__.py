@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
         reset,
         ringgroups,
         schedules,
+        screening,
         security,
         tenant,
         trace,
@@ -50,6 +51,7 @@ def register(app: Flask) -> None:
         security,
         ivr,
         hold,
+        screening,
         reset,
     ):
         app.register_blueprint(module.bp)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.orm import Session, object_session
 
 from fsctl import models
@@ -144,43 +144,63 @@ def apply_screening(applier: ApplyContext, tenant: models.Tenant) -> None:
     session.flush()
 
 
-def export_screening(session: Session, tenant_id: int) -> dict[str, Any] | None:
-    """The `screening:` part of an export, or None when the tenant screens nothing."""
-    numbers = {
-        national: refuse.split(",")
-        for national, refuse in session.execute(
-            select(models.Number.national, models.AnonymousRefusal.refuse)
-            .join(models.Number, models.Number.id == models.AnonymousRefusal.number_id)
-            .where(models.AnonymousRefusal.tenant_id == tenant_id)
-            .order_by(models.Number.national)
+def export_screening(session: Session, tenant: models.Tenant) -> dict[str, Any] | None:
+    """The `screening:` part of an export, or None when the tenant screens nothing.
+
+    One query for both tables (an export reads each table once, whatever the tenant's size); numbers
+    and users are named from the tenant's rows the export has loaded already."""
+    refusal, blocked = models.AnonymousRefusal, models.BlockedCaller
+    rows = session.execute(
+        union_all(
+            select(
+                literal("anonymous").label("part"),
+                refusal.number_id,
+                refusal.user_id,
+                refusal.refuse.label("text"),
+                literal(False).label("prefix"),
+                literal("").label("action"),
+                literal("").label("note"),
+            ).where(refusal.tenant_id == tenant.id),
+            select(
+                literal("blocklist"),
+                literal(None),
+                literal(None),
+                blocked.pattern,
+                blocked.prefix,
+                blocked.action,
+                blocked.note,
+            ).where(blocked.tenant_id == tenant.id),
         )
-    }
-    users = {
-        extension: refuse.split(",")
-        for extension, refuse in session.execute(
-            select(models.User.extension, models.AnonymousRefusal.refuse)
-            .join(models.User, models.User.id == models.AnonymousRefusal.user_id)
-            .where(models.AnonymousRefusal.tenant_id == tenant_id)
-            .order_by(models.User.extension)
-        )
-    }
+    ).all()
+    national = {n.id: n.national for n in tenant.numbers}
+    extension = {u.id: u.extension for u in tenant.users}
+    numbers: dict[str, list[str]] = {}
+    users: dict[str, list[str]] = {}
+    entries: list[tuple[str, bool, str, str]] = []
+    for part, number_id, user_id, text, prefix, action, note in rows:
+        if part == "blocklist":
+            entries.append((text, bool(prefix), action, note))
+        elif number_id in national:
+            numbers[national[number_id]] = text.split(",")
+        elif user_id in extension:
+            users[extension[user_id]] = text.split(",")
     blocklist = []
-    for row in session.scalars(
-        select(models.BlockedCaller)
-        .where(models.BlockedCaller.tenant_id == tenant_id)
-        .order_by(models.BlockedCaller.pattern, models.BlockedCaller.prefix)
-    ):
-        entry: dict[str, Any] = {"caller": caller_text(row.pattern, row.prefix)}
-        if row.action != "announce":
-            entry["action"] = row.action
-        if row.note:
-            entry["note"] = row.note
+    for pattern, prefix, action, note in sorted(entries):
+        entry: dict[str, Any] = {"caller": caller_text(pattern, prefix)}
+        if action != "announce":
+            entry["action"] = action
+        if note:
+            entry["note"] = note
         blocklist.append(entry)
     if not numbers and not users and not blocklist:
         return None
     out: dict[str, Any] = {}
     if numbers or users:
-        out["anonymous"] = {k: v for k, v in (("numbers", numbers), ("users", users)) if v}
+        out["anonymous"] = {
+            key: dict(sorted(table.items()))
+            for key, table in (("numbers", numbers), ("users", users))
+            if table
+        }
     if blocklist:
         out["blocklist"] = blocklist
     return out
@@ -202,6 +222,6 @@ class ScreeningSection(Section):
 
     def export(self, tenant: models.Tenant, document: Document) -> None:
         session = object_session(tenant)
-        part = export_screening(session, tenant.id) if session is not None else None
+        part = export_screening(session, tenant) if session is not None else None
         if part is not None:
             document["screening"] = part

@@ -79,18 +79,10 @@ def apply_screening(applier: ApplyContext, tenant: models.Tenant) -> None:
     session: Session = applier.session
     screening = applier.data.get("screening") or {}
     anonymous = screening.get("anonymous") or {}
-    number_ids: dict[str, int] = {
-        national: nid
-        for national, nid in session.execute(
-            select(models.Number.national, models.Number.id).where(models.Number.tenant_id == tenant.id)
-        )
-    }
-    user_ids: dict[str, int] = {
-        extension: uid
-        for extension, uid in session.execute(
-            select(models.User.extension, models.User.id).where(models.User.tenant_id == tenant.id)
-        )
-    }
+    session.flush()  # ids of the numbers and users this apply added
+    # The tenant's rows as the apply holds them (no second read of its users and numbers).
+    number_ids = {n.national: n.id for n in tenant.numbers}
+    user_ids = {u.extension: u.id for u in tenant.users}
     wanted: dict[tuple[str, int], str] = {}
     for key, kinds in (anonymous.get("numbers") or {}).items():
         national = to_national(key)

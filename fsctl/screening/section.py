@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Integer, cast, literal, null, select, union_all
 from sqlalchemy.orm import Session, object_session
 
 from fsctl import models
@@ -155,8 +155,9 @@ def export_screening(session: Session, tenant: models.Tenant) -> dict[str, Any] 
             ).where(refusal.tenant_id == tenant.id),
             select(
                 literal("blocklist"),
-                literal(None),
-                literal(None),
+                # Typed NULLs: PostgreSQL resolves each UNION column from both branches' types.
+                cast(null(), Integer),
+                cast(null(), Integer),
                 blocked.pattern,
                 blocked.prefix,
                 blocked.action,

@@ -169,3 +169,31 @@ def test_the_history_shows_and_filters_refused_calls(app, admin, engine, session
     assert "+81312345679" in page and "+819011112222" not in page
     admin.get("/lang/ja")
     assert "着信拒否" in admin.get("/history/?outcome=screened").get_data(as_text=True)
+
+
+def test_the_number_and_user_pages_set_their_own_anonymous_setting(app, admin, session_factory):
+    with_users(admin, "101")
+    number_id = claim(app, admin, session_factory)
+    with app.app_context():
+        national = db.session.get(models.Number, number_id).national
+        user_id = db.session.scalar(select(models.User.id).where(models.User.extension == "101"))
+    admin.get("/lang/ja")
+    page = admin.get(f"/numbers/{number_id}").get_data(as_text=True)
+    assert "非通知を拒否" in page and 'id="anonymous-setting"' in page
+    response = admin.post(
+        f"/screening/anonymous/numbers/{national}",
+        {"withheld": "on", "unavailable": "on", "next": f"/numbers/{number_id}"},
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/numbers/{number_id}")
+    response = admin.post("/screening/anonymous/users/101", {"payphone": "on", "next": "//evil.example/"})
+    assert response.headers["Location"].endswith("/screening/")  # never another site
+    with app.app_context():
+        rows = db.session.scalars(select(models.AnonymousRefusal)).all()
+        assert sorted(r.refuse for r in rows) == ["payphone", "withheld,unavailable"]
+    admin.get("/lang/en")
+    page = admin.get(f"/users/{user_id}").get_data(as_text=True)
+    assert re.search(r'name="payphone" value="on" checked', page)
+    assert "Refuse payphones (公衆電話)" in page
+    admin.post("/screening/anonymous/users/101", {})
+    with app.app_context():
+        assert len(db.session.scalars(select(models.AnonymousRefusal)).all()) == 1

@@ -119,3 +119,39 @@ def anonymous():
                 set_anonymous(document, kind, key, refused)
 
     return _save(change, "screening.anonymous", "anonymous callers")
+
+
+@bp.app_context_processor
+def _anonymous_setting():
+    """`anonymous_refused(kind, key)` for the number and user pages' own 非通知拒否 card."""
+
+    def anonymous_refused(kind: str, key: str) -> list[str]:
+        doc = current_document(g.tenant)
+        return list(screening_of(doc)["anonymous"][kind].get(key, []))
+
+    return {"anonymous_refused": anonymous_refused, "anonymous_kinds": ANONYMOUS_KINDS}
+
+
+@bp.post("/anonymous/<any(numbers, users):kind>/<key>")
+@admin_required
+def anonymous_one(kind: str, key: str):
+    """One number's or user's setting, from its own page (back to that page when saved)."""
+    refused = [k for k in ANONYMOUS_KINDS if request.form.get(k)]
+    back = request.form.get("next", "")
+    try:
+        save_tenant(
+            g.tenant.id,
+            lambda d: set_anonymous(d, kind, key, refused),
+            actor=actor(),
+            action="screening.anonymous",
+            summary=key,
+        )
+    except SaveRefused as refused_save:
+        for message in refused_save.field_errors(("screening",)).values():
+            flash(message, "error")
+    else:
+        flash(gettext("Saved."), "ok")
+    # Only a page of this panel: never an address a form could smuggle in.
+    return redirect(
+        back if back.startswith("/") and not back.startswith("//") else url_for("screening.index")
+    )

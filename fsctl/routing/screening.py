@@ -97,7 +97,8 @@ def screen(
                 "unavailable": "the caller's number is unavailable",
             }[shown]
             return Screened(shown, "anonymous_refused", f"{reason}; {owner} refuses such calls")
-        return None
+    # A withheld number the network still delivered (P-Asserted-Identity with Privacy: id) is matched
+    # against the blocklist too: nuisance callers often withhold, and nothing is shown to anyone.
     number = national_caller(caller)
     for entry in tenant.blocklist:
         if entry.matches(number):

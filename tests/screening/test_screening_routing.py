@@ -123,3 +123,10 @@ def test_an_allowed_caller_rings():
     plan = carrier_call(snap, caller="+819012345678")
     assert plan.refused_by is None
     assert any(a.app == "bridge" and "user/101@acme.kumo.test" in a.data for a in plan.actions)
+
+
+def test_a_withheld_number_the_network_delivered_is_still_matched_against_the_blocklist():
+    snap = make_snapshot(blocklist=(BlockSnap("0312345679", False, "reject"),))
+    plan = carrier_call(snap, caller="+81312345679", shown="withheld")
+    assert plan.refused_by == "blocklist"
+    assert carrier_call(snap, caller="", shown="withheld").refused_by is None  # no number: nothing to match

@@ -18,9 +18,22 @@ from fsctl.numbers import NumberError, to_national
 from fsctl.routing.calls import plan_from_carrier, plan_from_phone
 from fsctl.routing.plan import Plan
 from fsctl.routing.schedules import local_time
+from fsctl.routing.screening import PRESENTED
 from fsctl.routing.snapshot import TenantSnap
 from fsctl.snapshots import session_rows
 from fsctl.wiring import routing_steps, snapshots
+
+# A caller without a number, asked for by name (`--from anonymous`, the panel's caller field): how the
+# carrier would say why (fsctl.routing.screening.presentation).
+NO_NUMBER_CALLERS = {
+    "anonymous": "withheld",
+    "withheld": "withheld",
+    "非通知": "withheld",
+    "payphone": "payphone",
+    "公衆電話": "payphone",
+    "unavailable": "unavailable",
+    "表示圏外": "unavailable",
+}
 
 
 class TraceError(ValueError):
@@ -76,7 +89,13 @@ def trace(
         except NumberError:
             national = None
         owner = tenant if national in tenant.numbers else (owner_of(national) if national else None)
-        plan = plan_from_carrier(owner, to, from_, now, numbering=numbering, steps=steps, national=national)
+        shown = NO_NUMBER_CALLERS.get(from_.strip().lower(), PRESENTED)
+        caller = from_ if shown == PRESENTED else ""
+        plan = plan_from_carrier(
+            owner, to, caller, now, numbering=numbering, steps=steps, national=national, shown=shown
+        )
+        if shown != PRESENTED:
+            plan.caller = from_
         if owner is not None and owner.id != tenant.id:
             plan.decisions.insert(
                 0, type(plan.decisions[0])(f"{to} belongs to {owner.domain}", f"not to {domain}")
@@ -109,7 +128,11 @@ def add_trace_command(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("trace", help="explain what happens to a call from X to Y at time T")
     parser.add_argument("--domain", required=True, help="the tenant, e.g. acme.kumo.test")
     parser.add_argument(
-        "--from", dest="from_", required=True, help="an extension of the tenant, or an outside number"
+        "--from",
+        dest="from_",
+        required=True,
+        help="an extension of the tenant, an outside number, or a caller without a number:"
+        " anonymous (withheld), payphone, unavailable",
     )
     parser.add_argument("--to", required=True, help="what was dialled")
     parser.add_argument(

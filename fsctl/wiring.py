@@ -38,6 +38,9 @@ from fsctl.phonebook.billing import phonebook_items
 from fsctl.phonebook.config import PhonebookSection
 from fsctl.phonebook.snapshot import phonebook_snapshot_part
 from fsctl.routing.seams import RoutingSteps
+from fsctl.screening.billing import screening_items
+from fsctl.screening.section import ScreeningSection
+from fsctl.screening.snapshot import screening_snapshot_part
 from fsctl.security.auth_events import security_handlers
 from fsctl.security.bans import BanListener
 from fsctl.security.jobs import SecurityJobs
@@ -65,13 +68,14 @@ def routing_steps() -> RoutingSteps:
 
 def snapshot_parts() -> tuple[SnapshotPart, ...]:
     """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music,
-    conference rooms, the phonebook's names."""
+    conference rooms, the phonebook's names, caller screening."""
     return (
         gateway_snap_fields,
         limits_snapshot_part,
         hold_music_snapshot_part,
         rooms_snapshot_part,
         phonebook_snapshot_part,
+        screening_snapshot_part,
     )
 
 
@@ -110,8 +114,8 @@ def esl_handlers(
 
 def billable_items() -> tuple[Billable, ...]:
     """Features whose holdings are billed monthly besides users, numbers and options: gateways' plans,
-    conference rooms and the phonebook (options at 0 yen until the operator prices them)."""
-    return (gateway_items, room_items, phonebook_items)
+    conference rooms, the phonebook and caller screening (options at 0 yen until the operator prices them)."""
+    return (gateway_items, room_items, phonebook_items, screening_items)
 
 
 def tenant_file_sections() -> tuple[Section, ...]:
@@ -120,6 +124,7 @@ def tenant_file_sections() -> tuple[Section, ...]:
         GatewaySection(),
         RoomSection(),
         PhonebookSection(),
+        ScreeningSection(),
         IvrOptionSection(),
         SubscriptionsSection(billable_items()),
     )

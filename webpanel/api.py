@@ -24,11 +24,14 @@ from fsctl import models
 from fsctl.tenant_file import FieldError, Path, path_text
 from fsctl.trace import TraceError, parse_at, trace
 from webpanel.document_edits import (
+    block_caller,
     matches_contact,
     number_destinations,
     release,
     rename_references,
+    screening_of,
     set_destination,
+    unblock_caller,
 )
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password
@@ -459,6 +462,61 @@ def phonebook_replace():
     if failure := _save(change, "phonebook.replace", f"{len(body)} entries", ("phonebook",)):
         return failure
     return jsonify(current_document(g.tenant)["phonebook"])
+
+
+# --- Caller screening: 非通知拒否 per number and user, the blocklist (the file's `screening:`) ---------
+SCREENING = ("screening",)
+
+
+def _screening_out() -> Response:
+    return jsonify(screening_of(current_document(g.tenant)))
+
+
+@bp.get("/v1/screening")
+def screening_get():
+    """The tenant's screening: `anonymous` {numbers, users} -> refused kinds, and the `blocklist`."""
+    return _screening_out()
+
+
+@bp.put("/v1/screening")
+def screening_put():
+    """Replace the whole screening (the tenant file's `screening:` section)."""
+    body = _body()
+
+    def change(doc: dict) -> None:
+        doc["screening"] = body
+
+    if failure := _save(change, "screening.update", "screening", SCREENING):
+        return failure
+    return _screening_out()
+
+
+@bp.post("/v1/screening/blocklist")
+def screening_block():
+    """Add a caller to the blocklist: {"caller": "0312345678" or "03123*", "action": "announce" | "reject",
+    "note": "..."}; a caller already listed gets the new action and note."""
+    body = _body()
+    caller = body.get("caller")
+    if not isinstance(caller, str) or not caller.strip():
+        return _error(422, [{"field": "caller", "message": "a number, or the first digits followed by *"}])
+    action, note = body.get("action", "announce"), body.get("note", "")
+
+    def change(doc: dict) -> None:
+        block_caller(doc, caller.strip(), action, note)
+
+    if failure := _save(change, "screening.block", caller.strip(), SCREENING):
+        return failure
+    return _screening_out(), 201
+
+
+@bp.delete("/v1/screening/blocklist/<path:caller>")
+def screening_unblock(caller: str):
+    """Take a caller (as listed, `03123*` for a prefix) off the blocklist."""
+    if not any(e["caller"] == caller for e in screening_of(current_document(g.tenant))["blocklist"]):
+        return _error(404, [{"field": "caller", "message": f"{caller} is not on the blocklist"}])
+    if failure := _save(lambda d: unblock_caller(d, caller), "screening.unblock", caller, SCREENING):
+        return failure
+    return _screening_out()
 
 
 @bp.get("/v1/trace")

@@ -78,3 +78,63 @@ def matches_contact(entry: dict, query: str) -> bool:
     text = " ".join([entry["name"], entry["company"], entry["note"]]).lower()
     digits = re.sub(r"\D", "", query)
     return query.lower() in text or bool(digits and any(digits in n for n in entry["numbers"]))
+
+
+# --- Caller screening (the tenant file's `screening:` section, fsctl.screening.schema) -----------------
+ANONYMOUS_KINDS = ("withheld", "payphone", "unavailable")
+
+
+def screening_of(doc: dict) -> dict:
+    """The document's `screening` part, created empty when missing (the caller's copy to change)."""
+    screening = doc.setdefault("screening", {})
+    anonymous = screening.setdefault("anonymous", {})
+    anonymous.setdefault("numbers", {})
+    anonymous.setdefault("users", {})
+    screening.setdefault("blocklist", [])
+    return screening
+
+
+def set_anonymous(doc: dict, kind: str, key: str, refused: list[str]) -> None:
+    """Which callers without a number a number (`kind` "numbers") or a user ("users") refuses; an
+    empty list refuses none."""
+    table = screening_of(doc)["anonymous"][kind]
+    if refused:
+        table[key] = [k for k in ANONYMOUS_KINDS if k in refused] or refused
+    else:
+        table.pop(key, None)
+
+
+def block_caller(doc: dict, caller: str, action: str = "announce", note: str = "") -> None:
+    """Add a caller to the blocklist, or change its entry (the same caller is listed once)."""
+    blocklist = screening_of(doc)["blocklist"]
+    entry = {"caller": caller, "action": action, "note": note}
+    for index, existing in enumerate(blocklist):
+        if existing["caller"] == caller:
+            blocklist[index] = entry
+            return
+    blocklist.append(entry)
+
+
+def unblock_caller(doc: dict, caller: str) -> bool:
+    """Take a caller off the blocklist; False when it was not listed."""
+    screening = screening_of(doc)
+    kept = [e for e in screening["blocklist"] if e["caller"] != caller]
+    removed = len(kept) != len(screening["blocklist"])
+    screening["blocklist"] = kept
+    return removed
+
+
+def blocklist_rows(text: str) -> list[dict]:
+    """A CSV of callers (caller[,action[,note]] per line; a header line starting `caller` is skipped)
+    as blocklist entries; the tenant file checks each, naming the line's position."""
+    import csv
+    import io
+
+    entries = []
+    for row in csv.reader(io.StringIO(text)):
+        cells = [c.strip() for c in row]
+        if not cells or not cells[0] or cells[0].lower() in ("caller", "number", "番号"):
+            continue
+        action = (cells[1] if len(cells) > 1 and cells[1] else "announce").lower()
+        entries.append({"caller": cells[0], "action": action, "note": cells[2] if len(cells) > 2 else ""})
+    return entries

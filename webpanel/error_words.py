@@ -176,6 +176,11 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "room_is_extension": (N_("%(x)s is already a user's extension"), "number", None),
     "room_is_park_slot": (N_("%(x)s is one of the park slots"), "number", None),
     "phonebook_number_twice": (N_("%(x)s is already in another contact"), "number", None),
+    # caller screening (fsctl.screening.section)
+    "screening_unknown_number": (N_("%(x)s is not one of your numbers"), "number", None),
+    "screening_unknown_user": (N_("there is no user with extension %(x)s"), "extension", None),
+    "screening_listed_twice": (N_("%(x)s is already on the blocklist"), "caller", None),
+    "screening_no_kind": (N_("choose at least one kind of caller without a number"), "", None),
 }
 
 

@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from fsctl import schemas
 from fsctl.conference.config import RoomSchema
 from fsctl.phonebook.config import EntrySchema
+from fsctl.screening.schema import ScreeningSchema
 from fsctl.wiring import tenant_file
 
 _ERRORS = {
@@ -113,6 +114,8 @@ def openapi_document() -> dict[str, Any]:
     spec.components.schema("IvrMenu", schema=schemas.IvrMenuSchema)
     spec.components.schema("NumberEntry", schema=schemas.NumberSchema)
     spec.components.schema("Errors", _ERRORS)
+    # Registers its nested AnonymousSchema and BlockedCallerSchema as "Anonymous" and "BlockedCaller".
+    spec.components.schema("Screening", schema=ScreeningSchema)
     _collection(spec, "users", "User", "extension", "users")
     _collection(spec, "ring-groups", "RingGroup", "name", "ring groups")
     spec.path(
@@ -259,6 +262,44 @@ def openapi_document() -> dict[str, Any]:
                 "summary": "end the override now",
                 "responses": _responses(_ref("Schedule")),
             },
+        },
+    )
+    spec.path(
+        path="/api/v1/screening",
+        operations={
+            "get": {
+                "tags": ["screening"],
+                "summary": "非通知拒否 per number and user, and the blocklist",
+                "responses": _responses(_ref("Screening")),
+            },
+            "put": {
+                "tags": ["screening"],
+                "summary": "replace the whole screening",
+                "requestBody": _json(_ref("Screening")),
+                "responses": _responses(_ref("Screening")),
+            },
+        },
+    )
+    spec.path(
+        path="/api/v1/screening/blocklist",
+        operations={
+            "post": {
+                "tags": ["screening"],
+                "summary": "block a caller (a number, or digits followed by * for a prefix)",
+                "requestBody": _json(_ref("BlockedCaller")),
+                "responses": _responses(_ref("Screening"), "201"),
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/screening/blocklist/{caller}",
+        parameters=[{"name": "caller", "in": "path", "required": True, "schema": {"type": "string"}}],
+        operations={
+            "delete": {
+                "tags": ["screening"],
+                "summary": "take a caller off the blocklist",
+                "responses": _responses(_ref("Screening")),
+            }
         },
     )
     spec.path(

@@ -51,4 +51,8 @@ MESSAGES = (
     N_("not a WAV or MP3 file"),
     N_("the file is empty"),
     N_("the recording is shorter than 0.2 seconds"),
+    # caller screening (fsctl.screening.schema)
+    N_("a number (digits, or + and digits), with * at the end for a prefix"),
+    N_("announce or reject"),
+    N_("withheld, payphone or unavailable"),
 )

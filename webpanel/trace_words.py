@@ -54,7 +54,18 @@ def _rule(rule: str) -> str:
         "unknown_caller": gettext("the caller not being one of your users"),
         "channel_limit": gettext("the outside line limit"),
         "call_rate": gettext("the limit on new calls per second"),
+        "anonymous_refused": gettext("the refusal of calls without a caller number"),
+        "blocklist": gettext("the blocklist"),
     }.get(rule, rule)
+
+
+def _no_number(kind: str) -> str:
+    """Why a caller's number is not shown (fsctl.routing.screening), in the user's words."""
+    return {
+        "withheld": gettext("the caller withheld their number"),
+        "payphone": gettext("the call comes from a payphone"),
+        "unavailable": gettext("the caller's number is unavailable"),
+    }.get(kind, kind)
 
 
 def _reason(reason: str) -> str:
@@ -106,6 +117,11 @@ def _t(msgid: str) -> Callable[..., str]:
 
 def _what_table() -> Table:
     rows: list[tuple[str, str | Callable[..., str]]] = [
+        # Caller screening (fsctl.routing.screening)
+        (
+            r"the caller's number is not shown \((\w+)\)",
+            lambda k: gettext("No caller number: %(why)s", why=_no_number(k)),
+        ),
         (r"(\S+) is (\d+)", _t("Incoming call to %(g2)s")),
         (r"(\S+) is (\w+)", lambda a, k: gettext("%(g1)s is %(kind)s", g1=a, kind=kind_words(k))),
         (r"(\S+) is an emergency number", _t("%(g1)s is an emergency number")),
@@ -223,6 +239,25 @@ _STAMP = r"\((\w{3}) (\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}) [^)]*\)"
 
 def _why_table() -> Table:
     rows: list[tuple[str, str | Callable[..., str]]] = [
+        # Caller screening (fsctl.routing.screening)
+        ("as the carrier signals it", _t("as the carrier reports it")),
+        (
+            r"caller withheld their number; (number|user) (\S+) refuses such calls",
+            _t("refused: the caller withheld their number (the setting of %(g2)s)"),
+        ),
+        (
+            r"the call comes from a payphone; (number|user) (\S+) refuses such calls",
+            _t("refused: the call comes from a payphone (the setting of %(g2)s)"),
+        ),
+        (
+            r"the caller's number is unavailable; (number|user) (\S+) refuses such calls",
+            _t("refused: the caller's number is unavailable (the setting of %(g2)s)"),
+        ),
+        (
+            r"(\S+) is on the blocklist \(prefix (\S+)\)",
+            _t("refused: %(g1)s is on the blocklist (numbers starting %(g2)s)"),
+        ),
+        (r"(\S+) is on the blocklist \(exact number\)", _t("refused: %(g1)s is on the blocklist")),
         (r"a number of (\S+)", _t("one of your numbers")),
         (r"numbering plan rule (.+)", _t("by the Japanese numbering plan")),
         (r"at most (\d+) external calls for (\S+)", _t("at most %(g1)s outside calls at once")),

@@ -24,6 +24,9 @@ MONTHLY_KEYS = (
     "option_recording",
     "option_ivr",
     "paper_invoice",
+    # caller screening (fsctl.screening.billing)
+    "option_anonymous_rejection",
+    "option_blocklist",
     # customer gateways by channel plan (fsctl.gateways.billing.plan_item)
     "gateway_4ch",
     "gateway_8ch",

@@ -132,6 +132,9 @@ def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]
         ("recording", "option_recording", "オプション 通話録音 (ユーザー)"),
         ("ivr", "option_ivr", "オプション IVR (番号)"),
         ("paper_invoice", "paper_invoice", "紙の請求書 郵送"),
+        # caller screening (fsctl.screening.billing)
+        ("anonymous_rejection", "option_anonymous_rejection", "オプション 非通知拒否 (番号・ユーザー)"),
+        ("blocklist", "option_blocklist", "オプション 着信拒否リスト"),
         # customer gateways by channel plan
         ("gateway_4ch", "gateway_4ch", "ゲートウェイ 4ch"),
         ("gateway_8ch", "gateway_8ch", "ゲートウェイ 8ch"),

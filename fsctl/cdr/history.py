@@ -32,6 +32,7 @@ class HistoryFilter:
     extension: str | None = None
     number: str | None = None  # a number of the tenant (DID called or caller ID shown) or the remote party
     direction: str | None = None  # in, out, internal
+    screened: bool = False  # only calls caller screening refused (blocked, or no number shown)
     page: int = 1
     per_page: int = 50
 
@@ -53,6 +54,8 @@ class CallItem(NamedTuple):
     charge_yen: int
     billed_month: str | None
     hangup_cause: str
+    # What caller screening did (blocked, withheld, payphone, unavailable), None for a call it let through.
+    screened: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def _columns() -> tuple:
         cdr.billed_month,
         cdr.hangup_cause,
         cdr.gateway,
+        cdr.screened,
     )
 
 
@@ -110,6 +114,8 @@ def _conditions(f: HistoryFilter) -> list:
         if f.direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {', '.join(DIRECTIONS)}")
         where.append(cdr.direction == f.direction)
+    if f.screened:
+        where.append(cdr.screened.is_not(None))
     return where
 
 
@@ -199,6 +205,7 @@ def _item(row, prices: PriceList) -> CallItem:
         billed_month,
         hangup_cause,
         gateway,
+        screened,
     ) = row
     if started.tzinfo is None:
         started = started.replace(tzinfo=dt.UTC)
@@ -219,4 +226,5 @@ def _item(row, prices: PriceList) -> CallItem:
         charge,
         billed_month,
         hangup_cause,
+        screened,
     )

@@ -15,6 +15,7 @@ from fsctl.billing.rating import rate_call
 from fsctl.cdr.classify import Classification, TenantRef, classify_leg
 from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, default_plan
+from fsctl.routing.screening import SCREENED_OUTCOMES, SCREENED_VAR
 from fsctl.snapshots import Snapshots, session_rows
 from fsctl.wiring import snapshots as wired_snapshots
 
@@ -82,6 +83,12 @@ def _insert_ignoring_duplicates(engine: Engine, table):
     return insert(table).returning(table.c.id)
 
 
+def screened_outcome(leg: Leg) -> str | None:
+    """What caller screening did to the call (the dialplan sets it: fsctl.routing.screening), or None."""
+    value = leg.variables.get(SCREENED_VAR)
+    return value if value in SCREENED_OUTCOMES else None
+
+
 def row_of(leg: Leg, c: Classification, source: str) -> dict:
     """The cdrs row for a classified leg."""
     return {
@@ -103,6 +110,7 @@ def row_of(leg: Leg, c: Classification, source: str) -> dict:
         "duration": leg.duration,
         "billsec": leg.billsec,
         "hangup_cause": leg.hangup_cause,
+        "screened": screened_outcome(leg),
         "source": source,
         "received_at": dt.datetime.now(dt.UTC),
     }

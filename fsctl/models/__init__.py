@@ -63,6 +63,12 @@ from fsctl.models.media import (
     VoicemailMessage,
 )
 from fsctl.models.rooms import ConferenceRoom, PhonebookEntry
+from fsctl.models.screening import (
+    ANONYMOUS_KINDS,
+    BLOCK_ACTIONS,
+    AnonymousRefusal,
+    BlockedCaller,
+)
 from fsctl.models.security import (
     AuthFailure,
     Ban,
@@ -140,6 +146,10 @@ __all__ = [
     "ParkedCall",
     "GatewayAuth",
     "ConferenceRoom",
+    "ANONYMOUS_KINDS",
+    "BLOCK_ACTIONS",
+    "AnonymousRefusal",
+    "BlockedCaller",
     "Gateway",
     "PhonebookEntry",
     "GatewayNumber",

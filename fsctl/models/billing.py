@@ -66,6 +66,9 @@ class CallRecord(Base):
     duration: Mapped[int] = mapped_column(Integer, default=0)
     billsec: Mapped[int] = mapped_column(Integer, default=0)
     hangup_cause: Mapped[str] = mapped_column(String(40), default="")
+    # Set when caller screening refused the call (fsctl.routing.screening): blocked (the tenant's
+    # blocklist), withheld, payphone or unavailable (a caller without a number); NULL otherwise.
+    screened: Mapped[str | None] = mapped_column(String(12))
     source: Mapped[str] = mapped_column(String(8), default="http")  # http, spool
     received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     # NULL until rated (fsctl.billing.rating); then exact integer yen, tax excluded. Deliberately not

@@ -26,6 +26,7 @@ from fsctl.routing.plan import (
 )
 from fsctl.routing.recording import record_here
 from fsctl.routing.schedules import local_time
+from fsctl.routing.screening import PRESENTED, refuse_screened, screen
 from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import Dest, TenantSnap, UserSnap
 from fsctl.routing.transfer import keep_transferable, mark_far_leg
@@ -398,8 +399,10 @@ def plan_from_carrier(
     numbering: NumberingPlan,
     steps: RoutingSteps,
     national: str | None = None,
+    shown: str = PRESENTED,
 ) -> Plan:
-    """A call from the carrier (context public) to one of the platform's numbers."""
+    """A call from the carrier (context public) to one of the platform's numbers; `shown` says whether
+    the caller's number is presented, else why not (fsctl.routing.screening.presentation)."""
     p = _new_plan("public", caller, dialled, now, tenant)
     p.kind = "inbound"
     if tenant is None or national is None or national not in tenant.numbers:
@@ -409,6 +412,12 @@ def plan_from_carrier(
     refusal = tenant_refusal(tenant, now, external=True)
     if refusal:
         return p.refuse(refusal[0], "CALL_REJECTED", refusal[1])
+    if shown != PRESENTED:
+        p.decide(f"the caller's number is not shown ({shown})", "as the carrier signals it")
+    dest = number.destination
+    screened = screen(tenant, national, caller, shown, dest.target if dest and dest.kind == "user" else None)
+    if screened is not None:
+        return refuse_screened(p, screened)
     p.decide("channel limit", f"at most {tenant.max_external_channels} external calls for {tenant.domain}")
     p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
     keep_transferable(p, tenant)  # a phone may transfer it; the limit holds (fsctl.routing.transfer)

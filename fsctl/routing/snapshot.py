@@ -178,6 +178,18 @@ class RoomSnap:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockSnap:
+    """One entry of the tenant's blocklist: a national number (or +<international>), or a prefix."""
+
+    pattern: str
+    prefix: bool = False
+    action: str = "announce"  # announce (short announcement, then the end) or reject (ended at once)
+
+    def matches(self, caller: str) -> bool:
+        return caller.startswith(self.pattern) if self.prefix else caller == self.pattern
+
+
+@dataclass(frozen=True, slots=True)
 class TenantSnap:
     """Everything routing needs about one tenant, at one config_version."""
 
@@ -216,6 +228,11 @@ class TenantSnap:
     # number -> the name phones show for a carrier call from it (fsctl.phonebook.snapshot).
     rooms: dict[str, RoomSnap] = field(default_factory=dict)
     phonebook: Mapping[str, str] = field(default_factory=dict)
+    # Caller screening (filled by fsctl.screening.snapshot, applied by fsctl.routing.screening): which
+    # callers without a number each number ("number:<national>") or user ("user:<extension>") refuses
+    # (withheld, payphone, unavailable); the tenant's blocklist, longest pattern first.
+    anonymous_refusals: dict[str, frozenset[str]] = field(default_factory=dict)
+    blocklist: tuple[BlockSnap, ...] = ()
 
     __hash__ = object.__hash__
 

@@ -16,6 +16,7 @@ from fsctl.numbers import NumberError, to_national
 from fsctl.routing.blind_transfer import plan_blind_transfer
 from fsctl.routing.calls import plan_continuation, plan_from_carrier, plan_from_phone
 from fsctl.routing.plan import CARRIER_CONTINUATION_PREFIX, Plan
+from fsctl.routing.screening import presentation
 from fsctl.routing.seams import RoutingSteps
 from fsctl.routing.snapshot import TenantSnap
 from fsctl.routing.transfer import TRANSFER_TENANT_VAR
@@ -267,7 +268,14 @@ class DialplanResponder:
         # Only the users this number reaches: a carrier call's first hunt rings nobody else.
         tenant = self.snapshots.reaching(self.store.fetch_all, national) if national else None
         return plan_from_carrier(
-            tenant, destination, caller, now, numbering=self.numbering, steps=self.steps, national=national
+            tenant,
+            destination,
+            caller,
+            now,
+            numbering=self.numbering,
+            steps=self.steps,
+            national=national,
+            shown=presentation(fields),
         )
 
 

@@ -271,10 +271,15 @@ class E2E:
         talk_ms: int = 1000,
         refused: bool = False,
         source: str = "127.0.0.1",
+        display: str | None = None,
+        until_hung_up: bool = False,
     ):
-        """The carrier sends a call for `number` into the carrier profile (from `source`)."""
-        keys = {"user": caller, "to_user": number, "display": caller}
+        """The carrier sends a call for `number` into the carrier profile (from `source`); `display`
+        is the From display name (the caller's number unless given: "Anonymous" for a withheld one)."""
+        keys = {"user": caller, "to_user": number, "display": caller if display is None else display}
         scenario = "carrier_uac_refused" if refused else "carrier_uac"
+        if until_hung_up:  # answered, then ended by the switch
+            scenario = "carrier_uac_until_bye"
         run = self.sipp.start(
             scenario, self.carrier_profile, free_udp_port(source), keys, duration_ms=talk_ms, local_ip=source
         )

@@ -55,3 +55,28 @@ def test_trace_unknown_domain(make_tenant, settings, capsys):
     add_trace_command(parser.add_subparsers())
     args = parser.parse_args(["trace", "--domain", "nope.test", "--from", "101", "--to", "102"])
     assert run_trace(args, settings) == 2
+
+
+def test_trace_a_caller_without_a_number_and_a_blocked_one(make_tenant, session_factory, settings, capsys):
+    make_tenant(
+        screening={
+            "anonymous": {"users": {"101": ["withheld", "payphone"]}},
+            "blocklist": [{"caller": "03123*"}],
+        }
+    )
+    plan = trace(
+        session_factory, "acme.kumo.test", "anonymous", "0312345001", dt.datetime(2026, 12, 1, 10, 0)
+    )
+    assert plan.refused_by == "anonymous_refused"
+    assert "refused by anonymous_refused: caller withheld their number; user 101 refuses such calls" in (
+        format_text(plan)
+    )
+    plan = trace(session_factory, "acme.kumo.test", "表示圏外", "0312345001", dt.datetime(2026, 12, 1, 10, 0))
+    assert plan.refused_by is None  # unavailable was not chosen: it rings
+    parser = argparse.ArgumentParser()
+    add_trace_command(parser.add_subparsers())
+    args = parser.parse_args(
+        ["trace", "--domain", "acme.kumo.test", "--from", "0312345678", "--to", "0312345001"]
+    )
+    assert run_trace(args, settings) == 1
+    assert "0312345678 is on the blocklist (prefix 03123)" in capsys.readouterr().out

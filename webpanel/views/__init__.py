@@ -27,6 +27,7 @@ def register(app: Flask) -> None:
         ringgroups,
         rooms,
         schedules,
+        screening,
         security,
         tenant,
         trace,
@@ -57,6 +58,7 @@ def register(app: Flask) -> None:
         security,
         ivr,
         hold,
+        screening,
         reset,
         provision,
     ):

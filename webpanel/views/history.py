@@ -20,7 +20,7 @@ from webpanel.views.media import own_extension
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
-FILTER_KEYS = ("from", "to", "user", "number", "direction")
+FILTER_KEYS = ("from", "to", "user", "number", "direction", "outcome")
 CSV_BATCH = 2000
 
 
@@ -46,6 +46,7 @@ def history_filter(page: int = 1, per_page: int = 50) -> HistoryFilter:
         extension=mine if mine is not None else (args.get("user", "").strip() or None),
         number=args.get("number", "").strip() or None,
         direction=direction if direction in DIRECTIONS else None,
+        screened=args.get("outcome") == "screened",  # refused by caller screening only
         page=page,
         per_page=per_page,
     )

@@ -11,7 +11,7 @@ from panel_helpers import tenant_of
 from sqlalchemy.orm import Session
 
 from fsctl import models
-from fsctl.cdr.activity import calls_per_day
+from fsctl.cdr.activity import DailyCallCounts, calls_per_day
 from webpanel.extensions import db
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -76,3 +76,31 @@ def test_the_overview_draws_both_charts_with_their_figures(app, admin):
     spend = page.split('id="spend-chart"')[1].split("</figure>")[0]
     assert "11,000円" in spend and "（今月これまで）" in spend
     assert len(re.findall(r"<tr><td>\d{4}-\d{2}", spend)) == 6
+
+
+def test_ended_days_are_counted_again_only_after_a_while_and_today_always(app, admin):
+    """DailyCallCounts: the overview counts today on every view, and the days before from a copy at
+    most `keep` seconds old (counting 30 busy days costs the whole page budget)."""
+    tenant = tenant_of(app, "admin@acme.example")
+    clock = {"now": 1000.0}
+    counts = DailyCallCounts(keep=600, clock=lambda: clock["now"])
+    yesterday = dt.datetime(2026, 11, 29, 10, 0, tzinfo=JST)
+    this_morning = dt.datetime(2026, 11, 30, 9, 0, tzinfo=JST)
+    with app.app_context():
+        _call(db.session, tenant.id, "y1", "out", yesterday, True)
+        db.session.commit()
+
+        def by_day():
+            return {d.day: d.total for d in counts(db.session, tenant.id, "Asia/Tokyo", 3, today=TODAY)}
+
+        assert by_day() == {dt.date(2026, 11, 28): 0, dt.date(2026, 11, 29): 1, TODAY: 0}
+        _call(db.session, tenant.id, "t1", "in", this_morning, False)
+        _call(db.session, tenant.id, "y2", "out", yesterday, True)  # stored late, for an ended day
+        db.session.commit()
+        assert by_day()[TODAY] == 1  # today: at once
+        assert by_day()[dt.date(2026, 11, 29)] == 1  # an ended day: from the copy
+        clock["now"] += 601
+        assert by_day()[dt.date(2026, 11, 29)] == 2
+        assert by_day() == {
+            d.day: d.total for d in calls_per_day(db.session, tenant.id, "Asia/Tokyo", 3, today=TODAY)
+        }

@@ -14,16 +14,12 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext
 
 from fsctl.csv_safe import SafeWriter
-from fsctl.tenant_file import ConfigError, FieldError
-from fsctl.wiring import tenant_file
+from webpanel.csv_import import MAX_BYTES, decode, preview_rows
 from webpanel.document_edits import split_numbers
-from webpanel.error_words import field_words, message_words
-from webpanel.extensions import db
 from webpanel.security import admin_required
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 from webpanel.views.common import actor, confirmed
 from webpanel.views.phonebook import KEY
-from webpanel.views.users_csv import MAX_BYTES
 
 bp = Blueprint("phonebook_csv", __name__, url_prefix="/phonebook")
 MAX_ROWS = 5000
@@ -61,13 +57,6 @@ class Row:
         return {"name": self.name, "numbers": self.numbers, "company": self.company, "note": self.note}
 
 
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp932")  # Japanese Excel's "CSV" is Shift_JIS
-
-
 def parse(text: str) -> tuple[list[Row], str | None]:
     """Rows of the CSV, or a problem with the file as a whole."""
     reader = csv.reader(io.StringIO(text))
@@ -100,44 +89,15 @@ def parse(text: str) -> tuple[list[Row], str | None]:
     return rows, None
 
 
-def _attach(rows: list[Row], first: int, errors: list[FieldError], doc: dict) -> list[str]:
-    """fsctl's errors onto the CSV rows they concern; the rest as lines."""
-    other = []
-    for error in errors:
-        path = error.path
-        words = message_words(error, doc)
-        if len(path) >= 2 and path[0] == KEY and isinstance(path[1], int) and path[1] >= first:
-            label = field_words(path[2:])
-            rows[path[1] - first].errors.append(f"{label}: {words}" if label else words)
-        else:
-            other.append(words)
-    return other
-
-
 def preview(rows: list[Row]) -> list[str]:
-    """Apply the rows and roll back: every row's problems, nothing saved (a few rounds, setting the
-    rows found wrong aside, as fsctl checks fields before clashes between entries)."""
+    """Apply the rows and roll back: every row's problems, nothing saved (webpanel.csv_import)."""
     doc = current_document(g.tenant)
-    first = len(doc.get(KEY, []))
-    other: list[str] = []
-    remaining = list(rows)
-    for _round in range(3):
-        if not remaining:
-            break
-        document = dict(doc, **{KEY: [*doc.get(KEY, []), *(r.entry() for r in remaining)]})
-        try:
-            tenant_file().apply(db.session, document, actor=actor())
-            errors: list[FieldError] = []
-        except ConfigError as exc:
-            errors = exc.errors
-        finally:
-            db.session.rollback()
-        other = _attach(remaining, first, errors, document)
-        still = [r for r in remaining if not r.errors]
-        if other or len(still) == len(remaining):
-            break
-        remaining = still
-    return other
+    return preview_rows(
+        rows,
+        KEY,
+        doc,
+        lambda remaining: dict(doc, **{KEY: [*doc.get(KEY, []), *(r.entry() for r in remaining)]}),
+    )
 
 
 @bp.get("/export.csv")
@@ -173,7 +133,7 @@ def import_entries():
         raw = upload.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
             return _page(None, gettext("The file is too large."), [], "", 422)
-        text = _decode(raw)
+        text = decode(raw)
     else:
         text = request.form.get("csv_text", "")  # the previewed file, posted back to import it
     rows, problem = parse(text)

@@ -16,10 +16,7 @@ from flask import Blueprint, Response, g, render_template, request
 from flask_babel import gettext
 
 from fsctl.csv_safe import SafeWriter
-from fsctl.tenant_file import ConfigError, FieldError
-from fsctl.wiring import tenant_file
-from webpanel.error_words import field_words, message_words
-from webpanel.extensions import db
+from webpanel.csv_import import MAX_BYTES, decode, preview_rows
 from webpanel.provisioning import generate_sip_password, phone_settings
 from webpanel.security import admin_required
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
@@ -27,7 +24,6 @@ from webpanel.views.common import actor, confirmed
 
 bp = Blueprint("users_csv", __name__, url_prefix="/users")
 MAX_ROWS = 1000
-MAX_BYTES = 1_000_000
 DIRECTIONS = {"both": "both", "inbound_only": "inbound_only", "outbound_only": "outbound_only"}
 
 
@@ -66,13 +62,6 @@ class Row:
     name: str
     direction: str
     errors: list[str] = field(default_factory=list)
-
-
-def _decode(raw: bytes) -> str:
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp932")  # Japanese Excel's "CSV" is Shift_JIS
 
 
 def parse(text: str) -> tuple[list[Row], str | None]:
@@ -125,48 +114,16 @@ def _add(rows: list[Row], passwords: list[str]):
     return change
 
 
-def _attach(rows: list[Row], first: int, errors: list[FieldError], doc: dict) -> list[str]:
-    """fsctl's errors onto the CSV rows they concern; the rest (another object broke) as lines."""
-    other = []
-    for error in errors:
-        path = error.path
-        words = message_words(error, doc)
-        if len(path) >= 2 and path[0] == "users" and isinstance(path[1], int) and path[1] >= first:
-            label = field_words(path[2:])
-            rows[path[1] - first].errors.append(f"{label}: {words}" if label else words)
-        else:
-            other.append(words)
-    return other
-
-
 def preview(rows: list[Row]) -> list[str]:
-    """Apply the rows and roll back: every row's problems, nothing saved.
-
-    fsctl validates in stages (fields, then references such as duplicate extensions), so a file with a
-    bad field would hide the next stage's problems: rows found wrong are set aside and the rest is
-    tried again, a few rounds, so the preview lists as much as it can at once."""
+    """Apply the rows and roll back: every row's problems, nothing saved (webpanel.csv_import)."""
     doc = current_document(g.tenant)
-    first = len(doc["users"])
-    other: list[str] = []
-    remaining = [r for r in rows if not r.errors]
-    for _round in range(3):
-        if not remaining:
-            break
+
+    def with_rows(remaining: list[Row]) -> dict:
         document = dict(doc, users=list(doc["users"]))
         _add(remaining, ["preview-only-password-1"] * len(remaining))(document)
-        try:
-            tenant_file().apply(db.session, document, actor=actor())
-            errors: list[FieldError] = []
-        except ConfigError as exc:
-            errors = exc.errors
-        finally:
-            db.session.rollback()
-        other = _attach(remaining, first, errors, document)
-        still = [r for r in remaining if not r.errors]
-        if other or len(still) == len(remaining):
-            break
-        remaining = still
-    return other
+        return document
+
+    return preview_rows(rows, "users", doc, with_rows)
 
 
 @bp.get("/export.csv")
@@ -194,7 +151,7 @@ def import_users():
     upload = request.files.get("file")
     if upload is not None and upload.filename:
         raw = upload.read(MAX_BYTES + 1)
-        text = "" if len(raw) > MAX_BYTES else _decode(raw)
+        text = "" if len(raw) > MAX_BYTES else decode(raw)
         if len(raw) > MAX_BYTES:
             return render_template(
                 "users/import.html", rows=None, problem=gettext("The file is too large."), other=[], text=""

@@ -233,6 +233,7 @@ class Service:
                 live_engine,
                 self.esl.send_event,
                 on_ban=self.flusher.evict_banned if self.flusher is not None else None,
+                send_api=self.esl.api,
             )
             self.esl.start()
             self.switch_jobs = switch_jobs(live_engine, self.esl.api)

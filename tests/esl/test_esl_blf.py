@@ -135,3 +135,45 @@ def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenan
     assert foreign == NOT_FOUND
     # the same beta phone may watch its own tenant's lines
     assert b'<user id="101"' in subscribe("beta.kumo.test", b"sip_to_user=101&sip_to_host=beta.kumo.test")
+
+
+def test_a_phone_cannot_register_as_another_tenants_user(settings, engine, make_tenant):
+    """Synthetic: the captured REGISTER digest lookup (directory-sip_auth-register.txt) as a crafted
+    client sends it when it answers beta's challenge in its own realm (acme) for To: 101@beta. Sofia
+    looks the user up in the realm answered and, were the lookup to succeed, would store the contact
+    as beta's 101 (sip_registrations keeps the To's user and host) and ring it for beta's calls."""
+    from kumo_support import read_fixture
+
+    from fsctl.xml.document import NOT_FOUND
+    from fsctl.xmlcurl.app import ServiceApp
+    from fsctl.xmlcurl.store import LookupStore
+
+    make_tenant()
+    make_tenant(
+        domain="beta.kumo.test",
+        users=[{"extension": "101", "name": "beta", "password": "Str0ng-b101-pass"}],
+        numbers=[],
+        ring_groups=[],
+        park=None,
+    )
+    base = read_fixture("xml_curl/directory-sip_auth-register.txt").replace(
+        b"acme.example", b"acme.kumo.test"
+    )
+    base = base.replace(b"user=1001&", b"user=101&").replace(
+        b"sip_auth_username=1001&", b"sip_auth_username=101&"
+    )
+    assert b"sip_auth_method=REGISTER" in base and b"sip_to_host=acme.kumo.test" in base
+
+    def register(to_host: bytes) -> bytes:
+        body = base.replace(b"sip_to_host=acme.kumo.test", b"sip_to_host=" + to_host)
+        store = LookupStore(engine=engine)
+        try:
+            response = ServiceApp(settings, store).handle("POST", "/fs/xml", {}, body)
+        finally:
+            store.reset()
+        assert response.status == 200
+        return response.body
+
+    assert b'<user id="101"' in register(b"acme.kumo.test")  # its own tenant: served
+    assert register(b"beta.kumo.test") == NOT_FOUND
+    assert register(b"BETA.kumo.test") == NOT_FOUND

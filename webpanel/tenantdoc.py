@@ -171,6 +171,21 @@ def _exported(tenant_id: int, version: int) -> bytes | None:
     return seen[1] if seen is not None and seen[0] == version else None
 
 
+def _unchanged_users(before: Document, after: Document) -> frozenset[str]:
+    """Extensions whose entries the change left exactly as exported (`before` is the export at the
+    version this save locked, so applying them again could change nothing)."""
+    exported = {
+        entry.get("extension"): entry for entry in before.get("users") or () if isinstance(entry, dict)
+    }
+    return frozenset(
+        entry["extension"]
+        for entry in after.get("users") or ()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("extension"), str)
+        and exported.get(entry["extension"]) == entry
+    )
+
+
 def _changed_paths(before: Any, after: Any, path: str = "") -> list[str]:
     """Which parts of the document differ (the "what" of the audit entry); values are not logged."""
     if before == after:
@@ -234,7 +249,9 @@ def save_tenant(
         before, document = pickle.loads(pristine), pickle.loads(pristine)  # noqa: S301 - our own data
     change(document)
     try:
-        result = tenant_file().apply(session, document, actor=actor)
+        result = tenant_file().apply(
+            session, document, actor=actor, unchanged_users=_unchanged_users(before, document)
+        )
     except ConfigError as exc:
         session.rollback()
         log.info("tenant %s: %s refused: %s", tenant_id, action, exc.errors)

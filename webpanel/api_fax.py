@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, g, jsonify, send_file
 
 from fsctl.fax.inbox import delete_fax, fax_pdf, fax_summary, tenant_fax, tenant_faxes
-from webpanel.api import _body, _error, _numbers_out, _own_number, _save, bp
+from webpanel.api import bp, error_response, json_body, numbers_out, own_number, save_document
 from webpanel.document_edits import clear_fax, fax_of, set_fax
 from webpanel.extensions import db
 from webpanel.tenantdoc import current_document
@@ -19,7 +19,7 @@ from webpanel.tenantdoc import current_document
 def _fax_or_404(fax_id: int):
     fax = tenant_fax(db.session, g.tenant.id, fax_id)
     if fax is None:
-        abort(_error(404, [{"field": "id", "message": f"no fax {fax_id} in this tenant"}]))
+        abort(error_response(404, [{"field": "id", "message": f"no fax {fax_id} in this tenant"}]))
     return fax
 
 
@@ -39,7 +39,7 @@ def faxes_pdf(fax_id: int):
     fax = _fax_or_404(fax_id)
     path = fax_pdf(fax)
     if path is None:
-        return _error(404, [{"field": "pdf", "message": "this fax has no page to show"}])
+        return error_response(404, [{"field": "pdf", "message": "this fax has no page to show"}])
     return send_file(path, mimetype="application/pdf", download_name=f"fax-{fax.id}.pdf", as_attachment=True)
 
 
@@ -52,7 +52,7 @@ def faxes_delete(fax_id: int):
 
 def _number_with_fax(national: str) -> dict:
     doc = current_document(g.tenant)
-    entry = next(n for n in _numbers_out(doc) if n["number"] == national)
+    entry = next(n for n in numbers_out(doc) if n["number"] == national)
     fax = fax_of(doc, national)
     return dict(entry, fax={"emails": fax["emails"]} if fax else None)
 
@@ -60,23 +60,25 @@ def _number_with_fax(national: str) -> dict:
 @bp.get("/v1/numbers/<national>/fax")
 def number_fax_get(national: str):
     """Whether the number receives faxes, and the addresses each fax is mailed to."""
-    _own_number(national)
+    own_number(national)
     return jsonify(_number_with_fax(national))
 
 
 @bp.put("/v1/numbers/<national>/fax")
 def number_fax_set(national: str):
     """Make the number a fax number: {"emails": [...]} (at most 5; its destination is cleared)."""
-    _own_number(national)
-    body = _body()
+    own_number(national)
+    body = json_body()
     if unknown := sorted(set(body) - {"emails"}):
-        return _error(422, [{"field": k, "message": "unknown field"} for k in unknown])
+        return error_response(422, [{"field": k, "message": "unknown field"} for k in unknown])
     emails = body.get("emails", [])
     if not isinstance(emails, list):
-        return _error(422, [{"field": "emails", "message": "a list of e-mail addresses is required"}])
+        return error_response(422, [{"field": "emails", "message": "a list of e-mail addresses is required"}])
     faxes = current_document(g.tenant).get("fax", [])
     index = next((i for i, f in enumerate(faxes) if f["number"] == national), len(faxes))
-    if failure := _save(lambda d: set_fax(d, national, emails), "number.fax", national, ("fax", index)):
+    if failure := save_document(
+        lambda d: set_fax(d, national, emails), "number.fax", national, ("fax", index)
+    ):
         return failure
     return jsonify(_number_with_fax(national))
 
@@ -84,7 +86,7 @@ def number_fax_set(national: str):
 @bp.delete("/v1/numbers/<national>/fax")
 def number_fax_clear(national: str):
     """The number stops receiving faxes (it has no destination until one is set)."""
-    _own_number(national)
-    if failure := _save(lambda d: clear_fax(d, national), "number.fax_off", national, ("fax",)):
+    own_number(national)
+    if failure := save_document(lambda d: clear_fax(d, national), "number.fax_off", national, ("fax",)):
         return failure
     return "", 204

@@ -3,6 +3,7 @@ another tenant's fax is never found (the caller answers 404), and deleting one r
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -70,3 +71,22 @@ def fax_summary(fax: models.FaxMessage) -> dict:
         "mailed_at": fax.mailed_at.isoformat() if fax.mailed_at else None,
         "mail_error": fax.mail_error,
     }
+
+
+def purge_faxes(session: Session, default_days: int, now: dt.datetime, domain: str | None = None) -> int:
+    """Delete faxes (rows and files) older than the tenant's recordings' retention (recording_retention,
+    else `default_days`): a fax is kept exactly as long as the tenant's call recordings."""
+    query = select(models.Tenant.id)
+    if domain is not None:
+        query = query.where(models.Tenant.domain == domain.lower())
+    purged = 0
+    for tenant_id in session.scalars(query).all():
+        retention = session.get(models.RecordingRetention, tenant_id)
+        cutoff = now - dt.timedelta(days=retention.days if retention else default_days)
+        old = select(models.FaxMessage).where(
+            models.FaxMessage.tenant_id == tenant_id, models.FaxMessage.received_at < cutoff
+        )
+        for fax in session.scalars(old).all():
+            delete_fax(session, fax)
+            purged += 1
+    return purged

@@ -163,3 +163,22 @@ def test_the_pdf_keeps_each_pages_true_size(tmp_path):
     with pytest.raises(FaxImageError):
         tiff_to_pdf(broken, tmp_path / "broken.pdf")
     assert not (tmp_path / "broken.pdf").exists()
+
+
+def test_faxes_are_purged_with_the_tenants_recordings_retention(session_factory, fax_tenant, tmp_path):
+    import datetime as dt
+
+    from fsctl.fax.inbox import purge_faxes
+
+    follower = FaxFollower(session_factory, FaxSettings(str(tmp_path / "fax")))
+    follower(_received(tmp_path, "old-fax")[0], fax_tenant)
+    with db.session_scope(session_factory) as session:
+        session.add(models.RecordingRetention(tenant_id=fax_tenant, days=30))
+    [fax] = _messages(session_factory)
+    pdf = Path(fax.pdf_path)
+    received = fax.received_at.replace(tzinfo=dt.UTC) if fax.received_at.tzinfo is None else fax.received_at
+    with db.session_scope(session_factory) as session:
+        assert purge_faxes(session, 90, received + dt.timedelta(days=29)) == 0
+    with db.session_scope(session_factory) as session:
+        assert purge_faxes(session, 90, received + dt.timedelta(days=31)) == 1
+    assert _messages(session_factory) == [] and not pdf.exists()

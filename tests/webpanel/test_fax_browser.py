@@ -14,7 +14,7 @@ from fax_helpers import fax_tiff
 from panel_helpers import PanelClient, set_status, signup, tenant_of
 from playwright.sync_api import expect
 from sqlalchemy import select
-from test_browser import browser, server, shot, sign_in  # noqa: F401 - fixtures used by name
+from test_browser import PHONE, browser, fits_phone, server, shot, sign_in  # noqa: F401 - fixtures used by name
 from test_ivr_page import NUMBER, claim
 
 from fsctl import models
@@ -24,11 +24,6 @@ from webpanel.extensions import db
 pytestmark = pytest.mark.system_package("chromium")
 
 EMAIL = "admin@acme.example"
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_a_fax_number_and_a_received_fax_on_a_phone(app, server, browser, session_factory, tmp_path):  # noqa: F811
@@ -57,14 +52,14 @@ def test_a_fax_number_and_a_received_fax_on_a_phone(app, server, browser, sessio
     page.click("#fax-form button[type=submit]")
     expect(page.locator(".flash.ok")).to_be_visible()
     expect(page.locator("#fax-emails")).to_have_value("soumu@acme.example")
-    _fits(page)
+    fits_phone(page)
     shot(page, "fax-01-number-phone")
 
     page.goto(f"{server}/fax/")
     row = page.locator(f"#fax-{fax_id}")
     expect(row).to_contain_text("2026/12/07 18:30")
     expect(row).to_contain_text("メール未送信")
-    _fits(page)
+    fits_phone(page)
     shot(page, "fax-02-list-phone")
     response = page.request.get(f"{server}/fax/{fax_id}.pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
@@ -76,7 +71,7 @@ def test_a_fax_number_and_a_received_fax_on_a_phone(app, server, browser, sessio
     page.locator(f"#fax-{fax_id} button").click()
     page.click("button:has-text('Delete')")
     expect(page.locator("#faxes")).to_contain_text("No faxes yet.")
-    _fits(page)
+    fits_phone(page)
     context.close()
     with app.app_context():
         assert db.session.scalar(select(models.FaxMessage.id)) is None

@@ -7,11 +7,15 @@ re-INVITE. Another tenant with its own fax number sees none of it."""
 from __future__ import annotations
 
 import email
+import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
 
+from e2e.panel_api import running_panel
 from e2e.tenants import TENANTS, Tenant
 
 FAX_NUMBER = "0377770400"
@@ -65,7 +69,7 @@ def fax_page(e2e) -> Path:
 
 def _faxes(e2e, domain: str) -> list:
     return e2e.kumo.rows(
-        "SELECT f.call_uuid, f.number, f.sender, f.pages, f.success, f.result_text, f.t38, f.pdf_path, "
+        "SELECT f.id, f.call_uuid, f.number, f.sender, f.pages, f.success, f.result_text, f.t38, f.pdf_path, "
         "f.tiff_path, f.mailed_to, f.mailed_at, f.mail_error FROM fax_messages f "
         "JOIN tenants t ON t.id = f.tenant_id WHERE t.domain = :d ORDER BY f.id",
         d=domain,
@@ -128,3 +132,28 @@ def test_a_t38_fax_is_received_after_the_senders_reinvite(e2e, office: Tenant, f
     before = len(_faxes(e2e, office.domain))
     _send_fax(e2e, fax_page, t38=True)
     _check_received(e2e, office, before, t38=True)
+
+
+def _get(base: str, token: str, path: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(f"{base}{path}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_received_fax_is_served_to_its_tenant_only(e2e, office: Tenant) -> None:
+    """Through the panel's API as each tenant's administrator would call it: the PDF is the one made
+    from the call; the other tenant's list is empty and the fax's id is unknown to it."""
+    fax = _faxes(e2e, office.domain)[0]
+    with running_panel(e2e, office.domain, "fax-owner") as (base, token):
+        status, body = _get(base, token, "/api/v1/faxes")
+        assert status == 200 and fax.id in [f["id"] for f in json.loads(body)]
+        status, pdf = _get(base, token, f"/api/v1/faxes/{fax.id}/pdf")
+        assert status == 200 and pdf == Path(fax.pdf_path).read_bytes()
+    with running_panel(e2e, "fax2.e2e.test", "fax-other") as (base, token):
+        status, listed = _get(base, token, "/api/v1/faxes")
+        assert status == 200 and json.loads(listed) == []
+        assert _get(base, token, f"/api/v1/faxes/{fax.id}")[0] == 404
+        assert _get(base, token, f"/api/v1/faxes/{fax.id}/pdf")[0] == 404

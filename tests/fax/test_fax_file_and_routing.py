@@ -103,3 +103,15 @@ def test_each_fax_number_is_a_held_option(session_factory):
     with db.session_scope(session_factory) as session:
         tenant = db.tenant_by_domain(session, "acme.kumo.test")
         assert ("fax_number", FAX_NUMBER) in held_now(session, tenant, billable_items())
+
+
+def test_fsctl_trace_explains_a_call_to_a_fax_number(session_factory):
+    from fsctl.trace import format_text, parse_at, trace
+
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, tenant_doc(numbers=NUMBERS, fax=FAX))
+    plan = trace(session_factory, "acme.kumo.test", "0355550101", FAX_NUMBER, parse_at("2026-12-07 10:00"))
+    text = format_text(plan)
+    assert f"number {FAX_NUMBER}: fax" in text
+    assert "the fax receiver answers (G.711 or T.38); the fax is stored and mailed as PDF" in text
+    assert "rxfax" in text

@@ -61,6 +61,8 @@ def test_a_number_becomes_a_fax_number_and_back(app, admin, session_factory):
     assert "FAX（PDFでメール送信）" in _text(admin.get("/numbers/").get_data(as_text=True))
     edit = admin.get(f"/numbers/{number_id}").get_data(as_text=True)
     assert 'id="fax" checked' in edit and "boss@acme.example" in edit
+    # The number's call flow says the fax receiver answers it, and whom it mails.
+    assert "FAX: 保存してPDFでメール送信 soumu@acme.example, boss@acme.example" in _text(edit)
     # Choosing where the number rings makes it a telephone number again.
     admin.post(f"/numbers/{number_id}", {"destination": "hangup"})
     assert document(app)["fax"] == []

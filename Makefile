@@ -150,8 +150,10 @@ FS_SOUNDS_DIR ?=
 prompts: install media-deps
 	$(FSCTL) prompts generate $(if $(FS_SOUNDS_DIR),--root $(FS_SOUNDS_DIR))
 
+# Received faxes follow the same retention as the tenant's call recordings.
 purge-recordings: install
 	$(FSCTL) recordings purge
+	$(FSCTL) fax purge
 
 # The switch gets the credentials kumo generated (instance/, or FSCTL_XML_CURL_AUTH / FSCTL_ESL_PASSWORD)
 # in vars.d/kumo-secrets.xml, straight through a pipe: no copy is left anywhere else.

@@ -13,6 +13,7 @@ import yaml
 
 from fsctl.billing.cli import add_billing_commands
 from fsctl.config import PROJECT_ROOT, Settings, file_umask, parse_listen, settings_from_env
+from fsctl.fax.cli import add_fax_commands
 from fsctl.gateways.cli import add_gateway_commands
 from fsctl.media.cli import add_media_commands
 from fsctl.security.cli import add_security_commands
@@ -295,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_trace_command(sub).set_defaults(func=lambda args: run_trace(args, _settings(args)))
     add_billing_commands(sub, lambda args: _session_factory(_settings(args)))
     add_media_commands(sub, lambda args: _session_factory(_settings(args)))
+    add_fax_commands(sub, lambda args: _session_factory(_settings(args)))
     add_gateway_commands(sub, lambda args: _session_factory(_settings(args)))
     add_security_commands(sub, lambda args: _session_factory(_settings(args)))
     return parser

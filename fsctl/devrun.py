@@ -190,6 +190,7 @@ class SwitchPlan:
             "FSCTL_SOUNDS_DIR": str(self.sounds_dir),
             "FSCTL_VOICEMAIL_DIR": str(self.state_dir / "storage" / "voicemail" / "default"),
             "FSCTL_RECORDINGS_DIR": str(self.root / "recordings"),
+            "FSCTL_FAX_DIR": str(self.root / "fax"),
             "FSCTL_AUDIO_DIR": str(self.root / "audio"),
         }
 
@@ -217,6 +218,7 @@ def site_vars(plan: SwitchPlan, settings: Settings, service_env: Mapping[str, st
         or f"{(carrier or NO_CARRIER).split(':')[0]}/32",
         "kumo_audio_dir": service_env["FSCTL_AUDIO_DIR"],
         "kumo_recordings_dir": service_env["FSCTL_RECORDINGS_DIR"],
+        "kumo_fax_dir": service_env["FSCTL_FAX_DIR"],
     }
     if not carrier:
         # Nobody answers OPTIONS at the placeholder: without this the gateway pings forever.
@@ -274,7 +276,13 @@ def prepare_switch(
     """Install (fs-runtime), deploy, site vars once, prompts if missing; the Switch, not yet started."""
     from fsctl.secrets import fs_vars
 
-    for folder in (plan.root, plan.state_dir, plan.root / "recordings", plan.root / "audio"):
+    for folder in (
+        plan.root,
+        plan.state_dir,
+        plan.root / "recordings",
+        plan.root / "audio",
+        plan.root / "fax",
+    ):
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     install_dir = localswitch.install(located, plan.install_dir)
     first = not (plan.conf_dir / "vars.d" / "local.xml").exists()

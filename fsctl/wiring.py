@@ -13,9 +13,11 @@ from collections.abc import Callable
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl.billing.ivr_option import IvrOptionSection
 from fsctl.billing.subscriptions import Billable, SubscriptionsSection
+from fsctl.cdr.parse import Leg
 from fsctl.conference.billing import room_items
 from fsctl.conference.config import RoomSection
 from fsctl.conference.snapshot import rooms_snapshot_part
@@ -25,6 +27,10 @@ from fsctl.esl.handlers import Calls, Parking, Registrations
 from fsctl.esl.override import ScheduleOverrides
 from fsctl.esl.park import ParkTimeouts
 from fsctl.esl.state import Tenants
+from fsctl.fax.billing import fax_items
+from fsctl.fax.config import FaxSection
+from fsctl.fax.intake import FaxFollower, fax_settings_from_env
+from fsctl.fax.snapshot import fax_snapshot_part
 from fsctl.gateways.acl_reload import GatewayAclReloader
 from fsctl.gateways.billing import gateway_items
 from fsctl.gateways.config import GatewaySection
@@ -68,7 +74,7 @@ def routing_steps() -> RoutingSteps:
 
 def snapshot_parts() -> tuple[SnapshotPart, ...]:
     """Each feature's fields of a tenant's routing snapshot: gateways, security caps, hold music,
-    conference rooms, the phonebook's names, caller screening."""
+    conference rooms, the phonebook's names, caller screening, fax numbers."""
     return (
         gateway_snap_fields,
         limits_snapshot_part,
@@ -76,6 +82,7 @@ def snapshot_parts() -> tuple[SnapshotPart, ...]:
         rooms_snapshot_part,
         phonebook_snapshot_part,
         screening_snapshot_part,
+        fax_snapshot_part,
     )
 
 
@@ -116,8 +123,9 @@ def esl_handlers(
 
 def billable_items() -> tuple[Billable, ...]:
     """Features whose holdings are billed monthly besides users, numbers and options: gateways' plans,
-    conference rooms, the phonebook and caller screening (options at 0 yen until the operator prices them)."""
-    return (gateway_items, room_items, phonebook_items, screening_items)
+    conference rooms, the phonebook, caller screening and fax numbers (options at 0 yen until the
+    operator prices them)."""
+    return (gateway_items, room_items, phonebook_items, screening_items, fax_items)
 
 
 def tenant_file_sections() -> tuple[Section, ...]:
@@ -127,9 +135,18 @@ def tenant_file_sections() -> tuple[Section, ...]:
         RoomSection(),
         PhonebookSection(),
         ScreeningSection(),
+        FaxSection(),
         IvrOptionSection(),
         SubscriptionsSection(billable_items()),
     )
+
+
+def cdr_followers(
+    session_factory: sessionmaker[Session], spawn: Callable[..., object] | None = None
+) -> tuple[Callable[[Leg, int], None], ...]:
+    """Features told of each CDR leg of a tenant before it is stored: the fax receiver's results
+    (recorded, made a PDF, mailed; `spawn` runs the mailing, inline when None)."""
+    return (FaxFollower(session_factory, fax_settings_from_env(), spawn),)
 
 
 @functools.cache

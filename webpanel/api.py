@@ -50,7 +50,7 @@ SECTIONS = {
 RENAMED_KIND = {"ring-groups": "ring_group", "schedules": "schedule", "ivr-menus": "ivr"}
 
 
-def _error(status: int, errors: list[dict[str, str]]) -> Response:
+def error_response(status: int, errors: list[dict[str, str]]) -> Response:
     response = jsonify({"errors": errors})
     response.status_code = status
     return response
@@ -84,23 +84,25 @@ def _actor() -> str:
     return f"api:{g.api_token.name}#{g.api_token.id}"
 
 
-def _body() -> dict[str, Any]:
+def json_body() -> dict[str, Any]:
     try:
         body = request.get_json(silent=True)
     except RecursionError:
         # silent=True only covers ValueError; JSON nested thousands deep is a 400, never a 500.
         body = None
     if not isinstance(body, dict):
-        abort(_error(400, [{"field": "(body)", "message": "a JSON object is required"}]))
+        abort(error_response(400, [{"field": "(body)", "message": "a JSON object is required"}]))
     return body
 
 
-def _save(change: Callable[[dict], None], action: str, summary: str, prefix: Path, force: bool = False):
+def save_document(
+    change: Callable[[dict], None], action: str, summary: str, prefix: Path, force: bool = False
+):
     """Apply; None on success, else the 422 response naming each field relative to `prefix`."""
     try:
         save_tenant(g.tenant.id, change, actor=_actor(), action=action, summary=summary, force=force)
     except SaveRefused as refused:
-        return _error(422, [_error_body(error, prefix) for error in refused.errors])
+        return error_response(422, [_error_body(error, prefix) for error in refused.errors])
     return None
 
 
@@ -134,7 +136,7 @@ def _find(items: list[dict], key: str, value: str) -> int:
     for index, item in enumerate(items):
         if item[key] == value:
             return index
-    abort(_error(404, [{"field": key, "message": f"no {key} {value!r} in this tenant"}]))
+    abort(error_response(404, [{"field": key, "message": f"no {key} {value!r} in this tenant"}]))
 
 
 @bp.get("/v1/tenant")
@@ -155,11 +157,11 @@ def tenant_get():
 
 @bp.patch("/v1/tenant")
 def tenant_patch():
-    body = _body()
+    body = json_body()
     allowed = {"international_calls", "park", "language"}
     if unknown := sorted(set(body) - allowed):
-        return _error(422, [{"field": k, "message": "cannot be changed here"} for k in unknown])
-    if failure := _save(lambda d: d.update(body), "settings.update", "api", ()):
+        return error_response(422, [{"field": k, "message": "cannot be changed here"} for k in unknown])
+    if failure := save_document(lambda d: d.update(body), "settings.update", "api", ()):
         return failure
     return tenant_get()
 
@@ -187,13 +189,13 @@ def _list(section: str):
 
 def _create(section: str):
     name, key = SECTIONS[section]
-    body = _body()
+    body = json_body()
     doc = current_document(g.tenant)
     index = len(doc[name])
     generated = None
     if section == "users" and "password" not in body:
         generated = body["password"] = generate_sip_password()
-    if failure := _save(
+    if failure := save_document(
         lambda d: d[name].append(body), f"{name[:-1]}.add", str(body.get(key)), (name, index)
     ):
         return failure
@@ -211,7 +213,7 @@ def _get(section: str, value: str):
 
 def _replace(section: str, value: str):
     name, key = SECTIONS[section]
-    body = _body()
+    body = json_body()
     doc = current_document(g.tenant)
     index = _find(doc[name], key, value)
     body.setdefault(key, value)
@@ -224,7 +226,9 @@ def _replace(section: str, value: str):
             rename_references(document, RENAMED_KIND[section], value, body[key])
 
     # A new password alone does not change the exported document: save it all the same.
-    if failure := _save(change, f"{name[:-1]}.update", value, (name, index), force="password" in body):
+    if failure := save_document(
+        change, f"{name[:-1]}.update", value, (name, index), force="password" in body
+    ):
         return failure
     updated = current_document(g.tenant)[name]
     return jsonify(_out(section, updated[_find(updated, key, body[key])]))
@@ -241,7 +245,7 @@ def _delete(section: str, value: str):
             # The did number stays with the tenant.
             document["numbers"].append({"number": removed["did"], "destination": None, "ivr_option": False})
 
-    if failure := _save(change, f"{name[:-1]}.remove", value, (name, index)):
+    if failure := save_document(change, f"{name[:-1]}.remove", value, (name, index)):
         return failure
     return "", 204
 
@@ -270,13 +274,13 @@ for _section in SECTIONS:
 @bp.put("/v1/users/<extension>/do-not-disturb")
 def users_do_not_disturb(extension: str):
     """Set or clear one user's do not disturb: {"do_not_disturb": true|false}."""
-    body = _body()
+    body = json_body()
     value = body.get("do_not_disturb")
     if not isinstance(value, bool):
-        return _error(422, [{"field": "do_not_disturb", "message": "true or false is required"}])
+        return error_response(422, [{"field": "do_not_disturb", "message": "true or false is required"}])
     unknown = sorted(set(body) - {"do_not_disturb"})
     if unknown:
-        return _error(422, [{"field": unknown[0], "message": "unknown field"}])
+        return error_response(422, [{"field": unknown[0], "message": "unknown field"}])
     doc = current_document(g.tenant)
     index = _find(doc["users"], "extension", extension)
 
@@ -284,12 +288,12 @@ def users_do_not_disturb(extension: str):
         document["users"][index]["do_not_disturb"] = value
 
     action = "user.do_not_disturb"
-    if failure := _save(change, action, f"{extension} {'on' if value else 'off'}", ("users", index)):
+    if failure := save_document(change, action, f"{extension} {'on' if value else 'off'}", ("users", index)):
         return failure
     return jsonify(_out("users", current_document(g.tenant)["users"][index]))
 
 
-def _numbers_out(doc: dict) -> list[dict]:
+def numbers_out(doc: dict) -> list[dict]:
     destinations = number_destinations(doc)
     rows = db.session.scalars(
         select(models.Number).where(models.Number.tenant_id == g.tenant.id).order_by(models.Number.national)
@@ -307,7 +311,7 @@ def _numbers_out(doc: dict) -> list[dict]:
 
 @bp.get("/v1/numbers")
 def numbers_list():
-    return jsonify(_numbers_out(current_document(g.tenant)))
+    return jsonify(numbers_out(current_document(g.tenant)))
 
 
 @bp.get("/v1/numbers/available")
@@ -321,10 +325,10 @@ def numbers_available():
 
 @bp.post("/v1/numbers")
 def numbers_claim():
-    body = _body()
+    body = json_body()
     national = str(body.get("number", ""))
     if g.tenant.status != models.TenantStatus.ACTIVE:
-        return _error(
+        return error_response(
             409, [{"field": "number", "message": "numbers can be chosen once the account is active"}]
         )
     free = db.session.scalar(
@@ -333,20 +337,20 @@ def numbers_claim():
         .with_for_update()
     )
     if free is None:
-        return _error(
+        return error_response(
             422, [{"field": "number", "message": f"{national!r} is not a free number of the inventory"}]
         )
-    if failure := _save(
+    if failure := save_document(
         lambda d: set_destination(d, national, body.get("destination")),
         "number.claim",
         national,
         ("numbers",),
     ):
         return failure
-    return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national)), 201
+    return jsonify(next(n for n in numbers_out(current_document(g.tenant)) if n["number"] == national)), 201
 
 
-def _own_number(national: str) -> None:
+def own_number(national: str) -> None:
     if (
         db.session.scalar(
             select(models.Number.id).where(
@@ -355,27 +359,31 @@ def _own_number(national: str) -> None:
         )
         is None
     ):
-        abort(_error(404, [{"field": "number", "message": f"{national!r} is not a number of this tenant"}]))
+        abort(
+            error_response(
+                404, [{"field": "number", "message": f"{national!r} is not a number of this tenant"}]
+            )
+        )
 
 
 @bp.put("/v1/numbers/<national>")
 def numbers_update(national: str):
-    _own_number(national)
-    body = _body()
-    if failure := _save(
+    own_number(national)
+    body = json_body()
+    if failure := save_document(
         lambda d: set_destination(d, national, body.get("destination")),
         "number.update",
         national,
         ("numbers",),
     ):
         return failure
-    return jsonify(next(n for n in _numbers_out(current_document(g.tenant)) if n["number"] == national))
+    return jsonify(next(n for n in numbers_out(current_document(g.tenant)) if n["number"] == national))
 
 
 @bp.delete("/v1/numbers/<national>")
 def numbers_release(national: str):
-    _own_number(national)
-    if failure := _save(lambda d: release(d, national), "number.release", national, ("numbers",)):
+    own_number(national)
+    if failure := save_document(lambda d: release(d, national), "number.release", national, ("numbers",)):
         return failure
     return "", 204
 
@@ -385,7 +393,7 @@ def _schedule_row(name: str) -> models.Schedule:
         select(models.Schedule).where(models.Schedule.tenant_id == g.tenant.id, models.Schedule.name == name)
     )
     if row is None:
-        abort(_error(404, [{"field": "name", "message": f"no name {name!r} in this tenant"}]))
+        abort(error_response(404, [{"field": "name", "message": f"no name {name!r} in this tenant"}]))
     return row
 
 
@@ -395,19 +403,19 @@ def schedule_override_set(value: str):
 
     `until` left out: until the regular hours next turn that way; null: until it is ended."""
     row = _schedule_row(value)
-    body = _body()
+    body = json_body()
     if unknown := sorted(set(body) - {"mode", "until"}):
-        return _error(422, [{"field": k, "message": "unknown field"} for k in unknown])
+        return error_response(422, [{"field": k, "message": "unknown field"} for k in unknown])
     zone = g.tenant.timezone or "Asia/Tokyo"
     try:
         override = override_entry(
             row, body.get("mode"), body.get("until", DEFAULT), zone, dt.datetime.now(dt.UTC)
         )
     except OverrideInputError as error:
-        return _error(422, [{"field": error.field, "message": error.message}])
+        return error_response(422, [{"field": error.field, "message": error.message}])
     doc = current_document(g.tenant)
     index = _find(doc["schedules"], "name", value)
-    if failure := _save(
+    if failure := save_document(
         lambda d: set_override(d, value, override), "schedule.override.set", value, ("schedules", index)
     ):
         return failure
@@ -420,7 +428,7 @@ def schedule_override_end(value: str):
     _schedule_row(value)
     doc = current_document(g.tenant)
     index = _find(doc["schedules"], "name", value)
-    if failure := _save(
+    if failure := save_document(
         lambda d: set_override(d, value, None), "schedule.override.end", value, ("schedules", index)
     ):
         return failure
@@ -436,10 +444,10 @@ def phonebook_list():
 
 @bp.post("/v1/phonebook")
 def phonebook_add():
-    body = _body()
+    body = json_body()
     index = len(current_document(g.tenant)["phonebook"])
     summary = str(body.get("name", ""))[:100]
-    if failure := _save(
+    if failure := save_document(
         lambda d: d["phonebook"].append(body), "phonebook.add", summary, ("phonebook", index)
     ):
         return failure
@@ -454,12 +462,12 @@ def phonebook_replace():
     except RecursionError:
         body = None
     if not isinstance(body, list):
-        return _error(400, [{"field": "(body)", "message": "a JSON list of entries is required"}])
+        return error_response(400, [{"field": "(body)", "message": "a JSON list of entries is required"}])
 
     def change(document: dict) -> None:
         document["phonebook"] = body
 
-    if failure := _save(change, "phonebook.replace", f"{len(body)} entries", ("phonebook",)):
+    if failure := save_document(change, "phonebook.replace", f"{len(body)} entries", ("phonebook",)):
         return failure
     return jsonify(current_document(g.tenant)["phonebook"])
 
@@ -481,12 +489,12 @@ def screening_get():
 @bp.put("/v1/screening")
 def screening_put():
     """Replace the whole screening (the tenant file's `screening:` section)."""
-    body = _body()
+    body = json_body()
 
     def change(doc: dict) -> None:
         doc["screening"] = body
 
-    if failure := _save(change, "screening.update", "screening", SCREENING):
+    if failure := save_document(change, "screening.update", "screening", SCREENING):
         return failure
     return _screening_out()
 
@@ -495,16 +503,18 @@ def screening_put():
 def screening_block():
     """Add a caller to the blocklist: {"caller": "0312345678" or "03123*", "action": "announce" | "reject",
     "note": "..."}; a caller already listed gets the new action and note."""
-    body = _body()
+    body = json_body()
     caller = body.get("caller")
     if not isinstance(caller, str) or not caller.strip():
-        return _error(422, [{"field": "caller", "message": "a number, or the first digits followed by *"}])
+        return error_response(
+            422, [{"field": "caller", "message": "a number, or the first digits followed by *"}]
+        )
     action, note = body.get("action", "announce"), body.get("note", "")
 
     def change(doc: dict) -> None:
         block_caller(doc, caller.strip(), action, note)
 
-    if failure := _save(change, "screening.block", caller.strip(), SCREENING):
+    if failure := save_document(change, "screening.block", caller.strip(), SCREENING):
         return failure
     return _screening_out(), 201
 
@@ -513,8 +523,8 @@ def screening_block():
 def screening_unblock(caller: str):
     """Take a caller (as listed, `03123*` for a prefix) off the blocklist."""
     if not any(e["caller"] == caller for e in screening_of(current_document(g.tenant))["blocklist"]):
-        return _error(404, [{"field": "caller", "message": f"{caller} is not on the blocklist"}])
-    if failure := _save(lambda d: unblock_caller(d, caller), "screening.unblock", caller, SCREENING):
+        return error_response(404, [{"field": "caller", "message": f"{caller} is not on the blocklist"}])
+    if failure := save_document(lambda d: unblock_caller(d, caller), "screening.unblock", caller, SCREENING):
         return failure
     return _screening_out()
 
@@ -531,7 +541,7 @@ def trace_call():
             parse_at(request.args.get("at")),
         )
     except TraceError as exc:
-        return _error(422, [{"field": "at", "message": str(exc)}])
+        return error_response(422, [{"field": "at", "message": str(exc)}])
     return jsonify(plan.to_dict())
 
 

@@ -43,9 +43,15 @@ class FlowBuilder:
         self.groups = _by_name(doc, "ring_groups")
         self.schedules = _by_name(doc, "schedules")
         self.menus = _by_name(doc, "ivr_menus")
+        self.faxes = _by_name(doc, "fax", "number")
 
     def number(self, national: str, destination: dict | None) -> FlowNode:
         root = FlowNode("number", gettext("Call to %(number)s", number=national))
+        fax = self.faxes.get(national)
+        if fax is not None:  # answered by the fax receiver (fsctl.routing.fax), whatever else is set
+            detail = ", ".join(fax["emails"]) or gettext("not mailed")
+            root.branches.append(("", FlowNode("fax", gettext("FAX: kept and mailed as PDF"), detail)))
+            return root
         root.branches.append(("", self.destination(destination, (), 0)))
         return root
 

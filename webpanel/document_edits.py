@@ -31,6 +31,8 @@ def set_destination(
     for user in doc["users"]:
         if user.get("did") == national:
             del user["did"]
+    if destination is not None:
+        clear_fax(doc, national)  # a number rings somewhere or receives faxes, not both
     for entry in doc["numbers"]:
         if entry["number"] == national:
             entry["destination"] = destination
@@ -46,6 +48,28 @@ def release(doc: dict, national: str) -> None:
         if user.get("did") == national:
             del user["did"]
     doc["numbers"] = [n for n in doc["numbers"] if n["number"] != national]
+    clear_fax(doc, national)
+
+
+def fax_of(doc: dict, national: str) -> dict | None:
+    """The number's fax entry ({number, emails}), None when it does not receive faxes."""
+    return next((f for f in doc.get("fax", []) if f["number"] == national), None)
+
+
+def set_fax(doc: dict, national: str, emails: list[str]) -> None:
+    """Make one number of the tenant a fax number mailing to `emails` (it then has no destination)."""
+    set_destination(doc, national, None)
+    entry = fax_of(doc, national)
+    if entry is None:
+        doc.setdefault("fax", []).append({"number": national, "emails": emails})
+    else:
+        entry["emails"] = emails
+
+
+def clear_fax(doc: dict, national: str) -> None:
+    """The number no longer receives faxes (it keeps no destination until one is chosen)."""
+    if "fax" in doc:
+        doc["fax"] = [f for f in doc["fax"] if f["number"] != national]
 
 
 def rename_references(node: Any, kind: str, old: str, new: str) -> Any:
@@ -63,6 +87,11 @@ def rename_references(node: Any, kind: str, old: str, new: str) -> Any:
         for item in node:
             rename_references(item, kind, old, new)
     return node
+
+
+def split_addresses(text: str) -> list[str]:
+    """E-mail addresses as a person types them: separated by spaces, commas, 、 ; or /."""
+    return [a for a in _SPLIT.split(text.strip()) if a]
 
 
 def split_numbers(text: str) -> list[str]:

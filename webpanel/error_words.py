@@ -181,6 +181,14 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "screening_unknown_user": (N_("there is no user with extension %(x)s"), "extension", None),
     "screening_listed_twice": (N_("%(x)s is already on the blocklist"), "caller", None),
     "screening_no_kind": (N_("choose at least one kind of caller without a number"), "", None),
+    # FAX to e-mail (fsctl.fax.config)
+    "fax_twice": (N_("fax number %(x)s is listed twice"), "number", None),
+    "fax_not_a_number": (N_("%(x)s is not one of your numbers"), "number", None),
+    "fax_number_has_destination": (
+        N_("%(x)s rings somewhere; a fax number has no other destination"),
+        "number",
+        None,
+    ),
 }
 
 

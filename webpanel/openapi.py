@@ -13,6 +13,7 @@ from fsctl.conference.config import RoomSchema
 from fsctl.phonebook.config import EntrySchema
 from fsctl.screening.schema import ScreeningSchema
 from fsctl.wiring import tenant_file
+from webpanel.openapi_fax import add_fax_paths
 
 _ERRORS = {
     "type": "object",
@@ -316,6 +317,7 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     )
+    add_fax_paths(spec, _responses, _json)
     document = spec.to_dict()
     document["security"] = [{"bearer": []}]
     return document

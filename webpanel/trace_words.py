@@ -213,6 +213,7 @@ def _what_table() -> Table:
         ("hang up", _t("Hang up")),
         ("group pickup", _t("Group pickup")),
         (r"park slot (\d+)", _t("Park slot %(g1)s")),
+        (r"number (\S+): fax", _t("Number %(g1)s receives faxes")),
         (r"room (\d+) \((.+)\)", _t("Conference room %(g1)s (%(g2)s)")),
         (r"room (\d+)", _t("Conference room %(g1)s")),
         (r"caller (\S+) is (.+) in the phonebook", _t("The caller %(g1)s is %(g2)s in your phonebook")),
@@ -384,6 +385,10 @@ def _why_table() -> Table:
             _t("the caller joins the conference; at most %(g2)s people"),
         ),
         ("shown as the caller's name", _t("your phones show this name as the caller")),
+        (
+            r"the fax receiver answers \(G\.711 or T\.38\); the fax is stored and mailed as PDF",
+            _t("kumo's fax receiver answers; the fax is kept on the FAX page and mailed as PDF"),
+        ),
         (
             r"(\S+) is not the tenant's number any more; representative number (\S+)",
             _t("%(g1)s is no longer your number; the representative number is shown"),

@@ -17,8 +17,11 @@ from __future__ import annotations
 import logging
 from urllib.parse import parse_qs
 
+import gevent
+
 from fsctl.cdr.parse import CdrError, CdrTooDeep, normalize_uuid, parse_json, parse_xml
 from fsctl.cdr.store import CdrStore, NotOurLeg
+from fsctl.wiring import cdr_followers
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,12 @@ class CdrIntake:
 
     def __call__(self, path: str, headers: dict[bytes, bytes], body: bytes) -> tuple[int, bytes]:
         if self._store is None:
+            factory = self.lookup_store.session_factory
             self._store = CdrStore(
-                self.lookup_store.engine, self.lookup_store.session_factory, snapshots=self.snapshots
+                self.lookup_store.engine,
+                factory,
+                snapshots=self.snapshots,
+                # In the service a fax's mail is sent by its own greenlet, after the switch has its answer.
+                followers=cdr_followers(factory, spawn=gevent.spawn),
             )
         return handle_cdr_post(self._store, path, headers, body)

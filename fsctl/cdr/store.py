@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,9 +18,14 @@ from fsctl.cdr.parse import Leg
 from fsctl.numbering import NumberingPlan, default_plan
 from fsctl.routing.screening import SCREENED_OUTCOMES, SCREENED_VAR
 from fsctl.snapshots import Snapshots, session_rows
+from fsctl.wiring import cdr_followers
 from fsctl.wiring import snapshots as wired_snapshots
 
 log = logging.getLogger(__name__)
+
+# A feature told of every leg of a known tenant (leg, tenant id), before the leg is stored: the fax
+# receiver's results, for one (fsctl.wiring.cdr_followers).
+CdrFollower = Callable[[Leg, int], None]
 
 
 class NotOurLeg(Exception):
@@ -127,8 +133,10 @@ class CdrStore:
         prices: PriceList | None = None,
         rate_on_intake: bool = True,
         snapshots: Snapshots | None = None,
+        followers: Sequence[CdrFollower] | None = None,
     ):
         self.engine = engine
+        self.followers = tuple(cdr_followers(session_factory) if followers is None else followers)
         self.resolver = DbResolver(session_factory, snapshots)
         self.plan = plan or default_plan()
         self.prices = prices
@@ -148,6 +156,10 @@ class CdrStore:
             raise NotOurLeg(
                 f"not a leg of any tenant (context {leg.first.context[:60]!r}, dialled {leg.first.destination[:40]!r})"
             )
+        # Before the leg is stored: a follower that fails fails the post, and the switch posts again
+        # (each follower is idempotent by the leg's uuid).
+        for follower in self.followers:
+            follower(leg, classification.tenant_id)
         row = row_of(leg, classification, source)
         if self.rate_on_intake and self.prices is not None:
             # Rated now so the history and month-to-date show it at once; the batch rates the rest.

@@ -42,6 +42,7 @@ from fsctl.models.billing import (
     Statement,
     Subscription,
 )
+from fsctl.models.fax import FaxMessage, FaxNumber
 from fsctl.models.gateways import (
     Gateway,
     GatewayAuth,
@@ -146,6 +147,8 @@ __all__ = [
     "ParkedCall",
     "GatewayAuth",
     "ConferenceRoom",
+    "FaxNumber",
+    "FaxMessage",
     "ANONYMOUS_KINDS",
     "BLOCK_ACTIONS",
     "AnonymousRefusal",

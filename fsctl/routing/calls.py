@@ -13,6 +13,7 @@ from fsctl.numbering import Classified, NumberingPlan, classify
 from fsctl.routing.conference import join_room
 from fsctl.routing.destinations import Router
 from fsctl.routing.dnd import set_dnd
+from fsctl.routing.fax import receive_fax
 from fsctl.routing.hold import set_hold_music
 from fsctl.routing.override import FEATURE_MODES, plan_override_code
 from fsctl.routing.park import park
@@ -422,6 +423,9 @@ def plan_from_carrier(
     p.add("limit", f"hash {LIMIT_REALM} {tenant.id} {tenant.max_external_channels} !USER_BUSY")
     keep_transferable(p, tenant)  # a phone may transfer it; the limit holds (fsctl.routing.transfer)
     show_caller_id(p, caller, tenant)
+    if national in tenant.fax_numbers:
+        receive_fax(p, tenant, national)
+        return p
     calls = Calls(tenant, p, now, numbering, None, "public", steps)
     calls.router().destination(number.destination, frozenset(), f"number {national}")
     return p

@@ -233,6 +233,8 @@ class TenantSnap:
     # (withheld, payphone, unavailable); the tenant's blocklist, longest pattern first.
     anonymous_refusals: dict[str, frozenset[str]] = field(default_factory=dict)
     blocklist: tuple[BlockSnap, ...] = ()
+    # The tenant's numbers (national) answered by the fax receiver (filled by fsctl.fax.snapshot).
+    fax_numbers: frozenset[str] = frozenset()
 
     __hash__ = object.__hash__
 

@@ -16,7 +16,7 @@ _DESTINATION = re.compile(r"^[A-Za-z0-9*#+_.-]{1,120}$")
 _UNSAFE_DATA = re.compile(
     r"[\x00-\x1f\x7f]|\$\$\{|\$\{(?!originate_disposition\}|kumo_ivr_digit\}"
     # call recording (fsctl.routing.recording) and tenant audio (fsctl.media.audio) paths
-    r"|uuid\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}|sounds_dir\}"
+    r"|uuid\}|kumo_fax_dir\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}|sounds_dir\}"
     # directed pickup: the uuid kept by `hash insert` when the extension was dialled (fsctl.routing)
     r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\)\})"
 )

@@ -311,7 +311,7 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
     ports = reserve_ports(tcp=("http", "esl", "outbound"), udp=("carrier",), sip=("sip", "carrier_profile"))
     http_password = secrets.token_hex(12)
     esl_password = secrets.token_hex(12)
-    dirs = {name: workdir / name for name in ("recordings", "audio", "cdr-spool")}
+    dirs = {name: workdir / name for name in ("recordings", "audio", "cdr-spool", "fax")}
     for d in dirs.values():
         d.mkdir()
     state = workdir / "state"
@@ -328,6 +328,7 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
         FSCTL_OUTBOUND_LISTEN=f"127.0.0.1:{ports['outbound']}",
         FSCTL_RECORDINGS_DIR=str(dirs["recordings"]),
         FSCTL_AUDIO_DIR=str(dirs["audio"]),
+        FSCTL_FAX_DIR=str(dirs["fax"]),
         FSCTL_SOUNDS_DIR=str(sounds),
         FSCTL_VOICEMAIL_DIR=str(state / "storage" / "voicemail" / "default"),
     )
@@ -367,6 +368,7 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
             "kumo_carrier_ping": "0",
             "kumo_audio_dir": str(dirs["audio"]),
             "kumo_recordings_dir": str(dirs["recordings"]),
+            "kumo_fax_dir": str(dirs["fax"]),
         },
     )
     sw = switch.Switch(

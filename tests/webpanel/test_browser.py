@@ -49,6 +49,15 @@ def browser():
         chromium.close()
 
 
+# A phone's screen (iPhone 12-15): pages must fit it without scrolling sideways.
+PHONE = {"width": 390, "height": 844}
+
+
+def fits_phone(page: Page) -> None:
+    """The page is no wider than the phone's screen."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
 def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 

@@ -110,9 +110,23 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         )  # fmt: skip
         # A user+IP ban of the victim (the tenant's and the operator's lift routes).
         ban = models.Ban(ip="198.51.100.9", domain=victim.domain, username="101", created_at=0, until=2**40)
-        db.session.add_all([message, recording, statement, ban])
+        # A fax the victim received (the FAX page's PDF and delete routes).
+        fax = models.FaxMessage(
+            tenant_id=victim.id,
+            call_uuid="victim-fax",
+            number="0312345001",
+            received_at=now,
+            pdf_path="victim.pdf",
+        )
+        db.session.add_all([message, recording, statement, ban, fax])
         db.session.commit()
-        ids.update(message_id=message.id, recording_id=recording.id, statement_id=statement.id, ban_id=ban.id)
+        ids.update(
+            message_id=message.id,
+            recording_id=recording.id,
+            statement_id=statement.id,
+            ban_id=ban.id,
+            fax_id=fax.id,
+        )
     assert all(ids.values())
     before = snapshot(app, victim.id)
     tried = set()
@@ -155,6 +169,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "tenant.api_token_delete", "operator.tenant", "operator.tenant_update",
         "billing.statement_pdf", "operator.lift_ban", "admins.remove", "security.lift_ban", "operator.resume_external",
         "rooms.edit", "rooms.delete", "phonebook.edit", "phonebook.delete", "screening.anonymous_one",
+        "fax.pdf", "fax.delete", "fax.number",
     }  # fmt: skip
     assert expected <= tried
 
@@ -176,6 +191,9 @@ def test_api_cannot_name_another_tenants_objects(app, session_factory):
         == 404
     )
     assert raw.delete("/api/v1/numbers/0312345001", headers=headers).status_code == 404
+    for method in ("get", "put", "delete"):
+        fax = getattr(raw, method)("/api/v1/numbers/0312345001/fax", json={"emails": []}, headers=headers)
+        assert fax.status_code == 404, method
     assert raw.post("/api/v1/numbers", json={"number": "0312345001"}, headers=headers).status_code == 422
     # Names are looked up in the token's own tenant only: "reception" here is Alpha's group.
     raw.put(

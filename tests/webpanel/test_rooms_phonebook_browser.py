@@ -9,16 +9,11 @@ from __future__ import annotations
 import pytest
 from panel_helpers import PanelClient, set_status, signup, tenant_of
 from playwright.sync_api import expect
-from test_browser import browser, server, shot, sign_in  # noqa: F401 - fixtures used by name
+from test_browser import PHONE, browser, fits_phone, server, shot, sign_in  # noqa: F401 - fixtures used by name
 
 pytestmark = pytest.mark.system_package("chromium")
 
 EMAIL = "admin@acme.example"
-PHONE = {"width": 390, "height": 844}
-
-
-def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_a_room_and_contacts_on_a_phone(app, server, browser, tmp_path):  # noqa: F811
@@ -36,11 +31,11 @@ def test_a_room_and_contacts_on_a_phone(app, server, browser, tmp_path):  # noqa
     page.fill("input[name=pin]", "12")
     page.click("#room-form button[type=submit]")
     expect(page.locator(".field-error[data-field='pin']")).to_be_visible()
-    _fits(page)
+    fits_phone(page)
     page.fill("input[name=pin]", "4321")
     page.click("#room-form button[type=submit]")
     expect(page.locator("#rooms")).to_contain_text("大会議室")
-    _fits(page)
+    fits_phone(page)
     shot(page, "rooms-01-list-phone")
 
     page.goto(f"{server}/phonebook/")
@@ -55,7 +50,7 @@ def test_a_room_and_contacts_on_a_phone(app, server, browser, tmp_path):  # noqa
     page.set_input_files("input[name=file]", str(csv_file))
     page.click("#import-form button[type=submit]")
     expect(page.locator("#row-3")).to_contain_text("すでに別の連絡先にあります")
-    _fits(page)
+    fits_phone(page)
     shot(page, "phonebook-01-preview-phone")
     csv_file.write_text("名前,電話番号\n佐藤,03-1111-2222\n", encoding="utf-8")
     page.goto(f"{server}/phonebook/import")
@@ -70,6 +65,6 @@ def test_a_room_and_contacts_on_a_phone(app, server, browser, tmp_path):  # noqa
     expect(page.locator("#phonebook")).to_contain_text("佐藤")
     expect(page.locator("#phonebook")).not_to_contain_text("アクメ")
     expect(page.locator("h1")).to_have_text("Phonebook")
-    _fits(page)
+    fits_phone(page)
     shot(page, "phonebook-02-search-english")
     context.close()

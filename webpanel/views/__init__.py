@@ -6,12 +6,13 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from webpanel import api
+    from webpanel import api, api_fax  # noqa: F401 - api_fax adds the fax routes to the API's blueprint
     from webpanel.extensions import csrf
     from webpanel.views import (
         admins,
         auth,
         billing,
+        fax,
         gateways,
         history,
         hold,
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
         rooms,
         phonebook,
         phonebook_csv,
+        fax,
         trace,
         operator,
         api,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from fsctl import models
 from fsctl.billing.subscriptions import release_fee
 from webpanel.call_flow import FlowBuilder
-from webpanel.document_edits import number_destinations, release, set_destination
+from webpanel.document_edits import fax_of, number_destinations, release, set_destination
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.i18n import yen
@@ -73,6 +73,9 @@ def index():
         .order_by(models.Number.national)
     ).all()
     numbers, labels = [], {}
+    faxes = set(
+        db.session.scalars(select(models.FaxNumber.number).where(models.FaxNumber.tenant_id == g.tenant.id))
+    )
     for number, kind, extension, group, schedule, menu, external, announcement in rows:
         target = {
             "user": extension,
@@ -87,7 +90,8 @@ def index():
             value = True if kind.value == "hangup" else target.get(kind.value, external)
             destination = {kind.value: value}
         numbers.append(number)
-        labels[number.id] = destination_label(destination)
+        fax = number.national in faxes
+        labels[number.id] = gettext("FAX (mailed as PDF)") if fax else destination_label(destination)
     return render_template("numbers/index.html", numbers=numbers, labels=labels)
 
 
@@ -104,6 +108,7 @@ def edit(number_id: int):
         current=destination_value(destination),
         choices=destination_choices(doc),
         flow=FlowBuilder(doc).number(number.national, destination),
+        fax=fax_of(doc, number.national),
     )
 
 

@@ -35,6 +35,7 @@ MONTHLY_KEYS = (
     # options the brochure does not price: 0 yen until the operator sets a price
     "option_conference_room",
     "option_phonebook",
+    "option_call_queue",
 )
 ONE_OFF_KEYS = ("porting_toll_free", "cancel_number", "cancel_toll_free", "gateway_setup")
 _YEN = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))

@@ -1,0 +1,43 @@
+"""Call queues' part of a TenantSnap (a snapshot part fsctl.wiring names)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from fsctl.routing.snapshot import Dest, QueueSnap
+
+FetchAll = Callable[[str, Sequence[Any]], list[tuple]]
+
+_QUEUES = (
+    "SELECT id, number, name, strategy, max_wait_seconds, agent_ring_seconds, announce_position, overflow_id"
+    " FROM call_queues WHERE tenant_id = ? ORDER BY number"
+)
+_AGENTS = (
+    "SELECT queue_id, extension FROM call_queue_agents WHERE tenant_id = ? ORDER BY queue_id, position, id"
+)
+
+
+def queues_snapshot_part(
+    fetch_all: FetchAll, tenant_id: int, dest: Callable[[Any], Dest | None]
+) -> dict[str, Any]:
+    """TenantSnap keyword arguments: the tenant's queues by number, with their agents in order."""
+    agents: dict[int, list[str]] = {}
+    for queue_id, extension in fetch_all(_AGENTS, (tenant_id,)):
+        agents.setdefault(queue_id, []).append(extension)
+    queues = {
+        number: QueueSnap(
+            number,
+            name or "",
+            strategy,
+            max_wait,
+            ring,
+            bool(announce),
+            dest(overflow_id),
+            tuple(agents.get(queue_id, ())),
+        )
+        for queue_id, number, name, strategy, max_wait, ring, announce, overflow_id in fetch_all(
+            _QUEUES, (tenant_id,)
+        )
+    }
+    return {"queues": queues}

@@ -18,6 +18,7 @@ from fsctl.queues.switch import CallcenterConfig, QueueSync, read_state, render_
 from fsctl.snapshots import session_rows
 from fsctl.tenant_file import ConfigError
 from fsctl.wiring import billable_items, snapshots, tenant_file
+from fsctl.xml.dialplan import render
 from fsctl.xmlcurl.store import LookupStore
 
 NOW = at("2026-12-07 10:00")
@@ -139,6 +140,18 @@ def test_a_carrier_call_to_a_number_naming_the_queue_waits_then_overflows(sessio
     # After the wait: the overflow (101's voicemail).
     assert ("voicemail", "default acme.kumo.test 101") in apps[cc:]
     assert any("overflow" in d.what for d in plan.decisions)
+    assert b"callcenter_config(queue count members 600@acme.kumo.test)" in render(plan)
+
+
+def test_a_snapshot_read_for_one_number_reads_the_users_a_queue_overflows_to(session_factory):
+    numbers = [{"number": "0312345678", "destination": {"external": "600"}}]
+    queues = [{"number": "600", "agents": ["101"], "overflow": {"user": "103"}}]
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, _doc(numbers=numbers, call_queues=queues))
+        snap = snapshots().reaching(session_rows(session), "0312345678")
+    assert "103" in snap.users
+    plan = plan_from_carrier(snap, "+81312345678", "+819011112222", NOW, national="0312345678")
+    assert ("bridge", "user/103@acme.kumo.test,pickup/group@acme.kumo.test") in _apps(plan)
 
 
 def test_a_phone_dials_the_queue_and_an_overflow_back_into_it_is_cut(session_factory):
@@ -169,6 +182,10 @@ def test_login_and_logout_codes_fire_the_event_and_set_the_switch(session_factor
         "set",
         "kumo_queue_agent=${callcenter_config(agent set status 103@acme.kumo.test Available)}",
     ) in login
+    assert b"agent set status 103@acme.kumo.test Available" in render(
+        plan_from_phone(snap, "103", "*51", NOW)
+    )
+    assert b"'Logged Out'" in render(plan_from_phone(snap, "103", "*52", NOW))
     logout = _apps(plan_from_phone(snap, "103", "*52", NOW))
     assert (
         "set",

@@ -41,3 +41,17 @@ def queues_snapshot_part(
         )
     }
     return {"queues": queues}
+
+
+_OVERFLOWS = "SELECT overflow_id FROM call_queues WHERE tenant_id = ? AND overflow_id IS NOT NULL"
+
+
+def queue_overflows(
+    fetch_all: FetchAll, tenant_id: int, dest: Callable[[Any], Dest | None]
+) -> list[Dest | None]:
+    """Where callers go on from the tenant's queues: a snapshot read for one number also reads the
+    users these can ring (fsctl.snapshots.rows, a part's `reach`), as a number may lead to a queue."""
+    return [dest(overflow_id) for (overflow_id,) in fetch_all(_OVERFLOWS, (tenant_id,))]
+
+
+queues_snapshot_part.reach = queue_overflows  # type: ignore[attr-defined]

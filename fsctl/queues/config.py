@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from fsctl import models
 from fsctl.schemas import EXTENSION, DestinationSchema, text
@@ -91,7 +91,12 @@ def queue_errors(data: Document, known: Known) -> list[FieldError]:
 
 
 def _queues(session: Session, tenant_id: int) -> dict[str, models.CallQueue]:
-    query = select(models.CallQueue).where(models.CallQueue.tenant_id == tenant_id)
+    # The agents in one query for all queues (an export of many queues stays a few queries).
+    query = (
+        select(models.CallQueue)
+        .where(models.CallQueue.tenant_id == tenant_id)
+        .options(selectinload(models.CallQueue.agents))
+    )
     return {queue.number: queue for queue in session.scalars(query)}
 
 

@@ -98,15 +98,15 @@ def outbound_caller_id(tenant: TenantSnap, user: UserSnap | None) -> tuple[str |
     return rep.e164, f"representative number {rep.national}"
 
 
-def queue_call(router: Router, number: str, visited: frozenset[str], via: str) -> None:
+def queue_call(router: Router, number: str, visited: frozenset[str]) -> None:
     """Wait in the tenant's queue `number`; whoever is not answered in time goes on to its overflow."""
     step = f"queue:{number}"
     if step in visited:  # an overflow leading back into the same queue
-        router.plan.decide(f"{via}: queue {number}", "the caller already left this queue (loop cut); hang up")
+        router.plan.decide(f"queue {number}", "the caller already left this queue (loop cut); hang up")
         router.plan.add("hangup", "NORMAL_CLEARING")
         return
     queue = router.tenant.queues[number]
-    join_queue(router.plan, router.tenant, queue, via)
+    join_queue(router.plan, router.tenant, queue)
     router.destination(queue.overflow, visited | {step}, f"queue {number} overflow")
 
 
@@ -262,7 +262,7 @@ class Calls:
             join_room(p, tenant, tenant.rooms[number.number])
             return
         if number.kind == "queue":  # a queue's number as a destination (a DID, a menu option...)
-            queue_call(router, number.number, visited, f"to {target}")
+            queue_call(router, number.number, visited)
             return
         if forward_kind_refusal(number) is not None:
             p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
@@ -347,7 +347,7 @@ def plan_from_phone(
         join_room(p, tenant, tenant.rooms[number.number])
     elif number.kind == "queue":
         p.kind = "internal"
-        queue_call(router, number.number, frozenset(), f"{caller} dials")
+        queue_call(router, number.number, frozenset())
     elif number.kind == "park_slot":
         park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":

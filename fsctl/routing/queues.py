@@ -41,17 +41,17 @@ def agent_name(extension: str, domain: str) -> str:
 
 def describe_queue(queue: QueueSnap) -> str:
     """One line for trace and the simulator: strategy, wait, members."""
-    agents = ", ".join(queue.agents) or "no agents"
+    agents = ", ".join(queue.agents) or "none"
     return (
         f"{queue.strategy.replace('_', ' ')}, agents {agents}, at most {queue.max_wait_seconds} s of waiting"
     )
 
 
-def join_queue(plan: Plan, tenant: TenantSnap, queue: QueueSnap, via: str) -> None:
+def join_queue(plan: Plan, tenant: TenantSnap, queue: QueueSnap) -> None:
     """Answer, say the caller's position, wait in the queue; the overflow comes next (the caller's
     planner adds it: a destination of the tenant)."""
     label = f"queue {queue.number}" + (f" ({queue.name})" if queue.name else "")
-    plan.decide(f"{via}: {label}", describe_queue(queue))
+    plan.decide(label, describe_queue(queue))
     plan.add("answer")
     name = queue_name(queue.number, tenant.domain)
     if queue.announce_position:
@@ -74,7 +74,7 @@ def join_queue(plan: Plan, tenant: TenantSnap, queue: QueueSnap, via: str) -> No
     plan.add("callcenter", name)
     plan.decide(
         f"{label}: nobody answered within {queue.max_wait_seconds} s",
-        f"overflow to {queue.overflow.describe() if queue.overflow else 'hang up'}",
+        f"overflow to {queue.overflow.describe() if queue.overflow else 'hangup'}",
     )
 
 

@@ -191,6 +191,14 @@ def test_login_and_logout_codes_fire_the_event_and_set_the_switch(session_factor
         "set",
         "kumo_queue_agent=${callcenter_config(agent set status 103@acme.kumo.test 'Logged Out')}",
     ) in logout
+    # An agent in do not disturb is stored as logged in but stays out of the calls until it ends.
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, _doc(users=[*USERS[:2], {**USERS[2], "do_not_disturb": True}]))
+        dnd = _snap(session)
+    assert (
+        "set",
+        "kumo_queue_agent=${callcenter_config(agent set status 103@acme.kumo.test 'Logged Out')}",
+    ) in _apps(plan_from_phone(dnd, "103", "*51", NOW))
     # 102 is no agent of any queue: a low tone, nothing fired.
     stranger = _apps(plan_from_phone(snap, "102", "*51", NOW))
     assert not any(app == "event" for app, _ in stranger)
@@ -267,8 +275,9 @@ def test_the_sync_job_reloads_changed_queues_and_sends_login_states(session_fact
     job = QueueSync(store, switch)
     try:
         job.on_connect()
-        assert "bgapi callcenter_config queue reload 600@acme.kumo.test" in switch.sent
-        assert "bgapi callcenter_config queue reload 601@acme.kumo.test" in switch.sent
+        # The switch holds none yet (the fake's lists are empty): loaded, not reloaded.
+        assert "bgapi callcenter_config queue load 600@acme.kumo.test" in switch.sent
+        assert "bgapi callcenter_config queue load 601@acme.kumo.test" in switch.sent
         job.check_once()
         switch.sent.clear()
         with db.session_scope(session_factory) as session:

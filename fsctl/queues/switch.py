@@ -234,8 +234,12 @@ class QueueSync:
         wanted = read_state(self.store)
         before = self._applied
         commands: list[str] = []
+        # Queues the switch holds: `reload` of one it does not hold logs an error (destroy_queue finds
+        # nothing) before loading it, so those get `load`. Unknown after a change: reload all.
+        held: set[str] | None = None
         if before is None:
             commands += self._remove_strays(wanted)
+            held = {row[0] for row in _listed(self._api("api callcenter_config queue list"), 2)}
             reload = set(wanted.queues)
             statuses = dict(wanted.agents)
         else:
@@ -267,7 +271,8 @@ class QueueSync:
             }
         for name in sorted(reload):
             # In the background: the reload makes the switch ask kumo's lookup workers for the queue.
-            commands.append(f"bgapi callcenter_config queue reload {name}")
+            verb = "load" if held is not None and name not in held else "reload"
+            commands.append(f"bgapi callcenter_config queue {verb} {name}")
         for name, agent in sorted(statuses.items()):
             if not any(q in reload for q, a in wanted.tiers if a == name):
                 commands.append(f"api callcenter_config agent set status {name} '{agent.status}'")

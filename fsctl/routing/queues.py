@@ -104,7 +104,10 @@ def plan_agent_code(plan: Plan, tenant: TenantSnap, extension: str, login: bool)
     )
     # The switch changes at once (API expansion in `set`); the stored state follows from the event and
     # is what kumo gives the switch back after a restart or a reconnection.
-    status = AVAILABLE if login else f"'{LOGGED_OUT}'"
+    # An agent in do not disturb stays out of the queues' calls until it ends (fsctl.queues.switch).
+    user = tenant.users.get(extension)
+    available = login and not (user is not None and user.do_not_disturb)
+    status = AVAILABLE if available else f"'{LOGGED_OUT}'"
     plan.add(
         "set",
         f"kumo_queue_agent=${{callcenter_config(agent set status {agent_name(extension, tenant.domain)} {status})}}",

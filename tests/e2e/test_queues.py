@@ -235,3 +235,20 @@ def test_another_tenants_phone_cannot_log_into_this_queue(e2e, office: Tenant) -
         timeout=20,
         what="beta's queue gone from the switch",
     )
+
+
+def test_a_restarted_callcenter_module_gets_the_stored_logins_back(e2e, office: Tenant) -> None:
+    _log_in(e2e, "102")
+    try:
+        # The module forgets its agents (truncate-agents-on-load) and reads callcenter.conf from kumo
+        # again: the stored login comes back with it.
+        e2e.switch.api("reload mod_callcenter")
+        e2e.wait_until(
+            lambda: f"{RING_ALL}@{DOMAIN}" in e2e.switch.api("callcenter_config queue list"),
+            timeout=20,
+            what="the queues loaded again",
+        )
+        assert _status(e2e, f"102@{DOMAIN}") == "Available"
+        assert _status(e2e, f"101@{DOMAIN}") == "Logged Out"
+    finally:
+        _log_out(e2e, "102")

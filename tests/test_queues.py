@@ -19,6 +19,7 @@ from fsctl.snapshots import session_rows
 from fsctl.tenant_file import ConfigError
 from fsctl.wiring import billable_items, snapshots, tenant_file
 from fsctl.xml.dialplan import render
+from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
 
 NOW = at("2026-12-07 10:00")
@@ -303,3 +304,18 @@ def test_each_queue_is_a_held_option_item(session_factory):
         tenant_file().apply(session, _doc())
         held = held_now(session, db.tenant_by_domain(session, "acme.kumo.test"), billable_items())
     assert {("call_queue", "600"), ("call_queue", "601")} <= set(held)
+
+
+def test_the_lookup_service_answers_callcenter_conf_per_queue(session_factory, engine, settings):
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, _doc())
+    app = ServiceApp(settings, LookupStore(engine=engine))
+    # What mod_callcenter posts for one queue: the configuration lookup with its CC-Queue header.
+    body = (
+        b"hostname=fs&section=configuration&tag_name=configuration&key_name=name&key_value=callcenter.conf"
+        b"&Event-Name=REQUEST_PARAMS&CC-Queue=600%40acme.kumo.test"
+    )
+    document = etree.fromstring(app.handle("POST", "/fs/xml", {}, body).body)
+    assert [q.get("name") for q in document.iter("queue")] == ["600@acme.kumo.test"]
+    missing = app.handle("POST", "/fs/xml", {}, body.replace(b"600%40acme", b"600%40beta"))
+    assert b'status="not found"' in missing.body

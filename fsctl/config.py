@@ -55,9 +55,10 @@ class Settings:
     # challenges a request in the realm of the domain it is addressed to (challenge-realm auto_to,
     # freeswitch/sip_profiles/internal.xml), so a phone of one tenant is checked as a user of the
     # other and refused. Limit: sofia accepts an answer in any realm, and a crafted client answering
-    # in its own realm is refused by kumo's lookup only, which a cached user skips: so caching stays
-    # off by default (tenants never see each other's busy lamps) and an operator who trusts the
-    # phones on the network may turn it on (60000 measured at static XML's cost per REGISTER).
+    # in its own realm is refused by kumo's lookup only, which a cached user skips (a registration
+    # so made is removed when sofia reports it, fsctl.security.auth_events; a busy-lamp subscription
+    # raises no such event): so caching stays off by default and an operator who trusts the phones
+    # on the network may turn it on (60000 measured at static XML's cost per REGISTER).
     directory_cache_ms: int = 0
     # Tenant routing snapshots kept per worker (~37 KiB for 100 users, so ~370 MiB per worker when
     # 10,000 tenants are all cached); a miss costs ~0.4-0.7 ms of CPU. Lookups pick tenants at random,

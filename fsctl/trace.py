@@ -20,7 +20,7 @@ from fsctl.routing.plan import Plan
 from fsctl.routing.schedules import local_time
 from fsctl.routing.screening import PRESENTED
 from fsctl.routing.snapshot import TenantSnap
-from fsctl.snapshots import session_rows
+from fsctl.snapshots import Snapshots, session_rows
 from fsctl.wiring import routing_steps, snapshots
 
 # A caller without a number, asked for by name (`--from anonymous`, the panel's caller field): how the
@@ -57,12 +57,14 @@ def trace(
     to: str,
     at: dt.datetime | None = None,
     gateway: str | None = None,
+    loader: Snapshots | None = None,
 ) -> Plan:
     """The plan for a call: from an extension of `domain` (outbound/internal), else from outside to a number.
 
     The snapshot loader, its feature parts and the routing steps are the dialplan lookups' own
-    (fsctl.wiring), so the plan is the one FreeSWITCH would get."""
-    loader, steps, numbering = snapshots(), routing_steps(), default_plan()
+    (fsctl.wiring), so the plan is the one FreeSWITCH would get. `loader`: one whose cache outlives
+    this call (the panel's), else a fresh one; snapshots are keyed by config version either way."""
+    loader, steps, numbering = loader or snapshots(), routing_steps(), default_plan()
     with session_factory() as session:
         rows = session_rows(session)
 

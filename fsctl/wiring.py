@@ -100,12 +100,14 @@ def esl_handlers(
     engine: Engine,
     send_event: Callable[[str, dict[str, str]], object] | None = None,
     on_ban: BanListener | None = None,
+    send_api: Callable[[str], object] | None = None,
 ) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
     counting and trusted sources (`on_ban` told each new ban); customer gateways' channels in use
     and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23); do not
     disturb set from a phone's feature code, and its busy lamp's state when a key subscribes (with
-    `send_event`, the inbound connection's); queue agents' login codes and the callers in each queue."""
+    `send_event`, the inbound connection's); `send_api` (the connection's command sender) removes a
+    registration made in another tenant's name; queue agents' login codes and the callers in each queue."""
     lamps = [DoNotDisturbLamps(engine, send_event)] if send_event is not None else []
     return [
         *state_handlers(engine),
@@ -115,7 +117,7 @@ def esl_handlers(
         QueueAgentEvents(engine),
         QueueCallers(engine),
         *media_handlers(engine),
-        *security_handlers(engine, on_ban=on_ban),
+        *security_handlers(engine, on_ban=on_ban, send_api=send_api),
         GatewayEvents(engine),
     ]
 

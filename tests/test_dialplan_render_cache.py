@@ -133,3 +133,27 @@ def test_a_warmed_worker_answers_its_first_call_without_loading_the_tenant(
     assert responder.warm_state == "warm" and len(loads) == 1 and pauses == [1]
     assert b"bridge" in responder.answer(carrier_call(fixtures_dir))
     assert len(loads) == 1  # the call found the warmed snapshot
+
+
+def test_warm_snapshots_and_answers_are_freed_without_the_cyclic_collector(
+    make_tenant, responder, fixtures_dir
+):
+    """Workers exempt their warmed snapshots from the cyclic garbage collector (gc.freeze, see
+    fsctl.service.freeze_long_lived): a snapshot replaced after a change must then be freed by
+    reference counting alone, so neither a snapshot nor a rendered answer may hold a reference cycle
+    (each would be kept for the life of the worker)."""
+    import gc
+
+    make_tenant(schedules=[OFFICE], numbers=NUMBERS)
+    gc.collect()
+    gc.disable()
+    try:
+        assert responder.warm() == 1
+        assert b"bridge" in responder.answer(carrier_call(fixtures_dir))
+        assert b"bridge" in responder.answer(carrier_call(fixtures_dir, caller="0901234567"))
+        assert len(responder.snapshots.cache) == 1 and len(responder.rendered) >= 1
+        responder.snapshots.cache.clear()
+        responder.rendered.clear()
+        assert gc.collect() == 0  # nothing was left for the cyclic collector to find
+    finally:
+        gc.enable()

@@ -15,10 +15,11 @@ def build_dispatcher(
     engine: Engine,
     send_event: Callable[[str, dict[str, str]], object] | None = None,
     on_ban: BanListener | None = None,
+    send_api: Callable[[str], object] | None = None,
 ) -> Dispatcher:
     """A dispatcher holding every feature's ESL handlers (`send_event`: the inbound connection's;
     `on_ban`: see fsctl.wiring.esl_handlers)."""
-    return Dispatcher(esl_handlers(engine, send_event, on_ban))
+    return Dispatcher(esl_handlers(engine, send_event, on_ban, send_api))
 
 
 __all__ = ["build_dispatcher", "state_handlers"]

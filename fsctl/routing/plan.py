@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 CARRIER_GATEWAY = "carrier"
 LIMIT_REALM = "kumo_external"
@@ -26,16 +26,17 @@ _SAFE_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,254}$")
 _UNSAFE_TEXT = re.compile(r"[\x00-\x1f\x7f${}\\'\"|^]")
 
 
-@dataclass(frozen=True)
-class Action:
+# Actions and decisions are named tuples, not frozen dataclasses: a carrier call's plan makes a dozen
+# of each on every lookup, and a tuple is built, hashed and compared in C (a frozen dataclass runs
+# object.__setattr__ per field and its generated __hash__/__eq__ in Python).
+class Action(NamedTuple):
     """One dialplan action: a FreeSWITCH application and its (already safe) argument string."""
 
     app: str
     data: str = ""
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """One step of reasoning: what was decided and why."""
 
     what: str
@@ -63,7 +64,7 @@ class Plan:
         self.decisions.append(Decision(what, why))
 
     def add(self, app: str, data: str = "") -> None:
-        if app == "answer" and Action("answer") in self.actions:
+        if app == "answer" and any(action.app == "answer" and not action.data for action in self.actions):
             return  # answered once is enough (announcement then voicemail)
         self.actions.append(Action(app, data))
 
@@ -75,7 +76,10 @@ class Plan:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        document = asdict(self)  # named tuples stay tuples there; the JSON names their fields
+        document["actions"] = [action._asdict() for action in self.actions]
+        document["decisions"] = [decision._asdict() for decision in self.decisions]
+        return document
 
 
 def park_lot(domain: str) -> str:

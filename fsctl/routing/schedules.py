@@ -37,12 +37,18 @@ def holiday_name(day: dt.date) -> str | None:
     return jpholiday.is_holiday_name(day)
 
 
+@functools.lru_cache(maxsize=2048)
 def _hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _stamp(local: dt.datetime) -> str:
-    return f"{DAY_NAMES[local.weekday()]} {local:%Y-%m-%d %H:%M %Z}"
+    # Field by field: formatting a datetime with "%Y-%m-%d %H:%M %Z" runs strftime, twice the cost,
+    # and every carrier call to a schedule writes this reason.
+    return (
+        f"{DAY_NAMES[local.weekday()]} {local.year:04d}-{local.month:02d}-{local.day:02d}"
+        f" {local.hour:02d}:{local.minute:02d} {local.tzname() or ''}"
+    )
 
 
 def override_until_text(until: dt.datetime | None, timezone: str) -> str:

@@ -14,9 +14,10 @@ are counted the same way. `sofia::register` (a successful registration) marks th
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -33,6 +34,8 @@ FAILURE = "sofia::register_failure"
 REGISTER = "sofia::register"
 # A trusted pair's last_seen is written at most this often (phones re-register every few minutes).
 TRUST_REFRESH_SECONDS = 600
+_PROFILE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_CALL_ID = re.compile(r"^[A-Za-z0-9@._:+!%*~'()-]{1,200}$")
 
 
 def _headers(event: Any) -> Mapping[str, str]:
@@ -67,10 +70,13 @@ class AuthEventHandler:
         session_factory: sessionmaker[Session],
         settings: SecuritySettings | None = None,
         on_ban: BanListener | None = None,
+        send_api: Callable[[str], object] | None = None,
     ):
         self.session_factory = session_factory
         self.settings = settings or SecuritySettings()
         self.on_ban = on_ban
+        # The inbound connection's command sender: removes foreign registrations (see _foreign).
+        self.send_api = send_api
         # (ip, port, Event-Date-Timestamp) of counted attempts, to skip their register_failure twin.
         self._counted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._trusted_at: dict[tuple[str, str, str], float] = {}
@@ -89,6 +95,9 @@ class AuthEventHandler:
             elif kind == FAILURE:
                 failure = self._from_failure(h)
             elif kind == REGISTER:
+                if _foreign(h):
+                    failures.extend(self._undo_foreign(h))
+                    continue
                 success = _success(h)
                 if success is not None:
                     successes.append(success)
@@ -102,6 +111,26 @@ class AuthEventHandler:
                 record_failures(session, failures, self.settings, self.on_ban)
         for ip, domain, username in successes:
             self._trust(ip, domain, username)
+
+    def _undo_foreign(self, h: Mapping[str, str]) -> list[Failure]:
+        """Remove a registration authenticated in another realm than its To host (see _foreign) from
+        the switch at once, and count it as a failed authentication of the account used."""
+        profile, call_id = h.get("profile-name", ""), h.get("call-id", "")
+        log.warning(
+            "registration as %s@%s authenticated in realm %r from %s: removed",
+            h.get("from-user", "")[:64],
+            h.get("from-host", "")[:253],
+            h.get("realm", "")[:253],
+            h.get("network-ip", "")[:45],
+        )
+        # The Call-ID is the client's text: only what a command line cannot be split or expanded on.
+        if self.send_api is not None and _PROFILE.match(profile) and _CALL_ID.match(call_id):
+            try:
+                self.send_api(f"api sofia profile {profile} flush_inbound_reg {call_id}")
+            except Exception as exc:  # noqa: BLE001 - the failure below still counts toward a ban
+                log.warning("foreign registration not removed from the switch: %s", exc)
+        failure = _failure(h, h.get("network-ip", ""), h.get("realm", ""), h.get("username", ""))
+        return [failure] if failure is not None else []
 
     def _from_attempt(self, h: Mapping[str, str]) -> Failure | None:
         if h.get("auth-result") != "FORBIDDEN":
@@ -158,6 +187,19 @@ def _failure(h: Mapping[str, str], ip: str, domain: str, username: str, kind: st
     )
 
 
+def _foreign(h: Mapping[str, str]) -> bool:
+    """A registration stored under another domain than the one its client authenticated in.
+
+    sofia keeps a registration as the To's user@host (sip_registrations) but checks the digest in the
+    realm the client answered in (sofia_reg_parse_auth), which a crafted client chooses: answering
+    its own tenant's challenge realm for To: 101@<other tenant> makes it that tenant's 101. kumo's
+    directory refuses such a lookup (fsctl.xmlcurl.directory), but a user the switch holds cached
+    (FSCTL_DIRECTORY_CACHE_MS) is not looked up; this event is then the first kumo hears of it.
+    """
+    realm, host = h.get("realm", "").lower(), h.get("from-host", "").lower()
+    return bool(realm and host and realm != host)
+
+
 def _success(h: Mapping[str, str]) -> tuple[str, str, str] | None:
     ip = h.get("network-ip", "")
     domain = (h.get("realm") or h.get("domain_name") or h.get("to-host") or "").lower()
@@ -181,13 +223,21 @@ def wire(
 
 
 def security_handlers(
-    engine: Engine, settings: SecuritySettings | None = None, on_ban: BanListener | None = None
+    engine: Engine,
+    settings: SecuritySettings | None = None,
+    on_ban: BanListener | None = None,
+    send_api: Callable[[str], object] | None = None,
 ) -> list[AuthEventHandler]:
     """The ESL handlers of the brute-force and spend defences, for fsctl.esl.wiring.build_dispatcher.
 
     `on_ban`: told each new ban (fsctl.security.bans.record_failures), e.g. to evict the banned user
-    from the switch's directory cache.
+    from the switch's directory cache. `send_api`: the inbound connection's, to remove a registration
+    made in another tenant's name (AuthEventHandler._undo_foreign).
     """
     from fsctl.security.settings import security_settings_from_env
 
-    return [AuthEventHandler(make_session_factory(engine), settings or security_settings_from_env(), on_ban)]
+    return [
+        AuthEventHandler(
+            make_session_factory(engine), settings or security_settings_from_env(), on_ban, send_api
+        )
+    ]

@@ -45,14 +45,16 @@ class TenantFile:
         """
         return load_document(raw, self.schema, self.sections, self.numbering, audio_names)
 
-    def apply(self, session: Session, raw: Any, actor: str = "fsctl") -> ApplyResult:
+    def apply(
+        self, session: Session, raw: Any, actor: str = "fsctl", unchanged_users: frozenset[str] = frozenset()
+    ) -> ApplyResult:
         """Create or update one tenant from a parsed file, inside the caller's transaction.
 
         Raises ConfigError (nothing is changed once the caller rolls back). A file that changes nothing
-        leaves the tenant's config version as it was.
+        leaves the tenant's config version as it was. `unchanged_users`: see apply_document.
         """
         data = self.load(raw, lambda domain: audio_names(session, domain))
-        return apply_document(session, data, self.sections, actor)
+        return apply_document(session, data, self.sections, actor, unchanged_users)
 
     def export(self, tenant: models.Tenant) -> Document:
         """The tenant in the apply format; never any password or hash."""

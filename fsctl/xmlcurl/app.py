@@ -47,6 +47,10 @@ class Response:
 
 _PAIR = re.compile(r"([^&=]*)=([^&]*)")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
+# "&key=" per plain key asked for: routing asks the same dozen keys on every lookup. Bounded, since a
+# caller-chosen name (e.g. a variable named after a header) could otherwise grow it.
+_MARKERS: dict[str, str] = {}
+_MAX_MARKERS = 1024
 
 
 class FormFields(Mapping[str, str]):
@@ -70,9 +74,13 @@ class FormFields(Mapping[str, str]):
         return self._all
 
     def _raw(self, key: str) -> str | None:
-        if self._all is not None or not _PLAIN_KEY.match(key):
-            return self._every_field().get(key)
-        marker = "&" + key + "="
+        marker = _MARKERS.get(key)
+        if marker is None:
+            if not _PLAIN_KEY.match(key) or len(_MARKERS) >= _MAX_MARKERS:
+                return self._every_field().get(key)
+            marker = _MARKERS[key] = "&" + key + "="
+        if self._all is not None:
+            return self._all.get(key)
         at = self._text.rfind(marker)
         if at < 0:
             return None

@@ -79,15 +79,18 @@ class DirectoryResponder:
             return None, f"key {fields.get('key')!r} not served"
         if not EXTENSION_PATTERN.match(user):
             return None, f"implausible user {user[:40]!r}"
-        if fields.get("sip_auth_method") == "SUBSCRIBE":
-            # Busy lamps: sofia serves presence of whatever user@host a SUBSCRIBE names. The phones'
-            # profile challenges it in the realm of that host (challenge-realm auto_to), so a phone
-            # of one tenant is looked up as a user of the other and refused; but sofia accepts an
-            # answer in any realm, and a crafted client answering in its own realm lands here.
-            # Only its own domain is authenticated.
+        method = fields.get("sip_auth_method")
+        if method in ("SUBSCRIBE", "REGISTER"):
+            # The phones' profile challenges a request in the realm of the host its To names
+            # (challenge-realm auto_to), so a phone of one tenant is looked up as a user of the other
+            # and refused; but sofia accepts an answer in any realm (sofia_reg_parse_auth looks the
+            # user up in the realm the client answered in), and a crafted client answering in its own
+            # realm lands here. Sofia would then serve it what the To names: busy lamps of another
+            # tenant (SUBSCRIBE), or store the contact as that tenant's user and ring it for their
+            # calls (REGISTER: sip_registrations keeps to_user@to_host). Only its own domain counts.
             target = (fields.get("sip_to_host") or "").lower()
             if target and plausible_domain(target) and target != domain:
-                return None, f"subscription from {user}@{domain} to {target[:80]}"
+                return None, f"{method.lower()} as {user}@{domain} for {target[:80]}"
         ip = fields.get("ip") if fields.get("action") == "sip_auth" else None
         if ip:
             row = self.store.fetch_one(AUTH_USER_SQL, (ip, int(time.time()), domain, user))

@@ -156,5 +156,8 @@ class LruCache:
         if len(self._data) > self.max_entries:
             self._data.popitem(last=False)
 
+    def clear(self) -> None:
+        self._data.clear()
+
     def __len__(self) -> int:
         return len(self._data)

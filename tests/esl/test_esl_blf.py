@@ -96,15 +96,8 @@ def test_the_phones_profile_manages_presence_and_the_carriers_does_not():
         assert internal.find(f".//param[@name='{name}']") is None, name
 
 
-def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenant):
-    """Synthetic: the captured INVITE digest lookup (directory-sip_auth-invite.txt) rewritten into the
-    SUBSCRIBE digest lookup sofia makes for a BLF subscription (sip_auth_method, sip_to_*)."""
-    from kumo_support import read_fixture
-
-    from fsctl.xml.document import NOT_FOUND
-    from fsctl.xmlcurl.app import ServiceApp
-    from fsctl.xmlcurl.store import LookupStore
-
+def _acme_and_beta(make_tenant) -> None:
+    """Two tenants with the same extension 101."""
     make_tenant()
     make_tenant(
         domain="beta.kumo.test",
@@ -113,6 +106,30 @@ def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenan
         ring_groups=[],
         park=None,
     )
+
+
+def _lookup(settings, engine, body: bytes) -> bytes:
+    """The service's answer to one xml_curl body."""
+    from fsctl.xmlcurl.app import ServiceApp
+    from fsctl.xmlcurl.store import LookupStore
+
+    store = LookupStore(engine=engine)
+    try:
+        response = ServiceApp(settings, store).handle("POST", "/fs/xml", {}, body)
+    finally:
+        store.reset()
+    assert response.status == 200
+    return response.body
+
+
+def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenant):
+    """Synthetic: the captured INVITE digest lookup (directory-sip_auth-invite.txt) rewritten into the
+    SUBSCRIBE digest lookup sofia makes for a BLF subscription (sip_auth_method, sip_to_*)."""
+    from kumo_support import read_fixture
+
+    from fsctl.xml.document import NOT_FOUND
+
+    _acme_and_beta(make_tenant)
     base = read_fixture("xml_curl/directory-sip_auth-invite.txt").replace(b"&user=1001&", b"&user=101&")
     base = base.replace(b"sip_auth_method=INVITE", b"sip_auth_method=SUBSCRIBE")
 
@@ -120,13 +137,7 @@ def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenan
         body = base.replace(b"acme.example", subscriber_domain.encode())
         body = body.replace(b"sip_to_user=1002&sip_to_host=" + subscriber_domain.encode(), target)
         assert b"sip_auth_method=SUBSCRIBE" in body
-        store = LookupStore(engine=engine)
-        try:
-            response = ServiceApp(settings, store).handle("POST", "/fs/xml", {}, body)
-        finally:
-            store.reset()
-        assert response.status == 200
-        return response.body
+        return _lookup(settings, engine, body)
 
     own_line = subscribe("acme.kumo.test", b"sip_to_user=102&sip_to_host=acme.kumo.test")
     own_slot = subscribe("acme.kumo.test", b"sip_to_user=park%2B701&sip_to_host=acme.kumo.test")
@@ -135,3 +146,31 @@ def test_a_phone_cannot_watch_another_tenants_lamps(settings, engine, make_tenan
     assert foreign == NOT_FOUND
     # the same beta phone may watch its own tenant's lines
     assert b'<user id="101"' in subscribe("beta.kumo.test", b"sip_to_user=101&sip_to_host=beta.kumo.test")
+
+
+def test_a_phone_cannot_register_as_another_tenants_user(settings, engine, make_tenant):
+    """Synthetic: the captured REGISTER digest lookup (directory-sip_auth-register.txt) as a crafted
+    client sends it when it answers beta's challenge in its own realm (acme) for To: 101@beta. Sofia
+    looks the user up in the realm answered and, were the lookup to succeed, would store the contact
+    as beta's 101 (sip_registrations keeps the To's user and host) and ring it for beta's calls."""
+    from kumo_support import read_fixture
+
+    from fsctl.xml.document import NOT_FOUND
+
+    _acme_and_beta(make_tenant)
+    base = read_fixture("xml_curl/directory-sip_auth-register.txt").replace(
+        b"acme.example", b"acme.kumo.test"
+    )
+    base = base.replace(b"user=1001&", b"user=101&").replace(
+        b"sip_auth_username=1001&", b"sip_auth_username=101&"
+    )
+    assert b"sip_auth_method=REGISTER" in base and b"sip_to_host=acme.kumo.test" in base
+
+    def register(to_host: bytes) -> bytes:
+        return _lookup(
+            settings, engine, base.replace(b"sip_to_host=acme.kumo.test", b"sip_to_host=" + to_host)
+        )
+
+    assert b'<user id="101"' in register(b"acme.kumo.test")  # its own tenant: served
+    assert register(b"beta.kumo.test") == NOT_FOUND
+    assert register(b"BETA.kumo.test") == NOT_FOUND

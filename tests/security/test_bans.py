@@ -400,3 +400,33 @@ def test_trusting_a_pair_again_keeps_its_first_sighting_and_forgets_its_failures
         left = session.scalars(select(models.AuthFailure.username)).all()
     assert [tuple(r) for r in rows] == [(1000, 2000)]
     assert left == ["102"]
+
+
+def test_a_registration_authenticated_in_another_realm_is_removed_at_once(session_factory):
+    """SYNTHETIC from the captured sofia::register of 1001@acme.example: a crafted client that answered
+    the challenge in its own realm (beta.example) for To: 1001@acme.example. sofia stored it as acme's
+    1001 (a user it held cached was never looked up); kumo removes that registration over the event
+    socket, trusts nothing and counts a failure of the account used."""
+    captured = next(
+        e
+        for e in sofia(captured_events("json"), "sofia::register")
+        if e.get("from-host") == "acme.example" and e.get("from-user") == "1001"
+    )
+    assert captured["realm"] == "acme.example"  # an honest phone authenticates in the To's domain
+    sent: list[str] = []
+    handler = AuthEventHandler(session_factory, SecuritySettings(), send_api=sent.append)
+    handler.handle(captured)
+    assert sent == [] and count(session_factory, models.TrustedSource) == 1
+
+    crafted = dict(captured, realm="beta.example", **{"Event-Sequence": "999999"})
+    handler.handle(crafted)
+    assert sent == [f"api sofia profile {captured['profile-name']} flush_inbound_reg {captured['call-id']}"]
+    with session_factory() as session:
+        failures = session.execute(select(models.AuthFailure.domain, models.AuthFailure.username)).all()
+        trusted = session.execute(select(models.TrustedSource.domain)).scalars().all()
+    assert failures == [("beta.example", captured["username"])]
+    assert trusted == ["acme.example"]
+
+    # A Call-ID a command line could be split on is never sent; the failure still counts.
+    handler.handle(dict(crafted, **{"call-id": "x y\napi shutdown", "Event-Sequence": "1000000"}))
+    assert len(sent) == 1

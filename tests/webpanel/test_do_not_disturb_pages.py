@@ -140,6 +140,10 @@ def test_what_if_explains_do_not_disturb_in_both_languages(app, admin):
     add_user(admin, "102")
     uid = user_id(app, "102")
     form = {"name": "山田 太郎", "direction": "both", "voicemail.enabled": "on", "do_not_disturb.shown": "1"}
+    # Asked before the change: the page keeps the tenant's snapshot (webpanel.views.trace), and the
+    # answer after the save below must still be the new one (the snapshot is keyed by config version).
+    page = admin.get("/what-if/?from=101&to=102&day=2026-12-01&time=10:00").get_data(as_text=True)
+    assert "おやすみモード中" not in page
     admin.post(f"/users/{uid}", {**form, "do_not_disturb": "on", "forward.busy": "user:101"})
     page = admin.get("/what-if/?from=101&to=102&day=2026-12-01&time=10:00").get_data(as_text=True)
     assert "102はおやすみモード中" in page

@@ -391,3 +391,31 @@ def test_home_and_settings_show_the_outside_lines_in_use(app, admin):
     home = admin.get("/").get_data(as_text=True)
     assert re.search(r'id="lines-in-use"[^>]*>現在 1 通話で使用中<', home)
     assert "現在 1 通話で使用中" in admin.get("/settings").get_data(as_text=True)
+
+
+def test_saving_one_user_leaves_the_others_rows_as_they_were(app, admin):
+    """A panel save applies only the entries it changed (tenantdoc._unchanged_users): the other users'
+    rows, forwards included, are left as they are, and the document is exactly the change."""
+    add_user(admin, "101")
+    add_user(admin, "102", **{"forward.no_answer": "voicemail:102", "forward.busy": "user:101"})
+    before = document(app)
+
+    def forwards() -> dict[str, tuple]:
+        with app.app_context():
+            user = db.session.get(models.User, user_id(app, "102"))
+            return {
+                "no_answer": (user.forward_no_answer_id, user.forward_no_answer.kind.value),
+                "busy": (user.forward_busy_id, user.forward_busy.user.extension),
+            }
+
+    kept = forwards()
+    response = admin.post(
+        f"/users/{user_id(app, '101')}",
+        {"name": "佐藤 花子", "direction": "both", "voicemail.enabled": "on", "forward.busy": "user:102"},
+    )
+    assert response.status_code in (200, 302)
+    after = document(app)
+    assert forwards() == kept  # the same rows, still leading where they did
+    changed = {u["extension"]: u for u in after["users"]}
+    assert changed["101"]["name"] == "佐藤 花子" and changed["101"]["forward"]["busy"] == {"user": "102"}
+    assert changed["102"] == {u["extension"]: u for u in before["users"]}["102"]

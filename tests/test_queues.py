@@ -229,6 +229,15 @@ def test_callcenter_conf_names_queues_agents_and_tiers_per_tenant(session_factor
         assert state.agents["103@acme.kumo.test"].status == "Available"
         assert state.agents["103@beta.kumo.test"].status == "Logged Out"  # beta's 103 is another agent
         assert state.agents["101@acme.kumo.test"].contact == "[leg_timeout=15]user/101@acme.kumo.test"
+    finally:
+        store.dispose()
+    # Do not disturb keeps a logged-in agent out of the queues' calls while it lasts.
+    with db.session_scope(session_factory) as session:
+        tenant_file().apply(session, _doc(users=[*USERS[:2], {**USERS[2], "do_not_disturb": True}]))
+    store = LookupStore(database_url)
+    try:
+        state = read_state(store)
+        assert state.agents["103@acme.kumo.test"].status == "Logged Out"
         document = etree.fromstring(render_callcenter_conf(state))
         queue = document.find(".//queue[@name='600@acme.kumo.test']")
         params = {p.get("name"): p.get("value") for p in queue.iter("param")}

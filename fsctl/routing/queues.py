@@ -55,10 +55,10 @@ def join_queue(plan: Plan, tenant: TenantSnap, queue: QueueSnap) -> None:
     plan.add("answer")
     name = queue_name(queue.number, tenant.domain)
     if queue.announce_position:
-        # Callers already in the queue (mod_callcenter's members table, waiting or being offered) plus
-        # this one. `queue count members` counts rows of the queue's members table; answered callers
-        # leave it when their call ends and abandoned ones after discard-abandoned-after (set short in
-        # callcenter.conf), so the count is of callers waiting or talking now.
+        # Callers already in the queue plus this one. `queue count members` (the only count the API
+        # gives) counts every row of the queue's members table: waiting or being offered, but also
+        # answered ones until their call ends and abandoned ones for discard-abandoned-after (set short
+        # in callcenter.conf), so it can say a higher place than the caller has, never a lower one.
         plan.decide(f"{label}: position announced", "the callers ahead of this one, plus one")
         plan.add(
             "set", f"kumo_queue_position=${{expr(${{callcenter_config(queue count members {name})}}+1)}}"

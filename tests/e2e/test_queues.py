@@ -12,8 +12,13 @@ from e2e.esl import event_is
 from e2e.tenants import BETA, TENANTS, Tenant
 
 DOMAIN = "acd.e2e.test"
-RING_ALL, LONGEST_IDLE, OVERFLOWING = "600", "601", "602"
-NUMBERS = {RING_ALL: "0377770600", LONGEST_IDLE: "0377770601", OVERFLOWING: "0377770602"}
+RING_ALL, LONGEST_IDLE, OVERFLOWING, ROUND_ROBIN = "600", "601", "602", "603"
+NUMBERS = {
+    RING_ALL: "0377770600",
+    LONGEST_IDLE: "0377770601",
+    OVERFLOWING: "0377770602",
+    ROUND_ROBIN: "0377770603",
+}
 CALLCENTER = "callcenter::info"
 
 
@@ -40,6 +45,7 @@ def office(e2e) -> Tenant:
                 "max_wait_seconds": 10,
                 "overflow": {"user": "104"},
             },
+            {"number": ROUND_ROBIN, "agents": ["101", "102"], "strategy": "round_robin"},
         ],
     }
     e2e.kumo.apply(doc)
@@ -175,6 +181,36 @@ def test_ring_all_offers_every_agent_and_longest_idle_one(e2e, office: Tenant) -
             run.wait(40)
         offered = [len(run.requests("INVITE")) for run in quiet_or_answer]
         assert offered == [1, 0], offered
+    finally:
+        _log_out(e2e, "101")
+        _log_out(e2e, "102")
+
+
+def test_round_robin_offers_the_agents_in_turn(e2e, office: Tenant) -> None:
+    phones = {ext: e2e.registered_phone(DOMAIN, ext) for ext in ("101", "102")}
+    _log_in(e2e, "101")
+    _log_in(e2e, "102")
+    try:
+        answered = []
+        for _ in range(2):
+            mark = e2e.events.mark()
+            runs = {ext: phone.answer(ring_ms=300, timeout_s=30) for ext, phone in phones.items()}
+            call = e2e.carrier_call(NUMBERS[ROUND_ROBIN], talk_ms=9000)
+            bridged = e2e.events.wait_for(
+                event_is(
+                    "CUSTOM", CALLCENTER, CC_Action="bridge-agent-start", CC_Queue=f"{ROUND_ROBIN}@{DOMAIN}"
+                ),
+                since=mark,
+                timeout=25,
+                what="an agent answers",
+            )
+            answered.append(bridged["CC-Agent"])
+            assert call.wait(40).ok, call.responses()
+            for run in runs.values():
+                run.proc.kill()
+            # Exactly one phone was offered each call.
+            assert sorted(len(run.requests("INVITE")) for run in runs.values()) == [0, 1]
+        assert sorted(answered) == [f"101@{DOMAIN}", f"102@{DOMAIN}"], answered
     finally:
         _log_out(e2e, "101")
         _log_out(e2e, "102")

@@ -77,6 +77,9 @@ class _FeaturesSchema(Schema):
     schedule_clear = fields.String(required=True, validate=_CODE)
     dnd_on = fields.String(required=True, validate=_CODE)
     dnd_off = fields.String(required=True, validate=_CODE)
+    # Call queues: the caller's extension logs in to / out of every queue it is an agent of.
+    queue_login = fields.String(required=True, validate=_CODE)
+    queue_logout = fields.String(required=True, validate=_CODE)
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ class _TenantLike(Protocol):
 class Classified:
     """What a dialled string is. `number` is national (or `+CC...` for international)."""
 
-    kind: str  # extension, conference, park_slot, feature, emergency, on_net, fixed, mobile, ip, toll_free,
+    kind: str  # extension, conference, queue, park_slot, feature, emergency, on_net, fixed, mobile, ip, toll_free,
     #            international, service, invalid
     dialled: str
     number: str
@@ -170,7 +173,7 @@ class Classified:
 
 def _feature(dialled: str, plan: NumberingPlan) -> Classified | None:
     f = plan.features
-    for name in ("pickup_group", "voicemail_access", "dnd_on", "dnd_off"):
+    for name in ("pickup_group", "voicemail_access", "dnd_on", "dnd_off", "queue_login", "queue_logout"):
         if dialled == f[name]:
             return Classified("feature", dialled, dialled, name, feature=name)
     for name in ("pickup_directed_prefix", "voicemail_access_other"):
@@ -208,6 +211,8 @@ def classify(
         return Classified("extension", dialled, dialled, "extension")
     if dialled in (getattr(tenant, "rooms", None) or {}):
         return Classified("conference", dialled, dialled, "conference_room")
+    if dialled in (getattr(tenant, "queues", None) or {}):
+        return Classified("queue", dialled, dialled, "call_queue")
     if _DIGITS.match(dialled) and not dialled.startswith("0"):
         slot = int(dialled)
         if any(first <= slot <= last for first, last in tenant.park_ranges):

@@ -43,6 +43,11 @@ from fsctl.numbering import default_plan
 from fsctl.phonebook.billing import phonebook_items
 from fsctl.phonebook.config import PhonebookSection
 from fsctl.phonebook.snapshot import phonebook_snapshot_part
+from fsctl.queues.billing import queue_items
+from fsctl.queues.config import QueueSection
+from fsctl.queues.events import QueueAgentEvents, QueueCallers
+from fsctl.queues.snapshot import queues_snapshot_part
+from fsctl.queues.switch import QueueSync
 from fsctl.routing.seams import RoutingSteps
 from fsctl.screening.billing import screening_items
 from fsctl.screening.section import ScreeningSection
@@ -80,6 +85,7 @@ def snapshot_parts() -> tuple[SnapshotPart, ...]:
         limits_snapshot_part,
         hold_music_snapshot_part,
         rooms_snapshot_part,
+        queues_snapshot_part,
         phonebook_snapshot_part,
         screening_snapshot_part,
         fax_snapshot_part,
@@ -108,13 +114,15 @@ def esl_handlers(
     and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23); do not
     disturb set from a phone's feature code, and its busy lamp's state when a key subscribes (with
     `send_event`, the inbound connection's); `send_api` (the connection's command sender) removes a
-    registration made in another tenant's name."""
+    registration made in another tenant's name; queue agents' login codes and the callers in each queue."""
     lamps = [DoNotDisturbLamps(engine, send_event)] if send_event is not None else []
     return [
         *state_handlers(engine),
         ScheduleOverrides(engine),
         DoNotDisturbEvents(engine),
         *lamps,
+        QueueAgentEvents(engine),
+        QueueCallers(engine),
         *media_handlers(engine),
         *security_handlers(engine, on_ban=on_ban, send_api=send_api),
         GatewayEvents(engine),
@@ -123,9 +131,9 @@ def esl_handlers(
 
 def billable_items() -> tuple[Billable, ...]:
     """Features whose holdings are billed monthly besides users, numbers and options: gateways' plans,
-    conference rooms, the phonebook, caller screening and fax numbers (options at 0 yen until the
-    operator prices them)."""
-    return (gateway_items, room_items, phonebook_items, screening_items, fax_items)
+    conference rooms, call queues, the phonebook, caller screening and fax numbers (options at 0 yen
+    until the operator prices them)."""
+    return (gateway_items, room_items, queue_items, phonebook_items, screening_items, fax_items)
 
 
 def tenant_file_sections() -> tuple[Section, ...]:
@@ -133,6 +141,7 @@ def tenant_file_sections() -> tuple[Section, ...]:
     return (
         GatewaySection(),
         RoomSection(),
+        QueueSection(),
         PhonebookSection(),
         ScreeningSection(),
         FaxSection(),
@@ -175,5 +184,6 @@ class SwitchWatcher(BackgroundJob, Protocol):
 
 def configuration_watchers(store: LookupStore, send_api: Callable[[str], object]) -> list[SwitchWatcher]:
     """What a saved change needs besides the lookups it decides: static customer gateways' addresses
-    reach the switch only through an ACL load, so their list is watched and reloaded when it changes."""
-    return [GatewayAclReloader(store, send_api)]
+    reach the switch only through an ACL load, so their list is watched and reloaded when it changes; call
+    queues, their agents and the agents' login state reach mod_callcenter through its API."""
+    return [GatewayAclReloader(store, send_api), QueueSync(store, send_api)]

@@ -29,6 +29,7 @@ ABOVE_CORE = (
     "fsctl.gateways",
     "fsctl.security",
     "fsctl.media",
+    "fsctl.queues",
     "fsctl.billing",
     "fsctl.cdr",
     "fsctl.cli",

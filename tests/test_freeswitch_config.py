@@ -424,3 +424,22 @@ def test_conference_profile_asks_the_pin_with_kumos_prompts(tree: etree._Element
         name = params[key].removesuffix(".wav")
         assert set(prompts[name]) == {"ja", "en"}, key
     assert "max-members" not in params and "moh-sound" not in params  # per room, from the call
+
+
+def test_callcenter_loads_after_xml_curl_with_an_empty_fallback(tree: etree._Element) -> None:
+    """mod_callcenter refuses to load without a callcenter.conf: the static one is the fallback when kumo
+    does not answer (no queues: fail closed) and truncates the module's own agents and tiers at load, so
+    an agent kumo removed never comes back from the module's SQLite file. It loads after mod_xml_curl,
+    which is what lets kumo answer its callcenter.conf."""
+    from fsctl.media.prompts import PHRASES_FILE
+    from fsctl.routing.queues import POSITION_AFTER, POSITION_BEFORE
+
+    modules = [m.get("module") for m in _config(tree, "modules.conf").iter("load")]
+    assert modules.index("mod_xml_curl") < modules.index("mod_callcenter")
+    config = _config(tree, "callcenter.conf")
+    settings = {p.get("name"): p.get("value") for p in config.iter("param")}
+    assert settings == {"truncate-agents-on-load": "true", "truncate-tiers-on-load": "true"}
+    assert not list(config.iter("queue")) and not list(config.iter("agent")) and not list(config.iter("tier"))
+    prompts = yaml.safe_load(PHRASES_FILE.read_text(encoding="utf-8"))["prompts"]
+    for path in (POSITION_BEFORE, POSITION_AFTER):
+        assert set(prompts[path.removesuffix(".wav")]) == {"ja", "en"}

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from fsctl import models
+from fsctl.queues.agents import set_agent_login
 from fsctl.tenant_file import FieldError, Path, path_text
 from fsctl.trace import TraceError, parse_at, trace
 from webpanel.document_edits import (
@@ -35,6 +36,7 @@ from webpanel.document_edits import (
 )
 from webpanel.extensions import db
 from webpanel.provisioning import generate_sip_password
+from webpanel.queue_state import agent_rows, waiting_callers
 from webpanel.schedule_override import DEFAULT, OverrideInputError, override_entry, set_override
 from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
 
@@ -45,6 +47,7 @@ SECTIONS = {
     "schedules": ("schedules", "name"),
     "ivr-menus": ("ivr_menus", "name"),
     "conference-rooms": ("conference_rooms", "number"),
+    "call-queues": ("call_queues", "number"),
 }
 # What a renamed object of a section is called in destinations ({ring_group: NAME} ...).
 RENAMED_KIND = {"ring-groups": "ring_group", "schedules": "schedule", "ivr-menus": "ivr"}
@@ -433,6 +436,38 @@ def schedule_override_end(value: str):
     ):
         return failure
     return _get("schedules", value)
+
+
+@bp.get("/v1/queue-agents")
+def queue_agents_list():
+    """Every agent of the tenant's queues: extension, name, queues, logged in or not."""
+    return jsonify(agent_rows(db.session, g.tenant.id))
+
+
+@bp.put("/v1/queue-agents/<extension>")
+def queue_agent_login(extension: str):
+    """Log an agent in or out of all their queues: {"logged_in": true|false} (as *51 / *52 do)."""
+    body = json_body()
+    value = body.get("logged_in")
+    if not isinstance(value, bool):
+        return error_response(422, [{"field": "logged_in", "message": "true or false is required"}])
+    unknown = sorted(set(body) - {"logged_in"})
+    if unknown:
+        return error_response(422, [{"field": unknown[0], "message": "unknown field"}])
+    if set_agent_login(db.session, g.tenant.id, extension, value, _actor()) is None:
+        return error_response(
+            404, [{"field": "extension", "message": f"{extension!r} is no agent of a queue of this tenant"}]
+        )
+    db.session.commit()
+    rows = agent_rows(db.session, g.tenant.id)
+    return jsonify(next(row for row in rows if row["extension"] == extension))
+
+
+@bp.get("/v1/call-queues/<value>/callers")
+def queue_callers(value: str):
+    """The callers in one queue now, longest waiting first (the live view's rows)."""
+    _find(current_document(g.tenant)["call_queues"], "number", value)
+    return jsonify([row for row in waiting_callers(db.session, g.tenant) if row["queue"] == value])
 
 
 @bp.get("/v1/phonebook")

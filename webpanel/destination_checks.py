@@ -95,6 +95,8 @@ def snapshot_of(doc: Document, tenant_id: int) -> TenantSnap:
         park_ranges=_park_ranges(doc),
         # An outside-number destination naming a conference room joins that room.
         rooms=dict.fromkeys(r["number"] for r in doc.get("conference_rooms") or []),  # type: ignore[arg-type]
+        # And one naming a call queue waits in that queue.
+        queues=dict.fromkeys(q["number"] for q in doc.get("call_queues") or []),  # type: ignore[arg-type]
     )
 
 

@@ -104,6 +104,13 @@ def field_words(rest: Path | str) -> str:
         "max_members": gettext("Members at most"),
         "numbers": gettext("Numbers"),
         "note": gettext("Note"),
+        # call queues
+        "agents": gettext("Agents"),
+        "strategy": gettext("How"),
+        "max_wait_seconds": gettext("Maximum wait (seconds)"),
+        "agent_ring_seconds": gettext("Each agent's phone rings for (seconds)"),
+        "announce_position": gettext("Tell callers their place in the queue"),
+        "overflow": gettext("After the maximum wait"),
     }
     # The longest known prefix names the field: forward.busy.user is the "When busy" picker.
     for key in sorted(fields, key=len, reverse=True):
@@ -176,6 +183,13 @@ _MESSAGES: dict[str, tuple[str, str, str | None]] = {
     "room_is_extension": (N_("%(x)s is already a user's extension"), "number", None),
     "room_is_park_slot": (N_("%(x)s is one of the park slots"), "number", None),
     "phonebook_number_twice": (N_("%(x)s is already in another contact"), "number", None),
+    # call queues (fsctl.queues.config)
+    "queue_twice": (N_("call queue %(x)s is listed twice"), "number", None),
+    "queue_is_extension": (N_("%(x)s is already a user's extension"), "number", None),
+    "queue_is_room": (N_("%(x)s is already a conference room"), "number", None),
+    "queue_is_park_slot": (N_("%(x)s is one of the park slots"), "number", None),
+    "queue_agent_unknown": (N_("there is no user with extension %(x)s"), "extension", None),
+    "queue_agent_twice": (N_("%(x)s is listed twice"), "extension", None),
     # caller screening (fsctl.screening.section)
     "screening_unknown_number": (N_("%(x)s is not one of your numbers"), "number", None),
     "screening_unknown_user": (N_("there is no user with extension %(x)s"), "extension", None),

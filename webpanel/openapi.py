@@ -11,6 +11,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from fsctl import schemas
 from fsctl.conference.config import RoomSchema
 from fsctl.phonebook.config import EntrySchema
+from fsctl.queues.config import QueueSchema
 from fsctl.screening.schema import ScreeningSchema
 from fsctl.wiring import tenant_file
 from webpanel.openapi_fax import add_fax_paths
@@ -95,6 +96,75 @@ def _collection(spec: APISpec, path: str, schema: str, key: str, tag: str) -> No
     )
 
 
+def _call_queues(spec: APISpec) -> None:
+    """The call queues (a collection by number), their agents' login and the callers waiting."""
+    spec.components.schema("CallQueue", schema=QueueSchema)
+    _collection(spec, "call-queues", "CallQueue", "number", "call queues")
+    agent = {
+        "type": "object",
+        "properties": {
+            "extension": {"type": "string"},
+            "name": {"type": "string"},
+            "queues": {"type": "array", "items": {"type": "string"}},
+            "logged_in": {"type": "boolean"},
+        },
+    }
+    spec.path(
+        path="/api/v1/queue-agents",
+        operations={
+            "get": {
+                "tags": ["call queues"],
+                "summary": "the agents of the tenant's queues and whether they are logged in",
+                "responses": _responses({"type": "array", "items": agent}),
+            }
+        },
+    )
+    spec.path(
+        path="/api/v1/queue-agents/{extension}",
+        parameters=[{"name": "extension", "in": "path", "required": True, "schema": {"type": "string"}}],
+        operations={
+            "put": {
+                "tags": ["call queues"],
+                "summary": "log an agent in or out of all their queues (as *51 / *52 from the phone)",
+                "requestBody": _json(
+                    {
+                        "type": "object",
+                        "required": ["logged_in"],
+                        "properties": {"logged_in": {"type": "boolean"}},
+                    }
+                ),
+                "responses": _responses(agent),
+            }
+        },
+    )
+    caller = {
+        "type": "object",
+        "properties": {
+            "queue": {"type": "string"},
+            "caller": {"type": "string"},
+            "name": {"type": "string"},
+            "since": {"type": "string", "format": "date-time"},
+            "waiting_seconds": {"type": "integer"},
+            "agent": {
+                "type": "string",
+                "nullable": True,
+                "description": "the agent talking to them, once answered",
+            },
+        },
+    }
+    spec.path(
+        path="/api/v1/call-queues/{value}/callers",
+        parameters=[{"name": "value", "in": "path", "required": True, "schema": {"type": "string"}}],
+        operations={
+            "get": {
+                "tags": ["call queues"],
+                "summary": "the callers in the queue now, longest waiting first",
+                "responses": _responses({"type": "array", "items": caller}),
+            }
+        },
+    )
+
+
 @functools.cache
 def openapi_document() -> dict[str, Any]:
     """The document served at /api/openapi.json."""
@@ -142,6 +212,7 @@ def openapi_document() -> dict[str, Any]:
     spec.components.schema("ConferenceRoom", schema=RoomSchema)
     spec.components.schema("PhonebookEntry", schema=EntrySchema)
     _collection(spec, "conference-rooms", "ConferenceRoom", "number", "conference rooms")
+    _call_queues(spec)
     entries = {"type": "array", "items": _ref("PhonebookEntry")}
     spec.path(
         path="/api/v1/phonebook",

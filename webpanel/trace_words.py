@@ -35,6 +35,7 @@ def kind_words(kind: str) -> str:
         "on_net": gettext("a number of another kumo customer"),
         "park_slot": gettext("a park slot"),
         "conference": gettext("a conference room"),
+        "queue": gettext("a call queue"),
     }.get(kind, kind)
 
 
@@ -84,6 +85,15 @@ def _cause(cause: str) -> str:
         "USER_BUSY": gettext("busy"),
         "USER_NOT_REGISTERED": gettext("not connected"),
     }.get(cause, cause)
+
+
+def _strategy(how: str) -> str:
+    """A call queue's ring strategy (fsctl.routing.queues describe_queue) in words."""
+    return {
+        "longest idle": gettext("the agent idle the longest first"),
+        "round robin": gettext("agents in turn"),
+        "ring all": gettext("all agents at once"),
+    }.get(how, how)
 
 
 def _dest(text: str) -> str:
@@ -217,6 +227,22 @@ def _what_table() -> Table:
         (r"room (\d+) \((.+)\)", _t("Conference room %(g1)s (%(g2)s)")),
         (r"room (\d+)", _t("Conference room %(g1)s")),
         (r"caller (\S+) is (.+) in the phonebook", _t("The caller %(g1)s is %(g2)s in your phonebook")),
+        # Call queues (fsctl.routing.queues)
+        (r"queue (\d+) \((.+)\)", _t("Call queue %(g1)s (%(g2)s)")),
+        (r"queue (\d+)", _t("Call queue %(g1)s")),
+        ("position announced", _t("The caller hears their place in the queue")),
+        (r"nobody answered within (\d+) s", _t("Nobody answers within %(g1)s seconds")),
+        (r"queue (\d+) overflow", _t("Overflow of call queue %(g1)s")),
+        (r"(\S+) logs in to queue\(s\) (.+)", _t("%(g1)s logs in as an agent of call queue %(g2)s")),
+        (r"(\S+) logs out of queue\(s\) (.+)", _t("%(g1)s logs out of call queue %(g2)s")),
+        (
+            r"queue agent (login|logout) from (\S+)",
+            lambda a, e: (
+                gettext("Agent login of %(e)s", e=e)
+                if a == "login"
+                else gettext("Agent logout of %(e)s", e=e)
+            ),
+        ),
         # How the call got to a step ("<via>: <step>").
         (r"own number (\S+)", _t("Your number %(g1)s")),
         (r"(\S+) forward always", _t("Forward of every call of %(g1)s")),
@@ -385,6 +411,25 @@ def _why_table() -> Table:
             _t("the caller joins the conference; at most %(g2)s people"),
         ),
         ("shown as the caller's name", _t("your phones show this name as the caller")),
+        # Call queues (fsctl.routing.queues)
+        (
+            r"(longest idle|round robin|ring all), agents (.+), at most (\d+) s of waiting",
+            lambda how, agents, seconds: gettext(
+                "%(how)s; agents %(agents)s; the caller waits at most %(s)s seconds with music",
+                how=_strategy(how),
+                agents=agents if agents != "none" else gettext("none yet"),
+                s=seconds,
+            ),
+        ),
+        ("the callers ahead of this one, plus one", _t("counted from the callers waiting before them")),
+        (r"overflow to (.+)", lambda d: gettext("the caller goes on to %(d)s", d=_dest(d))),
+        (
+            r"the caller already left this queue \(loop cut\); hang up",
+            _t("the caller already waited in this queue; the call ends"),
+        ),
+        ("calls of those queues are offered to this phone", _t("the queues' calls ring this phone")),
+        ("no more queue calls to this phone", _t("the queues' calls no longer ring this phone")),
+        ("not an agent of any queue", _t("this extension is no agent of a call queue; nothing changes")),
         (
             r"the fax receiver answers \(G\.711 or T\.38\); the fax is stored and mailed as PDF",
             _t("kumo's fax receiver answers; the fax is kept on the FAX page and mailed as PDF"),

@@ -36,6 +36,7 @@ MONTHLY_KEYS = (
     "option_conference_room",
     "option_phonebook",
     "option_fax_number",
+    "option_call_queue",
 )
 ONE_OFF_KEYS = ("porting_toll_free", "cancel_number", "cancel_toll_free", "gateway_setup")
 _YEN = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=1_000_000))

@@ -109,7 +109,7 @@ def _line(code: str, description: str, quantity: int, unit_yen: int, amount_yen:
 
 
 # Options the operator may price (0 yen by default): a line appears only once they cost something.
-FREE_UNTIL_PRICED = ("option_conference_room", "option_phonebook", "option_fax_number")
+FREE_UNTIL_PRICED = ("option_conference_room", "option_phonebook", "option_fax_number", "option_call_queue")
 
 
 def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]:
@@ -143,6 +143,7 @@ def monthly_lines(items: dict[str, set[str]], prices: PricePeriod) -> list[dict]
         ("conference_room", "option_conference_room", "オプション 会議室 (部屋)"),
         ("phonebook", "option_phonebook", "オプション 共有電話帳"),
         ("fax_number", "option_fax_number", "オプション FAX受信 (番号)"),
+        ("call_queue", "option_call_queue", "オプション 着信キュー (キュー)"),
     ):
         count = len(items.get(item, ()))
         if count and (m[code] or code not in FREE_UNTIL_PRICED):

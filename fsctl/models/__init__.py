@@ -63,6 +63,14 @@ from fsctl.models.media import (
     RecordingRetention,
     VoicemailMessage,
 )
+from fsctl.models.queues import (
+    MAX_WAIT_RANGE,
+    QUEUE_STRATEGIES,
+    CallQueue,
+    CallQueueAgent,
+    QueueAgentState,
+    QueueCaller,
+)
 from fsctl.models.rooms import ConferenceRoom, PhonebookEntry
 from fsctl.models.screening import (
     ANONYMOUS_KINDS,
@@ -96,6 +104,12 @@ from fsctl.models.tenancy import (
 )
 
 __all__ = [
+    "MAX_WAIT_RANGE",
+    "QUEUE_STRATEGIES",
+    "CallQueue",
+    "CallQueueAgent",
+    "QueueAgentState",
+    "QueueCaller",
     "Base",
     "TenantStatus",
     "Direction",

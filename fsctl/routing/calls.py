@@ -25,6 +25,7 @@ from fsctl.routing.plan import (
     pickup_group,
     safe_text,
 )
+from fsctl.routing.queues import join_queue, plan_agent_code
 from fsctl.routing.recording import record_here
 from fsctl.routing.schedules import local_time
 from fsctl.routing.screening import PRESENTED, refuse_screened, screen
@@ -96,6 +97,18 @@ def outbound_caller_id(tenant: TenantSnap, user: UserSnap | None) -> tuple[str |
     if rep is None:
         return None, "the tenant owns no number"
     return rep.e164, f"representative number {rep.national}"
+
+
+def queue_call(router: Router, number: str, visited: frozenset[str]) -> None:
+    """Wait in the tenant's queue `number`; whoever is not answered in time goes on to its overflow."""
+    step = f"queue:{number}"
+    if step in visited:  # an overflow leading back into the same queue
+        router.plan.decide(f"queue {number}", "the caller already left this queue (loop cut); hang up")
+        router.plan.add("hangup", "NORMAL_CLEARING")
+        return
+    queue = router.tenant.queues[number]
+    join_queue(router.plan, router.tenant, queue)
+    router.destination(queue.overflow, visited | {step}, f"queue {number} overflow")
 
 
 def show_caller_id(p: Plan, caller: str, tenant: TenantSnap | None = None) -> None:
@@ -249,6 +262,9 @@ class Calls:
         if number.kind == "conference":  # a room's number as a destination (a DID, a menu option...)
             join_room(p, tenant, tenant.rooms[number.number])
             return
+        if number.kind == "queue":  # a queue's number as a destination (a DID, a menu option...)
+            queue_call(router, number.number, visited)
+            return
         if forward_kind_refusal(number) is not None:
             p.refuse("forward_target", "OUTGOING_CALL_BARRED", f"cannot forward to {target} ({number.kind})")
             return
@@ -277,7 +293,7 @@ def external_destination_refusal(
     applies at call time (the panel checks them at save time), else None. On-net numbers count as
     external, as at call time."""
     number = classify(target, tenant, numbering, None)
-    if number.kind in ("extension", "conference"):
+    if number.kind in ("extension", "conference", "queue"):
         return None
     rule = forward_kind_refusal(number)
     if rule is None:
@@ -330,6 +346,9 @@ def plan_from_phone(
     elif number.kind == "conference":
         p.kind = "internal"
         join_room(p, tenant, tenant.rooms[number.number])
+    elif number.kind == "queue":
+        p.kind = "internal"
+        queue_call(router, number.number, frozenset())
     elif number.kind == "park_slot":
         park(p, tenant, int(number.number), caller, blind_transfer, referred_by)
     elif number.kind == "feature":
@@ -370,6 +389,8 @@ def _feature(p: Plan, router: Router, number: Classified, caller: str) -> None:
         p.add("voicemail", f"check default {domain} {caller}")
     elif number.feature in ("dnd_on", "dnd_off"):
         set_dnd(p, domain, caller, number.feature == "dnd_on")
+    elif number.feature in ("queue_login", "queue_logout"):
+        plan_agent_code(p, router.tenant, caller, number.feature == "queue_login")
     elif number.feature == "voicemail_access_other":
         router.voicemail(number.feature_arg or "", "leave a message directly")
     elif number.feature in FEATURE_MODES:

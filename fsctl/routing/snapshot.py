@@ -190,6 +190,21 @@ class BlockSnap:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueSnap:
+    """A call queue (filled by fsctl.queues.snapshot): dialled by its number; `agents` are the member
+    extensions in order, whether logged in or not (the switch knows who is)."""
+
+    number: str
+    name: str = ""
+    strategy: str = "longest_idle"
+    max_wait_seconds: int = 120
+    agent_ring_seconds: int = 15
+    announce_position: bool = True
+    overflow: Dest | None = None
+    agents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TenantSnap:
     """Everything routing needs about one tenant, at one config_version."""
 
@@ -227,6 +242,8 @@ class TenantSnap:
     # Conference rooms by number (fsctl.conference.snapshot) and the shared phonebook: national
     # number -> the name phones show for a carrier call from it (fsctl.phonebook.snapshot).
     rooms: dict[str, RoomSnap] = field(default_factory=dict)
+    # Call queues by number (fsctl.queues.snapshot).
+    queues: dict[str, QueueSnap] = field(default_factory=dict)
     phonebook: Mapping[str, str] = field(default_factory=dict)
     # Caller screening (filled by fsctl.screening.snapshot, applied by fsctl.routing.screening): which
     # callers without a number each number ("number:<national>") or user ("user:<extension>") refuses

@@ -11,7 +11,7 @@ from typing import Any
 
 from fsctl.numbering import NumberingPlan, classify
 from fsctl.routing.schedules import DAY_NAMES, WEEK_MINUTES
-from fsctl.routing.snapshot import RoomSnap, TenantSnap, UserSnap
+from fsctl.routing.snapshot import QueueSnap, RoomSnap, TenantSnap, UserSnap
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FORWARDS = ("always", "busy", "no_answer", "unregistered")
@@ -91,8 +91,15 @@ def validate_routing(data: dict[str, Any], numbering: NumberingPlan) -> list[Pro
     # A conference room's number (the `conference_rooms` section, when the file has it) is a fine
     # destination: calls to it join the room.
     rooms = {r["number"]: RoomSnap(r["number"]) for r in data.get("conference_rooms", ())}
+    # So is a call queue's (the `call_queues` section): calls to it wait in the queue.
+    queues = {q["number"]: QueueSnap(q["number"]) for q in data.get("call_queues", ())}
     tenant = TenantSnap(
-        id=0, domain=data.get("domain", ""), name="", users={e: UserSnap(e, "") for e in users}, rooms=rooms
+        id=0,
+        domain=data.get("domain", ""),
+        name="",
+        users={e: UserSnap(e, "") for e in users},
+        rooms=rooms,
+        queues=queues,
     )
 
     def check(path: tuple[str | int, ...], dest: tuple[str, str | None] | None) -> None:
@@ -144,4 +151,6 @@ def validate_routing(data: dict[str, Any], numbering: NumberingPlan) -> list[Pro
         for digit, dest in menu["options"].items():
             check(("ivr_menus", index, "options", digit), dest)
         check(("ivr_menus", index, "timeout_destination"), menu["timeout_destination"])
+    for index, queue in enumerate(data.get("call_queues", ())):
+        check(("call_queues", index, "overflow"), queue["overflow"])
     return errors

@@ -38,6 +38,12 @@ class SnapshotPart(Protocol):
     def __call__(self, fetch_all: FetchAll, tenant_id: int, dest: DestOf) -> Mapping[str, Any]: ...
 
 
+# A part whose fields lead calls on to destinations of the tenant (a call queue's overflow) gives them
+# as the function's `reach` attribute, (fetch_all, tenant_id, dest) -> destinations: a snapshot read
+# for one number (`reach` below) then also reads the users those destinations can ring.
+ReachOf = Callable[[FetchAll, int, DestOf], Sequence[Dest | None]]
+
+
 _TENANT = (
     "SELECT id, domain, name, config_version, timezone, status, trial_started_on, international_calls,"
     " max_external_channels, allowed_prefixes, language FROM tenants WHERE id = ?"
@@ -190,9 +196,13 @@ def load_snapshot_rows(
     if reach is None:
         user_rows = {row[0]: row for row in fetch_all(_USERS, (tid,))}
     else:
-        start = numbers[reach].destination if reach in numbers else None
+        starts = [numbers[reach].destination if reach in numbers else None]
+        for part in parts:
+            part_reach: ReachOf | None = getattr(part, "reach", None)
+            if part_reach is not None:
+                starts.extend(part_reach(fetch_all, tid, dest))
         user_rows = _reached_users(
-            fetch_all, tid, start, dests, members, group_rows, schedule_rows, menu_rows, options
+            fetch_all, tid, starts, dests, members, group_rows, schedule_rows, menu_rows, options
         )
     users = LazyUsers(user_rows, user)
     groups = {
@@ -262,7 +272,7 @@ _USER_FORWARDS = (8, 9, 10, 12)
 def _reached_users(
     fetch_all: FetchAll,
     tid: int,
-    start: Dest | None,
+    starts: list[Dest | None],
     dests: Mapping[int, Dest],
     members: Mapping[int, list[tuple]],
     group_rows: list[tuple],
@@ -270,14 +280,14 @@ def _reached_users(
     menu_rows: list[tuple],
     options: Mapping[int, list[tuple]],
 ) -> dict[str, tuple]:
-    """The _USERS rows of every user a call to `start` can reach: users and voicemail boxes named by
+    """The _USERS rows of every user a call to one of `starts` can reach: users and voicemail boxes named by
     a destination, ring group members, and what their personal schedules and forwards lead to."""
     groups = {row[1]: row for row in group_rows}
     schedules = {row[1]: row for row in schedule_rows}
     menus = {row[1]: row for row in menu_rows}
     rows: dict[str, tuple] = {}
     seen: set[tuple[str, Any]] = set()
-    pending: list[Dest | None] = [start]
+    pending: list[Dest | None] = list(starts)
     while pending:
         wanted: set[str] = set()
         while pending:

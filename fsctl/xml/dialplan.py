@@ -18,7 +18,12 @@ _UNSAFE_DATA = re.compile(
     # call recording (fsctl.routing.recording) and tenant audio (fsctl.media.audio) paths
     r"|uuid\}|kumo_fax_dir\}|kumo_recordings_dir\}|kumo_record_path\}|kumo_audio_dir\}|sounds_dir\}"
     # directed pickup: the uuid kept by `hash insert` when the extension was dialled (fsctl.routing)
-    r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\)\})"
+    r"|hash\(select/[a-z0-9.-]{1,253}-last_dial_ext/[0-9]{2,6}\)\}"
+    # call queues (fsctl.routing.queues): the caller's position, and an agent's login from a phone
+    r"|kumo_queue_position\}"
+    r"|expr\(\$\{callcenter_config\(queue count members [0-9]{2,6}@[a-z0-9.-]{1,253}\)\}\+1\)\}"
+    r"|callcenter_config\(queue count members [0-9]{2,6}@[a-z0-9.-]{1,253}\)\}"
+    r"|callcenter_config\(agent set status [0-9]{2,6}@[a-z0-9.-]{1,253} (?:Available|'Logged Out')\)\})"
 )
 
 

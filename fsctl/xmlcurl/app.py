@@ -24,6 +24,7 @@ from fsctl.config import Settings
 from fsctl.media.settings import media_settings_from_env
 from fsctl.media.vm_config import ConfigurationResponder
 from fsctl.metrics import Metrics
+from fsctl.queues.switch import CallcenterConfig
 from fsctl.secrets import http_credentials
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.dialplan import DialplanResponder
@@ -126,6 +127,8 @@ class ServiceApp:
         self.cdr_intake = CdrIntake(store, snapshots=self.dialplan.snapshots)
         # voicemail.conf; other configuration names stay with the switch's own files.
         self.configuration = ConfigurationResponder(media_settings_from_env())
+        # callcenter.conf: the call queues (fsctl.queues.switch), read from the database on each ask.
+        self.callcenter = CallcenterConfig(store)
         self._expected_auth = None
         # Secure by default: no setting means the generated credential, only "off" means open.
         credentials = http_credentials(settings)
@@ -213,7 +216,7 @@ class ServiceApp:
         if not section:
             return None, "malformed body: no section"
         if section == "configuration":
-            return self.configuration.answer(fields)
+            return self.callcenter.answer(fields) or self.configuration.answer(fields)
         # configuration and languages: the switch's own files serve them until a feature needs them.
         return None, f"section {section[:40]!r} not served"
 

@@ -64,10 +64,15 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
     # Only the victim has a conference room (addressed by its number) and a phonebook contact.
     bravo.post("/conference-rooms/new", {"number": "801", "pin": "4321", "max_members": "5"})
     bravo.post("/phonebook/new", {"name": "Victim contact", "numbers": "0398765432"})
+    # And a call queue (by its number) whose agent is the victim's 101.
+    bravo.post("/call-queues/new", {"number": "802", "agents": "101", "max_wait_seconds": "60"})
     victim = tenant_of(app, "b@b.example")
     with app.app_context():
         ids = {
             "number": "801",
+            "queue": "802",
+            # The agent route names an extension: the attacker's own 101 is no agent, the victim's is.
+            "extension": "101",
             # The screening route names a number or an extension: the victim's number.
             "kind": "numbers",
             "key": "0312345001",
@@ -170,6 +175,7 @@ def test_every_object_route_refuses_another_tenants_ids(app, session_factory):
         "billing.statement_pdf", "operator.lift_ban", "admins.remove", "security.lift_ban", "operator.resume_external",
         "rooms.edit", "rooms.delete", "phonebook.edit", "phonebook.delete", "screening.anonymous_one",
         "fax.pdf", "fax.delete", "fax.number",
+        "queues.edit", "queues.delete", "queues.agent",
     }  # fmt: skip
     assert expected <= tried
 

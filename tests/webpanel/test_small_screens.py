@@ -64,6 +64,16 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
     admin.post(
         "/phonebook/new", {"name": "株式会社アクメ商事", "numbers": "03-9876-5432", "company": "アクメ商事"}
     )
+    admin.post(
+        "/call-queues/new",
+        {
+            "number": "600",
+            "name": "サポート",
+            "agents": "101",
+            "strategy": "ring_all",
+            "max_wait_seconds": "60",
+        },
+    )
     with app.app_context():
         contact = db.session.scalar(select(models.PhonebookEntry.id))
     return {
@@ -87,6 +97,8 @@ def _tenant(app, admin, session_factory) -> dict[str, str]:
         "phonebook": "/phonebook/",
         "phonebook-edit": f"/phonebook/{contact}",
         "phonebook-import": "/phonebook/import",
+        "call-queues": "/call-queues/",
+        "call-queue-edit": "/call-queues/600",
         "settings": "/settings",
         "what-if": "/what-if/?from=&to=0312345000&day=2026-12-07&time=20:00",
         "live": "/live/",

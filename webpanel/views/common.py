@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import g, render_template, request
@@ -10,9 +11,20 @@ from sqlalchemy import select
 
 from fsctl import models
 from webpanel.extensions import db
+from webpanel.tenantdoc import SaveRefused, save_tenant
 
 Document = dict[str, Any]
 PAGE_SIZE = 50
+
+
+def save_or_refusal(change: Callable[[Document], None], action: str, summary: str) -> SaveRefused | None:
+    """Save `change` to the signed-in tenant's document as the signed-in actor; the refusal, or None
+    when it was saved."""
+    try:
+        save_tenant(g.tenant.id, change, actor=actor(), action=action, summary=summary)
+    except SaveRefused as refused:
+        return refused
+    return None
 
 
 def actor() -> str:

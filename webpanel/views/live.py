@@ -20,6 +20,7 @@ from sqlalchemy import select
 from fsctl import models
 from fsctl.esl.state import live_state
 from webpanel.extensions import db
+from webpanel.queue_state import agent_rows, waiting_callers
 from webpanel.security import tenant_required
 from webpanel.views.media import own_extension
 
@@ -91,6 +92,9 @@ def index():
         "duration": duration,
         "presence_label": presence_label,
         "refresh": current_app.config.get("LIVE_REFRESH_SECONDS", 5),
+        # Call queues: who waits where, and the agents' state (the whole tenant's, for admins).
+        "waiting": waiting_callers(db.session, g.tenant) if mine is None else [],
+        "agents": agent_rows(db.session, g.tenant.id) if mine is None else [],
     }
     if request.args.get("fragment"):
         return render_template("live/_content.html", **context)

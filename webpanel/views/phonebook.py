@@ -18,8 +18,8 @@ from webpanel.document_edits import matches_contact, split_numbers
 from webpanel.error_words import flash_problems
 from webpanel.extensions import db
 from webpanel.security import admin_required, tenant_object
-from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
-from webpanel.views.common import actor
+from webpanel.tenantdoc import SaveRefused, current_document
+from webpanel.views.common import save_or_refusal
 
 bp = Blueprint("phonebook", __name__, url_prefix="/phonebook")
 KEY = "phonebook"
@@ -54,11 +54,7 @@ def _form(entry: dict, errors: dict, other: list, entry_id: int | None, status: 
 
 
 def _save(change, verb: str, summary: str) -> SaveRefused | None:
-    try:
-        save_tenant(g.tenant.id, change, actor=actor(), action=f"phonebook.{verb}", summary=summary)
-    except SaveRefused as refused:
-        return refused
-    return None
+    return save_or_refusal(change, f"phonebook.{verb}", summary)
 
 
 @bp.get("/")

@@ -9,8 +9,8 @@ from flask_babel import gettext
 
 from webpanel.error_words import flash_problems
 from webpanel.security import admin_required
-from webpanel.tenantdoc import SaveRefused, current_document, save_tenant
-from webpanel.views.common import actor
+from webpanel.tenantdoc import SaveRefused, current_document
+from webpanel.views.common import save_or_refusal
 
 bp = Blueprint("rooms", __name__, url_prefix="/conference-rooms")
 KEY = "conference_rooms"
@@ -40,11 +40,7 @@ def _form(entry: dict, errors: dict, other: list, existing: str | None, status: 
 
 
 def _save(change, verb: str, number: str, index: int) -> SaveRefused | None:
-    try:
-        save_tenant(g.tenant.id, change, actor=actor(), action=f"conference_room.{verb}", summary=number)
-    except SaveRefused as refused:
-        return refused
-    return None
+    return save_or_refusal(change, f"conference_room.{verb}", number)
 
 
 @bp.get("/")

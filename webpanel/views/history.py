@@ -77,7 +77,12 @@ def _local(started: dt.datetime, zone: ZoneInfo) -> str:
     """2026/11/20 10:00:00 on the tenant's clock (stored UTC); a form Excel reads as a date and time."""
     if started.tzinfo is None:
         started = started.replace(tzinfo=dt.UTC)
-    return started.astimezone(zone).strftime("%Y/%m/%d %H:%M:%S")
+    local = started.astimezone(zone)
+    # Field by field: strftime was a fifth of exporting a day of calls (one call per row).
+    return (
+        f"{local.year:04d}/{local.month:02d}/{local.day:02d}"
+        f" {local.hour:02d}:{local.minute:02d}:{local.second:02d}"
+    )
 
 
 @bp.get("/calls.csv")

@@ -68,11 +68,17 @@ def reserve_ports(tcp: tuple[str, ...], udp: tuple[str, ...], sip: tuple[str, ..
     return ports
 
 
-def free_port_pair(host: str = "127.0.0.1") -> int:
+def free_port_pair(host: str = "127.0.0.1", avoid: int | None = None) -> int:
     """A free even UDP port with its next three free too: SIPp's -mp audio port, +1 its RTCP, +2
-    and +3 the video pair it binds as well (it fails with "Unable to bind video RTP socket")."""
+    and +3 the video pair it binds as well (it fails with "Unable to bind video RTP socket").
+
+    `avoid`: the SIP port the same SIPp binds. A phone's port is free between its runs, so without
+    this the four could include it and SIPp would collide with itself (seen once: video RTP on the
+    phone's own SIP port)."""
     for _ in range(200):
         port = free_udp_port(host) & ~1
+        if avoid is not None and port <= avoid <= port + 3:
+            continue
         socks = []
         try:
             for offset in range(4):
@@ -216,7 +222,7 @@ class SippFactory:
         trace = self.workdir / f"{name}.trace"
         errors = self.workdir / f"{name}.errors"
         args = ["sipp", "-sf", str(path), "-i", local_ip, "-p", str(port)]
-        args += ["-mi", local_ip, "-mp", str(free_port_pair(local_ip)), "-nostdin", "-nr"]
+        args += ["-mi", local_ip, "-mp", str(free_port_pair(local_ip, avoid=port)), "-nostdin", "-nr"]
         if calls:
             args += ["-m", str(calls)]
         args += ["-timeout", f"{timeout_s}s", "-timeout_error", "-d", str(duration_ms)]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, object_session
 from fsctl import models
 from fsctl.schemas import EXTENSION
 from fsctl.tenant_file import ApplyContext, Document, FieldError, Known, SchemaPart, Section
+from fsctl.tenant_file.check import own_number_errors
 
 PIN = validate.Regexp(r"^[0-9]{4,8}$", error="4 to 8 digits")
 MAX_MEMBERS = (2, 100)
@@ -37,26 +38,7 @@ class RoomSchema(Schema):
 
 def room_errors(data: Document) -> list[FieldError]:
     """A room number used twice, or also an extension or a park slot of the tenant."""
-    errors: list[FieldError] = []
-    rooms = data.get("conference_rooms", [])
-    seen: set[str] = set()
-    extensions = {u["extension"] for u in data["users"]}
-    park = data.get("park") or None
-    first, last = (int(x) for x in park["slots"].split("-")) if park else (1, 0)
-    for index, room in enumerate(rooms):
-        number, path = room["number"], ("conference_rooms", index, "number")
-        if number in seen:
-            errors.append(
-                FieldError(path, f"room {number} is listed twice", "room_twice", {"number": number})
-            )
-        elif number in extensions:
-            message = f"{number} is already a user's extension"
-            errors.append(FieldError(path, message, "room_is_extension", {"number": number}))
-        elif first <= int(number) <= last:
-            message = f"{number} is one of the park slots"
-            errors.append(FieldError(path, message, "room_is_park_slot", {"number": number}))
-        seen.add(number)
-    return errors
+    return own_number_errors(data, "conference_rooms", "room")
 
 
 def _rooms(session: Session, tenant_id: int) -> dict[str, models.ConferenceRoom]:

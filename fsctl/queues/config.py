@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from fsctl import models
 from fsctl.schemas import EXTENSION, DestinationSchema, text
 from fsctl.tenant_file import ApplyContext, Document, FieldError, Known, SchemaPart, Section
-from fsctl.tenant_file.check import destination_error
+from fsctl.tenant_file.check import destination_error, own_number_errors
 from fsctl.tenant_file.export import dest_out
 
 STRATEGIES = tuple(models.QUEUE_STRATEGIES)
@@ -52,28 +52,10 @@ class QueueSchema(Schema):
 def queue_errors(data: Document, known: Known) -> list[FieldError]:
     """A queue number used twice or taken by an extension, park slot or room; agents that are not
     users or listed twice; an overflow naming nothing."""
-    errors: list[FieldError] = []
+    rooms = {r["number"]: ("a conference room", "room") for r in data.get("conference_rooms", ())}
+    errors = own_number_errors(data, "call_queues", "queue", rooms)
     extensions = {u["extension"] for u in data["users"]}
-    rooms = {r["number"] for r in data.get("conference_rooms", ())}
-    park = data.get("park") or None
-    first, last = (int(x) for x in park["slots"].split("-")) if park else (1, 0)
-    seen: set[str] = set()
     for index, queue in enumerate(data.get("call_queues", [])):
-        number, path = queue["number"], ("call_queues", index, "number")
-        if number in seen:
-            errors.append(
-                FieldError(path, f"queue {number} is listed twice", "queue_twice", {"number": number})
-            )
-        elif number in extensions:
-            message = f"{number} is already a user's extension"
-            errors.append(FieldError(path, message, "queue_is_extension", {"number": number}))
-        elif number in rooms:
-            message = f"{number} is already a conference room"
-            errors.append(FieldError(path, message, "queue_is_room", {"number": number}))
-        elif first <= int(number) <= last:
-            message = f"{number} is one of the park slots"
-            errors.append(FieldError(path, message, "queue_is_park_slot", {"number": number}))
-        seen.add(number)
         agents: set[str] = set()
         for position, agent in enumerate(queue["agents"]):
             agent_path = ("call_queues", index, "agents", position)

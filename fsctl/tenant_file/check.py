@@ -266,3 +266,34 @@ def minutes(hhmm: str) -> int:
     """Minutes since midnight of an `HH:MM` text (24:00 is 1440)."""
     hours, mins = hhmm.split(":")
     return int(hours) * 60 + int(mins)
+
+
+def own_number_errors(
+    data: Document, section: str, noun: str, taken: dict[str, tuple[str, str]] | None = None
+) -> list[FieldError]:
+    """Errors of the numbers a feature's entries are dialled at (`data[section][i]["number"]`): listed
+    twice, a user's extension, another feature's number (`taken`: number -> (what it is, code
+    suffix)) or a park slot. Codes are `<noun>_twice`, `<noun>_is_extension`, `<noun>_is_<suffix>`
+    and `<noun>_is_park_slot`."""
+    errors: list[FieldError] = []
+    extensions = {u["extension"] for u in data["users"]}
+    taken = taken or {}
+    park = data.get("park") or None
+    first, last = (int(x) for x in park["slots"].split("-")) if park else (1, 0)
+    seen: set[str] = set()
+    for index, entry in enumerate(data.get(section, ())):
+        number, path = entry["number"], (section, index, "number")
+        params = {"number": number}
+        if number in seen:
+            errors.append(FieldError(path, f"{noun} {number} is listed twice", f"{noun}_twice", params))
+        elif number in extensions:
+            message = f"{number} is already a user's extension"
+            errors.append(FieldError(path, message, f"{noun}_is_extension", params))
+        elif number in taken:
+            what, suffix = taken[number]
+            errors.append(FieldError(path, f"{number} is already {what}", f"{noun}_is_{suffix}", params))
+        elif first <= int(number) <= last:
+            message = f"{number} is one of the park slots"
+            errors.append(FieldError(path, message, f"{noun}_is_park_slot", params))
+        seen.add(number)
+    return errors

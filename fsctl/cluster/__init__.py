@@ -213,3 +213,27 @@ def remove_node(session: Session, name: str) -> None:
         )
     session.delete(node)
     session.flush()
+
+
+def unplaced_tenants(session: Session) -> int:
+    """How many tenants are on no node (created while kumo was a single switch)."""
+    return session.scalar(
+        select(func.count()).select_from(models.Tenant).where(models.Tenant.node_id.is_(None))
+    )
+
+
+def place_unplaced(session: Session) -> list[tuple[str, str]]:
+    """Put every tenant on no node on the active nodes, each on the one with the fewest tenants at
+    that moment (oldest tenant first); [(domain, node)]. What turns a single switch into a cluster."""
+    tenants = session.scalars(
+        select(models.Tenant).where(models.Tenant.node_id.is_(None)).order_by(models.Tenant.id)
+    ).all()
+    placed = []
+    for tenant in tenants:
+        node = least_loaded_node(session)
+        if node is None:
+            raise NodeError("node", "no active node to place tenants on (add one with `fsctl nodes add`)")
+        tenant.node_id = node.id
+        session.flush()
+        placed.append((tenant.domain, node.name))
+    return placed

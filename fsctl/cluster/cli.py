@@ -28,9 +28,10 @@ _ARGUMENT = {
 }
 
 _AFTER_MOVE = (
-    "Kamailio sends {domain}'s next REGISTER and next new call to {node}; phones move as they"
-    " refresh their registration (until then the old node still reaches them for incoming calls),"
-    " and calls up now finish where they are."
+    "Kamailio sends {domain}'s next REGISTER and next new call to {node}; calls up now finish where"
+    " they are. Phones move as they refresh their registration: until then only the old node has"
+    " them registered, and a call to them on {node} finds them unregistered"
+    " (`fsctl nodes move ... --resync-phones` has the old node make them register again now)."
 )
 
 
@@ -56,7 +57,12 @@ def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf, settings_o
     add.add_argument("name", metavar="NAME", help="the node's FreeSWITCH switchname (kumo_node_name)")
     add.add_argument("--sip", required=True, metavar="HOST:PORT", help="its internal profile (phones)")
     add.add_argument("--carrier", required=True, metavar="HOST:PORT", help="its carrier profile")
-    add.add_argument("--esl", default="", metavar="HOST:PORT", help="its event socket (informational)")
+    add.add_argument(
+        "--esl",
+        default="",
+        metavar="HOST:PORT",
+        help="its event socket (for `nodes status` and `move --resync-phones`)",
+    )
 
     listing = command("list", _cmd_list, help="the nodes, their state, addresses and tenants")
     listing.add_argument("--json", action="store_true")

@@ -129,6 +129,37 @@ def parse_esl_addresses(value: str, variable: str = "FSCTL_ESL_ADDRESS") -> tupl
     return tuple(addresses)
 
 
+# FSCTL_SHARED_STORAGE_DIR: one folder that every FreeSWITCH node and every kumo instance mounts at
+# the same path (NFS, CephFS...), so a tenant moved to another node keeps its voicemail files,
+# recordings, faxes and uploaded audio. Each kind lives in its own subfolder; a kind's own variable
+# still wins. Unset: each kind's own default, as on a single switch.
+SHARED_STORAGE_SUBDIRS = {
+    "FSCTL_VOICEMAIL_DIR": "voicemail",
+    "FSCTL_RECORDINGS_DIR": "recordings",
+    "FSCTL_FAX_DIR": "fax",
+    "FSCTL_AUDIO_DIR": "audio",
+}
+# The switch's global variables naming the same folders (freeswitch/vars.xml); the voicemail folder
+# reaches the switch in kumo's voicemail.conf answer (fsctl.media.vm_config), not as a variable.
+SWITCH_STORAGE_VARS = {
+    "FSCTL_RECORDINGS_DIR": "kumo_recordings_dir",
+    "FSCTL_FAX_DIR": "kumo_fax_dir",
+    "FSCTL_AUDIO_DIR": "kumo_audio_dir",
+}
+
+
+def storage_dir(variable: str, default: str, environ: dict[str, str] | None = None) -> str:
+    """A storage folder: its own variable, else its subfolder of FSCTL_SHARED_STORAGE_DIR, else `default`."""
+    env = os.environ if environ is None else environ
+    own = env.get(variable)
+    if own:
+        return own
+    shared = env.get("FSCTL_SHARED_STORAGE_DIR")
+    if shared:
+        return str(Path(shared) / SHARED_STORAGE_SUBDIRS[variable])
+    return default
+
+
 def file_umask(environ: dict[str, str] | None = None) -> int:
     """The umask kumo's processes set at start (FSCTL_UMASK, octal; default 077: files 0600, dirs 0700).
 

@@ -196,11 +196,28 @@ bench: bench-esl
 # FreeSWITCH: KUMO_FREESWITCH=<install dir>, else the prebuilt runtime beside the repository (the
 # fixtures in tests/e2e find it and apt-install its libraries). Without one the tests skip;
 # KUMO_E2E_REQUIRED=1 (CI) turns that skip into a failure.
-.PHONY: e2e-deps test-e2e
+.PHONY: e2e-deps test-e2e kamailio-deps
 E2E_DEBS := sip-tester
-e2e-deps:
+e2e-deps: kamailio-deps
 	@for p in $(E2E_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; fi
+
+# Kamailio 5.6 in front of the nodes (kamailio/, README there). `kamailio` holds every module
+# kamailio/kamailio.cfg loads but the database drivers: db_postgres (kamailio-postgres-modules) and
+# db_sqlite (kamailio-sqlite-modules: the SQLite end-to-end run reads kumo's SQLite file).
+# Debian's package starts its own kamailio service on 5060 with its example config: kumo runs
+# Kamailio from its own config, so that service is stopped and disabled right after installing.
+KAMAILIO_DEBS := kamailio kamailio-postgres-modules kamailio-sqlite-modules
+kamailio-deps:
+	@for p in $(KAMAILIO_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	fi; \
+	if [ -n "$$missing" ] || [ -e /etc/systemd/system/multi-user.target.wants/kamailio.service ]; then \
+	  service kamailio stop >/dev/null 2>&1 || true; \
+	  ! command -v systemctl >/dev/null 2>&1 || systemctl disable --quiet kamailio.service || true; \
+	  update-rc.d kamailio disable >/dev/null 2>&1 || true; \
+	fi
 
 test-e2e: install media-deps e2e-deps
 	$(PY) -m pytest -q tests/e2e

@@ -14,13 +14,15 @@ allows it here and nowhere else in fsctl/.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +107,27 @@ def vars_include(values: Mapping[str, str], comment: str = "") -> str:
         lines.append(f'  <X-PRE-PROCESS cmd="set" data="{name}={value}"/>')
     lines.append("</include>")
     return "\n".join(lines) + "\n"
+
+
+# A node's name is FreeSWITCH's switchname and kumo's switch_nodes.name.
+NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def node_vars(node_name: str, proxy_cidrs: Sequence[str], carrier_proxy: str) -> dict[str, str]:
+    """The vars.d/ values that make a switch a node of a cluster behind Kamailio (freeswitch/README.md):
+    its switchname, the proxies it trusts (apply-proxy-acl) and Kamailio as its carrier gateway's
+    proxy (calls to the carrier and to other nodes' tenants leave through Kamailio)."""
+    if not NODE_NAME.match(node_name):
+        raise ValueError(f"node name {node_name!r}: lower-case letters, digits and '-', at most 63")
+    for cidr in proxy_cidrs:
+        ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad value
+    if not carrier_proxy or any(c in carrier_proxy for c in " ,;<>\"'"):
+        raise ValueError(f"carrier proxy {carrier_proxy!r}: host or host:port of Kamailio")
+    return {
+        "kumo_node_name": node_name,
+        "kumo_proxy_cidr": ",".join(proxy_cidrs),
+        "kumo_carrier_host": carrier_proxy,
+    }
 
 
 def deploy(

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from fsctl.billing.cli import add_billing_commands
+from fsctl.cluster.cli import add_node_commands
 from fsctl.config import PROJECT_ROOT, Settings, file_umask, parse_listen, settings_from_env
 from fsctl.fax.cli import add_fax_commands
 from fsctl.gateways.cli import add_gateway_commands
@@ -299,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fax_commands(sub, lambda args: _session_factory(_settings(args)))
     add_gateway_commands(sub, lambda args: _session_factory(_settings(args)))
     add_security_commands(sub, lambda args: _session_factory(_settings(args)))
+    add_node_commands(sub, lambda args: _session_factory(_settings(args)))
     return parser
 
 

@@ -42,6 +42,7 @@ from fsctl.models.billing import (
     Statement,
     Subscription,
 )
+from fsctl.models.cluster import NodeState, SwitchNode
 from fsctl.models.fax import FaxMessage, FaxNumber
 from fsctl.models.gateways import (
     Gateway,
@@ -178,4 +179,6 @@ __all__ = [
     "Ban",
     "TenantCallLimits",
     "SecurityEvent",
+    "NodeState",
+    "SwitchNode",
 ]

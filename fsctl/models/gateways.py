@@ -48,6 +48,8 @@ class Gateway(Base):
             name="auth_complete",
         ),
         CheckConstraint("port BETWEEN 1 AND 65535", name="port_range"),
+        # Kamailio finds a static gateway's tenant node by the source address (kamailio_gateway_routes).
+        Index("ix_gateways_address", "address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -62,6 +62,11 @@ class Tenant(Base):
     # Bumped on every committed change to the tenant's configuration; lookup caches key on it.
     config_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    # The switch node the tenant lives on (fsctl.cluster); NULL = a single switch, no cluster. The
+    # operator's, never the tenant file's: `fsctl apply` neither shows nor changes it.
+    node_id: Mapped[int | None] = mapped_column(
+        ForeignKey("switch_nodes.id", ondelete="SET NULL"), index=True
+    )
 
     users: Mapped[list[User]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="User.extension"
@@ -177,6 +182,11 @@ class Number(Base):
 
     tenant: Mapped[Tenant | None] = relationship(back_populates="numbers")
     destination: Mapped[Destination | None] = relationship(foreign_keys=[destination_id])
+
+
+# Kamailio looks a carrier's R-URI up in kamailio_number_routes, whose "81..." form (E.164 without
+# the plus) is substr(e164, 2): this index keeps that one indexed query like the other two forms.
+Index("ix_numbers_e164_without_plus", func.substr(Number.__table__.c.e164, 2))
 
 
 class RingGroup(Base):

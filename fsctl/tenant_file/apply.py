@@ -17,6 +17,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from fsctl import db, models
+from fsctl.cluster import place_new_tenant
 from fsctl.numbers import NumberError, parse_inventory_number
 from fsctl.schemas import WEEKDAYS
 from fsctl.tenant_file.check import FORWARD_KINDS, Dest, minutes, parse_until
@@ -78,6 +79,7 @@ class Applier:
         flushes = 0 if created else db.config_flushes(session, tenant.id)
         if tenant is None:
             tenant = models.Tenant(domain=data["domain"], config_version=1)
+            place_new_tenant(session, tenant)
             session.add(tenant)
         tenant.name = data["name"]
         tenant.timezone = data["timezone"]

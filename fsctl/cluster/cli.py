@@ -1,0 +1,192 @@
+"""`fsctl nodes`: the switch nodes of a cluster behind Kamailio and the placement of tenants."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from fsctl import cluster, db, models
+
+SessionFactoryOf = Callable[[argparse.Namespace], sessionmaker[Session]]
+
+# The argument each NodeError field comes from, as the command line spells it.
+_ARGUMENT = {
+    "name": "NAME",
+    "sip": "--sip",
+    "carrier": "--carrier",
+    "esl": "--esl",
+    "node": "NODE",
+    "tenant": "TENANT_DOMAIN",
+}
+
+_AFTER_MOVE = (
+    "Kamailio sends {domain}'s next REGISTER and next new call to {node}; phones move as they"
+    " refresh their registration (until then the old node still reaches them for incoming calls),"
+    " and calls up now finish where they are."
+)
+
+
+def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf) -> None:
+    """Register `fsctl nodes` on the main parser's subparsers."""
+    parser = sub.add_parser(
+        "nodes",
+        help="FreeSWITCH nodes behind Kamailio and which node each tenant lives on",
+        description="FreeSWITCH nodes behind Kamailio. Each tenant lives on one node; with no node"
+        " defined kumo is a single switch. Kamailio reads the placement from the database at every"
+        " new request.",
+    )
+    nodes_sub = parser.add_subparsers(dest="nodes_command", required=True)
+
+    def command(name: str, func: Callable[[argparse.Namespace, Session], int], **kwargs: Any):
+        child = nodes_sub.add_parser(name, **kwargs)
+        child.set_defaults(func=lambda args: _run(args, session_factory_of(args), func))
+        return child
+
+    add = command(
+        "add", _cmd_add, help="add a node (active: it takes new tenants)", description=_ADD_DESCRIPTION
+    )
+    add.add_argument("name", metavar="NAME", help="the node's FreeSWITCH switchname (kumo_node_name)")
+    add.add_argument("--sip", required=True, metavar="HOST:PORT", help="its internal profile (phones)")
+    add.add_argument("--carrier", required=True, metavar="HOST:PORT", help="its carrier profile")
+    add.add_argument("--esl", default="", metavar="HOST:PORT", help="its event socket (informational)")
+
+    listing = command("list", _cmd_list, help="the nodes, their state, addresses and tenants")
+    listing.add_argument("--json", action="store_true")
+
+    drain = command(
+        "drain",
+        _cmd_drain,
+        help="stop placing new tenants on a node (it keeps its tenants unless --move)",
+    )
+    drain.add_argument("name", metavar="NAME")
+    drain.add_argument(
+        "--move",
+        action="store_true",
+        help="also move its tenants to the other active nodes, each to the one with the fewest tenants",
+    )
+    activate = command("activate", _cmd_activate, help="let a drained node take new tenants again")
+    activate.add_argument("name", metavar="NAME")
+
+    move = command(
+        "move",
+        _cmd_move,
+        help="put a tenant on another node",
+        description="Put a tenant on NODE, any node that exists (a draining one too: the operator's"
+        " explicit choice). The tenant's next REGISTER and next new call go there; calls up now"
+        " finish where they are.",
+    )
+    move.add_argument("domain", metavar="TENANT_DOMAIN")
+    move.add_argument("node", metavar="NODE")
+
+    command(
+        "place",
+        _cmd_place,
+        help="put every tenant that is on no node on the active nodes (after the first `add`)",
+    )
+
+    remove = command("remove", _cmd_remove, help="remove a node that has no tenants left")
+    remove.add_argument("name", metavar="NAME")
+
+
+_ADD_DESCRIPTION = (
+    "Add a FreeSWITCH node. NAME is its switchname (lower-case letters, digits, '-'). From now on"
+    " new tenants go to the active node with the fewest tenants."
+)
+
+
+def _run(
+    args: argparse.Namespace,
+    factory: sessionmaker[Session],
+    func: Callable[[argparse.Namespace, Session], int],
+) -> int:
+    try:
+        with db.session_scope(factory) as session:
+            return func(args, session)
+    except cluster.NodeError as exc:
+        print(
+            f"fsctl nodes {args.nodes_command}: {_ARGUMENT.get(exc.field, exc.field)}: {exc}", file=sys.stderr
+        )
+        return 2
+
+
+def _cmd_add(args: argparse.Namespace, session: Session) -> int:
+    node = cluster.add_node(session, args.name, args.sip, args.carrier, args.esl)
+    print(f"{node.name}: added, active (internal {node.sip_address}, carrier {node.carrier_address})")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace, session: Session) -> int:
+    nodes = cluster.list_nodes(session)
+    if args.json:
+        print(json.dumps([node.as_dict() for node in nodes], indent=2))
+        return 0
+    if not nodes:
+        print("no nodes: kumo is a single switch (add one with `fsctl nodes add`)")
+        return 0
+    rows = [("NAME", "STATE", "INTERNAL", "CARRIER", "ESL", "TENANTS")] + [
+        (n.name, n.state, n.sip_address, n.carrier_address, n.esl_address or "-", str(n.tenants))
+        for n in nodes
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    unplaced = cluster.unplaced_tenants(session)
+    if unplaced:
+        print(
+            f"{unplaced} tenant(s) on no node (created before the first node): place them with `fsctl nodes place`"
+        )
+    return 0
+
+
+def _cmd_drain(args: argparse.Namespace, session: Session) -> int:
+    if args.move:
+        moves = cluster.drain_moves(session, args.name)
+        for domain, node in moves:
+            print(f"{domain}: {args.name} -> {node}")
+        print(f"{args.name}: draining, {len(moves)} tenant(s) moved.")
+        if moves:
+            print(_AFTER_MOVE.format(domain="each moved tenant", node="its new node"))
+        return 0
+    cluster.set_state(session, args.name, models.NodeState.DRAINING)
+    print(f"{args.name}: draining: it keeps its tenants and takes no new ones")
+    return 0
+
+
+def _cmd_activate(args: argparse.Namespace, session: Session) -> int:
+    cluster.set_state(session, args.name, models.NodeState.ACTIVE)
+    print(f"{args.name}: active: it takes new tenants")
+    return 0
+
+
+def _cmd_move(args: argparse.Namespace, session: Session) -> int:
+    before, node = cluster.move_tenant(session, args.domain, args.node)
+    domain = args.domain.lower()
+    if before == node.name:
+        print(f"{domain}: already on {node.name}")
+        return 0
+    print(f"{domain}: {before or 'no node'} -> {node.name}")
+    if node.state != models.NodeState.ACTIVE.value:
+        print(f"note: {node.name} is {node.state}; it serves {domain} all the same")
+    print(_AFTER_MOVE.format(domain=domain, node=node.name))
+    return 0
+
+
+def _cmd_place(args: argparse.Namespace, session: Session) -> int:
+    placed = cluster.place_unplaced(session)
+    for domain, node in placed:
+        print(f"{domain}: -> {node}")
+    print(f"{len(placed)} tenant(s) placed")
+    if placed:
+        print(_AFTER_MOVE.format(domain="each placed tenant", node="its node"))
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace, session: Session) -> int:
+    cluster.remove_node(session, args.name)
+    print(f"{args.name}: removed")
+    return 0

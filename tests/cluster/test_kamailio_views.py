@@ -1,0 +1,147 @@
+"""The views Kamailio reads (migration 29e01016cc62), on the migrated schema of SQLite and PostgreSQL:
+each returns exactly the placed tenants' rows, in the forms a request can carry."""
+
+from __future__ import annotations
+
+import pytest
+from gateways.gw_helpers import gateway_doc
+from kumo_support import tenant_doc
+from sqlalchemy import text
+
+from fsctl import cluster, db, migrate
+from fsctl.db import make_engine
+from fsctl.inventory import add_numbers
+from fsctl.numbers import to_national
+from fsctl.wiring import tenant_file
+
+BETA = {
+    "domain": "beta.kumo.test",
+    "name": "ベータ",
+    "users": [{"extension": "201", "name": "Beta 201", "password": "Str0ng-201-pass"}],
+    "numbers": [{"number": "05012340000", "destination": {"user": "201"}}],
+    "ring_groups": [],
+    "park": None,
+}
+
+
+@pytest.fixture
+def migrated(database_url):
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine, db.make_session_factory(engine)
+    engine.dispose()
+
+
+def _rows(engine, sql: str, **params) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(sql), params)]
+
+
+def _cluster(factory, *, unplaced: bool = False) -> None:
+    """Node a and b; acme (with its gateways) on a, beta on b; optionally a tenant on no node."""
+    with db.session_scope(factory) as session:
+        if unplaced:
+            tenant_file().apply(
+                session, tenant_doc(domain="solo.kumo.test", numbers=[], users=[], ring_groups=[], park=None)
+            )
+        cluster.add_node(session, "node-a", "127.0.0.2:5060", "127.0.0.2:5080", "127.0.0.2:8021")
+        cluster.add_node(session, "node-b", "127.0.0.3:5060", "127.0.0.3:5080")
+        tenant_file().apply(session, gateway_doc())
+        tenant_file().apply(session, tenant_doc(**BETA))
+
+
+def test_domain_routes_name_each_placed_tenants_node(migrated):
+    engine, factory = migrated
+    _cluster(factory, unplaced=True)
+    rows = _rows(engine, "SELECT domain, node, sip_uri FROM kamailio_domain_routes ORDER BY domain")
+    assert rows == [
+        ("acme.kumo.test", "node-a", "sip:127.0.0.2:5060"),
+        ("beta.kumo.test", "node-b", "sip:127.0.0.3:5060"),
+    ]
+    # Kamailio's lookup: one row for the domain, none for a tenant on no node.
+    one = "SELECT sip_uri FROM kamailio_domain_routes WHERE domain = :d"
+    assert _rows(engine, one, d="beta.kumo.test") == [("sip:127.0.0.3:5060",)]
+    assert _rows(engine, one, d="solo.kumo.test") == []
+
+
+@pytest.mark.parametrize(
+    ("presented", "node"),
+    [
+        ("+81312345678", "node-a"),  # what the dialplan bridges to sofia/gateway/carrier/<E.164>
+        ("81312345678", "node-a"),  # E.164 without the plus, as some carriers send it
+        ("0312345678", "node-a"),  # national
+        ("0312345001", "node-a"),  # a user's DID
+        ("+815012340000", "node-b"),
+        ("815012340000", "node-b"),
+        ("05012340000", "node-b"),
+    ],
+)
+def test_number_routes_match_every_form_a_carrier_or_node_presents(migrated, presented, node):
+    engine, factory = migrated
+    _cluster(factory)
+    rows = _rows(
+        engine, "SELECT node, carrier_uri FROM kamailio_number_routes WHERE number = :n", n=presented
+    )
+    port_host = {"node-a": "127.0.0.2", "node-b": "127.0.0.3"}[node]
+    assert rows == [(node, f"sip:{port_host}:5080")]
+    # The same number the dialplan's carrier lookup finds (fsctl.numbers.to_national).
+    assert to_national(presented) in {"0312345678", "0312345001", "05012340000"}
+
+
+def test_number_routes_hold_exactly_three_forms_of_placed_tenants_numbers(migrated):
+    engine, factory = migrated
+    _cluster(factory)
+    add_numbers(factory, "0399990000")  # a free number: on no tenant, so not routed
+    rows = _rows(engine, "SELECT number, node FROM kamailio_number_routes ORDER BY number")
+    assert sorted(rows) == sorted(
+        (form, node)
+        for national, node in (("0312345678", "node-a"), ("0312345001", "node-a"), ("05012340000", "node-b"))
+        for form in (national, "+81" + national[1:], "81" + national[1:])
+    )
+    # Customer gateways' own numbers come from the gateway, never from the platform's carrier.
+    assert not any(number.endswith("5550100") for number, _ in rows)
+
+
+def test_gateway_routes_hold_static_gateways_by_their_address(migrated):
+    engine, factory = migrated
+    _cluster(factory)
+    rows = _rows(engine, "SELECT address, node, carrier_uri, cidr FROM kamailio_gateway_routes")
+    # osaka is static (203.0.113.10 in 203.0.113.8/29); honsha registers, so it routes by domain.
+    assert rows == [("203.0.113.10", "node-a", "sip:127.0.0.2:5080", "203.0.113.8/29")]
+
+
+def test_dispatcher_lists_both_profiles_of_every_node(migrated):
+    engine, factory = migrated
+    _cluster(factory)
+    with db.session_scope(factory) as session:
+        cluster.set_state(session, "node-b", cluster.models.NodeState.DRAINING)
+    rows = _rows(
+        engine,
+        "SELECT id, setid, destination, flags, priority, attrs, description FROM kamailio_dispatcher"
+        " ORDER BY setid, id",
+    )
+    assert [row[1:6] for row in rows] == [
+        (1, "sip:127.0.0.2:5060", 0, 0, "node=node-a"),
+        (1, "sip:127.0.0.3:5060", 0, 0, "node=node-b"),
+        (2, "sip:127.0.0.2:5080", 0, 0, "node=node-a"),
+        (2, "sip:127.0.0.3:5080", 0, 0, "node=node-b"),
+    ]
+    assert len({row[0] for row in rows}) == 4  # the dispatcher's id is unique
+
+
+def test_a_move_is_what_the_next_query_sees_and_no_node_means_no_rows(migrated):
+    engine, factory = migrated
+    _cluster(factory)
+    with db.session_scope(factory) as session:
+        cluster.move_tenant(session, "acme.kumo.test", "node-b")
+    assert _rows(engine, "SELECT node FROM kamailio_domain_routes WHERE domain = 'acme.kumo.test'") == [
+        ("node-b",)
+    ]
+    assert _rows(engine, "SELECT node FROM kamailio_number_routes WHERE number = '81312345678'") == [
+        ("node-b",)
+    ]
+    with db.session_scope(factory) as session:
+        cluster.move_tenant(session, "beta.kumo.test", "node-b")
+        session.execute(text("UPDATE tenants SET node_id = NULL"))
+    for view in ("kamailio_domain_routes", "kamailio_number_routes", "kamailio_gateway_routes"):
+        assert _rows(engine, f"SELECT * FROM {view}") == []

@@ -7,7 +7,7 @@ kamailio_dispatcher (the nodes' view) with the 5-column layout of its version 4
 (setid, destination, flags, priority, attrs: dispatcher's dispatch.c, DS_TABLE_VERSION4).
 
 Revision ID: c3e8a1f5d7b4
-Revises: a7c4e2f9d3b8
+Revises: 29e01016cc62
 Create Date: 2026-12-07 21:45:00
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "c3e8a1f5d7b4"
-down_revision = "a7c4e2f9d3b8"
+down_revision = "29e01016cc62"
 branch_labels = None
 depends_on = None
 

@@ -300,7 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_fax_commands(sub, lambda args: _session_factory(_settings(args)))
     add_gateway_commands(sub, lambda args: _session_factory(_settings(args)))
     add_security_commands(sub, lambda args: _session_factory(_settings(args)))
-    add_node_commands(sub, lambda args: _session_factory(_settings(args)))
+    add_node_commands(sub, lambda args: _session_factory(_settings(args)), _settings)
     return parser
 
 

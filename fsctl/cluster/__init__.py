@@ -148,6 +148,10 @@ def add_node(session: Session, name: str, sip: str, carrier: str, esl: str = "")
     return node
 
 
+def all_nodes(session: Session) -> list[models.SwitchNode]:
+    return list(session.scalars(select(models.SwitchNode).order_by(models.SwitchNode.name)))
+
+
 def list_nodes(session: Session) -> list[NodeInfo]:
     counts = tenant_counts(session)
     return [
@@ -159,7 +163,7 @@ def list_nodes(session: Session) -> list[NodeInfo]:
             node.esl_address,
             counts.get(node.id, 0),
         )
-        for node in session.scalars(select(models.SwitchNode).order_by(models.SwitchNode.name))
+        for node in all_nodes(session)
     ]
 
 

@@ -6,13 +6,16 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl import cluster, db, models
+from fsctl.config import Settings
 
 SessionFactoryOf = Callable[[argparse.Namespace], sessionmaker[Session]]
+SettingsOf = Callable[[argparse.Namespace], Settings]
 
 # The argument each NodeError field comes from, as the command line spells it.
 _ARGUMENT = {
@@ -31,7 +34,7 @@ _AFTER_MOVE = (
 )
 
 
-def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf) -> None:
+def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf, settings_of: SettingsOf) -> None:
     """Register `fsctl nodes` on the main parser's subparsers."""
     parser = sub.add_parser(
         "nodes",
@@ -91,6 +94,18 @@ def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf) -> None:
 
     remove = command("remove", _cmd_remove, help="remove a node that has no tenants left")
     remove.add_argument("name", metavar="NAME")
+
+    status = nodes_sub.add_parser(
+        "status",
+        help="ask each node's event socket whether it is up (exit 1 when one is not)",
+        description="Connect to each node's --esl address with kumo's event socket password and"
+        " read `switchname`, `status` and `sofia status`: a node is up when it answers, is UP and"
+        " runs both SIP profiles. Exit 1 when a node is not up.",
+    )
+    status.add_argument("name", metavar="NAME", nargs="?", help="only this node")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--timeout", type=float, default=3.0, help="seconds per node (default 3)")
+    status.set_defaults(func=lambda args: _cmd_status(args, session_factory_of(args), settings_of(args)))
 
 
 _ADD_DESCRIPTION = (
@@ -190,3 +205,52 @@ def _cmd_remove(args: argparse.Namespace, session: Session) -> int:
     cluster.remove_node(session, args.name)
     print(f"{args.name}: removed")
     return 0
+
+
+def _esl_password(settings: Settings) -> str | None:
+    """kumo's event socket password: the setting, else the one `fsctl serve` generated; never a new one."""
+    from fsctl.secrets import ESL_PASSWORD_FILE
+
+    if settings.esl_password:
+        return settings.esl_password
+    path = Path(settings.instance_dir) / ESL_PASSWORD_FILE
+    if not path.exists():
+        return None
+    return path.read_text(encoding="utf-8").strip() or None
+
+
+def _cmd_status(args: argparse.Namespace, factory: sessionmaker[Session], settings: Settings) -> int:
+    import gevent
+
+    from fsctl.cluster.status import node_health
+
+    with factory() as session:
+        try:
+            nodes = [cluster.node_by_name(session, args.name)] if args.name else cluster.all_nodes(session)
+        except cluster.NodeError as exc:
+            print(f"fsctl nodes status: NODE: {exc}", file=sys.stderr)
+            return 2
+        targets = [(node.name, node.esl_address) for node in nodes]
+    password = _esl_password(settings)
+    if password is None:
+        print(
+            "fsctl nodes status: no ESL password: set FSCTL_ESL_PASSWORD (as `fsctl serve` has it)",
+            file=sys.stderr,
+        )
+        return 2
+    # Side by side: a node that does not answer costs its timeout once, not once per node after it.
+    jobs = [gevent.spawn(node_health, name, address, password, args.timeout) for name, address in targets]
+    gevent.joinall(jobs)
+    healths = [job.get() for job in jobs]
+    if args.json:
+        print(json.dumps([h.as_dict() for h in healths], indent=2))
+    elif not healths:
+        print("no nodes: kumo is a single switch")
+    else:
+        for h in healths:
+            profiles = ", ".join(f"{p} {state}" for p, state in sorted(h.profiles.items()))
+            detail = f" ({h.uptime}; {profiles}; {h.sessions})" if h.uptime else ""
+            print(f"{h.name}: {'up' if h.up else 'DOWN'}{detail}")
+            for problem in h.problems:
+                print(f"  {problem}")
+    return 0 if all(h.up for h in healths) else 1

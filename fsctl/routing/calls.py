@@ -225,29 +225,54 @@ class Calls:
             p.add("privacy", "number")
         elif privacy == "present":
             p.decide("186", "caller ID presented for this call")
+        target = number.e164 or number.number
+        p.decide(f"out through the carrier to {target}", f"{number.kind} ({number.rule})")
+        self.bridge_to_carrier(target)
+
+    def bridge_to_carrier(self, target: str) -> None:
+        """Bridge through the carrier gateway (in a cluster its proxy is Kamailio) to `target`."""
+        p, tenant = self.plan, self.tenant
         if self.context == tenant.domain:  # the caller is the tenant's phone (not a forwarded carrier call)
             set_hold_music(p, tenant, own_leg=True)
             mark_far_leg(p, tenant)
         p.add("set", "hangup_after_bridge=true")
-        target = number.e164 or number.number
-        p.decide(f"out through the carrier to {target}", f"{number.kind} ({number.rule})")
         p.add("bridge", f"sofia/gateway/{CARRIER_GATEWAY}/{target}")
 
     def on_net_call(self, other: TenantSnap, number: Classified, user: UserSnap | None) -> None:
+        """A call to another tenant's number. Routed inside the platform (free, no carrier channel):
+        on this switch when both tenants live on one node (or there are no nodes); when the other
+        tenant lives on another node of the cluster its phones are registered there, so the call
+        leaves through the carrier gateway, whose proxy in a cluster is Kamailio: Kamailio finds the
+        number in kamailio_number_routes and hands the call to that node's carrier profile, which
+        routes it as a call to that number (the other tenant's channel limit and screening apply
+        there). Across nodes it is still no carrier call of ours: no channel limit here, billed
+        on-net (fsctl.cdr classifies the dialled number, not the bridge)."""
         p = self.plan
         p.kind = "on_net"
-        p.decide(
-            f"{number.number} belongs to {other.domain}",
-            "on-net: routed inside the platform, free, no carrier channel",
-        )
+        across_nodes = other.node is not None and other.node != self.tenant.node
+        if across_nodes:
+            p.decide(
+                f"{number.number} belongs to {other.domain} on node {other.node}",
+                f"on-net across nodes ({self.tenant.domain} is on {self.tenant.node or 'no node'}):"
+                " through Kamailio to that node, no carrier channel",
+            )
+        else:
+            p.decide(
+                f"{number.number} belongs to {other.domain}",
+                "on-net: routed inside the platform, free, no carrier channel",
+            )
         cid, why = outbound_caller_id(self.tenant, user)
         if cid is not None:
-            national = "0" + cid[3:]
-            p.decide(f"shows {national}", why)
-            p.add("set", f"effective_caller_id_number={national}")
+            # The other node takes E.164 like any carrier's and shows it in national form itself.
+            shown = cid if across_nodes else "0" + cid[3:]
+            p.decide(f"shows {shown}", why)
+            p.add("set", f"effective_caller_id_number={shown}")
         name = safe_text(self.tenant.name)
         if name:
             p.add("set", f"effective_caller_id_name={name}")
+        if across_nodes:
+            self.bridge_to_carrier(number.e164 or number.number)
+            return
         dest = other.numbers[number.number].destination if number.number in other.numbers else None
         self.router(other).destination(dest, frozenset(), f"{other.domain} number {number.number}")
 

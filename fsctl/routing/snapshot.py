@@ -219,6 +219,9 @@ class TenantSnap:
     international_calls: bool = False
     max_external_channels: int = 2
     allowed_prefixes: tuple[str, ...] = ()
+    # The switch node the tenant lives on (fsctl.cluster), None = a single switch. A move changes
+    # tenants.node_id, which bumps config_version, so a snapshot never holds a stale node.
+    node: str | None = None
     users: Mapping[str, UserSnap] = field(default_factory=dict)
     numbers: dict[str, NumberSnap] = field(default_factory=dict)
     ring_groups: dict[str, RingGroupSnap] = field(default_factory=dict)

@@ -45,8 +45,9 @@ ReachOf = Callable[[FetchAll, int, DestOf], Sequence[Dest | None]]
 
 
 _TENANT = (
-    "SELECT id, domain, name, config_version, timezone, status, trial_started_on, international_calls,"
-    " max_external_channels, allowed_prefixes, language FROM tenants WHERE id = ?"
+    "SELECT t.id, t.domain, t.name, t.config_version, t.timezone, t.status, t.trial_started_on,"
+    " t.international_calls, t.max_external_channels, t.allowed_prefixes, t.language, n.name"
+    " FROM tenants t LEFT JOIN switch_nodes n ON n.id = t.node_id WHERE t.id = ?"
 )
 _DESTINATIONS = (
     "SELECT d.id, d.kind, u.extension, g.name, m.name, s.name, d.external_number, d.announcement"
@@ -142,9 +143,20 @@ def load_snapshot_rows(
     tenant_rows = fetch_all(_TENANT, (tenant_id,))
     if not tenant_rows:
         return None
-    (tid, domain, name, version, timezone, status, trial, international, channels, prefixes, language) = (
-        tenant_rows[0]
-    )
+    (
+        tid,
+        domain,
+        name,
+        version,
+        timezone,
+        status,
+        trial,
+        international,
+        channels,
+        prefixes,
+        language,
+        node,
+    ) = tenant_rows[0]
     dests = {row[0]: _dest(row) for row in fetch_all(_DESTINATIONS, (tid,))}
 
     def dest(dest_id: int | None) -> Dest | None:
@@ -254,6 +266,7 @@ def load_snapshot_rows(
         international_calls=bool(international),
         max_external_channels=channels,
         allowed_prefixes=tuple(prefixes or ()),
+        node=node,
         users=users,
         numbers=numbers,
         ring_groups=groups,

@@ -306,6 +306,42 @@ def test_on_net_call_is_internal_free_and_shows_the_company_number():
     assert ("set", "effective_caller_id_number=0312345678") in apps(plan)
 
 
+@pytest.mark.parametrize(
+    ("caller_node", "other_node", "through_kamailio"),
+    [
+        (None, None, False),  # no cluster: exactly as before
+        ("node-a", "node-a", False),  # one node holds both tenants' phones
+        ("node-a", None, False),  # the other tenant is on no node: Kamailio has no route for it
+        ("node-a", "node-b", True),
+        (None, "node-b", True),  # a tenant from before the cluster calls a placed one
+    ],
+)
+def test_on_net_across_nodes_goes_out_through_the_carrier_gateway(caller_node, other_node, through_kamailio):
+    other = make_snapshot(
+        id=2,
+        domain="beta.kumo.test",
+        name="Beta",
+        node=other_node,
+        numbers={"0362800001": NumberSnap("0362800001", "+81362800001", "geographic", Dest("user", "101"))},
+    )
+    plan = plan_from_phone(
+        make_snapshot(node=caller_node),
+        "101",
+        "0362800001",
+        OPEN,
+        on_net=lambda n: other if n == "0362800001" else None,
+    )
+    assert plan.kind == "on_net"
+    assert not any(a.app == "limit" for a in plan.actions)
+    if through_kamailio:
+        assert bridges(plan) == ["sofia/gateway/carrier/+81362800001"]
+        assert ("set", "effective_caller_id_number=+81312345678") in apps(plan)
+        assert any("on-net across nodes" in d.why for d in plan.decisions)
+    else:
+        assert bridges(plan) == ["user/101@beta.kumo.test"]
+        assert ("set", "effective_caller_id_number=0312345678") in apps(plan)
+
+
 def test_on_net_counts_as_external_for_the_trial():
     other = make_snapshot(id=2, domain="beta.kumo.test")
     trial = make_snapshot(status="trial", trial_started_on=dt.date(2026, 11, 20))

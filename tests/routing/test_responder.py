@@ -156,7 +156,8 @@ def test_a_committed_change_is_seen_on_the_next_lookup(make_tenant, responder, s
     assert actions(responder.answer(fields)) == [("hangup", "OUTGOING_CALL_BARRED")]
 
 
-def test_on_net_between_tenants(make_tenant, responder, fixtures_dir):
+def _acme_calls_beta(make_tenant, fixtures_dir) -> dict[str, str]:
+    """Tenants acme and beta; the fields of acme's 101 dialling beta's number 0362800001."""
     make_tenant()
     make_tenant(
         domain="beta.kumo.test",
@@ -174,9 +175,37 @@ def test_on_net_between_tenants(make_tenant, responder, fixtures_dir):
         user="101",
         destination="0362800001",
     )
+    return fields
+
+
+def test_on_net_between_tenants(make_tenant, responder, fixtures_dir):
+    fields = _acme_calls_beta(make_tenant, fixtures_dir)
     acts = actions(responder.answer(fields))
     assert ("bridge", "user/201@beta.kumo.test") in acts
     assert not any(app == "limit" for app, _ in acts)
+
+
+def test_on_net_across_nodes_leaves_through_kamailio(make_tenant, responder, session_factory, fixtures_dir):
+    """Tenants on two nodes of a cluster: the other tenant's phones are registered on its node, so
+    the call leaves through the carrier gateway (Kamailio in a cluster) to the number in E.164; on
+    one node it rings inside as before, and a move is seen on the next lookup."""
+    from fsctl import cluster
+
+    with db.session_scope(session_factory) as session:
+        cluster.add_node(session, "node-a", "127.0.0.2:5060", "127.0.0.2:5080")
+    fields = _acme_calls_beta(make_tenant, fixtures_dir)
+    assert ("bridge", "user/201@beta.kumo.test") in actions(responder.answer(fields))  # both on node-a
+    with db.session_scope(session_factory) as session:
+        cluster.add_node(session, "node-b", "127.0.0.3:5060", "127.0.0.3:5080")
+        cluster.move_tenant(session, "beta.kumo.test", "node-b")
+    acts = actions(responder.answer(fields))
+    assert acts[-1] == ("bridge", "sofia/gateway/carrier/+81362800001")
+    assert ("set", "effective_caller_id_number=+81312345678") in acts  # node-b shows it as 0312345678
+    assert ("set", "effective_caller_id_name=株式会社アクメ") in acts
+    assert not any(app == "limit" for app, _ in acts)  # no carrier channel of acme's
+    with db.session_scope(session_factory) as session:
+        cluster.move_tenant(session, "acme.kumo.test", "node-b")
+    assert ("bridge", "user/201@beta.kumo.test") in actions(responder.answer(fields))
 
 
 def test_continuation_after_a_busy_bridge(make_tenant, responder, fixtures_dir):

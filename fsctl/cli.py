@@ -13,7 +13,7 @@ import yaml
 
 from fsctl.billing.cli import add_billing_commands
 from fsctl.cluster.cli import add_node_commands
-from fsctl.config import PROJECT_ROOT, Settings, file_umask, parse_listen, settings_from_env
+from fsctl.config import PROJECT_ROOT, SettingError, Settings, file_umask, parse_listen, settings_from_env
 from fsctl.fax.cli import add_fax_commands
 from fsctl.gateways.cli import add_gateway_commands
 from fsctl.media.cli import add_media_commands
@@ -26,7 +26,10 @@ DEMO_FILE = PROJECT_ROOT / "dialplans" / "examples" / "demo.yaml"
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = settings_from_env()
+    try:
+        settings = settings_from_env()
+    except SettingError as exc:
+        raise SystemExit(f"fsctl: {exc}") from None
     return settings.with_overrides(
         database_url=getattr(args, "database_url", None),
         http_listen=parse_listen(args.http_listen, 8080) if getattr(args, "http_listen", None) else None,

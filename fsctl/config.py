@@ -20,6 +20,10 @@ def _split_host_port(value: str, default_port: int) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+class SettingError(ValueError):
+    """A setting from the environment that cannot be used; the message names the variable."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every knob the service reads; tests build one directly instead of patching os.environ."""
@@ -31,7 +35,9 @@ class Settings:
     # "user:password" that mod_xml_curl and mod_json_cdr send; None = the one generated in
     # instance_dir (fsctl.secrets); "off" = no HTTP auth at all (explicit opt-out, logged loudly).
     xml_curl_auth: str | None = None
-    esl_address: tuple[str, int] = ("127.0.0.1", 8021)
+    # The inbound event sockets of every FreeSWITCH node kumo follows (FSCTL_ESL_ADDRESS, comma
+    # separated): one connection each, reconnecting on its own (fsctl.esl.nodes).
+    esl_addresses: tuple[tuple[str, int], ...] = (("127.0.0.1", 8021),)
     # None = the one generated in instance_dir; there is no well-known default.
     esl_password: str | None = None
     outbound_listen: tuple[str, int] = ("127.0.0.1", 8084)
@@ -70,6 +76,11 @@ class Settings:
     dialplan_warm: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def esl_address(self) -> tuple[str, int]:
+        """The first node's event socket: what a single local switch (`make run`) listens on."""
+        return self.esl_addresses[0]
+
     def with_overrides(self, **changes: object) -> Settings:
         """A copy with some fields changed (command-line options)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -84,7 +95,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         http_listen=_split_host_port(env.get("FSCTL_HTTP_LISTEN", "127.0.0.1:8080"), 8080),
         instance_dir=Path(env.get("FSCTL_INSTANCE_DIR") or defaults.instance_dir),
         xml_curl_auth=env.get("FSCTL_XML_CURL_AUTH") or None,
-        esl_address=_split_host_port(env.get("FSCTL_ESL_ADDRESS", "127.0.0.1:8021"), 8021),
+        esl_addresses=parse_esl_addresses(env.get("FSCTL_ESL_ADDRESS") or "127.0.0.1:8021"),
         esl_password=env.get("FSCTL_ESL_PASSWORD") or None,
         outbound_listen=_split_host_port(env.get("FSCTL_OUTBOUND_LISTEN", "127.0.0.1:8084"), 8084),
         http_workers=int(env.get("FSCTL_HTTP_WORKERS", "0")),
@@ -95,6 +106,58 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         dialplan_cache_tenants=int(env.get("FSCTL_DIALPLAN_CACHE_TENANTS", "10000")),
         dialplan_warm=env.get("FSCTL_DIALPLAN_WARM", "1") not in ("0", "off", "false", "no"),
     )
+
+
+def parse_esl_addresses(value: str, variable: str = "FSCTL_ESL_ADDRESS") -> tuple[tuple[str, int], ...]:
+    """`host:port[,host:port...]` (port 8021 when left out) as a tuple of addresses, in order, each once."""
+    addresses: list[tuple[str, int]] = []
+    for entry in value.split(","):
+        entry = entry.strip()
+        if not entry:
+            raise SettingError(
+                f"{variable}: an empty entry in {value!r} (separate host:port entries by commas)"
+            )
+        try:
+            address = _split_host_port(entry, 8021)
+        except ValueError:
+            raise SettingError(f"{variable}: {entry!r} is not host:port (port 1-65535)") from None
+        if not address[0] or not 0 < address[1] < 65536 or any(c.isspace() for c in address[0]):
+            raise SettingError(f"{variable}: {entry!r} is not host:port (port 1-65535)")
+        if address in addresses:
+            raise SettingError(f"{variable}: {entry!r} is listed twice")
+        addresses.append(address)
+    return tuple(addresses)
+
+
+# FSCTL_SHARED_STORAGE_DIR: one folder that every FreeSWITCH node and every kumo instance mounts at
+# the same path (NFS, CephFS...), so a tenant moved to another node keeps its voicemail files,
+# recordings, faxes and uploaded audio. Each kind lives in its own subfolder; a kind's own variable
+# still wins. Unset: each kind's own default, as on a single switch.
+SHARED_STORAGE_SUBDIRS = {
+    "FSCTL_VOICEMAIL_DIR": "voicemail",
+    "FSCTL_RECORDINGS_DIR": "recordings",
+    "FSCTL_FAX_DIR": "fax",
+    "FSCTL_AUDIO_DIR": "audio",
+}
+# The switch's global variables naming the same folders (freeswitch/vars.xml); the voicemail folder
+# reaches the switch in kumo's voicemail.conf answer (fsctl.media.vm_config), not as a variable.
+SWITCH_STORAGE_VARS = {
+    "FSCTL_RECORDINGS_DIR": "kumo_recordings_dir",
+    "FSCTL_FAX_DIR": "kumo_fax_dir",
+    "FSCTL_AUDIO_DIR": "kumo_audio_dir",
+}
+
+
+def storage_dir(variable: str, default: str, environ: dict[str, str] | None = None) -> str:
+    """A storage folder: its own variable, else its subfolder of FSCTL_SHARED_STORAGE_DIR, else `default`."""
+    env = os.environ if environ is None else environ
+    own = env.get(variable)
+    if own:
+        return own
+    shared = env.get("FSCTL_SHARED_STORAGE_DIR")
+    if shared:
+        return str(Path(shared) / SHARED_STORAGE_SUBDIRS[variable])
+    return default
 
 
 def file_umask(environ: dict[str, str] | None = None) -> int:

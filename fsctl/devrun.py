@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from fsctl import localswitch
-from fsctl.config import PROJECT_ROOT, Settings
+from fsctl.config import PROJECT_ROOT, SWITCH_STORAGE_VARS, Settings, storage_dir
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +185,18 @@ class SwitchPlan:
         return self.root / "fs"
 
     def service_env(self) -> dict[str, str]:
-        """Folders the service must share with the switch (unless the operator set them)."""
-        return {
-            "FSCTL_SOUNDS_DIR": str(self.sounds_dir),
+        """Folders the service must share with the switch (unless the operator set them, one by one
+        or all at once with FSCTL_SHARED_STORAGE_DIR)."""
+        local = {
             "FSCTL_VOICEMAIL_DIR": str(self.state_dir / "storage" / "voicemail" / "default"),
             "FSCTL_RECORDINGS_DIR": str(self.root / "recordings"),
             "FSCTL_FAX_DIR": str(self.root / "fax"),
             "FSCTL_AUDIO_DIR": str(self.root / "audio"),
         }
+        # The operator's own FSCTL_*_DIR are laid over these by the callers.
+        shared = {"FSCTL_SHARED_STORAGE_DIR": self.environ.get("FSCTL_SHARED_STORAGE_DIR", "")}
+        folders = {variable: storage_dir(variable, default, shared) for variable, default in local.items()}
+        return {"FSCTL_SOUNDS_DIR": str(self.sounds_dir), **folders}
 
 
 def site_vars(plan: SwitchPlan, settings: Settings, service_env: Mapping[str, str]) -> dict[str, str]:
@@ -216,9 +220,7 @@ def site_vars(plan: SwitchPlan, settings: Settings, service_env: Mapping[str, st
         "kumo_carrier_host": carrier or NO_CARRIER,
         "kumo_carrier_cidr": env.get("KUMO_CARRIER_CIDR", "")
         or f"{(carrier or NO_CARRIER).split(':')[0]}/32",
-        "kumo_audio_dir": service_env["FSCTL_AUDIO_DIR"],
-        "kumo_recordings_dir": service_env["FSCTL_RECORDINGS_DIR"],
-        "kumo_fax_dir": service_env["FSCTL_FAX_DIR"],
+        **{name: service_env[variable] for variable, name in SWITCH_STORAGE_VARS.items()},
     }
     if not carrier:
         # Nobody answers OPTIONS at the placeholder: without this the gateway pings forever.

@@ -1,8 +1,8 @@
 """`fsctl serve`: the HTTP lookup workers and the event-socket connection in one supervised service.
 
 The parent binds the HTTP socket, forks the workers (one per core by default: lookups are CPU-bound
-Python and FreeSWITCH blocks on each one), keeps the single inbound event-socket connection itself,
-and restarts a worker that dies. With one worker everything runs in one process.
+Python and FreeSWITCH blocks on each one), keeps the inbound event-socket connections itself (one per
+FreeSWITCH node, fsctl.esl.nodes), and restarts a worker that dies. With one worker everything runs in one process.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from fsctl.config import Settings
 from fsctl.db import make_engine
 from fsctl.esl.cache_flush import DirectoryCacheFlusher
 from fsctl.esl.inbound import InboundConnection
+from fsctl.esl.nodes import SwitchNodes, address_label
 from fsctl.esl.outbound import Application, OutboundServer
 from fsctl.esl.wiring import build_dispatcher
 from fsctl.httpserver import LookupServer, bind_listener
@@ -118,24 +119,33 @@ class Service:
         self.settings = settings
         self.workers = worker_count(settings)
         # Slot 0 is the parent's (event socket), 1..n the HTTP workers'.
-        self.metrics = Metrics(slots=self.workers + 1)
+        self.metrics = Metrics(
+            slots=self.workers + 1, esl_links=tuple(address_label(a) for a in settings.esl_addresses)
+        )
         self.listener = bind_listener(settings.http_listen)
         self.esl = (
-            InboundConnection(settings.esl_address, settings.esl_password, self.metrics) if with_esl else None
+            SwitchNodes(settings.esl_addresses, settings.esl_password, self.metrics) if with_esl else None
         )
         self.flusher = None
-        self.watchers: list = []
+        # Configuration watchers per node: each keeps what it last brought to its own switch (the
+        # queues mod_callcenter holds, the ACL it loaded) and catches up when that node reconnects.
+        self._node_watchers: dict[int, list] = {}
         if self.esl is not None and settings.directory_cache_ms > 0:
-            self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api)
+            # Flushes are idempotent: every connected node gets each one (a node that was away
+            # gets a full flush when it reconnects).
+            self.flusher = DirectoryCacheFlusher(LookupStore(settings.database_url), self.esl.api_everywhere)
         if self.esl is not None:
-            self.watchers = configuration_watchers(LookupStore(settings.database_url), self.esl.api)
-            self.esl.on_connect = self._on_esl_connect
+            store = LookupStore(settings.database_url)
+            for connection in self.esl.connections:
+                self._node_watchers[id(connection)] = configuration_watchers(store, connection.api)
+            self.esl.set_on_connect(self._on_esl_connect)
+        self.watchers: list = [w for watchers in self._node_watchers.values() for w in watchers]
         self._children: dict[int, int] = {}
         self._stopping = False
 
-    def _on_esl_connect(self, connection: object = None) -> None:
+    def _on_esl_connect(self, connection: InboundConnection) -> None:
         # Each hook on its own: one failing must not keep the other from catching up.
-        for hook in (self.flusher, *self.watchers):
+        for hook in (self.flusher, *self._node_watchers.get(id(connection), ())):
             if hook is not None:
                 try:
                     hook.on_connect(connection)
@@ -254,9 +264,9 @@ class Service:
             job.stop()
         if self.flusher is not None:
             self.flusher.stop()
-            # The lookup workers have stopped: nothing can be cached again after this flush. With
-            # the switch unreachable there is nothing to send; what it cached expires on its own.
-            if self.esl is not None and self.esl.connected:
+            # The lookup workers have stopped: nothing can be cached again after this flush. A switch
+            # unreachable gets nothing; what it cached expires on its own.
+            if self.esl is not None and any(c.connected for c in self.esl.connections):
                 self.flusher.flush_all_on_stop()
         for watcher in self.watchers:
             watcher.stop()

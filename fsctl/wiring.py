@@ -105,16 +105,16 @@ def state_handlers(engine: Engine, tenants: Tenants | None = None) -> list[Handl
 
 def esl_handlers(
     engine: Engine,
-    send_event: Callable[[str, dict[str, str]], object] | None = None,
+    send_event: Callable[[str, dict[str, str], str], object] | None = None,
     on_ban: BanListener | None = None,
-    send_api: Callable[[str], object] | None = None,
+    send_api: Callable[[str, str], object] | None = None,
 ) -> list[Handler]:
     """Every ESL handler: live state; voicemail index, e-mail and call recordings; brute-force
     counting and trusted sources (`on_ban` told each new ban); customer gateways' channels in use
     and refusals by their plan; schedule overrides dialled from phones (*21 / *22 / *23); do not
     disturb set from a phone's feature code, and its busy lamp's state when a key subscribes (with
-    `send_event`, the inbound connection's); `send_api` (the connection's command sender) removes a
-    registration made in another tenant's name; queue agents' login codes and the callers in each queue."""
+    `send_event(name, headers, node)`, fsctl.esl.nodes); `send_api(command, node)` (the event
+    sockets' command sender) removes a registration made in another tenant's name; queue agents' login codes and the callers in each queue."""
     lamps = [DoNotDisturbLamps(engine, send_event)] if send_event is not None else []
     return [
         *state_handlers(engine),
@@ -164,8 +164,9 @@ def tenant_file() -> TenantFile:
     return TenantFile(default_plan(), tenant_file_sections())
 
 
-def switch_jobs(engine: Engine, send_api: Callable[[str], object]) -> list[BackgroundJob]:
-    """Periodic jobs that act on the switch over the event socket: parked calls ring back on timeout."""
+def switch_jobs(engine: Engine, send_api: Callable[[str, str], object]) -> list[BackgroundJob]:
+    """Periodic jobs that act on the switch over the event socket (`send_api(command, node)`, to the
+    node that holds the call): parked calls ring back on timeout."""
     return [ParkTimeouts(engine, send_api)]
 
 
@@ -185,5 +186,6 @@ class SwitchWatcher(BackgroundJob, Protocol):
 def configuration_watchers(store: LookupStore, send_api: Callable[[str], object]) -> list[SwitchWatcher]:
     """What a saved change needs besides the lookups it decides: static customer gateways' addresses
     reach the switch only through an ACL load, so their list is watched and reloaded when it changes; call
-    queues, their agents and the agents' login state reach mod_callcenter through its API."""
+    queues, their agents and the agents' login state reach mod_callcenter through its API. One set per
+    node (`send_api`: that node's connection), each catching up when its node reconnects."""
     return [GatewayAclReloader(store, send_api), QueueSync(store, send_api)]

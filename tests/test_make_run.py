@@ -98,7 +98,7 @@ def _settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         http_listen=("127.0.0.1", 18080),
         instance_dir=tmp_path / "instance",
-        esl_address=("127.0.0.1", 18021),
+        esl_addresses=(("127.0.0.1", 18021),),
         xml_curl_auth="freeswitch:s3cret-http",
         esl_password="s3cret-esl",
     )

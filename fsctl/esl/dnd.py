@@ -62,7 +62,8 @@ class DoNotDisturbLamps(Handler):
     events = ("PRESENCE_PROBE",)
     name = "do_not_disturb_lamps"
 
-    def __init__(self, engine: Engine, send_event: Callable[[str, dict[str, str]], object]):
+    def __init__(self, engine: Engine, send_event: Callable[[str, dict[str, str], str], object]):
+        """`send_event(name, headers, node)`: fires the event on that node (the probe's own)."""
         self.sessions = make_session_factory(engine)
         self.send_event = send_event
 
@@ -80,6 +81,6 @@ class DoNotDisturbLamps(Handler):
         if on is None:
             return  # no such user: the lamp stays dark
         try:
-            self.send_event("PRESENCE_IN", presence_headers(domain, extension, bool(on)))
+            self.send_event("PRESENCE_IN", presence_headers(domain, extension, bool(on)), event.node)
         except (NotConnected, CommandTimeout) as exc:
             log.warning("do not disturb lamp of %s@%s not sent: %s", extension, domain, exc)

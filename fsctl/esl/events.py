@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from fsctl.esl.protocol import Frame, decode_event, event_key
 
+NODE_HEADER = "FreeSWITCH-Switchname"
 _SIP_USER = re.compile(r"sip:([^@;>]+)@([^;>:]+)")
 
 
@@ -37,6 +38,12 @@ class Event:
 
     def get(self, key: str, default: str = "") -> str:
         return self.headers.get(key, default)
+
+    @property
+    def node(self) -> str:
+        """The FreeSWITCH node that fired it: its switchname, which the switch puts in every event
+        (switch_event.c, switch_event_prep_for_delivery); kumo's nodes set it from `kumo_node_name`."""
+        return self.headers.get(NODE_HEADER, "")
 
     @property
     def unique_id(self) -> str:
@@ -269,5 +276,6 @@ class Snapshot(Event):
 SNAPSHOT = "kumo::snapshot"
 
 
-def snapshot(kind: str, output: str) -> Snapshot:
-    return Snapshot(SNAPSHOT, {"kind": kind}, output)
+def snapshot(kind: str, output: str, node: str = "") -> Snapshot:
+    """The answer of one node's resync command (`node`: the switchname of the connection it came on)."""
+    return Snapshot(SNAPSHOT, {"kind": kind, NODE_HEADER: node}, output)

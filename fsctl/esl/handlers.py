@@ -48,7 +48,12 @@ _REG_MINE = and_(
     REG.c.extension == bindparam("extension"),
 )
 _REG_INSERT = insert(REG)
-_PARK_SLOT = and_(PARK.c.tenant_id == bindparam("tenant_id"), PARK.c.slot == bindparam("slot"))
+# A slot per node: park lots are node-local (models.ParkedCall).
+_PARK_SLOT = and_(
+    PARK.c.tenant_id == bindparam("tenant_id"),
+    PARK.c.node == bindparam("node"),
+    PARK.c.slot == bindparam("slot"),
+)
 _PARK_EMPTY = delete(PARK).where(_PARK_SLOT)
 _PARK_LEAVE = delete(PARK).where(_PARK_SLOT, PARK.c.uuid == bindparam("uuid"))
 _PARK_INSERT = insert(PARK)
@@ -83,52 +88,70 @@ REGISTRATION_FLUSH_SECONDS = 1.0
 class _Phone:
     """What one user's (tenant, extension) registrations became since the last flush.
 
-    `clear`: every row the database holds for the user goes (a register or unregister that replaces
-    them all); otherwise only the rows whose call-id / contact is in `drop_call_ids` / `drop_contacts`.
-    Then `rows` (one per contact) are written."""
+    `clear`: every row the database holds for the user goes, on every node (a REGISTER without
+    multiple-registrations: one user is one device, and its newest registration wins wherever it
+    is); `clear_nodes`: every row of the user on those nodes (an unregister there); otherwise only
+    the rows whose (node, call-id) / (node, contact) is in `drop_call_ids` / `drop_contacts` (node
+    None: on any node). Then `rows` (one per contact) are written."""
 
-    __slots__ = ("clear", "drop_call_ids", "drop_contacts", "rows")
+    __slots__ = ("clear", "clear_nodes", "drop_call_ids", "drop_contacts", "rows")
 
     def __init__(self) -> None:
         self.clear = False
-        self.drop_call_ids: set[str] = set()
-        self.drop_contacts: set[str] = set()
+        self.clear_nodes: set[str] = set()
+        self.drop_call_ids: set[tuple[str | None, str]] = set()
+        self.drop_contacts: set[tuple[str | None, str]] = set()
         self.rows: dict[str, dict] = {}
 
     def replace(self, row: dict | None) -> None:
         self.clear = True
+        self.clear_nodes.clear()
         self.drop_call_ids.clear()
         self.drop_contacts.clear()
         self.rows = {row["contact"]: row} if row is not None else {}
 
+    def clear_node(self, node: str) -> None:
+        self.rows = {key: row for key, row in self.rows.items() if row["node"] != node}
+        if not self.clear:
+            self.clear_nodes.add(node)
+
     def upsert(self, row: dict) -> None:
-        self.forget(call_id=row["call_id"])
+        # The same device (call-id) registered again, on whichever node: its newest row only.
+        self.forget(None, call_id=row["call_id"])
         self.rows[row["contact"]] = row
 
-    def forget(self, call_id: str = "", contact: str = "") -> None:
+    def forget(self, node: str | None, call_id: str = "", contact: str = "") -> None:
         for key, row in list(self.rows.items()):
+            if node is not None and row["node"] != node:
+                continue
             if (call_id and row["call_id"] == call_id) or (contact and key == contact):
                 del self.rows[key]
         if not self.clear:
             if call_id:
-                self.drop_call_ids.add(call_id)
+                self.drop_call_ids.add((node, call_id))
             if contact:
-                self.drop_contacts.add(contact)
+                self.drop_contacts.add((node, contact))
 
     def then(self, newer: _Phone) -> _Phone:
         """This change followed by `newer` (to put back what a failed flush held before newer events)."""
         if newer.clear:
             return newer
-        for call_id in newer.drop_call_ids:
-            self.forget(call_id=call_id)
-        for contact in newer.drop_contacts:
-            self.forget(contact=contact)
+        for node in newer.clear_nodes:
+            self.clear_node(node)
+        for node, call_id in newer.drop_call_ids:
+            self.forget(node, call_id=call_id)
+        for node, contact in newer.drop_contacts:
+            self.forget(node, contact=contact)
         self.rows.update(newer.rows)
         return self
 
 
 _REG_CALL_ID = delete(REG).where(_REG_MINE, REG.c.call_id == bindparam("call_id"))
 _REG_CONTACT = delete(REG).where(_REG_MINE, REG.c.contact == bindparam("contact"))
+_REG_ON_NODE = REG.c.node == bindparam("node")
+_REG_NODE = delete(REG).where(_REG_MINE, _REG_ON_NODE)
+_REG_NODE_CALL_ID = delete(REG).where(_REG_MINE, _REG_ON_NODE, REG.c.call_id == bindparam("call_id"))
+_REG_NODE_CONTACT = delete(REG).where(_REG_MINE, _REG_ON_NODE, REG.c.contact == bindparam("contact"))
 
 
 class Registrations(StateHandler):
@@ -142,6 +165,12 @@ class Registrations(StateHandler):
     one. With `multiple-registrations` (`multiple=True`) rows are kept per contact, and a REGISTER or
     unregister deletes the row of the same Call-ID (call-id mode) or contact (contact mode) first.
     sofia::expire (sofia_reg_del_callback) is sent once per expired row with that row's call-id.
+
+    Each row records its node (the event's FreeSWITCH-Switchname). A REGISTER replaces the user's
+    rows on every node: a phone whose tenant moved registers on the new node while the old node still
+    holds its registration until it expires, and the row follows the newest. An unregister or expiry
+    removes rows of its own node only (the phone usually keeps its Call-ID when it moves, so an
+    expiry on the old node must not remove the new node's row).
 
     Events are applied in memory per user and written once per `flush_seconds` (see
     REGISTRATION_FLUSH_SECONDS), or earlier on `drain`/shutdown: one delete and one insert per user
@@ -176,7 +205,7 @@ class Registrations(StateHandler):
         for event in events:
             if isinstance(event, Snapshot):
                 if event.kind == "registrations":
-                    self._snapshot(event.body)
+                    self._snapshot(event.body, event.node)
             elif isinstance(event, RegistrationEvent):
                 self._note(event)
         if self._due is not None and self.clock() >= self._due:
@@ -199,9 +228,11 @@ class Registrations(StateHandler):
             if self._due is None:
                 self._due = self.clock() + self.flush_seconds
         action = event.action
+        node = event.node
         if action == "register":
             at = from_us(event.timestamp_us)
             row = {
+                "node": node,
                 "tenant_id": tenant_id,
                 "extension": user,
                 "call_id": event.call_id[:255],
@@ -216,15 +247,15 @@ class Registrations(StateHandler):
             else:
                 phone.replace(row)
         elif action == "unregister" and not self.multiple:
-            phone.replace(None)
+            phone.clear_node(node)
         elif action == "unregister":
-            phone.forget(call_id=event.call_id, contact=event.contact[:500])
+            phone.forget(node, call_id=event.call_id, contact=event.contact[:500])
         elif event.call_id:
             # sofia::expire names the expired row by its call-id (a newer row of the same phone,
             # under a new Call-ID, is not it).
-            phone.forget(call_id=event.call_id)
+            phone.forget(node, call_id=event.call_id)
         else:
-            phone.forget(contact=event.contact[:500])
+            phone.forget(node, contact=event.contact[:500])
 
     def flush(self) -> None:
         with self._lock:
@@ -247,39 +278,53 @@ class Registrations(StateHandler):
     @staticmethod
     def _write(conn: Connection, pending: dict[tuple[int, str], _Phone]) -> None:
         whole: list[tuple[int, str]] = []
-        by_call_id, by_contact, rows = [], [], []
+        on_node: list[dict] = []
+        drops: dict[object, list[dict]] = {
+            _REG_CALL_ID: [],
+            _REG_CONTACT: [],
+            _REG_NODE_CALL_ID: [],
+            _REG_NODE_CONTACT: [],
+        }
+        rows = []
         for (tenant_id, user), phone in pending.items():
             mine = {"tenant_id": tenant_id, "extension": user}
             if phone.clear:
                 whole.append((tenant_id, user))
             else:
-                by_call_id += [{**mine, "call_id": c} for c in phone.drop_call_ids]
-                by_contact += [{**mine, "contact": c} for c in phone.drop_contacts | phone.rows.keys()]
+                on_node += [{**mine, "node": node} for node in phone.clear_nodes]
+                for node, call_id in phone.drop_call_ids:
+                    statement = _REG_CALL_ID if node is None else _REG_NODE_CALL_ID
+                    drops[statement].append({**mine, "call_id": call_id, **_node_param(node)})
+                for node, contact in phone.drop_contacts:
+                    statement = _REG_CONTACT if node is None else _REG_NODE_CONTACT
+                    drops[statement].append({**mine, "contact": contact, **_node_param(node)})
+                # The contact is unique per user on every node: a row about to be written replaces it.
+                drops[_REG_CONTACT] += [{**mine, "contact": contact} for contact in phone.rows]
             rows += phone.rows.values()
         # The users replaced in full: one DELETE per chunk of users (an executemany of one DELETE
         # per user costs a round trip each on PostgreSQL); the new rows in one multi-row INSERT.
         for chunk in _chunks(whole):
             conn.execute(delete(REG).where(tuple_(REG.c.tenant_id, REG.c.extension).in_(chunk)))
-        for statement, params in (
-            (_REG_CALL_ID, by_call_id),
-            (_REG_CONTACT, by_contact),
-            (_REG_INSERT, rows),
-        ):
+        if on_node:
+            conn.execute(_REG_NODE, on_node)
+        for statement, params in drops.items():
             if params:
                 conn.execute(statement, params)
+        if rows:
+            conn.execute(_REG_INSERT, rows)
 
     # -- resync --------------------------------------------------------------------------------
-    def _snapshot(self, output: str) -> None:
-        """The switch's `show registrations as json` replaces the table: what was pending came
-        before it in the stream, so it is superseded."""
+    def _snapshot(self, output: str, node: str) -> None:
+        """One node's `show registrations as json` replaces that node's rows (all rows when the node
+        is not known: a single switch). What was held is written first: it came before the answer
+        in the stream, and what it changed on other nodes stays true."""
         try:
             rows = json.loads(output).get("rows") or []
         except (ValueError, AttributeError):
             log.info("resync: registrations answer not understood; kept what we had")
             return
+        self.flush()
         with self._lock:
-            self._pending = {}
-            self._due = None
             phones: dict[tuple[int, str], _Phone] = {}
             now = _now()
             for row in rows:
@@ -289,6 +334,7 @@ class Registrations(StateHandler):
                     continue
                 address = ":".join(x for x in (row.get("network_ip", ""), row.get("network_port", "")) if x)
                 record = {
+                    "node": node,
                     "tenant_id": tenant_id,
                     "extension": user,
                     "call_id": (row.get("token") or "")[:255],
@@ -306,10 +352,53 @@ class Registrations(StateHandler):
                 else:
                     phone.replace(record)
             with self.engine.begin() as conn:
-                conn.execute(delete(REG))
-                rows_out = [r for p in phones.values() for r in p.rows.values()]
+                conn.execute(delete(REG).where(*_replaced_by(REG, node)))
+                rows_out = self._newest_of_nodes(conn, [r for p in phones.values() for r in p.rows.values()])
                 if rows_out:
                     conn.execute(_REG_INSERT, rows_out)
+
+    def _newest_of_nodes(self, conn: Connection, rows: list[dict]) -> list[dict]:
+        """The rows of a node's answer that are newer than what other nodes hold for the same user
+        (the same contact with multiple-registrations), whose rows then go. A node keeps a phone that
+        moved to another node until that registration expires: the later expiry is the newer one."""
+        if not rows:
+            return rows
+        users = sorted({(r["tenant_id"], r["extension"]) for r in rows})
+        others: dict[tuple[int, str], list] = {}
+        for chunk in _chunks(users):
+            query = select(REG.c.id, REG.c.tenant_id, REG.c.extension, REG.c.contact, REG.c.expires_at).where(
+                tuple_(REG.c.tenant_id, REG.c.extension).in_(chunk)
+            )
+            for other in conn.execute(query):
+                others.setdefault((other.tenant_id, other.extension), []).append(other)
+        keep, stale = [], []
+        for row in rows:
+            rivals = [
+                o
+                for o in others.get((row["tenant_id"], row["extension"]), ())
+                if not self.multiple or o.contact == row["contact"]
+            ]
+            if any(_aware_utc(o.expires_at) > row["expires_at"] for o in rivals):
+                continue
+            keep.append(row)
+            stale += [o.id for o in rivals]
+        for chunk in _chunks(stale):
+            conn.execute(delete(REG).where(REG.c.id.in_(chunk)))
+        return keep
+
+
+def _node_param(node: str | None) -> dict[str, str]:
+    return {} if node is None else {"node": node}
+
+
+def _aware_utc(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)  # SQLite: naive
+
+
+def _replaced_by(table, node: str) -> tuple:
+    """The rows a resync of `node` replaces: its own and those of no known node (written before
+    nodes were recorded); every row when the node is unknown (a switch that did not say its name)."""
+    return (table.c.node.in_((node, "")),) if node else ()
 
 
 # Bound on the number of values in one IN (...) list (SQLite's default limit is 32766 variables).
@@ -403,7 +492,7 @@ class Calls(StateHandler):
                     self._apply_run(conn, run)
                     run = []
                     if event.kind == "channels":
-                        self._replace(conn, event.body)
+                        self._replace(conn, event.body, event.node)
                 elif isinstance(event, ChannelEvent) and event.unique_id:
                     run.append(event)
             self._apply_run(conn, run)
@@ -411,7 +500,7 @@ class Calls(StateHandler):
     def apply(self, conn: Connection, event: Event) -> None:
         if isinstance(event, Snapshot):
             if event.kind == "channels":
-                self._replace(conn, event.body)
+                self._replace(conn, event.body, event.node)
         elif isinstance(event, ChannelEvent) and event.unique_id:
             self._apply_run(conn, [event])
 
@@ -497,6 +586,7 @@ class Calls(StateHandler):
         rows.put_call(
             {
                 "uuid": event.unique_id,
+                "node": event.node,
                 "tenant_id": tenant_id,
                 "call_uuid": event.get("Channel-Call-UUID") or event.get("variable_call_uuid"),
                 "direction": event.direction[:16],
@@ -515,6 +605,7 @@ class Calls(StateHandler):
             rows.put_ring(
                 {
                     "uuid": event.unique_id,
+                    "node": event.node,
                     "tenant_id": tenant_id,
                     "extension": event.dialed_user[:64],
                     "caller_uuid": event.other_leg or event.get("variable_originator"),
@@ -524,14 +615,15 @@ class Calls(StateHandler):
                 }
             )
 
-    def _replace(self, conn: Connection, output: str) -> None:
+    def _replace(self, conn: Connection, output: str, node: str) -> None:
+        """One node's `show channels as json` replaces that node's legs (see _replaced_by)."""
         try:
             rows = json.loads(output).get("rows") or []
         except (ValueError, AttributeError):
             log.info("resync: channels answer not understood; kept what we had")
             return
-        conn.execute(delete(RING))
-        conn.execute(delete(CALL))
+        conn.execute(delete(RING).where(*_replaced_by(RING, node)))
+        conn.execute(delete(CALL).where(*_replaced_by(CALL, node)))
         for row in rows:
             user, domain = _user_domain(row.get("presence_id", ""))
             tenant_id = self.tenants.id_of(domain, conn)
@@ -544,6 +636,7 @@ class Calls(StateHandler):
             conn.execute(
                 insert(CALL).values(
                     uuid=row["uuid"],
+                    node=node,
                     tenant_id=tenant_id,
                     call_uuid=row.get("call_uuid", ""),
                     direction=row.get("direction", "")[:16],
@@ -559,6 +652,7 @@ class Calls(StateHandler):
                 conn.execute(
                     insert(RING).values(
                         uuid=row["uuid"],
+                        node=node,
                         tenant_id=tenant_id,
                         extension=user[:64],
                         caller_uuid=row.get("call_uuid", ""),
@@ -577,14 +671,14 @@ class Parking(StateHandler):
     def apply(self, conn: Connection, event: Event) -> None:
         if isinstance(event, Snapshot):
             if event.kind == "valet":
-                self._replace(conn, event.body)
+                self._replace(conn, event.body, event.node)
             return
         if not isinstance(event, ValetEvent) or not event.slot:
             return
         tenant_id = self.tenants.id_of(lot_domain(event.lot), conn)
         if tenant_id is None:
             return
-        slot = {"tenant_id": tenant_id, "slot": event.slot}
+        slot = {"tenant_id": tenant_id, "node": event.node, "slot": event.slot}
         if event.action == "hold":
             conn.execute(_PARK_EMPTY, slot)
             conn.execute(
@@ -604,14 +698,16 @@ class Parking(StateHandler):
         elif event.action in ("bridge", "exit"):
             conn.execute(_PARK_LEAVE, {**slot, "uuid": event.unique_id})
 
-    def _replace(self, conn: Connection, output: str) -> None:
+    def _replace(self, conn: Connection, output: str, node: str) -> None:
+        """One node's `valet_info` replaces that node's parked calls (see _replaced_by)."""
         try:
             root = ET.fromstring(output)
         except ET.ParseError:
             log.info("resync: valet_info answer not understood; kept what we had")
             return
-        known = {r.uuid: r for r in conn.execute(select(PARK)).all()}
-        conn.execute(delete(PARK))
+        mine = _replaced_by(PARK, node)
+        known = {r.uuid: r for r in conn.execute(select(PARK).where(*mine)).all()}
+        conn.execute(delete(PARK).where(*mine))
         for lot in root.iter("lot"):
             lot_name = lot.get("name", "")
             tenant_id = self.tenants.id_of(lot_domain(lot_name), conn)
@@ -627,6 +723,7 @@ class Parking(StateHandler):
                 ).first()
                 conn.execute(
                     insert(PARK).values(
+                        node=node,
                         tenant_id=tenant_id,
                         slot=slot[:16],
                         lot=lot_name[:300],

@@ -10,6 +10,7 @@ and the live state is read back from the switch (`show channels as json`, `valet
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
@@ -41,6 +42,9 @@ EVENT_FORMAT = "json"
 CONNECT_TIMEOUT = 5.0
 COMMAND_TIMEOUT = 5.0
 MAX_BACKOFF = 30.0
+# What a node's switchname may be to be recorded (the contract's node names, and any hostname,
+# FreeSWITCH's default switchname, up to the column's 63 characters).
+NODE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
 # With HEARTBEAT every 20 s, this much silence means the link is dead even if TCP has not noticed.
 IDLE_PROBE = 30.0
 
@@ -79,7 +83,7 @@ class _Link(Connection):
 
     def on_event_frame(self, frame: Frame) -> None:
         owner = self.owner
-        owner.metrics.esl_event()
+        owner.metrics.esl_event(owner.metrics_link)
         dispatcher = owner.dispatcher
         if dispatcher is None:
             return
@@ -112,7 +116,12 @@ class InboundConnection:
         first_backoff: float = 1.0,
         resync: tuple[tuple[str, str], ...] = RESYNC,
         event_format: str = EVENT_FORMAT,
+        metrics_link: int = 0,
+        owns_dispatcher: bool = True,
     ):
+        """`metrics_link`: this socket's block in `metrics` (fsctl.esl.nodes gives each node one);
+        `owns_dispatcher`: start and stop the dispatcher with the connection (False when several
+        connections share one)."""
         self.address = address
         self.password = password
         self.metrics = metrics
@@ -124,6 +133,10 @@ class InboundConnection:
         self.first_backoff = first_backoff
         self.resync_commands = resync
         self.event_format = event_format
+        self.metrics_link = metrics_link
+        self.owns_dispatcher = owns_dispatcher
+        # The node's switchname (`api switchname`), asked on every connection; "" until known.
+        self.node = ""
         self.link: _Link | None = None
         self.connections = 0
         self.synced = Flag()
@@ -133,7 +146,7 @@ class InboundConnection:
     # -- public --------------------------------------------------------------------------------
     def start(self) -> None:
         self._running = True
-        if self.dispatcher is not None:
+        if self.dispatcher is not None and self.owns_dispatcher:
             self.dispatcher.start()
         self._greenlet = gevent.spawn(self._run)
 
@@ -148,7 +161,7 @@ class InboundConnection:
         if self._greenlet is not None:
             self._greenlet.kill(block=True, timeout=2)
         self._close("stopped")
-        if self.dispatcher is not None:
+        if self.dispatcher is not None and self.owns_dispatcher:
             self.dispatcher.stop()
 
     @property
@@ -173,7 +186,7 @@ class InboundConnection:
     def _close(self, reason: str) -> None:
         link, self.link = self.link, None
         self.synced.clear()
-        self.metrics.set_esl_connected(False)
+        self.metrics.set_esl_connected(False, self.metrics_link)
         if link is not None:
             link.close(reason)
 
@@ -193,6 +206,7 @@ class InboundConnection:
             )
             if not reply.ok:
                 raise NotConnected(f"subscription refused: {reply.reply_text}")
+            self._learn_node(link)
             self.link = link
             self._resync(link)
         except BaseException:
@@ -200,13 +214,31 @@ class InboundConnection:
             raise
         return link
 
+    def _learn_node(self, link: _Link) -> None:
+        """Ask the node its switchname (mod_commands `switchname`): the name its events carry in
+        FreeSWITCH-Switchname, recorded with the resync's rows. A switch that does not answer keeps
+        "" and its resync then replaces every node's rows (a single switch, as before nodes)."""
+        reply = link.send("api switchname", timeout=self.command_timeout)
+        name = reply.body.strip() if reply.ok else ""
+        if not NODE_NAME.match(name):
+            log.warning(
+                "event socket %s:%s: no usable switchname (%r); its live state is not told apart",
+                *self.address,
+                reply.body.strip()[:80],
+            )
+            name = ""
+        elif name != self.node and self.node:
+            log.warning("event socket %s:%s: node %s now calls itself %s", *self.address, self.node, name)
+        self.node = name
+        self.metrics.set_esl_node(name, self.metrics_link)
+
     def _resync(self, link: _Link) -> None:
         """Read the switch's state back; each snapshot is queued at its place in the event stream."""
         for kind, command in self.resync_commands:
 
             def queue(reply: Reply, kind: str = kind) -> None:
                 if self.dispatcher is not None and reply.ok:
-                    self.dispatcher.submit(snapshot(kind, reply.body))
+                    self.dispatcher.submit(snapshot(kind, reply.body, self.node))
 
             reply = link.send(f"api {command}", timeout=self.command_timeout, on_reply=queue)
             if not reply.ok:
@@ -238,9 +270,9 @@ class InboundConnection:
                 continue
             self.connections += 1
             if self.connections > 1:
-                self.metrics.esl_reconnected()
-            self.metrics.set_esl_connected(True)
-            log.info("connected to FreeSWITCH event socket %s:%s", *self.address)
+                self.metrics.esl_reconnected(self.metrics_link)
+            self.metrics.set_esl_connected(True, self.metrics_link)
+            log.info("connected to FreeSWITCH event socket %s:%s (node %s)", *self.address, self.node or "?")
             failing_since_logged = False
             backoff = self.first_backoff
             if self.on_connect is not None:

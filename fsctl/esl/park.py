@@ -4,7 +4,8 @@ mod_valet_parking has no such timeout (its token `timeout` only guards the hand-
 park), so the service does it: a parked call older than the limit, whose parker is known, is sent to
 `kumo-parkreturn-<parker>-<slot>` in its tenant's context (fsctl.routing: ring the parker, then park
 again). The transfer ends the valet hold (its `exit` event removes the row); `rang_back_at` makes it
-happen once per parking even when the switch is slow to report.
+happen once per parking even when the switch is slow to report. The commands go to the node that
+holds the parked call (its row's `node`; fsctl.esl.nodes).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class ParkTimeouts:
     def __init__(
         self,
         engine: Engine,
-        send_api: Callable[[str], object],
+        send_api: Callable[[str, str], object],
         *,
         timeout: float = DEFAULT_TIMEOUT,
         interval: float = 5.0,
@@ -51,6 +52,7 @@ class ParkTimeouts:
                     PARK.c.lot,
                     PARK.c.parked_by,
                     PARK.c.tenant_id,
+                    PARK.c.node,
                     TENANT.c.domain,
                 )
                 .join(TENANT, TENANT.c.id == PARK.c.tenant_id)
@@ -71,9 +73,10 @@ class ParkTimeouts:
                 ).rowcount
             if not claimed:
                 continue
-            self.send_api(f"api uuid_setvar {row.uuid} kumo_continuation {row.tenant_id}/")
+            self.send_api(f"api uuid_setvar {row.uuid} kumo_continuation {row.tenant_id}/", row.node)
             self.send_api(
-                f"api uuid_transfer {row.uuid} kumo-parkreturn-{row.parked_by}-{row.slot} XML {row.domain}"
+                f"api uuid_transfer {row.uuid} kumo-parkreturn-{row.parked_by}-{row.slot} XML {row.domain}",
+                row.node,
             )
             log.info("call parked in %s of %s too long: ringing %s", row.slot, row.domain, row.parked_by)
             sent += 1

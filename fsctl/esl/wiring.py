@@ -13,12 +13,13 @@ from fsctl.wiring import esl_handlers, state_handlers
 
 def build_dispatcher(
     engine: Engine,
-    send_event: Callable[[str, dict[str, str]], object] | None = None,
+    send_event: Callable[[str, dict[str, str], str], object] | None = None,
     on_ban: BanListener | None = None,
-    send_api: Callable[[str], object] | None = None,
+    send_api: Callable[[str, str], object] | None = None,
 ) -> Dispatcher:
-    """A dispatcher holding every feature's ESL handlers (`send_event`: the inbound connection's;
-    `on_ban`: see fsctl.wiring.esl_handlers)."""
+    """A dispatcher holding every feature's ESL handlers (`send_event` and `send_api`: the event
+    sockets', with the node to send to, fsctl.esl.nodes.SwitchNodes; `on_ban`: see
+    fsctl.wiring.esl_handlers)."""
     return Dispatcher(esl_handlers(engine, send_event, on_ban, send_api))
 
 

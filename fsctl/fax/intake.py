@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from fsctl import mail as smtp_mail
 from fsctl import models
 from fsctl.cdr.parse import Leg
+from fsctl.config import storage_dir
 from fsctl.fax.config import split_emails
 from fsctl.fax.mail import FaxMail, compose
 from fsctl.fax.pdf import FaxImageError, tiff_to_pdf
@@ -50,10 +51,10 @@ class FaxSettings:
 
 
 def fax_settings_from_env(environ: dict[str, str] | None = None) -> FaxSettings:
-    """FSCTL_FAX_DIR and the FSCTL_SMTP_* settings every mail of kumo uses."""
+    """FSCTL_FAX_DIR (else FSCTL_SHARED_STORAGE_DIR/fax) and the FSCTL_SMTP_* settings every mail of kumo uses."""
     env = os.environ if environ is None else environ
     return FaxSettings(
-        fax_dir=env.get("FSCTL_FAX_DIR") or DEFAULT_FAX_DIR,
+        fax_dir=storage_dir("FSCTL_FAX_DIR", DEFAULT_FAX_DIR, env),
         smtp=smtp_mail.smtp_settings_from_env(env, sender="fax@localhost"),
     )
 

@@ -98,6 +98,8 @@ class GatewayEvents:
                 conn.execute(
                     insert(CHANNELS).values(
                         uuid=uuid[:64],
+                        # The node whose `limit` counts it (FreeSWITCH puts its switchname in every event).
+                        node=(headers.get("FreeSWITCH-Switchname") or "")[:63],
                         gateway_id=gateway_id,
                         tenant_id=tenant_id,
                         direction=_direction(headers),

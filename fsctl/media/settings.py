@@ -1,4 +1,5 @@
-"""Media settings (FSCTL_VOICEMAIL_DIR, FSCTL_RECORDINGS_DIR, FSCTL_SOUNDS_DIR, FSCTL_AUDIO_DIR, FSCTL_SMTP_*).
+"""Media settings (FSCTL_VOICEMAIL_DIR, FSCTL_RECORDINGS_DIR, FSCTL_SOUNDS_DIR, FSCTL_AUDIO_DIR, FSCTL_SMTP_*;
+the storage folders default to FSCTL_SHARED_STORAGE_DIR's subfolders when that is set: fsctl.config).
 
 Kept apart from fsctl.config.Settings (shared by every feature): tests build a MediaSettings directly.
 Paths are the switch's paths; kumo reads them too (one switch on the same host or a shared mount).
@@ -10,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fsctl.config import PROJECT_ROOT
+from fsctl.config import PROJECT_ROOT, storage_dir
 from fsctl.mail import SmtpSettings, smtp_settings_from_env
 
 __all__ = ["MediaSettings", "SmtpSettings", "media_settings_from_env"]
@@ -42,9 +43,9 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
     d = MediaSettings()
     smtp = smtp_settings_from_env(env)
     return MediaSettings(
-        voicemail_root=env.get("FSCTL_VOICEMAIL_DIR", d.voicemail_root),
-        recordings_root=env.get("FSCTL_RECORDINGS_DIR", d.recordings_root),
-        audio_root=env.get("FSCTL_AUDIO_DIR", d.audio_root),
+        voicemail_root=storage_dir("FSCTL_VOICEMAIL_DIR", d.voicemail_root, env),
+        recordings_root=storage_dir("FSCTL_RECORDINGS_DIR", d.recordings_root, env),
+        audio_root=storage_dir("FSCTL_AUDIO_DIR", d.audio_root, env),
         sounds_root=env.get("FSCTL_SOUNDS_DIR", d.sounds_root),
         default_retention_days=int(env.get("FSCTL_RECORDING_RETENTION_DAYS", str(d.default_retention_days))),
         max_upload_bytes=int(env.get("FSCTL_AUDIO_MAX_BYTES", str(d.max_upload_bytes))),

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Enum,
     ForeignKey,
     MetaData,
+    String,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,3 +107,13 @@ def destination_fk() -> Mapped[int | None]:
     # Destinations point back at users, groups, menus and schedules: the relationships using these
     # columns are post_update, so the ORM writes the cycle as INSERT then UPDATE.
     return mapped_column(ForeignKey("destinations.id", ondelete="SET NULL", use_alter=True))
+
+
+# The FreeSWITCH node (switchname) a live row came from: fsctl.models.live explains it.
+NODE_NAME_LENGTH = 63
+
+
+def node_column() -> Mapped[str]:
+    """The node a live row came from. Not indexed: only a resync (rare) selects by it, while every
+    live write would pay for the index."""
+    return mapped_column(String(NODE_NAME_LENGTH), default="", server_default="")

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fsctl.models.base import Base, destination_fk, enum_type, utc_now
+from fsctl.models.base import Base, destination_fk, enum_type, node_column, utc_now
 
 if TYPE_CHECKING:
     from fsctl.models.tenancy import Destination
@@ -138,3 +138,4 @@ class GatewayChannel(Base):
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(8), default="")  # in, out
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    node: Mapped[str] = node_column()

@@ -14,17 +14,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fsctl.models.base import Base, utc_now
+from fsctl.models.base import Base, node_column, utc_now
 
 
 # --- Live call state (fsctl/esl/): written by the ESL service from events, rebuilt from the
 # switch after every reconnect, read by the panel. Written with Core statements, never through an ORM
 # session, so live traffic never bumps config_version (and `__tenant_config__ = False` says so too).
+# Every row records the FreeSWITCH node it lives on (`node`: the switchname, the event header
+# FreeSWITCH-Switchname; "" for rows written before nodes were recorded), so a reconnection to one node
+# rebuilds that node's rows only (fsctl.esl.handlers) and a command about a call goes to its node
+# (fsctl.esl.nodes).
 class LiveRegistration(Base):
     """A device online for a user (sofia::register; gone on unregister/expire or when expires_at passes).
 
     One row per registered contact (fsctl.esl.handlers.Registrations): a re-register under a new
-    Call-ID replaces the row, as mod_sofia replaces its own."""
+    Call-ID replaces the row, as mod_sofia replaces its own. The contact stays unique across nodes:
+    a phone that re-registers on another node (its tenant moved) keeps one row, its newest."""
 
     __tablename__ = "live_registrations"
     __tenant_config__ = False
@@ -42,6 +47,7 @@ class LiveRegistration(Base):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    node: Mapped[str] = node_column()
 
 
 class LiveCall(Base):
@@ -67,6 +73,7 @@ class LiveCall(Base):
     other_uuid: Mapped[str] = mapped_column(String(64), default="")
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    node: Mapped[str] = node_column()
 
 
 class RingingCall(Base):
@@ -83,6 +90,7 @@ class RingingCall(Base):
     caller_number: Mapped[str] = mapped_column(String(64), default="")
     caller_name: Mapped[str] = mapped_column(String(128), default="")
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    node: Mapped[str] = node_column()
 
 
 class ParkedCall(Base):
@@ -91,7 +99,9 @@ class ParkedCall(Base):
     __tablename__ = "parked_calls"
     __tenant_config__ = False
     __table_args__ = (
-        UniqueConstraint("tenant_id", "slot", name="uq_parked_calls_slot"),
+        # Park lots are node-local in FreeSWITCH: slot 701 of a tenant on node A and on node B (while
+        # the tenant moves) are two calls.
+        UniqueConstraint("tenant_id", "node", "slot", name="uq_parked_calls_node_slot"),
         Index("ix_parked_calls_tenant", "tenant_id"),
     )
 
@@ -107,3 +117,4 @@ class ParkedCall(Base):
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     # Set when the ring-back to parked_by was started, so it is done once.
     rang_back_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    node: Mapped[str] = node_column()

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from fsctl.models.base import Base, destination_fk, utc_now
+from fsctl.models.base import Base, destination_fk, node_column, utc_now
 from fsctl.models.tenancy import Destination
 
 # The file's and the panel's strategy names -> mod_callcenter's (queue_set_config in mod_callcenter.c).
@@ -116,3 +116,4 @@ class QueueCaller(Base):
     # "" while waiting; the agent's extension once answered.
     agent: Mapped[str] = mapped_column(String(6), default="")
     since: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    node: Mapped[str] = node_column()

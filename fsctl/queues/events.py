@@ -105,6 +105,7 @@ class QueueCallers(Handler):
             if session.scalar(select(models.QueueCaller.id).where(models.QueueCaller.uuid == uuid)) is None:
                 session.add(
                     models.QueueCaller(
+                        node=event.node,
                         tenant_id=tenant_id,
                         queue_number=number,
                         uuid=uuid,

@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl.db import make_session_factory
+from fsctl.esl.events import NODE_HEADER
 from fsctl.security.bans import BanListener, Failure, mark_trusted, record_failures
 from fsctl.security.settings import SecuritySettings
 
@@ -70,12 +71,13 @@ class AuthEventHandler:
         session_factory: sessionmaker[Session],
         settings: SecuritySettings | None = None,
         on_ban: BanListener | None = None,
-        send_api: Callable[[str], object] | None = None,
+        send_api: Callable[[str, str], object] | None = None,
     ):
         self.session_factory = session_factory
         self.settings = settings or SecuritySettings()
         self.on_ban = on_ban
-        # The inbound connection's command sender: removes foreign registrations (see _foreign).
+        # The event sockets' command sender, (command, node): removes foreign registrations (see
+        # _foreign) from the node that reported them.
         self.send_api = send_api
         # (ip, port, Event-Date-Timestamp) of counted attempts, to skip their register_failure twin.
         self._counted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
@@ -126,7 +128,9 @@ class AuthEventHandler:
         # The Call-ID is the client's text: only what a command line cannot be split or expanded on.
         if self.send_api is not None and _PROFILE.match(profile) and _CALL_ID.match(call_id):
             try:
-                self.send_api(f"api sofia profile {profile} flush_inbound_reg {call_id}")
+                self.send_api(
+                    f"api sofia profile {profile} flush_inbound_reg {call_id}", h.get(NODE_HEADER, "")
+                )
             except Exception as exc:  # noqa: BLE001 - the failure below still counts toward a ban
                 log.warning("foreign registration not removed from the switch: %s", exc)
         failure = _failure(h, h.get("network-ip", ""), h.get("realm", ""), h.get("username", ""))
@@ -226,13 +230,13 @@ def security_handlers(
     engine: Engine,
     settings: SecuritySettings | None = None,
     on_ban: BanListener | None = None,
-    send_api: Callable[[str], object] | None = None,
+    send_api: Callable[[str, str], object] | None = None,
 ) -> list[AuthEventHandler]:
     """The ESL handlers of the brute-force and spend defences, for fsctl.esl.wiring.build_dispatcher.
 
     `on_ban`: told each new ban (fsctl.security.bans.record_failures), e.g. to evict the banned user
-    from the switch's directory cache. `send_api`: the inbound connection's, to remove a registration
-    made in another tenant's name (AuthEventHandler._undo_foreign).
+    from the switch's directory cache. `send_api(command, node)`: the event sockets', to remove a
+    registration made in another tenant's name from its node (AuthEventHandler._undo_foreign).
     """
     from fsctl.security.settings import security_settings_from_env
 

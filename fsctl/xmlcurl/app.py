@@ -227,7 +227,9 @@ class ServiceApp:
             "status": "ok" if database else "degraded",
             # ok, missing, not migrated or unreachable: each a reason to take this instance out.
             "database": state,
+            # connected only when every node's event socket is; each one below, by address.
             "esl": "connected" if self.metrics.esl_connected else "disconnected",
+            "esl_nodes": self.metrics.esl_nodes(),
             # This worker's dialplan snapshots: cold, warming or warm (DialplanResponder.warm).
             "snapshots": self.dialplan.warm_state,
             "version": __version__,

@@ -72,24 +72,32 @@ def test_unknown_tenant_user_or_state_changes_nothing(engine, session_factory, m
     assert state(session_factory, domain, "101") == before
 
 
-def probe(to: str):
-    # Synthetic: the PRESENCE_PROBE sofia fires on a SUBSCRIBE (sofia_presence.c), proto sip.
+def probe(to: str, node: str = "node-a"):
+    # Synthetic: the PRESENCE_PROBE sofia fires on a SUBSCRIBE (sofia_presence.c), proto sip, from
+    # the node whose switchname the core adds to every event.
     return make_event(
-        {"Event-Name": "PRESENCE_PROBE", "proto": "sip", "from": "102@acme.kumo.test", "to": to}
+        {
+            "Event-Name": "PRESENCE_PROBE",
+            "FreeSWITCH-Switchname": node,
+            "proto": "sip",
+            "from": "102@acme.kumo.test",
+            "to": to,
+        }
     )
 
 
 def test_a_subscribing_lamp_is_told_the_stored_state(engine, session_factory, make_tenant):
     domain = make_tenant()
-    sent: list[tuple[str, dict[str, str]]] = []
-    lamps = DoNotDisturbLamps(engine, lambda name, headers: sent.append((name, headers)))
+    sent: list[tuple[str, dict[str, str], str]] = []
+    lamps = DoNotDisturbLamps(engine, lambda name, headers, node: sent.append((name, headers, node)))
     assert probe(f"dnd+101@{domain}").key in lamps.events
     lamps.handle(probe(f"dnd+101@{domain}"))
     DoNotDisturbEvents(engine).handle(dnd_event(domain, "101", "on"))
-    lamps.handle(probe(f"dnd+101@{domain.upper()}"))
-    assert [(n, h["proto"], h["from"], h["answer-state"]) for n, h in sent] == [
-        ("PRESENCE_IN", "dnd", f"101@{domain}", "terminated"),
-        ("PRESENCE_IN", "dnd", f"101@{domain}", "confirmed"),
+    lamps.handle(probe(f"dnd+101@{domain.upper()}", node="node-b"))
+    # Each answer goes to the node whose probe asked (the phone's subscription lives there).
+    assert [(n, h["proto"], h["from"], h["answer-state"], node) for n, h, node in sent] == [
+        ("PRESENCE_IN", "dnd", f"101@{domain}", "terminated", "node-a"),
+        ("PRESENCE_IN", "dnd", f"101@{domain}", "confirmed", "node-b"),
     ]
     # Other lamps, unknown users and tenants get no answer from here.
     for to in (f"101@{domain}", f"park+701@{domain}", f"dnd+999@{domain}", "dnd+101@other.example", "dnd+@x"):

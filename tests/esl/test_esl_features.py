@@ -120,13 +120,21 @@ def test_parked_too_long_rings_back_the_parker_once(engine, make_tenant, session
     build_dispatcher(engine).run_inline([hold])
     parked_at = dt.datetime.fromtimestamp(hold.timestamp_us / 1e6, dt.UTC)
     sent: list[str] = []
-    timer = ParkTimeouts(engine, sent.append, timeout=120, clock=lambda: parked_at + dt.timedelta(seconds=60))
+    nodes: list[str] = []
+
+    def send_api(command: str, node: str) -> None:
+        sent.append(command)
+        nodes.append(node)
+
+    timer = ParkTimeouts(engine, send_api, timeout=120, clock=lambda: parked_at + dt.timedelta(seconds=60))
     assert timer.check_once() == 0
     timer.clock = lambda: parked_at + dt.timedelta(seconds=121)
     assert timer.check_once() == 1 and timer.check_once() == 0
     uuid = hold.unique_id
     assert sent[0].startswith(f"api uuid_setvar {uuid} kumo_continuation ")
     assert sent[1] == f"api uuid_transfer {uuid} kumo-parkreturn-102-700 XML acme.kumo.test"
+    # Both to the node holding the parked call (the lab switch is named "vm").
+    assert nodes == ["vm", "vm"]
 
 
 def test_park_return_rings_the_parker_then_parks_again():

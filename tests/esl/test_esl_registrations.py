@@ -53,10 +53,12 @@ def reregister(user: str, call_id: str, contact: str | None = None, port: str | 
 
 def expire(user: str, call_id: str, contact: str):
     """sofia::expire as sofia_reg_del_callback builds it: call-id, user, username, host, contact,
-    expires, user-agent, realm, network-ip, network-port (no domain_name, no from-user)."""
+    expires, user-agent, realm, network-ip, network-port (no domain_name, no from-user); the core
+    adds FreeSWITCH-Switchname to every event (the captures' switch is named "vm")."""
     return synthetic(
         {
             "Event-Name": "CUSTOM",
+            "FreeSWITCH-Switchname": "vm",
             "Event-Subclass": "sofia::expire",
             "Event-Date-Timestamp": "1795611500000000",
             "profile-name": "internal",

@@ -414,13 +414,20 @@ def test_a_registration_authenticated_in_another_realm_is_removed_at_once(sessio
     )
     assert captured["realm"] == "acme.example"  # an honest phone authenticates in the To's domain
     sent: list[str] = []
-    handler = AuthEventHandler(session_factory, SecuritySettings(), send_api=sent.append)
+    nodes: list[str] = []
+
+    def send_api(command: str, node: str) -> None:
+        sent.append(command)
+        nodes.append(node)
+
+    handler = AuthEventHandler(session_factory, SecuritySettings(), send_api=send_api)
     handler.handle(captured)
     assert sent == [] and count(session_factory, models.TrustedSource) == 1
 
     crafted = dict(captured, realm="beta.example", **{"Event-Sequence": "999999"})
     handler.handle(crafted)
     assert sent == [f"api sofia profile {captured['profile-name']} flush_inbound_reg {captured['call-id']}"]
+    assert nodes == [captured["FreeSWITCH-Switchname"]]  # the node that holds the registration
     with session_factory() as session:
         failures = session.execute(select(models.AuthFailure.domain, models.AuthFailure.username)).all()
         trusted = session.execute(select(models.TrustedSource.domain)).scalars().all()

@@ -7,7 +7,7 @@ kamailio_dispatcher (the nodes' view) with the 5-column layout of its version 4
 (setid, destination, flags, priority, attrs: dispatcher's dispatch.c, DS_TABLE_VERSION4).
 
 Revision ID: c3e8a1f5d7b4
-Revises: 29e01016cc62
+Revises: 29e01016cc62, b3e8d1f5a9c7
 Create Date: 2026-12-07 21:45:00
 """
 
@@ -16,7 +16,8 @@ from __future__ import annotations
 from alembic import op
 
 revision = "c3e8a1f5d7b4"
-down_revision = "29e01016cc62"
+# Also joins the two heads of branches nodes and eslmulti (the lead re-chains at merge).
+down_revision = ("29e01016cc62", "b3e8d1f5a9c7")
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ Addresses (all loopback): Kamailio on 127.0.0.1, node A on 127.0.0.2, node B on 
 carrier (SIPp) on 127.0.0.4: Kamailio tells the carrier from phones by source address, and phones
 send from 127.0.0.1. Each node is its own FreeSWITCH from the shared install, with its own conf dir
 (kumo's freeswitch/ through deploy.sh plus a vars.d/local.xml naming the node, Kamailio as its
-carrier proxy and trusted proxy) and its own event socket. kumo runs as one `fsctl serve` per node
-(each given that node's event socket), all on one database; Kamailio reads that database's views.
+carrier proxy and trusted proxy) and its own event socket. kumo runs as one `fsctl serve` given both
+nodes' event sockets and a shared storage folder; Kamailio reads its database's views.
 
 Phones and the carrier use the single-switch SIPp scenarios rewritten to follow the route set
 (`routed_scenario`): behind a record-routing proxy, ACK and BYE go to the remote target with the
@@ -278,7 +278,7 @@ def node_local_vars(
     kamailio: str,
     common: Mapping[str, str],
 ) -> dict[str, str]:
-    """vars.d/local.xml of one node: kumo's URLs for its own kumo instance, its addresses, and the
+    """vars.d/local.xml of one node: kumo's URLs, its addresses, and the
     cluster settings (localswitch.node_vars): its name, Kamailio as trusted proxy and carrier proxy."""
     from fsctl.localswitch import node_vars
 
@@ -332,15 +332,10 @@ class Cluster:
     workdir: Path
     kamailio: Kamailio
     nodes: dict[str, Node]
-    kumos: dict[str, object]  # node name -> the e2e Kumo serving it
+    kumo: object  # the e2e Kumo: `fsctl serve` connected to both nodes, its CLI and database
     sipp: SippFactory
     carrier_port: int
     registered: list[Phone] = field(default_factory=list)
-
-    @property
-    def kumo(self):
-        """The CLI and database (every instance shares them)."""
-        return next(iter(self.kumos.values()))
 
     def phone(self, domain: str, extension: str, password: str) -> RoutedPhone:
         return RoutedPhone(
@@ -406,88 +401,94 @@ def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list])
     (workdir / "tone.ulaw").write_bytes(_ulaw_tone_bytes())
     esl_password = secrets.token_hex(12)
     http_password = secrets.token_hex(12)
-    dirs = {name: workdir / name for name in ("recordings", "audio", "cdr-spool", "fax", "voicemail")}
-    for d in dirs.values():
-        d.mkdir(exist_ok=True)
+    # FSCTL_SHARED_STORAGE_DIR: the one folder every node and kumo instance reads and writes
+    shared = workdir / "shared"
+    for sub in ("audio", "recordings", "fax", "voicemail"):
+        (shared / sub).mkdir(parents=True, exist_ok=True)
+    (workdir / "cdr-spool").mkdir(exist_ok=True)
     kamailio_port = free_udp_port(KAMAILIO_IP)
     carrier_port = free_udp_port(CARRIER_IP)
     kamailio_address = f"{KAMAILIO_IP}:{kamailio_port}"
+    http = f"127.0.0.1:{free_tcp_port()}"
     common = {
         "kumo_platform_domain": "pbx.e2e.test",
         "kumo_http_credentials": f"freeswitch:{http_password}",
-        "kumo_cdr_spool_dir": str(dirs["cdr-spool"]),
+        "kumo_cdr_spool_dir": str(workdir / "cdr-spool"),
         "kumo_esl_password": esl_password,
         "kumo_rtp_start_port": "16384",
         "kumo_rtp_end_port": "32000",
-        "kumo_audio_dir": str(dirs["audio"]),
-        "kumo_recordings_dir": str(dirs["recordings"]),
-        "kumo_fax_dir": str(dirs["fax"]),
+        "kumo_audio_dir": str(shared / "audio"),
+        "kumo_recordings_dir": str(shared / "recordings"),
+        "kumo_fax_dir": str(shared / "fax"),
     }
 
-    kumos: dict[str, Kumo] = {}
     nodes: dict[str, Node] = {}
+    for name, ip in NODE_IPS.items():
+        ports = ports_for(ip)
+        node_dir = workdir / name
+        node_dir.mkdir(exist_ok=True)
+        conf = node_dir / "conf"
+        switch.deploy(conf, node_local_vars(name, ip, ports, http, kamailio_address, common))
+        sw = switch.Switch(
+            install_dir,
+            located.runtime,
+            conf,
+            node_dir / "state",
+            sounds,
+            "127.0.0.1",
+            ports["esl"],
+            esl_password,
+        )
+        nodes[name] = Node(name, ip, ports["sip"], ports["carrier"], ports["esl"], sw)
+    # one kumo for both nodes: one event-socket connection per node (FSCTL_ESL_ADDRESS lists both)
+    esl_addresses = ",".join(f"127.0.0.1:{node.esl_port}" for node in nodes.values())
+    dirs = {sub: shared / sub for sub in ("audio", "recordings", "fax", "voicemail")}
+    env = service_env(
+        database_url,
+        (http, esl_addresses, f"127.0.0.1:{free_tcp_port()}"),
+        http_password,
+        esl_password,
+        {**dirs, "sounds": sounds},
+    )
+    env["FSCTL_SHARED_STORAGE_DIR"] = str(shared)
+    kumo = Kumo(workdir, database_url, env)
+    kumo.fsctl("db", "upgrade")
+    for name, node in nodes.items():
+        kumo.fsctl(
+            "nodes",
+            "add",
+            name,
+            "--sip",
+            f"{node.ip}:{node.sip_port}",
+            "--carrier",
+            f"{node.ip}:{node.carrier_port}",
+            "--esl",
+            f"127.0.0.1:{node.esl_port}",
+        )
+    for name, placed in tenants.items():
+        for tenant in placed:
+            kumo.apply(tenant.doc)
+            kumo.fsctl("nodes", "move", tenant.domain, name)
+
     kamailio: Kamailio | None = None
     try:
-        for name, ip in NODE_IPS.items():
-            ports = ports_for(ip)
-            http = f"127.0.0.1:{free_tcp_port()}"
-            listen = (http, f"127.0.0.1:{ports['esl']}", f"127.0.0.1:{free_tcp_port()}")
-            env = service_env(database_url, listen, http_password, esl_password, {**dirs, "sounds": sounds})
-            node_dir = workdir / name
-            node_dir.mkdir(exist_ok=True)
-            kumos[name] = Kumo(node_dir, database_url, env)
-            conf = node_dir / "conf"
-            switch.deploy(conf, node_local_vars(name, ip, ports, http, kamailio_address, common))
-            sw = switch.Switch(
-                install_dir,
-                located.runtime,
-                conf,
-                node_dir / "state",
-                sounds,
-                "127.0.0.1",
-                ports["esl"],
-                esl_password,
-            )
-            nodes[name] = Node(name, ip, ports["sip"], ports["carrier"], ports["esl"], sw)
-
-        first = next(iter(kumos.values()))
-        first.fsctl("db", "upgrade")
-        for name, node in nodes.items():
-            first.fsctl(
-                "nodes",
-                "add",
-                name,
-                "--sip",
-                f"{node.ip}:{node.sip_port}",
-                "--carrier",
-                f"{node.ip}:{node.carrier_port}",
-                "--esl",
-                f"127.0.0.1:{node.esl_port}",
-            )
-        for name, placed in tenants.items():
-            for tenant in placed:
-                first.apply(tenant.doc)
-                first.fsctl("nodes", "move", tenant.domain, name)
-
         kamailio = Kamailio(workdir, database_url, kamailio_port, f"{CARRIER_IP}:{carrier_port}")
         kamailio.start()
-        for kumo in kumos.values():
-            kumo.start()
+        kumo.start()
         start_all([node.switch.start for node in nodes.values()])
-        for name, node in nodes.items():
-            kumos[name].wait_esl_connected()
+        kumo.wait_esl_connected()  # every node's connection (/healthz)
+        for node in nodes.values():
             node.switch.wait_profiles()
             node.connect_events()
         for node in nodes.values():
             kamailio.wait_node_state(node.sip_uri, active=True)
             kamailio.wait_node_state(node.carrier_uri, active=True)
-        yield Cluster(workdir, kamailio, nodes, kumos, SippFactory(workdir, KAMAILIO_IP), carrier_port)
+        yield Cluster(workdir, kamailio, nodes, kumo, SippFactory(workdir, KAMAILIO_IP), carrier_port)
     finally:
         for node in nodes.values():
             node.close_events()
             node.switch.stop()
-        for kumo in kumos.values():
-            kumo.stop()
-            kumo.engine.dispose()
+        kumo.stop()
+        kumo.engine.dispose()
         if kamailio is not None:
             kamailio.stop()

@@ -7,6 +7,7 @@ tenant's domain; which node holds a registration is read from that node's own `s
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -118,3 +119,186 @@ def test_a_number_nobody_owns_gets_404_from_kamailio(cluster: Cluster) -> None:
     call = cluster.carrier_call("0399999999")
     call.wait()
     assert 404 in call.responses(), call.responses()
+
+
+def _created(destination: str):
+    return event_is("CHANNEL_CREATE", Caller_Destination_Number=destination)
+
+
+def test_a_call_to_another_tenants_number_crosses_to_its_node(cluster: Cluster) -> None:
+    callee = _beta(cluster, "101")
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    mark_a, mark_b = node_a.events.mark(), node_b.events.mark()
+    answering = callee.answer()
+    call = _acme(cluster, "101", registered=False).call("0322220000", talk_ms=800)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    # it left node A through the carrier gateway (whose proxy is Kamailio) ...
+    leaving = node_a.events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_CREATE" and e.get("Channel-Name", "").startswith("sofia/carrier/")
+        ),
+        since=mark_a,
+        what="the leg to the carrier gateway on node A",
+    )
+    assert "+81322220000" in leaving["Channel-Name"]
+    # ... and Kamailio handed it to node B's carrier profile, which rang beta's 101
+    arriving = node_b.events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_CREATE"
+            and e.get("Channel-Name", "").startswith("sofia/carrier/")
+            and e.get("Call-Direction") == "inbound"
+        ),
+        since=mark_b,
+        what="the call arriving on node B",
+    )
+    assert arriving["Caller-Caller-ID-Number"].endswith("312345678")
+    node_b.events.wait_for(
+        lambda e: e.get("Event-Name") == "CHANNEL_BRIDGE" and "101@" in e.get("Other-Leg-Channel-Name", ""),
+        since=mark_b,
+        what="beta 101 bridged on node B",
+    )
+
+
+def _carrier_answered(event) -> bool:
+    return event.get("Event-Name") == "CHANNEL_ANSWER" and event.get("Channel-Name", "").startswith(
+        "sofia/carrier/"
+    )
+
+
+def test_the_channel_limit_of_a_tenant_is_enforced_exactly(cluster: Cluster) -> None:
+    limit = ACME.doc["max_external_channels"]
+    assert limit == 2
+    events = cluster.nodes["node-a"].events
+    mark = events.mark()
+    carrier = cluster.carrier_answers(calls=limit, timeout_s=40)
+    calls = [
+        _acme(cluster, ext, registered=False).call(f"0901234567{n}", talk_ms=6000)
+        for n, ext in enumerate(("101", "102"))
+    ]
+    first = events.wait_for(_carrier_answered, since=mark, what="first carrier answer")
+    events.wait_for(
+        lambda e: _carrier_answered(e) and e.get("Unique-ID") != first["Unique-ID"], since=mark, what="second"
+    )
+    # past the per-second set-up cap (`limit hash kumo_rate`), so only the channel limit can refuse
+    time.sleep(1.2)
+    extra = _acme(cluster, "104", registered=False).call_refused("09099998888")
+    assert extra.final_response() == 486, extra.responses()
+    hangup = events.wait_for(_hangup_of("09099998888"), since=mark, what="the extra call refused")
+    assert hangup["Hangup-Cause"] == "USER_BUSY"
+    for call in calls:
+        assert call.wait().ok, call.responses()
+    assert carrier.wait().ok
+    # released at hang-up: the next call goes out again
+    carrier = cluster.carrier_answers(calls=1)
+    again = _acme(cluster, "104", registered=False).call("09099998888", talk_ms=300)
+    assert again.wait().ok, again.responses()
+    assert carrier.wait().ok
+
+
+def _hangup_of(destination: str):
+    return event_is("CHANNEL_HANGUP_COMPLETE", Caller_Destination_Number=destination)
+
+
+def test_moving_a_tenant_keeps_its_call_up_and_its_next_calls_run_on_the_new_node(cluster: Cluster) -> None:
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    callee = _acme(cluster, "102")
+    mark_a = node_a.events.mark()
+    answering = callee.answer(timeout_s=40)
+    up = _acme(cluster, "101", registered=False).call("102", talk_ms=5000)
+    node_a.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_a, what="the call up on node A")
+
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    # the call that was up runs to its end on node A (its BYE follows the recorded route)
+    assert up.wait().ok, up.responses()
+    assert answering.wait().ok, answering.responses()
+    ended = node_a.events.wait_for(
+        event_is("CHANNEL_HANGUP_COMPLETE", Caller_Destination_Number="102"),
+        since=mark_a,
+        what="hang-up on A",
+    )
+    assert ended["Hangup-Cause"] == "NORMAL_CLEARING"
+
+    # the phones re-register (same settings: Kamailio's address) and land on node B
+    callee.register()
+    assert "node-b" in cluster.node_of_registration(ACME.domain, "102")
+    mark_a, mark_b = node_a.events.mark(), node_b.events.mark()
+    answering = callee.answer()
+    call = _acme(cluster, "101", registered=False).call("102", talk_ms=500)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    bridge = node_b.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_b, what="the next call on node B")
+    assert bridge["FreeSWITCH-Switchname"] == "node-b"
+    assert not node_a.events.matching(event_is("CHANNEL_CREATE"), since=mark_a)
+
+
+def _valet(action: str):
+    return lambda e: e.get("Event-Subclass") == "valet_parking::info" and e.get("Action") == action
+
+
+def test_park_retrieve_and_pickup_work_for_a_tenant_on_node_b(cluster: Cluster) -> None:
+    if (
+        cluster.kumo.rows(
+            "SELECT s.name FROM tenants t JOIN switch_nodes s ON s.id = t.node_id WHERE t.domain = :d",
+            d=ACME.domain,
+        )[0].name
+        != "node-b"
+    ):
+        cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    events = cluster.nodes["node-b"].events
+    mark = events.mark()
+    parked = _acme(cluster, "101", registered=False).call_until_hung_up("705")
+    hold = events.wait_for(_valet("hold"), since=mark, what="valet hold on node B")
+    assert hold["Valet-Extension"] == "705" and hold["FreeSWITCH-Switchname"] == "node-b"
+    retrieve = _acme(cluster, "102", registered=False).call("705", talk_ms=800)
+    assert retrieve.wait().ok, retrieve.responses()
+    assert parked.wait().ok, parked.responses()
+    events.wait_for(lambda e: _valet("bridge")(e) and e.get("Unique-ID") == hold["Unique-ID"], since=mark)
+
+    ringing_phone = _acme(cluster, "101")
+    mark = events.mark()
+    ringing = ringing_phone.answer(scenario="uas_noanswer")
+    call = cluster.carrier_call("0312345001", caller="0355557777", talk_ms=4000)
+    events.wait_for(
+        lambda e: e.get("Event-Name") == "CHANNEL_PROGRESS" and "101@" in e.get("Channel-Name", ""),
+        since=mark,
+        what="101 ringing on node B",
+    )
+    picker = _acme(cluster, "102", registered=False).call_until_hung_up("**101")
+    assert call.wait().ok, call.responses()
+    assert picker.wait().ok, picker.responses()
+    assert ringing.wait().ok
+    events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_BRIDGE"
+            and "sofia/internal/102@" in (e.get("Channel-Name", "") + e.get("Other-Leg-Channel-Name", ""))
+        ),
+        since=mark,
+        what="the carrier call bridged to the picker 102",
+    )
+
+
+def test_a_stopped_node_is_dropped_within_seconds_and_its_tenant_works_on_another(cluster: Cluster) -> None:
+    """Runs last: node A stays stopped."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    phone = _acme(cluster, "102")
+    assert "node-a" in cluster.node_of_registration(ACME.domain, "102")
+
+    node_a.close_events()
+    node_a.switch.stop()
+    seconds = cluster.kamailio.wait_node_state(node_a.sip_uri, active=False, timeout=15)
+    # probes every 2 s, a node is inactive after one unanswered probe (tm's 2 s timeout here)
+    assert seconds < 8, seconds
+    cluster.kamailio.wait_node_state(node_a.carrier_uri, active=False, timeout=15)
+
+    # the operator moves the tenant; the phones keep their settings and re-register
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    phone.register()
+    assert f"102@{ACME.domain}" in node_b.registrations()
+    mark_b = node_b.events.mark()
+    answering = phone.answer()
+    call = _acme(cluster, "101", registered=False).call("102", talk_ms=500)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    node_b.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_b, what="the call on node B")

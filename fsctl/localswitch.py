@@ -109,7 +109,7 @@ def vars_include(values: Mapping[str, str], comment: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-# A node's name is FreeSWITCH's switchname and kumo's switch_nodes.name (issue 20).
+# A node's name is FreeSWITCH's switchname and kumo's switch_nodes.name.
 NODE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 

@@ -402,7 +402,7 @@ def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list])
     esl_password = secrets.token_hex(12)
     http_password = secrets.token_hex(12)
     # FSCTL_SHARED_STORAGE_DIR: the one folder every node and kumo instance reads and writes
-    shared = workdir / "shared"
+    shared = workdir / "common-storage"
     for sub in ("audio", "recordings", "fax", "voicemail"):
         (shared / sub).mkdir(parents=True, exist_ok=True)
     (workdir / "cdr-spool").mkdir(exist_ok=True)

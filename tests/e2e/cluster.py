@@ -451,6 +451,7 @@ def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list])
         {**dirs, "sounds": sounds},
     )
     env["FSCTL_SHARED_STORAGE_DIR"] = str(shared)
+    env["FSCTL_TRUSTED_PROXIES"] = f"{KAMAILIO_IP}/32"  # sofia reports Kamailio as every source
     kumo = Kumo(workdir, database_url, env)
     kumo.fsctl("db", "upgrade")
     for name, node in nodes.items():

@@ -247,3 +247,12 @@ bench-switch: install e2e-deps
 	$(PY) -m bench.switch
 
 bench: bench-switch
+
+# REGISTERs per second through Kamailio + two nodes (the end-to-end cluster) against one node alone, with
+# the CPU per REGISTER of Kamailio, each FreeSWITCH and kumo (BENCH_CLUSTER_USERS, BENCH_CLUSTER_RATES,
+# BENCH_CLUSTER_SECONDS); skipped without a FreeSWITCH, SIPp or Kamailio.
+.PHONY: bench-cluster
+bench-cluster: install e2e-deps
+	$(PY) -m bench.cluster
+
+bench: bench-cluster

@@ -142,7 +142,9 @@ class RoutedPhone(Phone):
 class Kamailio(switch.LoggedProcess):
     """kumo's kamailio/ deployed with kamailio/deploy.sh and run in the foreground (-DD -E)."""
 
-    def __init__(self, workdir: Path, database_url: str, port: int, carrier: str) -> None:
+    def __init__(
+        self, workdir: Path, database_url: str, port: int, carrier: str, options: tuple[str, ...] = ()
+    ) -> None:
         self.dir = workdir / "kamailio"
         self.conf_dir = self.dir / "conf"
         self.run_dir = self.dir / "run"
@@ -155,7 +157,7 @@ class Kamailio(switch.LoggedProcess):
         args += ["--listen", self.address, "--db-url", database_url]
         args += ["--carrier", carrier, "--carrier-cidr", f"{CARRIER_IP}/32"]
         args += ["--probe-interval", "2", "--node-timeout-ms", "2000", "--children", "2"]
-        args += ["--log-level", "2", "--ctl-socket", str(self.ctl_socket)]
+        args += ["--log-level", "2", "--ctl-socket", str(self.ctl_socket), *options]
         result = subprocess.run(args, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise RuntimeError(f"kamailio/deploy.sh failed:\n{result.stdout}\n{result.stderr}")
@@ -390,9 +392,16 @@ class Cluster:
 # -- building it ---------------------------------------------------------------------------------------
 
 
-def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list]) -> Iterator[Cluster]:
-    """Start the whole cluster; `tenants` maps node name -> the e2e Tenant placed there. Stops
-    everything it started when the generator is closed."""
+def build_cluster(
+    workdir: Path,
+    database_url: str,
+    tenants: Mapping[str, list],
+    kamailio_options: tuple[str, ...] = (),
+    kumo_env: Mapping[str, str] | None = None,
+) -> Iterator[Cluster]:
+    """Start the whole cluster; `tenants` maps node name -> the e2e Tenant placed there;
+    `kamailio_options` are more kamailio/deploy.sh options, `kumo_env` more of kumo's settings
+    (`make bench-cluster`). Stops everything it started when the generator is closed."""
     from e2e.conftest import Kumo, _sounds_dir, _ulaw_tone_bytes, service_env
 
     located = switch.locate()
@@ -452,6 +461,7 @@ def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list])
     )
     env["FSCTL_SHARED_STORAGE_DIR"] = str(shared)
     env["FSCTL_TRUSTED_PROXIES"] = f"{KAMAILIO_IP}/32"  # sofia reports Kamailio as every source
+    env.update(kumo_env or {})
     kumo = Kumo(workdir, database_url, env)
     kumo.fsctl("db", "upgrade")
     for name, node in nodes.items():
@@ -473,7 +483,9 @@ def build_cluster(workdir: Path, database_url: str, tenants: Mapping[str, list])
 
     kamailio: Kamailio | None = None
     try:
-        kamailio = Kamailio(workdir, database_url, kamailio_port, f"{CARRIER_IP}:{carrier_port}")
+        kamailio = Kamailio(
+            workdir, database_url, kamailio_port, f"{CARRIER_IP}:{carrier_port}", kamailio_options
+        )
         kamailio.start()
         kumo.start()
         start_all([node.switch.start for node in nodes.values()])

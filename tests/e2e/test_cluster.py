@@ -7,6 +7,7 @@ tenant's domain; which node holds a registration is read from that node's own `s
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 
@@ -276,6 +277,40 @@ def test_park_retrieve_and_pickup_work_for_a_tenant_on_node_b(cluster: Cluster) 
         since=mark,
         what="the carrier call bridged to the picker 102",
     )
+
+
+def test_a_node_added_or_removed_is_probed_or_dropped_by_kamailio_within_seconds(cluster: Cluster) -> None:
+    cluster.kumo.fsctl("nodes", "add", "node-c", "--sip", "127.0.0.9:5060", "--carrier", "127.0.0.9:5080")
+    try:
+        # read from kamailio_dispatcher by the 5 s reload timer; nothing answers there: inactive
+        cluster.kamailio.wait_node_state("sip:127.0.0.9:5060", active=False, timeout=15)
+    finally:
+        cluster.kumo.fsctl("nodes", "remove", "node-c")
+    deadline = time.monotonic() + 15
+    while any(uri.startswith("sip:127.0.0.9") for _, uri in cluster.kamailio.node_states()):
+        assert time.monotonic() < deadline, cluster.kamailio.node_states()
+        time.sleep(0.2)
+    # the nodes that were there keep their state (a reload resets it only until their next probe)
+    cluster.kamailio.wait_node_state(cluster.nodes["node-a"].sip_uri, active=True)
+    cluster.kamailio.wait_node_state(cluster.nodes["node-b"].sip_uri, active=True)
+
+
+def test_a_node_that_stops_answering_loses_the_request_to_another_node_at_once(cluster: Cluster) -> None:
+    """Before any probe notices: the REGISTER Kamailio sent to a silent node fails over after the node
+    timeout (failure_route), and the node is taken out of rotation by that failure."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    log_offset = cluster.kamailio.log_size()
+    phone = _acme(cluster, "103", registered=False)
+    os.kill(node_a.switch.pid, signal.SIGSTOP)  # alive but silent: no probe has failed yet
+    try:
+        phone.register()
+        cluster.registered.append(phone)
+        assert f"103@{ACME.domain}" in node_b.registrations()
+        assert "failed (408) for REGISTER of node-a" in cluster.kamailio.log_since(log_offset)
+    finally:
+        os.kill(node_a.switch.pid, signal.SIGCONT)
+    cluster.kamailio.wait_node_state(node_a.sip_uri, active=True, timeout=15)
 
 
 def test_a_stopped_node_is_dropped_within_seconds_and_its_tenant_works_on_another(cluster: Cluster) -> None:

@@ -305,14 +305,19 @@ class E2E:
 
     def wait_until(self, check, timeout: float = 10.0, what: str = "") -> Any:
         """Poll kumo's database (state written from events by another process) until `check()` is truthy."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
-            time.sleep(0.1)
+        return wait_until(check, timeout, what)
+
+
+def wait_until(check, timeout: float = 10.0, what: str = "") -> Any:
+    """Poll until `check()` is truthy (kumo's database, written by another process); its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from e2e import switch
-from e2e.conftest import Kumo, _sounds_dir, _ulaw_tone_bytes, _wait_profiles
+from e2e.conftest import Kumo, _sounds_dir, _ulaw_tone_bytes, _wait_profiles, wait_until
 from e2e.phones import Phone, SippFactory, free_udp_port, reserve_ports
 from e2e.tenants import ACME, BETA
 
@@ -144,17 +143,6 @@ def two_nodes(tmp_path_factory, e2e_database_url) -> Iterator[TwoNodes]:
         kumo.engine.dispose()
 
 
-def wait_until(check, timeout: float = 15.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what or check}")
-        time.sleep(0.1)
-
-
 def wait_for_rows(fetch, count: int, what: str) -> dict:
     """What `fetch()` returns once it holds `count` rows."""
     seen: dict = {}
@@ -163,7 +151,7 @@ def wait_for_rows(fetch, count: int, what: str) -> dict:
         seen.update(rows=fetch())
         return len(seen["rows"]) == count
 
-    wait_until(enough, what=what)
+    wait_until(enough, 15.0, what)
     return seen["rows"]
 
 

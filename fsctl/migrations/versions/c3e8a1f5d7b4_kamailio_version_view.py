@@ -25,10 +25,7 @@ depends_on = None
 def upgrade() -> None:
     # A view, not a table: nothing to keep in step with the models, and read-only for Kamailio.
     # The version is an integer literal: Kamailio refuses a version column of another type.
-    op.execute(
-        "CREATE VIEW kamailio_version (table_name, table_version) AS"
-        " SELECT 'kamailio_dispatcher', 4"
-    )
+    op.execute("CREATE VIEW kamailio_version (table_name, table_version) AS SELECT 'kamailio_dispatcher', 4")
 
 
 def downgrade() -> None:

@@ -4,8 +4,9 @@ Addresses (all loopback): Kamailio on 127.0.0.1, node A on 127.0.0.2, node B on 
 carrier (SIPp) on 127.0.0.4: Kamailio tells the carrier from phones by source address, and phones
 send from 127.0.0.1. Each node is its own FreeSWITCH from the shared install, with its own conf dir
 (kumo's freeswitch/ through deploy.sh plus a vars.d/local.xml naming the node, Kamailio as its
-carrier proxy and trusted proxy) and its own event socket. kumo runs as one `fsctl serve` given both
-nodes' event sockets and a shared storage folder; Kamailio reads its database's views.
+carrier proxy and trusted proxy) and its own event socket on the node's address, open to the kumo
+host (kumo_esl_acl=kumo-instances). kumo runs as one `fsctl serve` given both nodes' event sockets
+and a shared storage folder; Kamailio reads its database's views.
 
 Phones and the carrier use the single-switch SIPp scenarios rewritten to follow the route set
 (`routed_scenario`): behind a record-routing proxy, ACK and BYE go to the remote target with the
@@ -264,7 +265,7 @@ class Node:
         return self.api("sofia status profile internal reg")
 
     def connect_events(self) -> None:
-        self.events = esl.EventLog("127.0.0.1", self.esl_port, self.switch.esl_password)
+        self.events = esl.EventLog(self.ip, self.esl_port, self.switch.esl_password)
 
     def close_events(self) -> None:
         if self.events is not None:
@@ -291,6 +292,10 @@ def node_local_vars(
         kumo_cdr_url_1=f"http://{kumo_http}/fs/cdr",
         kumo_cdr_url_2=f"http://{kumo_http}/fs/cdr",
         kumo_esl_port=str(ports["esl"]),
+        # the event socket on the node's own address, open to the kumo host (here the loopback)
+        kumo_esl_ip=ip,
+        kumo_esl_acl="kumo-instances",
+        kumo_esl_cidr=f"{KAMAILIO_IP}/32",
         kumo_local_ip=ip,
         kumo_external_ip=ip,
         kumo_sip_port=str(ports["sip"]),
@@ -324,7 +329,7 @@ def start_all(starters: list) -> None:
 
 
 def ports_for(ip: str) -> dict[str, int]:
-    return {"sip": free_sip_port(ip), "carrier": free_sip_port(ip), "esl": free_tcp_port("127.0.0.1")}
+    return {"sip": free_sip_port(ip), "carrier": free_sip_port(ip), "esl": free_tcp_port(ip)}
 
 
 @dataclass
@@ -444,13 +449,13 @@ def build_cluster(
             conf,
             node_dir / "state",
             sounds,
-            "127.0.0.1",
+            ip,
             ports["esl"],
             esl_password,
         )
         nodes[name] = Node(name, ip, ports["sip"], ports["carrier"], ports["esl"], sw)
     # one kumo for both nodes: one event-socket connection per node (FSCTL_ESL_ADDRESS lists both)
-    esl_addresses = ",".join(f"127.0.0.1:{node.esl_port}" for node in nodes.values())
+    esl_addresses = ",".join(f"{node.ip}:{node.esl_port}" for node in nodes.values())
     dirs = {sub: shared / sub for sub in ("audio", "recordings", "fax", "voicemail")}
     env = service_env(
         database_url,
@@ -474,7 +479,7 @@ def build_cluster(
             "--carrier",
             f"{node.ip}:{node.carrier_port}",
             "--esl",
-            f"127.0.0.1:{node.esl_port}",
+            f"{node.ip}:{node.esl_port}",
         )
     for name, placed in tenants.items():
         for tenant in placed:

@@ -12,7 +12,8 @@ bench-switch`'s `kumo` variant). Two tenants of BENCH_CLUSTER_USERS users each, 
   REGISTER's domain up in kumo's view, adds Path and sends it to its tenant's node.
 
 Each variant runs at rising offered rates (BENCH_CLUSTER_RATES, REGISTERs/s) for
-BENCH_CLUSTER_SECONDS each; a rate counts as carried when at least 99% of its REGISTERs got 200.
+BENCH_CLUSTER_SECONDS each; a rate counts as carried when at least 99% of its REGISTERs got 200 at
+95% of the offered rate or more.
 CPU of each part (Kamailio's processes, each FreeSWITCH, kumo and its workers; user+system from
 /proc) over a run is divided by the REGISTERs answered. Everything runs on this machine, SIPp
 included: with 2 cores the nodes cannot run in parallel on cores of their own, which is what
@@ -114,7 +115,8 @@ def _run(cluster: Cluster, workdir: Path, variant: str, rate: int, seconds: int)
         "offered_per_second": rate,
         "registers": count,
         "registers_ok": ok,
-        "carried": ok >= 0.99 * count,
+        # all but 1% answered 200, at (nearly) the rate offered: SIPp slows down when answers lag
+        "carried": ok >= 0.99 * count and ok / wall >= 0.95 * rate,
         "answered_per_second": round(ok / wall, 1),
         "cpu_ms_per_register": cpu,
     }
@@ -126,7 +128,9 @@ _TENANTS: dict[str, Tenant] = {}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_CLUSTER_USERS", "200")))
-    parser.add_argument("--rates", default=os.environ.get("BENCH_CLUSTER_RATES", "100,200,300,400,600"))
+    parser.add_argument(
+        "--rates", default=os.environ.get("BENCH_CLUSTER_RATES", "100,200,300,350,400,450,500")
+    )
     parser.add_argument("--seconds", type=int, default=int(os.environ.get("BENCH_CLUSTER_SECONDS", "8")))
     args = parser.parse_args(argv)
     located = fs.locate()

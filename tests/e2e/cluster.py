@@ -361,16 +361,18 @@ class Cluster:
         self.registered.append(phone)
         return phone
 
-    def carrier_call(self, number: str, caller: str = "09011112222", talk_ms: int = 1000):
-        """The carrier (127.0.0.4) calls `number` through Kamailio."""
+    def carrier_call(
+        self, number: str, caller: str = "09011112222", talk_ms: int = 1000, source: str = CARRIER_IP
+    ):
+        """The carrier (127.0.0.4; or a customer gateway at `source`) calls `number` through Kamailio."""
         keys = {"user": caller, "to_user": number, "display": caller}
         return self.sipp.start(
             routed_scenario(self.workdir, "carrier_uac"),
             self.kamailio.address,
-            free_udp_port(CARRIER_IP),
+            free_udp_port(source),
             keys,
             duration_ms=talk_ms,
-            local_ip=CARRIER_IP,
+            local_ip=source,
         )
 
     def carrier_answers(self, calls: int, ring_ms: int = 100, timeout_s: int = 30):

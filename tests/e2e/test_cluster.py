@@ -16,7 +16,8 @@ import pytest
 from e2e.cluster import Cluster, build_cluster, kamailio_unavailable
 from e2e.conftest import throwaway_database
 from e2e.esl import event_is
-from e2e.tenants import ACME, BETA
+from e2e.phones import free_udp_port
+from e2e.tenants import ACME, BETA, Tenant
 
 REQUIRED = os.environ.get("KUMO_E2E_REQUIRED") == "1"
 
@@ -231,6 +232,55 @@ def test_moving_a_tenant_keeps_its_call_up_and_its_next_calls_run_on_the_new_nod
     bridge = node_b.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_b, what="the next call on node B")
     assert bridge["FreeSWITCH-Switchname"] == "node-b"
     assert not node_a.events.matching(event_is("CHANNEL_CREATE"), since=mark_a)
+
+
+def test_a_static_customer_gateway_reaches_its_tenants_node_admitted_by_its_real_address(
+    cluster: Cluster,
+) -> None:
+    """Kamailio finds the gateway by its source address and says it in X-AUTH-IP; the node's carrier
+    profile admits the call by that address (apply-proxy-acl) into the gateway's own context."""
+    from e2e.test_gateway_static import _host_address
+
+    address = _host_address()
+    if address is None:
+        pytest.skip("a static gateway needs a non-loopback address on this machine")
+    tenant = Tenant(
+        {
+            "domain": "sgwc.e2e.test",
+            "name": "Static Gateway Cluster E2E",
+            "timezone": "Asia/Tokyo",
+            "status": "active",
+            "max_external_channels": 2,
+            "users": [{"extension": "101", "name": "Desk", "password": "E2e-sgwc-101-pass"}],
+            "gateways": [
+                {
+                    "name": "shiten",
+                    "address": address,
+                    "port": free_udp_port(address),
+                    "cidr": [f"{address}/32"],
+                    "channels": 4,
+                    "numbers": [{"number": "0355570100", "destination": {"user": "101"}}],
+                }
+            ],
+        }
+    )
+    cluster.kumo.apply(tenant.doc)
+    cluster.kumo.fsctl("nodes", "move", tenant.domain, "node-b")
+    node_b = cluster.nodes["node-b"]
+    deadline = time.monotonic() + 20
+    while node_b.api(f"acl {address} kumo-gateways").strip() != "true":
+        assert time.monotonic() < deadline, f"{address} never in node-b's kumo-gateways"
+        time.sleep(0.2)
+    desk = cluster.registered_phone(tenant.domain, "101", tenant.password("101"))
+    mark = node_b.events.mark()
+    answering = desk.answer()
+    call = cluster.carrier_call("0355570100", caller="0355579999", talk_ms=500, source=address)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    arrived = node_b.events.wait_for(
+        event_is("CHANNEL_CREATE", Caller_Destination_Number="0355570100"), since=mark, what="on node B"
+    )
+    assert arrived["Caller-Context"].startswith("gw_") and arrived["Caller-Context"].endswith(tenant.domain)
 
 
 def _valet(action: str):

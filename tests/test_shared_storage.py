@@ -18,7 +18,7 @@ def storage_dir_param(settings: MediaSettings) -> str | None:
 
 
 def test_one_setting_puts_every_kind_of_file_under_the_shared_folder(tmp_path):
-    shared = tmp_path / "shared"
+    shared = tmp_path / "nodes-storage"
     env = {"FSCTL_SHARED_STORAGE_DIR": str(shared)}
     media = media_settings_from_env(env)
     assert media.voicemail_root == str(shared / "voicemail")
@@ -43,7 +43,7 @@ def test_the_local_switch_gets_the_shared_folders_through_its_vars(tmp_path):
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'db.sqlite3'}", instance_dir=tmp_path / "instance"
     )
-    shared = tmp_path / "shared"
+    shared = tmp_path / "nodes-storage"
     plan = plan_switch(settings, {"FSCTL_SHARED_STORAGE_DIR": str(shared)})
     env = plan.service_env()
     assert env["FSCTL_VOICEMAIL_DIR"] == str(shared / "voicemail")

@@ -4,7 +4,9 @@ FreeSWITCH may be down or restarting at any time; the service then retries with 
 once per state change rather than once per attempt. Every step has a timeout (greenswitch 0.0.19's
 connect and send wait forever, defect 3). After each (re)connection the subscription is sent again
 and the live state is read back from the switch (`show channels as json`, `valet_info`,
-`show registrations as json`): the switch keeps nothing for a client that was away.
+`show registrations as json`): the switch keeps nothing for a client that was away. The node's
+name (`api switchname`) is asked first, so that read-back replaces this node's rows only when kumo
+follows several nodes (fsctl.esl.nodes, one InboundConnection each).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def two_nodes(tmp_path_factory, e2e_database_url) -> Iterator[TwoNodes]:
         sip=("sip-node-a", "sip-node-b", "carrier-node-a", "carrier-node-b"),
     )
     http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
-    shared = workdir / "shared"  # FSCTL_SHARED_STORAGE_DIR: both nodes and kumo use it
+    shared = workdir / "nodes-storage"  # FSCTL_SHARED_STORAGE_DIR: both nodes and kumo use it
     env = dict(os.environ)
     env.update(
         DATABASE_URL=e2e_database_url,

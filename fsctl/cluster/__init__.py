@@ -174,6 +174,15 @@ def set_state(session: Session, name: str, state: models.NodeState) -> models.Sw
     return node
 
 
+def current_node(session: Session, domain: str) -> models.SwitchNode | None:
+    """The node a tenant lives on now (None: on no node, or no such tenant)."""
+    return session.scalar(
+        select(models.SwitchNode)
+        .join(models.Tenant, models.Tenant.node_id == models.SwitchNode.id)
+        .where(models.Tenant.domain == (domain or "").lower())
+    )
+
+
 def move_tenant(session: Session, domain: str, node_name: str) -> tuple[str | None, models.SwitchNode]:
     """Place a tenant on `node_name` (any node that exists, draining included: the operator's
     explicit choice); returns (the node it left or None, the node it is on now)."""

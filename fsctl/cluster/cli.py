@@ -28,9 +28,10 @@ _ARGUMENT = {
 }
 
 _AFTER_MOVE = (
-    "Kamailio sends {domain}'s next REGISTER and next new call to {node}; phones move as they"
-    " refresh their registration (until then the old node still reaches them for incoming calls),"
-    " and calls up now finish where they are."
+    "Kamailio sends {domain}'s next REGISTER and next new call to {node}; calls up now finish where"
+    " they are. Phones move as they refresh their registration: until then only the old node has"
+    " them registered, and a call to them on {node} finds them unregistered"
+    " (`fsctl nodes move ... --resync-phones` has the old node make them register again now)."
 )
 
 
@@ -56,7 +57,12 @@ def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf, settings_o
     add.add_argument("name", metavar="NAME", help="the node's FreeSWITCH switchname (kumo_node_name)")
     add.add_argument("--sip", required=True, metavar="HOST:PORT", help="its internal profile (phones)")
     add.add_argument("--carrier", required=True, metavar="HOST:PORT", help="its carrier profile")
-    add.add_argument("--esl", default="", metavar="HOST:PORT", help="its event socket (informational)")
+    add.add_argument(
+        "--esl",
+        default="",
+        metavar="HOST:PORT",
+        help="its event socket (for `nodes status` and `move --resync-phones`)",
+    )
 
     listing = command("list", _cmd_list, help="the nodes, their state, addresses and tenants")
     listing.add_argument("--json", action="store_true")
@@ -77,7 +83,7 @@ def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf, settings_o
 
     move = command(
         "move",
-        _cmd_move,
+        lambda args, session: _cmd_move(args, session, settings_of(args)),
         help="put a tenant on another node",
         description="Put a tenant on NODE, any node that exists (a draining one too: the operator's"
         " explicit choice). The tenant's next REGISTER and next new call go there; calls up now"
@@ -85,6 +91,12 @@ def add_node_commands(sub: Any, session_factory_of: SessionFactoryOf, settings_o
     )
     move.add_argument("domain", metavar="TENANT_DOMAIN")
     move.add_argument("node", metavar="NODE")
+    move.add_argument(
+        "--resync-phones",
+        action="store_true",
+        help="after the move, have the old node drop the tenant's registrations and NOTIFY its phones"
+        " to register again (check-sync; snom, Yealink, Cisco and Linksys phones reboot on it)",
+    )
 
     command(
         "place",
@@ -178,7 +190,8 @@ def _cmd_activate(args: argparse.Namespace, session: Session) -> int:
     return 0
 
 
-def _cmd_move(args: argparse.Namespace, session: Session) -> int:
+def _cmd_move(args: argparse.Namespace, session: Session, settings: Settings) -> int:
+    old_node = cluster.current_node(session, args.domain)
     before, node = cluster.move_tenant(session, args.domain, args.node)
     domain = args.domain.lower()
     if before == node.name:
@@ -188,6 +201,29 @@ def _cmd_move(args: argparse.Namespace, session: Session) -> int:
     if node.state != models.NodeState.ACTIVE.value:
         print(f"note: {node.name} is {node.state}; it serves {domain} all the same")
     print(_AFTER_MOVE.format(domain=domain, node=node.name))
+    if not args.resync_phones:
+        return 0
+    # The move must be committed before the phones register again, or Kamailio sends them back.
+    session.commit()
+    return _resync_phones(domain, old_node, settings)
+
+
+def _resync_phones(domain: str, old_node: models.SwitchNode | None, settings: Settings) -> int:
+    from fsctl.cluster.status import NodeUnreachable, resync_phones
+
+    if old_node is None:
+        print(f"--resync-phones: {domain} was on no node, so no one node holds its phones", file=sys.stderr)
+        return 1
+    password = _esl_password(settings)
+    if password is None:
+        print("--resync-phones: no ESL password: set FSCTL_ESL_PASSWORD", file=sys.stderr)
+        return 1
+    try:
+        reply = resync_phones(old_node.name, old_node.esl_address, password, domain)
+    except NodeUnreachable as exc:
+        print(f"--resync-phones: {old_node.name}: {exc}; the phones move as they refresh", file=sys.stderr)
+        return 1
+    print(f"{old_node.name}: {reply}; the phones register again on their new node")
     return 0
 
 

@@ -36,7 +36,8 @@ class SwitchNode(Base):
     # host:port of the node's `internal` profile (phones) and of its `carrier` profile.
     sip_address: Mapped[str] = mapped_column(String(255))
     carrier_address: Mapped[str] = mapped_column(String(255))
-    # host:port of its event socket; informational (kumo connects to FSCTL_ESL_ADDRESS).
+    # host:port of its event socket, for `fsctl nodes status` and `move --resync-phones` (the
+    # service connects to FSCTL_ESL_ADDRESS).
     esl_address: Mapped[str] = mapped_column(String(255), default="", server_default="")
     state: Mapped[str] = mapped_column(String(16), default=NodeState.ACTIVE.value)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

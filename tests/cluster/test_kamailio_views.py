@@ -145,3 +145,41 @@ def test_a_move_is_what_the_next_query_sees_and_no_node_means_no_rows(migrated):
         session.execute(text("UPDATE tenants SET node_id = NULL"))
     for view in ("kamailio_domain_routes", "kamailio_number_routes", "kamailio_gateway_routes"):
         assert _rows(engine, f"SELECT * FROM {view}") == []
+
+
+def test_kamailio_lookups_are_index_searches(migrated):
+    """Each lookup Kamailio makes per initial request is an index search in every branch of its view,
+    never a read of every number (PostgreSQL needs the branches' types equal to push it down)."""
+    engine, factory = migrated
+    _cluster(factory)
+    # What each branch's index search shows: PostgreSQL names the index, SQLite names a unique
+    # constraint's index sqlite_autoindex_* and shows the searched column.
+    lookups = {
+        "SELECT node, carrier_uri FROM kamailio_number_routes WHERE number = '81312345678'": (
+            ("uq_numbers_e164", "(e164=?)"),
+            ("ix_numbers_e164_without_plus", "ix_numbers_e164_without_plus (<expr>=?)"),
+            ("uq_numbers_national", "(national=?)"),
+        ),
+        "SELECT node, sip_uri FROM kamailio_domain_routes WHERE domain = 'acme.kumo.test'": (
+            ("uq_tenants_domain", "(domain=?)"),
+        ),
+        "SELECT node, carrier_uri FROM kamailio_gateway_routes WHERE address = '203.0.113.10'": (
+            ("ix_gateways_address", "ix_gateways_address (address=?)"),
+        ),
+    }
+    with engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            conn.execute(text("SET enable_seqscan = off"))  # a handful of rows: ask what it could do
+        for query, indexes in lookups.items():
+            if postgres:
+                plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {query}")))
+                searched = [line for line in plan.splitlines() if "Index Scan" in line]
+                assert "Rows Removed" not in plan and "Filter: ((kamailio" not in plan, plan
+            else:
+                plan = "\n".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+                searched = [
+                    line for line in plan.splitlines() if line.startswith("SEARCH") and "INDEX" in line
+                ]
+            for shown in indexes:
+                assert any(shown[0 if postgres else 1] in line for line in searched), plan

@@ -115,3 +115,46 @@ def test_a_wrong_password_or_unknown_node_is_said(
     assert code == 1 and "node-a: DOWN\n  the event socket refused kumo's ESL password" in out
     code, _, err = _status(database_url, capsys, "node-z")
     assert code == 2 and err.startswith("fsctl nodes status: NODE: no node named 'node-z'")
+
+
+def test_move_resync_phones_asks_the_old_node_after_the_move(
+    session_factory, database_url, capsys, monkeypatch, make_tenant
+):
+    """--resync-phones: the old node (not the new one) drops the domain's registrations and NOTIFYs
+    its phones, after the move is committed; a node that cannot be asked leaves the move done."""
+    monkeypatch.setenv("FSCTL_ESL_PASSWORD", PASSWORD)
+    command = "api sofia profile internal flush_inbound_reg @acme.kumo.test reboot"
+    old = fake_node("node-a", ("internal", "RUNNING"), ("carrier", "RUNNING"))
+    old.extra[command] = synthetic_api_response(
+        "+OK rebooting all registrations matching specified call_id\n"
+    )
+    new = fake_node("node-b", ("internal", "RUNNING"), ("carrier", "RUNNING"))
+    try:
+        _add(session_factory, "node-a", "{}:{}".format(*old.address))
+        make_tenant()  # on node-a, the only node
+        _add(session_factory, "node-bb", "{}:{}".format(*new.address))
+        code = main(
+            ["--database-url", database_url, "nodes", "move", "acme.kumo.test", "node-bb", "--resync-phones"]
+        )
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert out.splitlines()[-1] == (
+            "node-a: +OK rebooting all registrations matching specified call_id;"
+            " the phones register again on their new node"
+        )
+        assert command in old.received and not any("flush_inbound_reg" in c for c in new.received)
+    finally:
+        old.stop()
+        new.stop()
+    # Back to node-a, whose event socket is gone now: the move stands, the phones move as they refresh.
+    code = main(
+        ["--database-url", database_url, "nodes", "move", "acme.kumo.test", "node-a", "--resync-phones"]
+    )
+    out, err = capsys.readouterr()
+    assert code == 1 and "acme.kumo.test: node-bb -> node-a" in out
+    assert (
+        err.startswith("--resync-phones: node-bb: event socket 127.0.0.1:")
+        and "the phones move as they refresh" in err
+    )
+    with session_factory() as session:
+        assert cluster.current_node(session, "acme.kumo.test").name == "node-a"

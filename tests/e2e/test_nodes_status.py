@@ -1,8 +1,11 @@
-"""`fsctl nodes status` asks a real FreeSWITCH's event socket: up, both profiles RUNNING, its switchname."""
+"""`fsctl nodes status` asks a real FreeSWITCH's event socket: up, both profiles RUNNING, its switchname;
+the switch accepts the command `fsctl nodes move --resync-phones` sends."""
 
 from __future__ import annotations
 
 import json
+
+from fsctl.cluster.status import resync_phones
 
 
 def test_nodes_status_reads_the_switch(e2e) -> None:
@@ -26,5 +29,8 @@ def test_nodes_status_reads_the_switch(e2e) -> None:
         assert any("its switchname is" in p for p in health["problems"]) is not named
         text = e2e.kumo.fsctl("nodes", "status").stdout
         assert text.startswith("e2e-node: up (UP ")
+        # What `fsctl nodes move --resync-phones` asks the old node, for a domain with no phones here.
+        reply = resync_phones("e2e-node", address, e2e.kumo.env["FSCTL_ESL_PASSWORD"], "nobody.kumo.test")
+        assert reply == "+OK rebooting all registrations matching specified call_id"
     finally:
         e2e.kumo.fsctl("nodes", "remove", "e2e-node")

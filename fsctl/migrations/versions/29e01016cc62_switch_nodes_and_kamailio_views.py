@@ -29,39 +29,56 @@ depends_on = None
 # The migration keeps its own copy of the views' SQL (the models may change later). `||` and
 # substr() are the same in SQLite and PostgreSQL. Only placed tenants (node_id set) appear.
 _NODE = "JOIN switch_nodes s ON s.id = t.node_id"
-_VIEWS = {
-    # A phone's REGISTER or INVITE goes to its domain's node (domains are stored lower-case).
-    "kamailio_domain_routes": (
-        f"SELECT t.domain AS domain, s.name AS node, 'sip:' || s.sip_address AS sip_uri FROM tenants t {_NODE}"
-    ),
-    # Every form in which a number reaches Kamailio in the R-URI user part: the dialplan bridges to
-    # sofia/gateway/carrier/+81... (fsctl.routing.calls), and a carrier may present +81..., 81...
-    # or the national 0... (what fsctl.numbers.to_national accepts for a carrier call). Each
-    # branch is one indexed lookup: numbers.e164, ix_numbers_e164_without_plus, numbers.national.
-    "kamailio_number_routes": " UNION ALL ".join(
-        f"SELECT {form} AS number, s.name AS node, 'sip:' || s.carrier_address AS carrier_uri"
-        f" FROM numbers n JOIN tenants t ON t.id = n.tenant_id {_NODE}"
-        for form in ("n.e164", "substr(n.e164, 2)", "n.national")
-    ),
-    # A static-address customer gateway sends from `address` (its cidr networks may allow more
-    # sources; those are in `cidr`, comma separated, for a subnet check on a miss).
-    "kamailio_gateway_routes": (
-        "SELECT g.address AS address, s.name AS node, 'sip:' || s.carrier_address AS carrier_uri,"
-        f" g.cidr AS cidr FROM gateways g JOIN tenants t ON t.id = g.tenant_id {_NODE}"
-        " WHERE g.auth = 'address' AND g.address IS NOT NULL"
-    ),
-    # The dispatcher module's table: set 1 = the nodes' internal profiles, set 2 = their carrier
-    # profiles (failover when a tenant's node does not answer). Ids are unique across both sets.
-    "kamailio_dispatcher": (
-        "SELECT s.id * 2 - 1 AS id, 1 AS setid, 'sip:' || s.sip_address AS destination, 0 AS flags,"
-        " 0 AS priority, 'node=' || s.name AS attrs, s.name || ' internal' AS description"
-        " FROM switch_nodes s"
-        " UNION ALL "
-        "SELECT s.id * 2 AS id, 2 AS setid, 'sip:' || s.carrier_address AS destination, 0 AS flags,"
-        " 0 AS priority, 'node=' || s.name AS attrs, s.name || ' carrier' AS description"
-        " FROM switch_nodes s"
-    ),
-}
+
+
+def _number_forms(dialect: str) -> tuple[str, ...]:
+    """The three forms of a number, one per branch of kamailio_number_routes.
+
+    PostgreSQL pushes `WHERE number = ...` into each branch of a UNION ALL, onto that branch's
+    index, only when every branch has the union's own type: substr() gives text, the columns are
+    varchar, so they are cast to text (a no-op for their btree indexes). Without the casts every
+    lookup read all three forms of every number (95 ms for 20,000 numbers, against 0.1 ms). SQLite
+    pushes the WHERE down either way, but uses a column's index only on the bare column.
+    """
+    if dialect == "postgresql":
+        return ("CAST(n.e164 AS TEXT)", "substr(n.e164, 2)", "CAST(n.national AS TEXT)")
+    return ("n.e164", "substr(n.e164, 2)", "n.national")
+
+
+def _views(dialect: str) -> dict[str, str]:
+    return {
+        # A phone's REGISTER or INVITE goes to its domain's node (domains are stored lower-case).
+        "kamailio_domain_routes": (
+            f"SELECT t.domain AS domain, s.name AS node, 'sip:' || s.sip_address AS sip_uri FROM tenants t {_NODE}"
+        ),
+        # Every form in which a number reaches Kamailio in the R-URI user part: the dialplan bridges to
+        # sofia/gateway/carrier/+81... (fsctl.routing.calls), and a carrier may present +81..., 81...
+        # or the national 0... (what fsctl.numbers.to_national accepts for a carrier call). Each
+        # branch is one indexed lookup: numbers.e164, ix_numbers_e164_without_plus, numbers.national.
+        "kamailio_number_routes": " UNION ALL ".join(
+            f"SELECT {form} AS number, s.name AS node, 'sip:' || s.carrier_address AS carrier_uri"
+            f" FROM numbers n JOIN tenants t ON t.id = n.tenant_id {_NODE}"
+            for form in _number_forms(dialect)
+        ),
+        # A static-address customer gateway sends from `address` (its cidr networks may allow more
+        # sources; those are in `cidr`, comma separated, for a subnet check on a miss).
+        "kamailio_gateway_routes": (
+            "SELECT g.address AS address, s.name AS node, 'sip:' || s.carrier_address AS carrier_uri,"
+            f" g.cidr AS cidr FROM gateways g JOIN tenants t ON t.id = g.tenant_id {_NODE}"
+            " WHERE g.auth = 'address' AND g.address IS NOT NULL"
+        ),
+        # The dispatcher module's table: set 1 = the nodes' internal profiles, set 2 = their carrier
+        # profiles (failover when a tenant's node does not answer). Ids are unique across both sets.
+        "kamailio_dispatcher": (
+            "SELECT s.id * 2 - 1 AS id, 1 AS setid, 'sip:' || s.sip_address AS destination, 0 AS flags,"
+            " 0 AS priority, 'node=' || s.name AS attrs, s.name || ' internal' AS description"
+            " FROM switch_nodes s"
+            " UNION ALL "
+            "SELECT s.id * 2 AS id, 2 AS setid, 'sip:' || s.carrier_address AS destination, 0 AS flags,"
+            " 0 AS priority, 'node=' || s.name AS attrs, s.name || ' carrier' AS description"
+            " FROM switch_nodes s"
+        ),
+    }
 
 
 def upgrade() -> None:
@@ -86,12 +103,12 @@ def upgrade() -> None:
         batch_op.create_index(op.f("ix_tenants_node_id"), ["node_id"])
     op.create_index("ix_numbers_e164_without_plus", "numbers", [sa.text("substr(e164, 2)")])
     op.create_index("ix_gateways_address", "gateways", ["address"])
-    for name, select in _VIEWS.items():
+    for name, select in _views(op.get_bind().dialect.name).items():
         op.execute(f"CREATE VIEW {name} AS {select}")
 
 
 def downgrade() -> None:
-    for name in reversed(_VIEWS):
+    for name in reversed(list(_views(op.get_bind().dialect.name))):
         op.execute(f"DROP VIEW {name}")
     op.drop_index("ix_gateways_address", table_name="gateways")
     op.drop_index("ix_numbers_e164_without_plus", table_name="numbers")

@@ -24,6 +24,7 @@ help:
 	@echo "make bench        lookup benchmarks against an nginx static ceiling"
 	@echo "make db-upgrade   migrate the database (DATABASE_URL, default instance/kumo.sqlite3)"
 	@echo "make fs-config FS_CONF_DIR=/etc/freeswitch   deploy the FreeSWITCH configuration"
+	@echo "make kamailio-config KAMAILIO_CONF_DIR=... KAMAILIO_LISTEN=... KAMAILIO_CARRIER=... KAMAILIO_CARRIER_CIDR=...   deploy Kamailio in front of the nodes"
 	@echo "make lint         ruff"
 	@echo "make translations-update   new message ids of the panel into its .po files (then translate them)"
 	@echo "make translations          compile the .po files (make install does it)"
@@ -219,6 +220,23 @@ kamailio-deps:
 	  update-rc.d kamailio disable >/dev/null 2>&1 || true; \
 	fi
 
+# kumo's Kamailio configuration (kamailio/, README there) into KAMAILIO_CONF_DIR, with its site settings
+# in kamailio-local.cfg (0600): where it listens, kumo's database (DATABASE_URL, else kumo's default
+# SQLite file), the carrier's address and source CIDRs; optional KAMAILIO_PROBE_INTERVAL (s).
+.PHONY: kamailio-config
+KAMAILIO_CONF_DIR ?=
+KAMAILIO_LISTEN ?=
+KAMAILIO_CARRIER ?=
+KAMAILIO_CARRIER_CIDR ?=
+KAMAILIO_PROBE_INTERVAL ?= 2
+kamailio-config: install kamailio-deps
+	@test -n "$(KAMAILIO_CONF_DIR)" -a -n "$(KAMAILIO_LISTEN)" -a -n "$(KAMAILIO_CARRIER)" -a -n "$(KAMAILIO_CARRIER_CIDR)" || { \
+	  echo "usage: make kamailio-config KAMAILIO_CONF_DIR=/etc/kamailio KAMAILIO_LISTEN=IP:PORT KAMAILIO_CARRIER=HOST:PORT KAMAILIO_CARRIER_CIDR=CIDR[,CIDR]"; exit 2; }
+	bash kamailio/deploy.sh "$(KAMAILIO_CONF_DIR)" --listen "$(KAMAILIO_LISTEN)" \
+	  --db-url "$$($(PY) -c 'from fsctl.config import settings_from_env; print(settings_from_env().database_url)')" \
+	  --carrier "$(KAMAILIO_CARRIER)" --carrier-cidr "$(KAMAILIO_CARRIER_CIDR)" --probe-interval "$(KAMAILIO_PROBE_INTERVAL)"
+	kamailio -c -f "$(KAMAILIO_CONF_DIR)/kamailio.cfg"
+
 test-e2e: install media-deps e2e-deps
 	$(PY) -m pytest -q tests/e2e
 
@@ -229,3 +247,12 @@ bench-switch: install e2e-deps
 	$(PY) -m bench.switch
 
 bench: bench-switch
+
+# REGISTERs per second through Kamailio + two nodes (the end-to-end cluster) against one node alone, with
+# the CPU per REGISTER of Kamailio, each FreeSWITCH and kumo (BENCH_CLUSTER_USERS, BENCH_CLUSTER_RATES,
+# BENCH_CLUSTER_SECONDS); skipped without a FreeSWITCH, SIPp or Kamailio.
+.PHONY: bench-cluster
+bench-cluster: install e2e-deps
+	$(PY) -m bench.cluster
+
+bench: bench-cluster

@@ -108,11 +108,14 @@ class AuthEventHandler:
                 continue
             if failure is not None:
                 failures.append(failure)
+        # what sofia reports from a proxy's address is no one's (SecuritySettings.trusted_proxies)
+        failures = [f for f in failures if not self.settings.is_proxy(f.ip)]
         if failures:
             with self.session_factory() as session:
                 record_failures(session, failures, self.settings, self.on_ban)
         for ip, domain, username in successes:
-            self._trust(ip, domain, username)
+            if not self.settings.is_proxy(ip):
+                self._trust(ip, domain, username)
 
     def _undo_foreign(self, h: Mapping[str, str]) -> list[Failure]:
         """Remove a registration authenticated in another realm than its To host (see _foreign) from

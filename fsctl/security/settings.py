@@ -1,10 +1,12 @@
-"""Security settings (FSCTL_AUTH_*, FSCTL_BAN_*, FSCTL_SPEND_*, FSCTL_OPERATOR_EMAIL), apart from Settings.
+"""Security settings (FSCTL_AUTH_*, FSCTL_BAN_*, FSCTL_SPEND_*, FSCTL_OPERATOR_EMAIL, FSCTL_TRUSTED_PROXIES),
+apart from Settings.
 
 Tests build a SecuritySettings directly; the service reads it from the environment once.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
@@ -30,6 +32,33 @@ class SecuritySettings:
     spend_floor_yen: int = 500
     operator_email: str = ""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    # SIP proxies in front of the switches (Kamailio, kamailio/README.md): sofia reports the proxy's
+    # address as every relayed request's network-ip, so a failure "from" a proxy is no one's and is
+    # not counted, and a proxy is never trusted or banned (that would lock out everyone behind it).
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+
+    def is_proxy(self, ip: str) -> bool:
+        """Whether `ip` is one of the trusted SIP proxies."""
+        if not self.trusted_proxies:
+            return False
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in network for network in self.trusted_proxies)
+
+
+def parse_proxies(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """FSCTL_TRUSTED_PROXIES: comma-separated addresses or CIDRs; a bad one is an error naming it."""
+    networks = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"FSCTL_TRUSTED_PROXIES: {item!r} is not an address or CIDR") from None
+    return tuple(networks)
 
 
 def security_settings_from_env(environ: dict[str, str] | None = None) -> SecuritySettings:
@@ -50,4 +79,5 @@ def security_settings_from_env(environ: dict[str, str] | None = None) -> Securit
         spend_floor_yen=number("FSCTL_SPEND_FLOOR_YEN", d.spend_floor_yen),
         operator_email=env.get("FSCTL_OPERATOR_EMAIL", ""),
         smtp=smtp_settings_from_env(env),
+        trusted_proxies=parse_proxies(env.get("FSCTL_TRUSTED_PROXIES", "")),
     )

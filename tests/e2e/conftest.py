@@ -13,7 +13,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -69,19 +68,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def e2e_database_url(tmp_path_factory) -> Iterator[str]:
     """Like tests/conftest.py's database_url, for the whole session."""
+    yield from throwaway_database(tmp_path_factory.mktemp("e2e-db"), "kumo_e2e")
+
+
+def throwaway_database(directory: Path, prefix: str) -> Iterator[str]:
+    """A new SQLite file in `directory`, or a new database on DATABASE_URL's PostgreSQL server
+    named `prefix`_<random>, dropped when the generator is closed."""
     base = os.environ.get("DATABASE_URL")
     if not base or base.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'kumo.sqlite3'}"
+        yield f"sqlite:///{directory / 'kumo.sqlite3'}"
         return
     url = make_url(base)
-    name = f"kumo_e2e_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def service_env(
+    database_url: str,
+    listen: tuple[str, str, str],
+    http_password: str,
+    esl_password: str,
+    dirs: dict[str, Path],
+) -> dict[str, str]:
+    """The environment of an `fsctl serve` (and its CLI) in the end-to-end runs: `listen` = its
+    HTTP address, the event socket(s) it connects to, its outbound-socket address; `dirs` holds
+    recordings, audio, fax, sounds and voicemail."""
+    http, esl_address, outbound = listen
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=database_url,
+        FSCTL_HTTP_LISTEN=http,
+        FSCTL_XML_CURL_AUTH=f"freeswitch:{http_password}",
+        FSCTL_ESL_ADDRESS=esl_address,
+        FSCTL_ESL_PASSWORD=esl_password,
+        FSCTL_OUTBOUND_LISTEN=outbound,
+        FSCTL_RECORDINGS_DIR=str(dirs["recordings"]),
+        FSCTL_AUDIO_DIR=str(dirs["audio"]),
+        FSCTL_FAX_DIR=str(dirs["fax"]),
+        FSCTL_SOUNDS_DIR=str(dirs["sounds"]),
+        FSCTL_VOICEMAIL_DIR=str(dirs["voicemail"]),
+    )
+    return env
 
 
 def _sounds_dir() -> Path:
@@ -116,7 +151,7 @@ def _tone_wav(path: Path, rate: int, hz: int, seconds: float) -> None:
         w.writeframes(frames.tobytes())
 
 
-class Kumo:
+class Kumo(switch.LoggedProcess):
     """`fsctl serve` as a subprocess, plus the CLI and the database it uses."""
 
     def __init__(self, workdir: Path, database_url: str, env: dict[str, str]) -> None:
@@ -183,23 +218,6 @@ class Kumo:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"kumo did not connect to the switch's event socket:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc = None
-
-    def log_tail(self, lines: int = 80) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
 
     def rows(self, sql: str, **params: Any) -> list[Any]:
         with self.engine.connect() as conn:
@@ -320,23 +338,18 @@ def e2e(tmp_path_factory, e2e_database_url) -> Iterator[E2E]:
     for d in dirs.values():
         d.mkdir()
     state = workdir / "state"
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=e2e_database_url,
-        FSCTL_HTTP_LISTEN=f"127.0.0.1:{ports['http']}",
-        FSCTL_XML_CURL_AUTH=f"freeswitch:{http_password}",
-        FSCTL_ESL_ADDRESS=f"127.0.0.1:{ports['esl']}",
-        FSCTL_ESL_PASSWORD=esl_password,
-        # Users served `cacheable` (off by default): the harder case for isolation, for a change
-        # deciding the very next registration, and for failing closed on a stop.
-        FSCTL_DIRECTORY_CACHE_MS="60000",
-        FSCTL_OUTBOUND_LISTEN=f"127.0.0.1:{ports['outbound']}",
-        FSCTL_RECORDINGS_DIR=str(dirs["recordings"]),
-        FSCTL_AUDIO_DIR=str(dirs["audio"]),
-        FSCTL_FAX_DIR=str(dirs["fax"]),
-        FSCTL_SOUNDS_DIR=str(sounds),
-        FSCTL_VOICEMAIL_DIR=str(state / "storage" / "voicemail" / "default"),
+    dirs.update(sounds=sounds, voicemail=state / "storage" / "voicemail" / "default")
+    listen = tuple(f"127.0.0.1:{ports[name]}" for name in ("http", "esl", "outbound"))
+    env = service_env(
+        e2e_database_url,
+        listen,
+        http_password,
+        esl_password,
+        dirs,
     )
+    # Users served `cacheable` (off by default): the harder case for isolation, for a change
+    # deciding the very next registration, and for failing closed on a stop.
+    env["FSCTL_DIRECTORY_CACHE_MS"] = "60000"
     # Voicemail e-mails go to a sink in this process (tests/billing_smtp.py).
     smtp = SmtpSink().start()
     env.update(
@@ -473,6 +486,9 @@ def _live_rows(e2e: E2E, domain: str, extension: str) -> list:
 def pytest_runtest_makereport(item: pytest.Item, call):
     outcome = yield
     report = outcome.get_result()
+    extra = getattr(item, "_e2e_sections", None)  # a fixture of its own (the cluster tests)
+    if report.when == "call" and report.failed and extra is not None:
+        report.sections.extend(extra())
     marks = getattr(item, "_e2e_marks", None)
     if report.when != "call" or not report.failed or marks is None:
         return

@@ -9,6 +9,8 @@ need: the switch's API through the tests' own event-socket client, and reading i
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,11 +26,10 @@ def deploy(conf_dir: Path, local_vars: Mapping[str, str]) -> None:
     localswitch.deploy(conf_dir, local_vars)
 
 
-class Switch(localswitch.Switch):
-    """A running FreeSWITCH: its state dir, event socket (the tests' own client) and log."""
+class LogReader:
+    """Reading a process's log file from a remembered offset (what a failing test prints)."""
 
-    def api(self, command: str) -> str:
-        return esl.api(self.esl_host, self.esl_port, self.esl_password, command)
+    log_file: Path
 
     def log_size(self) -> int:
         try:
@@ -43,6 +44,36 @@ class Switch(localswitch.Switch):
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+class LoggedProcess(LogReader):
+    """A server the tests started as a subprocess writing to `log_file` (kumo, Kamailio)."""
+
+    proc: subprocess.Popen | None
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def log_tail(self, lines: int = 80) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class Switch(LogReader, localswitch.Switch):
+    """A running FreeSWITCH: its state dir, event socket (the tests' own client) and log."""
+
+    def api(self, command: str) -> str:
+        return esl.api(self.esl_host, self.esl_port, self.esl_password, command)
 
 
 def have_sipp() -> bool:

@@ -14,7 +14,7 @@ from fsctl.esl.events import make_event
 from fsctl.esl.protocol import FrameReader, decode_event
 from fsctl.security import bans
 from fsctl.security.auth_events import AuthEventHandler, wire
-from fsctl.security.settings import SecuritySettings
+from fsctl.security.settings import SecuritySettings, parse_proxies, security_settings_from_env
 from fsctl.xml.document import NOT_FOUND
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
@@ -437,3 +437,27 @@ def test_a_registration_authenticated_in_another_realm_is_removed_at_once(sessio
     # A Call-ID a command line could be split on is never sent; the failure still counts.
     handler.handle(dict(crafted, **{"call-id": "x y\napi shutdown", "Event-Sequence": "1000000"}))
     assert len(sent) == 1
+
+
+def test_failures_and_successes_reported_from_a_trusted_proxy_ban_and_trust_no_one(session_factory):
+    """Behind Kamailio sofia's network-ip is Kamailio's: counting it would ban everyone behind it."""
+    settings = SecuritySettings(
+        auth_fail_threshold=2, trusted_proxies=parse_proxies("127.0.0.0/30, 192.0.2.7")
+    )
+    handler = AuthEventHandler(session_factory, settings)
+    handler.handle_batch(forbidden_attempts(5))  # all from 127.0.0.1, inside 127.0.0.0/30
+    handler.handle_batch(captured_events("plain"))  # successful registrations from 127.0.0.1 too
+    with session_factory() as session:
+        assert bans.list_bans(session, now=CAPTURE_TIME + 1) == []
+    assert count(session_factory, models.AuthFailure) == 0
+    assert count(session_factory, models.TrustedSource) == 0
+    assert settings.is_proxy("192.0.2.7") and not settings.is_proxy("192.0.2.8")
+    assert not settings.is_proxy("not-an-address")
+
+
+def test_trusted_proxies_come_from_the_environment_and_a_bad_one_is_named():
+    settings = security_settings_from_env({"FSCTL_TRUSTED_PROXIES": "10.0.0.5,2001:db8::/64"})
+    assert settings.is_proxy("10.0.0.5") and settings.is_proxy("2001:db8::1")
+    assert security_settings_from_env({}).trusted_proxies == ()
+    with pytest.raises(ValueError, match="FSCTL_TRUSTED_PROXIES: '10.0.0.300'"):
+        security_settings_from_env({"FSCTL_TRUSTED_PROXIES": "10.0.0.300"})

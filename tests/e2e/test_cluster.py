@@ -1,0 +1,391 @@
+"""A cluster proven by calls: Kamailio in front of two FreeSWITCH nodes (tests/e2e/cluster.py).
+
+Tenant acme is placed on node A, beta on node B. Phones register with Kamailio's address and their
+tenant's domain; which node holds a registration is read from that node's own `sofia status`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from e2e.cluster import Cluster, build_cluster, kamailio_unavailable
+from e2e.conftest import throwaway_database
+from e2e.esl import event_is
+from e2e.phones import free_udp_port
+from e2e.tenants import ACME, BETA, Tenant
+
+REQUIRED = os.environ.get("KUMO_E2E_REQUIRED") == "1"
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[Cluster]:
+    reason = kamailio_unavailable()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"KUMO_E2E_REQUIRED=1 but the cluster tests cannot run: {reason}")
+        pytest.skip(reason)
+    workdir = tmp_path_factory.mktemp("kumo-cluster")
+    databases = throwaway_database(workdir, "kumo_cluster")
+    database_url = next(databases)
+    clusters = build_cluster(workdir, database_url, {"node-a": [ACME], "node-b": [BETA]})
+    try:
+        yield next(clusters)
+    finally:
+        clusters.close()
+        databases.close()
+
+
+@pytest.fixture(autouse=True)
+def _e2e_record(request, cluster: Cluster) -> Iterator[None]:
+    """Replaces the single-switch session's recorder (these tests never start that switch): a
+    failing test shows its SIP traces, each node's events and the end of Kamailio's log."""
+    runs_before = len(cluster.sipp.runs)
+    log_offset = cluster.kamailio.log_size()
+    marks = {name: node.events.mark() for name, node in cluster.nodes.items() if node.events}
+
+    def sections() -> list[tuple[str, str]]:
+        out = [
+            (f"SIP trace {run.name} (exit {run.returncode})", run.trace() + run.errors())
+            for run in cluster.sipp.runs[runs_before:]
+        ]
+        for name, node in cluster.nodes.items():
+            if node.events is not None and name in marks:
+                out.append((f"{name} events", node.events.summary(marks[name])))
+        out.append(("kamailio log", cluster.kamailio.log_since(log_offset)[-20000:]))
+        return out
+
+    request.node._e2e_sections = sections
+    yield
+    for run in cluster.sipp.runs:
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.wait()
+    while cluster.registered:
+        cluster.registered.pop().unregister()
+
+
+def _acme(cluster: Cluster, ext: str, registered: bool = True):
+    make = cluster.registered_phone if registered else cluster.phone
+    return make(ACME.domain, ext, ACME.password(ext))
+
+
+def _beta(cluster: Cluster, ext: str, registered: bool = True):
+    make = cluster.registered_phone if registered else cluster.phone
+    return make(BETA.domain, ext, BETA.password(ext))
+
+
+def test_phones_register_through_kamailio_on_their_tenants_node(cluster: Cluster) -> None:
+    _acme(cluster, "101")
+    _beta(cluster, "101")
+    assert cluster.node_of_registration(ACME.domain, "101") == ["node-a"]
+    assert cluster.node_of_registration(BETA.domain, "101") == ["node-b"]
+    # the node reaches the phone back through Kamailio: the Path it stored
+    reg = cluster.nodes["node-a"].registrations()
+    assert "fs_path=" in reg and cluster.kamailio.address.split(":")[0] in reg
+
+
+def test_extension_calls_inside_each_tenant_run_on_its_node(cluster: Cluster) -> None:
+    for node, tenant_phone in (("node-a", _acme), ("node-b", _beta)):
+        callee = tenant_phone(cluster, "102")
+        events = cluster.nodes[node].events
+        mark = events.mark()
+        answering = callee.answer()
+        call = tenant_phone(cluster, "101", registered=False).call("102", talk_ms=800)
+        assert call.wait().ok, call.responses()
+        assert answering.wait().ok, answering.responses()
+        bridge = events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark, what=f"bridge on {node}")
+        assert bridge["FreeSWITCH-Switchname"] == node
+
+
+def test_a_did_from_the_carrier_reaches_its_tenants_node(cluster: Cluster) -> None:
+    phone = _beta(cluster, "101")
+    node_b = cluster.nodes["node-b"]
+    mark_a, mark_b = cluster.nodes["node-a"].events.mark(), node_b.events.mark()
+    answering = phone.answer()
+    call = cluster.carrier_call("0322220000", caller="0355551234", talk_ms=800)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    inbound = node_b.events.wait_for(
+        event_is("CHANNEL_CREATE", Caller_Destination_Number="0322220000"), since=mark_b, what="DID on node B"
+    )
+    assert inbound["Channel-Name"].startswith("sofia/carrier/")
+    assert not cluster.nodes["node-a"].events.matching(event_is("CHANNEL_CREATE"), since=mark_a)
+
+
+def test_a_number_nobody_owns_gets_404_from_kamailio(cluster: Cluster) -> None:
+    call = cluster.carrier_call("0399999999")
+    call.wait()
+    assert 404 in call.responses(), call.responses()
+
+
+def _created(destination: str):
+    return event_is("CHANNEL_CREATE", Caller_Destination_Number=destination)
+
+
+def test_a_call_to_another_tenants_number_crosses_to_its_node(cluster: Cluster) -> None:
+    callee = _beta(cluster, "101")
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    mark_a, mark_b = node_a.events.mark(), node_b.events.mark()
+    answering = callee.answer()
+    call = _acme(cluster, "101", registered=False).call("0322220000", talk_ms=800)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    # it left node A through the carrier gateway (whose proxy is Kamailio) ...
+    leaving = node_a.events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_CREATE" and e.get("Channel-Name", "").startswith("sofia/carrier/")
+        ),
+        since=mark_a,
+        what="the leg to the carrier gateway on node A",
+    )
+    assert "+81322220000" in leaving["Channel-Name"]
+    # ... and Kamailio handed it to node B's carrier profile, which rang beta's 101
+    arriving = node_b.events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_CREATE"
+            and e.get("Channel-Name", "").startswith("sofia/carrier/")
+            and e.get("Call-Direction") == "inbound"
+        ),
+        since=mark_b,
+        what="the call arriving on node B",
+    )
+    assert arriving["Caller-Caller-ID-Number"].endswith("312345678")
+    node_b.events.wait_for(
+        lambda e: e.get("Event-Name") == "CHANNEL_BRIDGE" and "101@" in e.get("Other-Leg-Channel-Name", ""),
+        since=mark_b,
+        what="beta 101 bridged on node B",
+    )
+
+
+def _carrier_answered(event) -> bool:
+    return event.get("Event-Name") == "CHANNEL_ANSWER" and event.get("Channel-Name", "").startswith(
+        "sofia/carrier/"
+    )
+
+
+def test_the_channel_limit_of_a_tenant_is_enforced_exactly(cluster: Cluster) -> None:
+    limit = ACME.doc["max_external_channels"]
+    assert limit == 2
+    events = cluster.nodes["node-a"].events
+    mark = events.mark()
+    carrier = cluster.carrier_answers(calls=limit, timeout_s=40)
+    calls = [
+        _acme(cluster, ext, registered=False).call(f"0901234567{n}", talk_ms=6000)
+        for n, ext in enumerate(("101", "102"))
+    ]
+    first = events.wait_for(_carrier_answered, since=mark, what="first carrier answer")
+    events.wait_for(
+        lambda e: _carrier_answered(e) and e.get("Unique-ID") != first["Unique-ID"], since=mark, what="second"
+    )
+    # past the per-second set-up cap (`limit hash kumo_rate`), so only the channel limit can refuse
+    time.sleep(1.2)
+    extra = _acme(cluster, "104", registered=False).call_refused("09099998888")
+    assert extra.final_response() == 486, extra.responses()
+    hangup = events.wait_for(_hangup_of("09099998888"), since=mark, what="the extra call refused")
+    assert hangup["Hangup-Cause"] == "USER_BUSY"
+    for call in calls:
+        assert call.wait().ok, call.responses()
+    assert carrier.wait().ok
+    # released at hang-up: the next call goes out again
+    carrier = cluster.carrier_answers(calls=1)
+    again = _acme(cluster, "104", registered=False).call("09099998888", talk_ms=300)
+    assert again.wait().ok, again.responses()
+    assert carrier.wait().ok
+
+
+def _hangup_of(destination: str):
+    return event_is("CHANNEL_HANGUP_COMPLETE", Caller_Destination_Number=destination)
+
+
+def test_moving_a_tenant_keeps_its_call_up_and_its_next_calls_run_on_the_new_node(cluster: Cluster) -> None:
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    callee = _acme(cluster, "102")
+    mark_a = node_a.events.mark()
+    answering = callee.answer(timeout_s=40)
+    up = _acme(cluster, "101", registered=False).call("102", talk_ms=5000)
+    node_a.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_a, what="the call up on node A")
+
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    # the call that was up runs to its end on node A (its BYE follows the recorded route)
+    assert up.wait().ok, up.responses()
+    assert answering.wait().ok, answering.responses()
+    ended = node_a.events.wait_for(
+        event_is("CHANNEL_HANGUP_COMPLETE", Caller_Destination_Number="102"),
+        since=mark_a,
+        what="hang-up on A",
+    )
+    assert ended["Hangup-Cause"] == "NORMAL_CLEARING"
+
+    # the phones re-register (same settings: Kamailio's address) and land on node B
+    callee.register()
+    assert "node-b" in cluster.node_of_registration(ACME.domain, "102")
+    mark_a, mark_b = node_a.events.mark(), node_b.events.mark()
+    answering = callee.answer()
+    call = _acme(cluster, "101", registered=False).call("102", talk_ms=500)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    bridge = node_b.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_b, what="the next call on node B")
+    assert bridge["FreeSWITCH-Switchname"] == "node-b"
+    assert not node_a.events.matching(event_is("CHANNEL_CREATE"), since=mark_a)
+
+
+def test_a_static_customer_gateway_reaches_its_tenants_node_admitted_by_its_real_address(
+    cluster: Cluster,
+) -> None:
+    """Kamailio finds the gateway by its source address and says it in X-AUTH-IP; the node's carrier
+    profile admits the call by that address (apply-proxy-acl) into the gateway's own context."""
+    from e2e.test_gateway_static import _host_address
+
+    address = _host_address()
+    if address is None:
+        pytest.skip("a static gateway needs a non-loopback address on this machine")
+    tenant = Tenant(
+        {
+            "domain": "sgwc.e2e.test",
+            "name": "Static Gateway Cluster E2E",
+            "timezone": "Asia/Tokyo",
+            "status": "active",
+            "max_external_channels": 2,
+            "users": [{"extension": "101", "name": "Desk", "password": "E2e-sgwc-101-pass"}],
+            "gateways": [
+                {
+                    "name": "shiten",
+                    "address": address,
+                    "port": free_udp_port(address),
+                    "cidr": [f"{address}/32"],
+                    "channels": 4,
+                    "numbers": [{"number": "0355570100", "destination": {"user": "101"}}],
+                }
+            ],
+        }
+    )
+    cluster.kumo.apply(tenant.doc)
+    cluster.kumo.fsctl("nodes", "move", tenant.domain, "node-b")
+    node_b = cluster.nodes["node-b"]
+    deadline = time.monotonic() + 20
+    while node_b.api(f"acl {address} kumo-gateways").strip() != "true":
+        assert time.monotonic() < deadline, f"{address} never in node-b's kumo-gateways"
+        time.sleep(0.2)
+    desk = cluster.registered_phone(tenant.domain, "101", tenant.password("101"))
+    mark = node_b.events.mark()
+    answering = desk.answer()
+    call = cluster.carrier_call("0355570100", caller="0355579999", talk_ms=500, source=address)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    arrived = node_b.events.wait_for(
+        event_is("CHANNEL_CREATE", Caller_Destination_Number="0355570100"), since=mark, what="on node B"
+    )
+    assert arrived["Caller-Context"].startswith("gw_") and arrived["Caller-Context"].endswith(tenant.domain)
+
+
+def _valet(action: str):
+    return lambda e: e.get("Event-Subclass") == "valet_parking::info" and e.get("Action") == action
+
+
+def test_park_retrieve_and_pickup_work_for_a_tenant_on_node_b(cluster: Cluster) -> None:
+    if (
+        cluster.kumo.rows(
+            "SELECT s.name FROM tenants t JOIN switch_nodes s ON s.id = t.node_id WHERE t.domain = :d",
+            d=ACME.domain,
+        )[0].name
+        != "node-b"
+    ):
+        cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    events = cluster.nodes["node-b"].events
+    mark = events.mark()
+    parked = _acme(cluster, "101", registered=False).call_until_hung_up("705")
+    hold = events.wait_for(_valet("hold"), since=mark, what="valet hold on node B")
+    assert hold["Valet-Extension"] == "705" and hold["FreeSWITCH-Switchname"] == "node-b"
+    retrieve = _acme(cluster, "102", registered=False).call("705", talk_ms=800)
+    assert retrieve.wait().ok, retrieve.responses()
+    assert parked.wait().ok, parked.responses()
+    events.wait_for(lambda e: _valet("bridge")(e) and e.get("Unique-ID") == hold["Unique-ID"], since=mark)
+
+    ringing_phone = _acme(cluster, "101")
+    mark = events.mark()
+    ringing = ringing_phone.answer(scenario="uas_noanswer")
+    call = cluster.carrier_call("0312345001", caller="0355557777", talk_ms=4000)
+    events.wait_for(
+        lambda e: e.get("Event-Name") == "CHANNEL_PROGRESS" and "101@" in e.get("Channel-Name", ""),
+        since=mark,
+        what="101 ringing on node B",
+    )
+    picker = _acme(cluster, "102", registered=False).call_until_hung_up("**101")
+    assert call.wait().ok, call.responses()
+    assert picker.wait().ok, picker.responses()
+    assert ringing.wait().ok
+    events.wait_for(
+        lambda e: (
+            e.get("Event-Name") == "CHANNEL_BRIDGE"
+            and "sofia/internal/102@" in (e.get("Channel-Name", "") + e.get("Other-Leg-Channel-Name", ""))
+        ),
+        since=mark,
+        what="the carrier call bridged to the picker 102",
+    )
+
+
+def test_a_node_added_or_removed_is_probed_or_dropped_by_kamailio_within_seconds(cluster: Cluster) -> None:
+    cluster.kumo.fsctl("nodes", "add", "node-c", "--sip", "127.0.0.9:5060", "--carrier", "127.0.0.9:5080")
+    try:
+        # read from kamailio_dispatcher by the 5 s reload timer; nothing answers there: inactive
+        cluster.kamailio.wait_node_state("sip:127.0.0.9:5060", active=False, timeout=15)
+    finally:
+        cluster.kumo.fsctl("nodes", "remove", "node-c")
+    deadline = time.monotonic() + 15
+    while any(uri.startswith("sip:127.0.0.9") for _, uri in cluster.kamailio.node_states()):
+        assert time.monotonic() < deadline, cluster.kamailio.node_states()
+        time.sleep(0.2)
+    # the nodes that were there keep their state (a reload resets it only until their next probe)
+    cluster.kamailio.wait_node_state(cluster.nodes["node-a"].sip_uri, active=True)
+    cluster.kamailio.wait_node_state(cluster.nodes["node-b"].sip_uri, active=True)
+
+
+def test_a_node_that_stops_answering_loses_the_request_to_another_node_at_once(cluster: Cluster) -> None:
+    """Before any probe notices: the REGISTER Kamailio sent to a silent node fails over after the node
+    timeout (failure_route), and the node is taken out of rotation by that failure."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    log_offset = cluster.kamailio.log_size()
+    phone = _acme(cluster, "103", registered=False)
+    os.kill(node_a.switch.pid, signal.SIGSTOP)  # alive but silent: no probe has failed yet
+    try:
+        phone.register()
+        cluster.registered.append(phone)
+        assert f"103@{ACME.domain}" in node_b.registrations()
+        assert "failed (408) for REGISTER of node-a" in cluster.kamailio.log_since(log_offset)
+    finally:
+        os.kill(node_a.switch.pid, signal.SIGCONT)
+    cluster.kamailio.wait_node_state(node_a.sip_uri, active=True, timeout=15)
+
+
+def test_a_stopped_node_is_dropped_within_seconds_and_its_tenant_works_on_another(cluster: Cluster) -> None:
+    """Runs last: node A stays stopped."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    phone = _acme(cluster, "102")
+    assert "node-a" in cluster.node_of_registration(ACME.domain, "102")
+
+    node_a.close_events()
+    node_a.switch.stop()
+    seconds = cluster.kamailio.wait_node_state(node_a.sip_uri, active=False, timeout=15)
+    # probes every 2 s, a node is inactive after one unanswered probe (tm's 2 s timeout here)
+    assert seconds < 8, seconds
+    cluster.kamailio.wait_node_state(node_a.carrier_uri, active=False, timeout=15)
+
+    # before anyone moves the tenant, Kamailio already sends its phones to an active node
+    phone.register()
+    assert f"102@{ACME.domain}" in node_b.registrations()
+    # the operator moves the tenant (its DIDs and calls follow); the phones keep their settings
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    phone.register()
+    mark_b = node_b.events.mark()
+    answering = phone.answer()
+    call = _acme(cluster, "101", registered=False).call("102", talk_ms=500)
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    node_b.events.wait_for(event_is("CHANNEL_BRIDGE"), since=mark_b, what="the call on node B")

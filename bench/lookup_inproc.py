@@ -1,0 +1,73 @@
+"""CPU per lookup in-process, bodies as the switch posts them vs with every field: `python -m bench.lookup_inproc`.
+
+The same directory (REGISTER digest) and dialplan (carrier call) bodies as `make bench` (bench/load.py),
+each once cut to kumo's list (fsctl.xmlcurl.posted, what the shipped xml_curl.conf.xml makes the switch
+post) and once whole (a switch posting every field), straight through `ServiceApp.handle` (parse the
+form, answer, no HTTP): CPU µs per lookup from time.process_time, so other load on the machine
+barely moves it. Each pass runs after a warm pass over the same bodies (snapshots and rendered
+answers cached, as in a warm worker), alternating the two forms `BENCH_ROUNDS` times.
+
+Knobs: BENCH_SIZES (10x10; the first size only), BENCH_BODIES (5000), BENCH_ROUNDS (3), BENCH_DB (a
+file to keep the data set in, default bench/out/inproc-<size>.sqlite3, shared with bench.dialplan_inproc).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+
+from bench.dataset import load, parse_sizes
+from bench.load import dialplan_bodies, directory_bodies
+from fsctl.config import Settings
+from fsctl.xmlcurl.app import ServiceApp
+from fsctl.xmlcurl.store import LookupStore
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def _cpu_us(app: ServiceApp, bodies: list[bytes]) -> float:
+    started = time.process_time()
+    for body in bodies:
+        app.handle("POST", "/fs/xml", {}, body)
+    return (time.process_time() - started) / len(bodies) * 1e6
+
+
+def _found(app: ServiceApp, bodies: list[bytes]) -> int:
+    return sum(b'status="not found"' not in app.handle("POST", "/fs/xml", {}, body).body for body in bodies)
+
+
+def main() -> int:
+    size = parse_sizes(os.environ.get("BENCH_SIZES", "") or "10x10")[0]
+    count = int(os.environ.get("BENCH_BODIES", "") or 5000)
+    rounds = int(os.environ.get("BENCH_ROUNDS", "") or 3)
+    OUT.mkdir(exist_ok=True)
+    path = Path(os.environ.get("BENCH_DB", "") or OUT / f"inproc-{size.label}.sqlite3")
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        print(f"loading {size.title} into {path} ...")
+        print(f"loaded in {load(url, size):.1f} s")
+    settings = Settings(database_url=url, xml_curl_auth="off", instance_dir=OUT / "instance")
+    app = ServiceApp(settings, LookupStore(url))
+    print(f"{size.title}, {count} bodies per section, CPU µs per lookup (ServiceApp.handle), {rounds} rounds")
+    for section, make in (("directory", directory_bodies), ("dialplan", dialplan_bodies)):
+        forms = {
+            "as posted": make(size, count, random.Random(section), True),
+            "every field": make(size, count, random.Random(section), False),
+        }
+        for label, bodies in forms.items():
+            mean = sum(map(len, bodies)) / len(bodies)
+            print(f"  {section:<9} {label:<11} {mean:>6.0f} bytes, found {_found(app, bodies)}/{len(bodies)}")
+        figures: dict[str, list[float]] = {label: [] for label in forms}
+        for _ in range(rounds):
+            for label, bodies in forms.items():
+                figures[label].append(_cpu_us(app, bodies))
+        for label, values in figures.items():
+            shown = ", ".join(f"{v:.1f}" for v in values)
+            print(f"  {section:<9} {label:<11} {min(values):>7.1f} µs (rounds: {shown})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -16,15 +16,13 @@ from __future__ import annotations
 import os
 import random
 import time
-from pathlib import Path
 
-from bench.dataset import load, parse_sizes
+from bench.dataset import parse_sizes
+from bench.dialplan_inproc import OUT, inproc_database
 from bench.load import dialplan_bodies, directory_bodies
 from fsctl.config import Settings
 from fsctl.xmlcurl.app import ServiceApp
 from fsctl.xmlcurl.store import LookupStore
-
-OUT = Path(__file__).resolve().parent / "out"
 
 
 def _cpu_us(app: ServiceApp, bodies: list[bytes]) -> float:
@@ -42,12 +40,7 @@ def main() -> int:
     size = parse_sizes(os.environ.get("BENCH_SIZES", "") or "10x10")[0]
     count = int(os.environ.get("BENCH_BODIES", "") or 5000)
     rounds = int(os.environ.get("BENCH_ROUNDS", "") or 3)
-    OUT.mkdir(exist_ok=True)
-    path = Path(os.environ.get("BENCH_DB", "") or OUT / f"inproc-{size.label}.sqlite3")
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        print(f"loading {size.title} into {path} ...")
-        print(f"loaded in {load(url, size):.1f} s")
+    url = inproc_database(size)
     settings = Settings(database_url=url, xml_curl_auth="off", instance_dir=OUT / "instance")
     app = ServiceApp(settings, LookupStore(url))
     print(f"{size.title}, {count} bodies per section, CPU µs per lookup (ServiceApp.handle), {rounds} rounds")

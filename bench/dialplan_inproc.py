@@ -22,7 +22,7 @@ import random
 import time
 from pathlib import Path
 
-from bench.dataset import load, parse_sizes
+from bench.dataset import Size, load, parse_sizes
 from bench.load import dialplan_bodies
 from fsctl.config import Settings
 from fsctl.xmlcurl.app import parse_form
@@ -67,15 +67,21 @@ def _pass(responder: DialplanResponder, forms: list, label: str) -> None:
     )
 
 
-def main() -> int:
-    size = parse_sizes(os.environ.get("BENCH_SIZES", "") or "10000x100")[0]
-    count = int(os.environ.get("BENCH_BODIES", "") or 20_000)
+def inproc_database(size: Size) -> str:
+    """The URL of the in-process benches' SQLite data set (BENCH_DB, else bench/out), loaded if new."""
     OUT.mkdir(exist_ok=True)
     path = Path(os.environ.get("BENCH_DB", "") or OUT / f"inproc-{size.label}.sqlite3")
     url = f"sqlite:///{path}"
     if not path.exists():
         print(f"loading {size.title} into {path} ...")
         print(f"loaded in {load(url, size):.1f} s")
+    return url
+
+
+def main() -> int:
+    size = parse_sizes(os.environ.get("BENCH_SIZES", "") or "10000x100")[0]
+    count = int(os.environ.get("BENCH_BODIES", "") or 20_000)
+    url = inproc_database(size)
     settings = Settings(database_url=url)
     tenants_cached = int(os.environ.get("BENCH_CACHE_TENANTS", "") or settings.dialplan_cache_tenants)
     rng = random.Random(7)

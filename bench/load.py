@@ -1,7 +1,9 @@
 """Request bodies from the real captured mod_xml_curl bodies, and the wrk run that posts them.
 
 The captured body is rewritten field by field (only the values that name the tenant, the user or the
-number, plus per-request ids), so every other byte is what FreeSWITCH really sends.
+number, plus per-request ids), so every other byte is what FreeSWITCH really sends. The captures are of
+a switch posting every field; by default the bodies are then cut to what kumo's bindings post
+(fsctl.xmlcurl.posted.as_posted), `posted=False` (BENCH_POST=all) keeps them whole, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.dataset import Size, did_national, domain_of, extension_of
+from fsctl.xmlcurl.posted import as_posted
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "data" / "freeswitch" / "xml_curl"
 DIRECTORY_FIXTURE = "directory-sip_auth-register.txt"
@@ -43,7 +46,7 @@ def _fixture(name: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-def directory_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
+def directory_bodies(size: Size, count: int, rng: random.Random, posted: bool = True) -> list[bytes]:
     """sip_auth REGISTER lookups for random (tenant, user) pairs of the data set."""
     template = _fixture(DIRECTORY_FIXTURE)
     bodies = []
@@ -74,10 +77,10 @@ def directory_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
                 },
             )
         )
-    return bodies
+    return [as_posted(body) for body in bodies] if posted else bodies
 
 
-def dialplan_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
+def dialplan_bodies(size: Size, count: int, rng: random.Random, posted: bool = True) -> list[bytes]:
     """Carrier calls (context public) to a random tenant's DID, in national form."""
     template = _fixture(DIALPLAN_FIXTURE)
     bodies = []
@@ -108,7 +111,7 @@ def dialplan_bodies(size: Size, count: int, rng: random.Random) -> list[bytes]:
                 },
             )
         )
-    return bodies
+    return [as_posted(body) for body in bodies] if posted else bodies
 
 
 def write_bodies_lua(path: Path, bodies: list[bytes]) -> None:

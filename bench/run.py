@@ -64,6 +64,8 @@ def settings() -> dict:
         "workers": [int(w) for w in workers.split(",")] if workers else [DEFAULT_WORKERS],
         "sizes": parse_sizes(os.environ.get("BENCH_SIZES", "") or "10x10,10000x100"),
         "bodies": _env_int("BENCH_BODIES", 10_000),
+        # "kumo": bodies as kumo's xml_curl bindings post them (enable-post-var); "all": every field.
+        "post": os.environ.get("BENCH_POST", "").strip() or "kumo",
     }
 
 
@@ -98,13 +100,17 @@ class Bench:
         self.workdir = workdir
         self.rows: list[dict] = []
 
-    def measure(self, port: int, script: Path) -> dict:
+    def measure(self, server, port: int, script: Path) -> dict:
         c = self.config
         if c["warmup"] > 0:
             run_wrk(self.tools["wrk"], script, port, c["warmup"], c["connections"], c["threads"])
-        return run_wrk(
-            self.tools["wrk"], script, port, c["seconds"], c["connections"], c["threads"]
-        ).as_dict()
+        cpu_before = server.cpu_seconds()
+        result = run_wrk(self.tools["wrk"], script, port, c["seconds"], c["connections"], c["threads"])
+        figures = result.as_dict()
+        # The server's own CPU per answered request: steadier than req/s on a shared machine.
+        cpu = server.cpu_seconds() - cpu_before
+        figures["cpu_us_per_request"] = round(cpu / result.requests * 1e6, 1) if result.requests else 0.0
+        return figures
 
     def size(self, size: Size, url: str, db_kind: str) -> None:
         rng = random.Random(f"kumo-bench-{size.label}")
@@ -112,10 +118,15 @@ class Bench:
         load_seconds = load(url, size)
         print(f"\n== {size.title}: {db_kind} database loaded in {load_seconds:.1f} s", flush=True)
         scripts = {}
+        posted = self.config["post"] != "all"
         bodies = {
-            "directory": directory_bodies(size, self.config["bodies"], rng),
-            "dialplan": dialplan_bodies(size, self.config["bodies"], rng),
+            "directory": directory_bodies(size, self.config["bodies"], rng, posted),
+            "dialplan": dialplan_bodies(size, self.config["bodies"], rng, posted),
         }
+        mean = {name: sum(map(len, items)) // max(len(items), 1) for name, items in bodies.items()}
+        print(
+            f"   bodies ({'every field' if not posted else 'as posted'}): {mean} bytes on average", flush=True
+        )
         for endpoint, items in bodies.items():
             lua_bodies = self.workdir / f"bodies-{size.label}-{endpoint}.lua"
             write_bodies_lua(lua_bodies, items)
@@ -139,13 +150,18 @@ class Bench:
                         write_script(script, scripts["directory"], nginx.port)
                         print(f"   nginx static: {len(document)} bytes (a directory answer) ...", flush=True)
                         self._row(
-                            size, "nginx static", None, self.measure(nginx.port, script), None, load_seconds
+                            size,
+                            "nginx static",
+                            None,
+                            self.measure(nginx, nginx.port, script),
+                            None,
+                            load_seconds,
                         )
                     for endpoint in ("directory", "dialplan"):
                         script = self.workdir / f"fsctl-{size.label}-{endpoint}-{workers}.lua"
                         write_script(script, scripts[endpoint], fsctl.port)
                         print(f"   {endpoint}, {workers} worker(s) ...", flush=True)
-                        figures = self.measure(fsctl.port, script)
+                        figures = self.measure(fsctl, fsctl.port, script)
                         self._row(size, endpoint, workers, figures, checks[endpoint], load_seconds)
                 finally:
                     fsctl.stop()
@@ -209,7 +225,7 @@ def table(rows: list[dict], config: dict) -> str:
         f" dialplan ratio >= {TARGETS['dialplan']['ratio']} and p99 <= {TARGETS['dialplan']['p99_ms']:g} ms",
         "",
         f"{'size':<10} {'endpoint':<13} {'workers':>7} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}"
-        f" {'errors':>6} {'found':>9}  result",
+        f" {'cpu us':>6} {'errors':>6} {'found':>9}  result",
     ]
     for r in rows:
         answers = r.get("answers")
@@ -220,7 +236,8 @@ def table(rows: list[dict], config: dict) -> str:
         )
         lines.append(
             f"{r['size']:<10} {r['endpoint']:<13} {r['workers'] or '-':>7} {r['rps']:>9.0f} {r['p50_ms']:>7.2f}"
-            f" {r['p99_ms']:>7.2f} {r['ratio']:>6.2f} {r['errors']:>6} {found:>9}  {r['result']}"
+            f" {r['p99_ms']:>7.2f} {r['ratio']:>6.2f} {r.get('cpu_us_per_request', 0):>6.0f} {r['errors']:>6}"
+            f" {found:>9}  {r['result']}"
         )
     return "\n".join(lines)
 

@@ -116,6 +116,23 @@ class Server:
         except OSError:
             return ""
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU so far of the server's process and every descendant (fsctl's workers,
+        nginx's), from /proc: what the server spent, whatever else shares the machine."""
+        if self.process is None:
+            return 0.0
+        total, pending = 0.0, [self.process.pid]
+        while pending:
+            pid = pending.pop()
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pending += [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue  # ended meanwhile
+        return total
+
     def _check_alive(self) -> None:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.log_tail()}")

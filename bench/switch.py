@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -92,9 +93,18 @@ def _static_directory(conf: Path, users: list[tuple[str, str]]) -> None:
     lines += ["    </users>", "  </domain>", "</include>"]
     (conf / "directory" / "default.xml").write_text("\n".join(lines) + "\n")
     curl = conf / "autoload_configs" / "xml_curl.conf.xml"
-    curl.write_text(
-        curl.read_text().replace('bindings="directory|dialplan|configuration"', 'bindings="dialplan"')
-    )
+    curl.write_text(_DIRECTORY_BINDING.sub("", curl.read_text()))
+
+
+# The shipped xml_curl.conf.xml has one binding per section and kumo instance (fsctl.xmlcurl.posted).
+_DIRECTORY_BINDING = re.compile(r'(?s)\n *<binding name="kumo-\d-directory">.*?</binding>')
+_POST_VAR = re.compile(r'\n *<param name="enable-post-var" value="[^"]*"/>')
+
+
+def _post_all(conf: Path) -> None:
+    """xml_curl posting every field of a lookup (no enable-post-var), as kumo's bindings did before."""
+    curl = conf / "autoload_configs" / "xml_curl.conf.xml"
+    curl.write_text(_POST_VAR.sub("", curl.read_text()))
 
 
 def _load(workdir: Path, registrar: str, users: list[tuple[str, str]], rate: int, count: int) -> int:
@@ -193,6 +203,8 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
     http_password, esl_password = secrets.token_hex(12), secrets.token_hex(12)
     conf = workdir / "conf"
     fs.deploy(conf, _local_vars(ports, sip, http_password, esl_password))
+    if args.post_all:
+        _post_all(conf)
     kumo = None
     env = _kumo_env(database_url, ports, http_password, esl_password)
     if name == "static":
@@ -406,6 +418,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=int(os.environ.get("BENCH_SWITCH_USERS", "200")))
     parser.add_argument("--rate", type=int, default=int(os.environ.get("BENCH_SWITCH_RATE", "50")))
     parser.add_argument("--count", type=int, default=int(os.environ.get("BENCH_SWITCH_REGISTERS", "1500")))
+    parser.add_argument(
+        "--post-all",
+        action="store_true",
+        default=os.environ.get("BENCH_SWITCH_POST_ALL") == "1",
+        help="xml_curl posts every field (no enable-post-var), for comparison",
+    )
     parser.add_argument("--no-voicemail", action="store_true", help="skip the answer-to-beep timing")
     parser.add_argument("--only-voicemail", action="store_true", help="only the answer-to-beep timing")
     args = parser.parse_args(argv)
@@ -421,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         beep = {} if args.no_voicemail else _beep_times(base, located, install_dir)
     database = "postgresql" if _postgresql() else "sqlite"
     report = {"database": database, "users": args.users, "rate_per_second": args.rate, "results": results}
+    report["xml_curl_posts"] = "every field" if args.post_all else "kumo's fields (fsctl.xmlcurl.posted)"
     report["voicemail_answer_to_beep_seconds"] = beep
     if beep:
         report["voicemail_answer_to_beep_predicted_seconds"] = _predicted_beep()

@@ -54,6 +54,19 @@ def _no_secrets_in_the_checkout():
         )
 
 
+@pytest.fixture(autouse=True)
+def _only_posted_fields_read(monkeypatch):
+    """A lookup served through the app must read only fields the switch posts (fsctl.xmlcurl.posted):
+    kumo treats any other as absent and only logs it, so a feature's test could pass on a default."""
+    from fsctl.xmlcurl import posted
+
+    unposted: list[tuple[str, str]] = []
+    monkeypatch.setattr(posted, "unposted_read", lambda section, key: unposted.append((section, key)))
+    yield
+    if unposted:
+        pytest.fail(f"lookup fields read but not posted by the switch (fsctl.xmlcurl.posted): {unposted}")
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     """The real captured FreeSWITCH traffic."""

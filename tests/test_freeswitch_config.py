@@ -158,11 +158,13 @@ def test_every_file_is_included_and_only_optional_globs_are_empty(document: Prep
 
 def test_xml_curl_bindings_post_to_kumo_with_timeout(tree: etree._Element) -> None:
     bindings = _config(tree, "xml_curl.conf").findall("bindings/binding")
-    assert len(bindings) == 2
+    # One binding per section and kumo instance (each posts its section's fields: test_posted_fields.py).
+    assert len(bindings) == 6
+    sections = [binding.find("param[@name='gateway-url']").get("bindings") for binding in bindings]
+    assert sorted(sections) == sorted(["directory", "dialplan", "configuration"] * 2)
     for binding in bindings:
         url = binding.find("param[@name='gateway-url']")
         assert url.get("value").endswith("/fs/xml")
-        assert {"directory", "dialplan"} <= set(url.get("bindings").split("|"))
         params = _params(binding)
         assert int(params["timeout"]) > 0
         assert params["auth-scheme"] == "basic"

@@ -27,6 +27,7 @@ from fsctl.metrics import Metrics
 from fsctl.queues.switch import CallcenterConfig
 from fsctl.secrets import http_credentials
 from fsctl.xml.document import NOT_FOUND
+from fsctl.xmlcurl import posted
 from fsctl.xmlcurl.dialplan import DialplanResponder
 from fsctl.xmlcurl.directory import DirectoryResponder
 from fsctl.xmlcurl.store import LookupStore
@@ -61,11 +62,17 @@ class FormFields(Mapping[str, str]):
     field boundary. If a key repeats, the last one wins (as with a standard form decoder).
     """
 
-    __slots__ = ("_text", "_all")
+    __slots__ = ("_text", "_all", "_readable", "_section")
 
-    def __init__(self, body: bytes):
+    def __init__(self, body: bytes, readable: Mapping[str, frozenset[str]] | None = None):
         self._text = "&" + body.decode("utf-8", "replace")
         self._all: dict[str, str] | None = None
+        self._section = ""
+        # None: every field; else only the section's (lookup_form: what the switch posts for it).
+        self._readable: frozenset[str] | None = None
+        if readable is not None:
+            self._section = self.get("section") or ""
+            self._readable = readable.get(self._section, posted.READABLE_OTHER)
 
     def _every_field(self) -> dict[str, str]:
         if self._all is None:
@@ -74,6 +81,9 @@ class FormFields(Mapping[str, str]):
         return self._all
 
     def _raw(self, key: str) -> str | None:
+        if self._readable is not None and key not in self._readable:
+            posted.unposted_read(self._section, key)
+            return None
         marker = _MARKERS.get(key)
         if marker is None:
             if not _PLAIN_KEY.match(key) or len(_MARKERS) >= _MAX_MARKERS:
@@ -104,15 +114,26 @@ class FormFields(Mapping[str, str]):
         return isinstance(key, str) and self._raw(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._every_field())
+        return iter(self._visible())
 
     def __len__(self) -> int:
-        return len(self._every_field())
+        return len(self._visible())
+
+    def _visible(self) -> list[str]:
+        every = self._every_field()
+        return [key for key in every if self._readable is None or key in self._readable]
 
 
 def parse_form(body: bytes) -> FormFields:
     """The form fields of a lookup body."""
     return FormFields(body)
+
+
+def lookup_form(body: bytes) -> FormFields:
+    """A lookup body's fields as kumo may read them: only those the switch posts for its section
+    (fsctl.xmlcurl.posted); any other reads as absent, whatever the body carries, so kumo answers
+    the same to a switch posting everything (an older xml_curl.conf) as to one posting the list."""
+    return FormFields(body, posted.READABLE)
 
 
 class ServiceApp:
@@ -177,7 +198,7 @@ class ServiceApp:
         deadline = gevent.Timeout(self.settings.lookup_timeout)
         deadline.start()
         try:
-            fields = parse_form(body)
+            fields = lookup_form(body)
             section = fields.get("section", "")
             document, reason = self._answer(section, fields)
         except gevent.Timeout as expired:

@@ -17,6 +17,8 @@ from test_directory import captured
 from test_freeswitch_config import FS_DIR, SAMPLE_ENV, Preprocessed, _config, _params
 from test_service import free_port, http, post, running_service, split_response
 
+from fsctl.xmlcurl.posted import as_posted
+
 
 def shipped_bindings() -> list[dict[str, str]]:
     """The xml_curl bindings of the assembled shipped configuration, in order."""
@@ -64,19 +66,19 @@ def closed_port() -> int:
 
 
 def test_the_second_binding_serves_when_the_first_kumo_is_down(database_url, make_tenant):
-    bindings = shipped_bindings()
-    assert [b["name"] for b in bindings] == ["kumo-1", "kumo-2"]
+    bindings = [b for b in shipped_bindings() if "directory" in b["sections"].split("|")]
+    assert [b["name"] for b in bindings] == ["kumo-1-directory", "kumo-2-directory"]
     assert bindings[0]["gateway-url"] != bindings[1]["gateway-url"], "two instances, two URLs"
     assert bindings[0]["gateway-credentials"] == bindings[1]["gateway-credentials"]
     make_tenant()
-    register = captured("directory-sip_auth-register.txt")
+    register = as_posted(captured("directory-sip_auth-register.txt"))
     with running_service(database_url, auth=bindings[1]["gateway-credentials"]) as (port, _process):
         down = closed_port()
         answer = locate(bindings, [down, port], "directory", register)
-        assert answer is not None and answer[0] == "kumo-2"
+        assert answer is not None and answer[0] == "kumo-2-directory"
         assert b'<user id="101"' in answer[1]
         # Both up: the first binding answers and the second is not asked.
-        assert locate(bindings, [port, free_port()], "directory", register)[0] == "kumo-1"
+        assert locate(bindings, [port, free_port()], "directory", register)[0] == "kumo-1-directory"
         # An unknown user: kumo's "not found" sends the switch on to the next binding, then to its static
         # XML, whose directory is empty: the REGISTER is refused (fail closed).
         unknown = register.replace(b"&user=101&", b"&user=999&")

@@ -1,7 +1,7 @@
 """kamailio_bans: kumo's IP-wide bans, as Kamailio reads them per initial request
 
 Kamailio (kamailio/kamailio.cfg, route BANNED) refuses every initial request from an address with
-an active IP-wide ban: `SELECT until FROM kamailio_bans WHERE ip = ... AND until > now`. Only
+an active IP-wide ban: `SELECT ip FROM kamailio_bans WHERE ip = ... AND until > now`. Only
 IP-wide bans (domain = username = '') are in the view: a user+IP ban names a digest account, which
 the node's directory refuses as before. The lookup is a search of security_bans' unique
 (ip, domain, username) index on all three columns.

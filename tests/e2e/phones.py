@@ -387,5 +387,11 @@ class Phone:
             keys["display"] = display
         auth = (self.extension, self.password, self.domain)
         return self.sipp.start(
-            "uac_refused", self.registrar, free_udp_port(), keys, auth, timeout_s=timeout_s
+            "uac_refused",
+            self.registrar,
+            free_udp_port(self.source),
+            keys,
+            auth,
+            timeout_s=timeout_s,
+            local_ip=self.source,
         ).wait()

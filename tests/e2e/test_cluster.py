@@ -32,6 +32,7 @@ BAN_OPTIONS = (
     "120",
 )
 GUESSER, NEIGHBOUR, SHARED_NAT, BANNED_BY_KUMO = "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"
+CALL_GUESSER = "127.0.0.9"
 
 
 @pytest.fixture(scope="module")
@@ -387,6 +388,18 @@ def test_a_pair_trusted_from_an_address_keeps_registering_when_that_address_is_b
     assert right.register_forbidden().responses("REGISTER") == [403]
     trusted.register()  # 101 from there: trusted, so the IP-wide ban does not refuse it
     assert any(SHARED_NAT in node.registrations() for node in cluster.nodes.values())
+
+
+def test_wrong_passwords_on_calls_ban_the_caller_at_the_edge(cluster: Cluster) -> None:
+    """INVITE digests count too: the 407 challenge of a call without credentials is no failure, the
+    403 to a wrong password is."""
+    for n in range(BAN_THRESHOLD):
+        caller = cluster.phone(BETA.domain, "101", f"guess-{n}-wrong-pw", source=CALL_GUESSER)
+        run = caller.call_refused("102")
+        assert run.responses("INVITE")[-1] == 403, run.responses()
+    assert f"name: {CALL_GUESSER}\n" in _kamailio_bans(cluster)
+    right = cluster.phone(BETA.domain, "101", BETA.password("101"), source=CALL_GUESSER)
+    assert right.register_forbidden().responses("REGISTER") == [403]
 
 
 def test_fsctl_bans_add_refuses_the_address_at_the_edge_until_lifted(cluster: Cluster) -> None:

@@ -222,7 +222,9 @@ kamailio-deps:
 
 # kumo's Kamailio configuration (kamailio/, README there) into KAMAILIO_CONF_DIR, with its site settings
 # in kamailio-local.cfg (0600): where it listens, kumo's database (DATABASE_URL, else kumo's default
-# SQLite file), the carrier's address and source CIDRs; optional KAMAILIO_PROBE_INTERVAL (s).
+# SQLite file), the carrier's address and source CIDRs; optional KAMAILIO_PROBE_INTERVAL (s). The
+# brute-force bans take kumo's FSCTL_AUTH_FAIL_THRESHOLD, FSCTL_AUTH_FAIL_WINDOW and FSCTL_BAN_SECONDS
+# from the environment (deploy.sh reads them; kumo's defaults without).
 .PHONY: kamailio-config
 KAMAILIO_CONF_DIR ?=
 KAMAILIO_LISTEN ?=

@@ -4,12 +4,18 @@
 # Usage: kamailio/deploy.sh KAMAILIO_CONF_DIR --listen IP:PORT --db-url URL \
 #            --carrier HOST:PORT --carrier-cidr CIDR[,CIDR...] [--probe-interval S] \
 #            [--node-timeout-ms MS] [--pike-density N] [--children N] [--log-level N] \
-#            [--ctl-socket PATH]
+#            [--ctl-socket PATH] [--auth-fail-threshold N] [--auth-fail-window S] [--ban-seconds S]
+#            [--trust-seconds S]
 #
 # - kamailio.cfg (this folder's, never edited by hand on the server) is copied into the conf dir;
 # - kamailio-local.cfg, which kamailio.cfg includes, is rewritten from the options (mode 0600: the
 #   database URL holds a password): listen socket, database driver and URL, the carrier's address and
-#   source CIDRs, the node probing interval, the node timeout, the pike limit.
+#   source CIDRs, the node probing interval, the node timeout, the pike limit, the brute-force bans.
+# The bans follow kumo's policy with kumo's numbers: --auth-fail-threshold, --auth-fail-window and
+# --ban-seconds default to kumo's own FSCTL_AUTH_FAIL_THRESHOLD, FSCTL_AUTH_FAIL_WINDOW and
+# FSCTL_BAN_SECONDS from the environment, else kumo's defaults (4 failures in 300 s ban for 3600 s);
+# --trust-seconds (604800): how long a user+IP pair that registered stays trusted after its last
+# successful REGISTER.
 # --db-url is kumo's own DATABASE_URL (postgresql+psycopg://user:pw@host[:port]/db or
 # sqlite:////absolute/path.sqlite3) or a Kamailio URL (postgres://..., sqlite:////...).
 # Run `kamailio -c -f KAMAILIO_CONF_DIR/kamailio.cfg` to check it, then start or restart Kamailio.
@@ -17,7 +23,7 @@ set -euo pipefail
 
 die() { echo "deploy.sh: $*" >&2; exit 2; }
 usage() {
-    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit "${1:-2}"
 }
 
@@ -28,6 +34,8 @@ shift
 
 listen="" db_url="" carrier="" carrier_cidr=""
 probe_interval=2 node_timeout_ms=3000 pike_density=200 children=4 log_level=1 ctl_socket=""
+auth_fail_threshold="${FSCTL_AUTH_FAIL_THRESHOLD:-4}" auth_fail_window="${FSCTL_AUTH_FAIL_WINDOW:-300}"
+ban_seconds="${FSCTL_BAN_SECONDS:-3600}" trust_seconds=604800
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || die "$1 needs a value"
     case "$1" in
@@ -41,6 +49,10 @@ while [ $# -gt 0 ]; do
         --children) children="$2" ;;
         --log-level) log_level="$2" ;;
         --ctl-socket) ctl_socket="$2" ;;
+        --auth-fail-threshold) auth_fail_threshold="$2" ;;
+        --auth-fail-window) auth_fail_window="$2" ;;
+        --ban-seconds) ban_seconds="$2" ;;
+        --trust-seconds) trust_seconds="$2" ;;
         *) die "unknown option $1" ;;
     esac
     shift 2
@@ -52,7 +64,8 @@ ipv4='([0-9]{1,3}\.){3}[0-9]{1,3}'
 [[ "$carrier_cidr" =~ ^$ipv4/[0-9]{1,2}(,$ipv4/[0-9]{1,2})*$ ]] ||
     die "--carrier-cidr: the carrier's source addresses as CIDRs, comma separated (got '$carrier_cidr')"
 for pair in "probe-interval:$probe_interval" "node-timeout-ms:$node_timeout_ms" \
-    "pike-density:$pike_density" "children:$children"; do
+    "pike-density:$pike_density" "children:$children" "auth-fail-threshold:$auth_fail_threshold" \
+    "auth-fail-window:$auth_fail_window" "ban-seconds:$ban_seconds" "trust-seconds:$trust_seconds"; do
     [[ "${pair#*:}" =~ ^[1-9][0-9]{0,5}$ ]] || die "--${pair%%:*}: a positive number (got '${pair#*:}')"
 done
 [[ "$log_level" =~ ^-?[0-3]$ ]] || die "--log-level: -1..3 (got '$log_level')"
@@ -102,6 +115,11 @@ local_cfg="$dest/kamailio-local.cfg"
         echo "#!define KUMO_CHILDREN $children"
         echo "#!define KUMO_LOG_LEVEL $log_level"
         echo "#!define KUMO_CTL_SOCKET \"unix:$ctl_socket\""
+        # substdef, not define: the htable definitions use them inside their strings
+        echo "#!substdef \"!KUMO_AUTH_FAIL_THRESHOLD!$auth_fail_threshold!g\""
+        echo "#!substdef \"!KUMO_AUTH_FAIL_WINDOW!$auth_fail_window!g\""
+        echo "#!substdef \"!KUMO_BAN_SECONDS!$ban_seconds!g\""
+        echo "#!substdef \"!KUMO_TRUST_SECONDS!$trust_seconds!g\""
     } > "$local_cfg.new"
 )
 chmod 600 "$local_cfg.new"

@@ -236,6 +236,37 @@ def _ban(
     return ban
 
 
+def add_ip_ban(
+    session: Session, ip: str, seconds: int, actor: str, reason: str = "", now: int | None = None
+) -> models.Ban:
+    """An operator's ban of every user from `ip` for `seconds` (a new ban, or one renewed); commits.
+
+    Refused where every IP-wide ban is: by kumo's directory (BANNED_SQL; a user trusted from that
+    address excepted) and, in a cluster, by Kamailio before any node sees the request (the view
+    kamailio_bans). Raises ValueError naming what is wrong with `ip` or `seconds`.
+    """
+    try:
+        ip = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise ValueError(f"ip: {ip!r} is not an IPv4 or IPv6 address") from None
+    if seconds < 1:
+        raise ValueError(f"seconds: a ban lasts at least 1 s (got {seconds})")
+    now = _epoch(now)
+    ban = session.scalar(
+        select(models.Ban).where(models.Ban.ip == ip, models.Ban.domain == "", models.Ban.username == "")
+    )
+    if ban is None:
+        ban = models.Ban(ip=ip, domain="", username="", failures=0)
+        session.add(ban)
+    ban.created_at, ban.until = now, now + seconds
+    ban.reason = f"added by {actor}" + (f": {reason}" if reason else "")
+    what = f"every user from {ip}"
+    session.add(models.SecurityEvent(kind="ban", subject=what, detail=ban.reason, tenant_id=None))
+    log.warning("banned %s for %d s (%s)", what, seconds, ban.reason)
+    session.commit()
+    return ban
+
+
 def _tenant_id(session: Session, domain: str) -> int | None:
     if not domain:
         return None

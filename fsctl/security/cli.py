@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,13 @@ def add_security_commands(sub: Any, session_factory_of: SessionFactoryOf) -> Non
     listing.add_argument("--all", action="store_true")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(func=lambda args: cmd_list(args, session_factory_of(args)))
+    add = bans_sub.add_parser(
+        "add", help="ban every user from an IP now (kumo's directory and, in a cluster, Kamailio refuse it)"
+    )
+    add.add_argument("ip")
+    add.add_argument("--seconds", type=int, help="how long (default: FSCTL_BAN_SECONDS, 3600)")
+    add.add_argument("--reason", default="", help="shown in `fsctl bans list` and the panel")
+    add.set_defaults(func=lambda args: cmd_add(args, session_factory_of(args)))
     lift = bans_sub.add_parser("lift", help="end a ban now: by id, or every ban of --ip")
     lift.add_argument("id", nargs="?", type=int)
     lift.add_argument("--ip")
@@ -80,6 +88,19 @@ def _as_dict(view: bans.BanView) -> dict[str, Any]:
         "reason": view.reason,
         "active": view.active,
     }
+
+
+def cmd_add(args: argparse.Namespace, session_factory: Any) -> int:
+    seconds = args.seconds if args.seconds is not None else security_settings_from_env().ban_seconds
+    with session_factory() as session:
+        try:
+            ban = bans.add_ip_ban(session, args.ip, seconds, "fsctl", args.reason)
+        except ValueError as exc:
+            print(f"fsctl bans add: {exc}", file=sys.stderr)
+            return 2
+        view = bans.ban_view(ban)
+    print(f"{view.id:>6}  {view.subject} until {view.until:%Y-%m-%d %H:%M:%S} UTC")
+    return 0
 
 
 def cmd_lift(args: argparse.Namespace, session_factory: Any) -> int:

@@ -3,12 +3,15 @@ each returns exactly the placed tenants' rows, in the forms a request can carry.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from gateways.gw_helpers import gateway_doc
 from kumo_support import tenant_doc
 from sqlalchemy import text
 
-from fsctl import cluster, db, migrate
+from fsctl import cluster, db, migrate, models
+from fsctl.cli import main
 from fsctl.db import make_engine
 from fsctl.inventory import add_numbers
 from fsctl.numbers import to_national
@@ -183,3 +186,63 @@ def test_kamailio_lookups_are_index_searches(migrated):
                 ]
             for shown in indexes:
                 assert any(shown[0 if postgres else 1] in line for line in searched), plan
+
+
+def _ip_ban_until(engine, ip: str, now: int) -> list[tuple]:
+    """Until when the view bans `ip` at `now` (Kamailio's lookup, route BANNED, asks the same rows)."""
+    return _rows(
+        engine, "SELECT until FROM kamailio_bans WHERE ip = :ip AND until > :now LIMIT 1", ip=ip, now=now
+    )
+
+
+def test_bans_view_holds_active_ip_wide_bans_added_by_fsctl(migrated, database_url, capsys):
+    engine, factory = migrated
+    code = main(["--database-url", database_url, "bans", "add", "192.0.2.66", "--seconds", "600"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "every user from 192.0.2.66" in out
+    with db.session_scope(factory) as session:
+        # a pair ban is the node directory's business: not in the view
+        session.add(
+            models.Ban(ip="192.0.2.77", domain="acme.kumo.test", username="101", created_at=0, until=10**10)
+        )
+    now = int(time.time())
+    (until,) = _ip_ban_until(engine, "192.0.2.66", now)[0]
+    assert now + 590 <= until <= now + 610
+    assert _ip_ban_until(engine, "192.0.2.66", until) == []  # expired: no row, no job needed
+    assert _ip_ban_until(engine, "192.0.2.77", now) == []
+    # lifted: gone from the view at once
+    assert main(["--database-url", database_url, "bans", "lift", "--ip", "192.0.2.66"]) == 0
+    assert _ip_ban_until(engine, "192.0.2.66", now) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [(["not-an-ip"], "ip: 'not-an-ip'"), (["192.0.2.1", "--seconds", "0"], "seconds: a ban lasts at least")],
+)
+def test_bans_add_names_the_bad_argument(migrated, database_url, capsys, argv, named):
+    assert main(["--database-url", database_url, "bans", "add", *argv]) == 2
+    assert named in capsys.readouterr().err
+    assert _rows(migrated[0], "SELECT count(*) FROM security_bans") == [(0,)]
+
+
+def test_the_bans_lookup_is_an_index_search(migrated):
+    engine, factory = migrated
+    with db.session_scope(factory) as session:
+        for n in range(50):
+            session.add(models.Ban(ip=f"198.51.100.{n}", domain="", username="", created_at=0, until=10**10))
+    # Kamailio's query (kamailio.cfg, route BANNED)
+    query = "SELECT ip FROM kamailio_bans WHERE ip = '198.51.100.7' AND until > 1800000000 LIMIT 1"
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SET enable_seqscan = off"))
+            plan = "\n".join(row[0] for row in conn.execute(text(f"EXPLAIN {query}")))
+            assert "Index Scan using uq_security_bans_subject" in plan, plan
+            assert (
+                "Index Cond: (((ip)::text = '198.51.100.7'::text) AND ((domain)::text = ''::text)" in plan
+            ), plan
+        else:
+            plan = "\n".join(row[-1] for row in conn.execute(text(f"EXPLAIN QUERY PLAN {query}")))
+            assert (
+                "SEARCH security_bans USING INDEX sqlite_autoindex_security_bans_1 (ip=? AND domain=? AND username=?)"
+                in plan
+            ), plan

@@ -344,19 +344,23 @@ class Cluster:
     carrier_port: int
     registered: list[Phone] = field(default_factory=list)
 
-    def phone(self, domain: str, extension: str, password: str) -> RoutedPhone:
+    def phone(self, domain: str, extension: str, password: str, source: str = KAMAILIO_IP) -> RoutedPhone:
+        """A phone sending from `source` (127.0.0.x: brute-force bans are per address)."""
         return RoutedPhone(
             self.sipp,
             self.kamailio.address,
             extension,
             domain,
             password,
-            port=free_udp_port(KAMAILIO_IP),
+            port=free_udp_port(source),
+            source=source,
             workdir=self.workdir,
         )
 
-    def registered_phone(self, domain: str, extension: str, password: str) -> RoutedPhone:
-        phone = self.phone(domain, extension, password)
+    def registered_phone(
+        self, domain: str, extension: str, password: str, source: str = KAMAILIO_IP
+    ) -> RoutedPhone:
+        phone = self.phone(domain, extension, password, source)
         phone.register()
         self.registered.append(phone)
         return phone

@@ -303,6 +303,10 @@ class Phone:
     def register_refused(self, password: str | None = None) -> SippRun:
         return self._register("register_refused", 3600, password)
 
+    def register_forbidden(self) -> SippRun:
+        """The first REGISTER answered 403 without a challenge (a source banned by Kamailio)."""
+        return self._register("register_forbidden", 3600)
+
     def unregister(self) -> SippRun:
         run = self._register("register", 0)
         assert run.ok, f"{self.extension}@{self.domain} did not unregister: {run.responses('REGISTER')}"
@@ -383,5 +387,11 @@ class Phone:
             keys["display"] = display
         auth = (self.extension, self.password, self.domain)
         return self.sipp.start(
-            "uac_refused", self.registrar, free_udp_port(), keys, auth, timeout_s=timeout_s
+            "uac_refused",
+            self.registrar,
+            free_udp_port(self.source),
+            keys,
+            auth,
+            timeout_s=timeout_s,
+            local_ip=self.source,
         ).wait()

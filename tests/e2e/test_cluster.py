@@ -20,6 +20,19 @@ from e2e.phones import free_udp_port
 from e2e.tenants import ACME, BETA, Tenant
 
 REQUIRED = os.environ.get("KUMO_E2E_REQUIRED") == "1"
+# Kamailio's brute-force bans, short for the test: 3 failures within 60 s ban for 120 s (kumo's
+# defaults are 4 in 300 s for 3600 s). Only the guessers' addresses 127.0.0.5/.7/.8 fail or are banned.
+BAN_THRESHOLD = 3
+BAN_OPTIONS = (
+    "--auth-fail-threshold",
+    str(BAN_THRESHOLD),
+    "--auth-fail-window",
+    "60",
+    "--ban-seconds",
+    "120",
+)
+GUESSER, NEIGHBOUR, SHARED_NAT, BANNED_BY_KUMO = "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"
+CALL_GUESSER = "127.0.0.9"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +45,9 @@ def cluster(tmp_path_factory) -> Iterator[Cluster]:
     workdir = tmp_path_factory.mktemp("kumo-cluster")
     databases = throwaway_database(workdir, "kumo_cluster")
     database_url = next(databases)
-    clusters = build_cluster(workdir, database_url, {"node-a": [ACME], "node-b": [BETA]})
+    clusters = build_cluster(
+        workdir, database_url, {"node-a": [ACME], "node-b": [BETA]}, kamailio_options=BAN_OPTIONS
+    )
     try:
         yield next(clusters)
     finally:
@@ -327,6 +342,75 @@ def test_park_retrieve_and_pickup_work_for_a_tenant_on_node_b(cluster: Cluster) 
         since=mark,
         what="the carrier call bridged to the picker 102",
     )
+
+
+def _guess(cluster: Cluster, extension: str, source: str, times: int = BAN_THRESHOLD) -> None:
+    """Wrong passwords for extension@acme from `source` through Kamailio, each refused by the node."""
+    for n in range(times):
+        guess = cluster.phone(ACME.domain, extension, f"guess-{n}-wrong-pw", source=source)
+        run = guess.register_refused()
+        assert run.ok and run.responses("REGISTER") == [401, 403], run.responses()
+
+
+def _kamailio_bans(cluster: Cluster) -> str:
+    return cluster.kamailio.rpc("htable.dump", "kumo_bans")
+
+
+def test_a_password_guesser_is_banned_at_the_edge_and_its_neighbours_are_not(cluster: Cluster) -> None:
+    _guess(cluster, "103", GUESSER)
+    bans = _kamailio_bans(cluster)
+    assert f"{GUESSER}|103@{ACME.domain}" in bans and f"name: {GUESSER}\n" in bans, bans
+    # Even the right password is refused now, at once: 403 to the first REGISTER, where a node
+    # would have challenged it (401), so no node saw it. Another user from there likewise.
+    for extension in ("103", "102"):
+        right = cluster.phone(ACME.domain, extension, ACME.password(extension), source=GUESSER)
+        run = right.register_forbidden()
+        assert run.ok and run.responses("REGISTER") == [403], run.responses()
+    # the same user from another address registers (on acme's node: A, or B after the move test)
+    cluster.registered_phone(ACME.domain, "103", ACME.password("103"), source=NEIGHBOUR)
+    assert len(cluster.node_of_registration(ACME.domain, "103")) == 1
+    # kumo banned no one: every failure it saw came from Kamailio (FSCTL_TRUSTED_PROXIES)
+    assert cluster.kumo.rows("SELECT ip FROM security_bans") == []
+
+    # the operator lifts Kamailio's bans (README "Brute-force bans") and the right password works
+    cluster.kamailio.rpc("htable.delete", "kumo_bans", GUESSER)
+    cluster.kamailio.rpc("htable.delete", "kumo_bans", f"{GUESSER}|103@{ACME.domain}")
+    cluster.registered_phone(ACME.domain, "103", ACME.password("103"), source=GUESSER)
+
+
+def test_a_pair_trusted_from_an_address_keeps_registering_when_that_address_is_banned(
+    cluster: Cluster,
+) -> None:
+    trusted = cluster.registered_phone(ACME.domain, "101", ACME.password("101"), source=SHARED_NAT)
+    _guess(cluster, "102", SHARED_NAT)  # someone else behind the same address
+    assert f"name: {SHARED_NAT}\n" in _kamailio_bans(cluster)
+    right = cluster.phone(ACME.domain, "102", ACME.password("102"), source=SHARED_NAT)
+    assert right.register_forbidden().responses("REGISTER") == [403]
+    trusted.register()  # 101 from there: trusted, so the IP-wide ban does not refuse it
+    assert any(SHARED_NAT in node.registrations() for node in cluster.nodes.values())
+
+
+def test_wrong_passwords_on_calls_ban_the_caller_at_the_edge(cluster: Cluster) -> None:
+    """INVITE digests count too: the 407 challenge of a call without credentials is no failure, the
+    403 to a wrong password is."""
+    for n in range(BAN_THRESHOLD):
+        caller = cluster.phone(BETA.domain, "101", f"guess-{n}-wrong-pw", source=CALL_GUESSER)
+        run = caller.call_refused("102")
+        assert run.responses("INVITE")[-1] == 403, run.responses()
+    assert f"name: {CALL_GUESSER}\n" in _kamailio_bans(cluster)
+    right = cluster.phone(BETA.domain, "101", BETA.password("101"), source=CALL_GUESSER)
+    assert right.register_forbidden().responses("REGISTER") == [403]
+
+
+def test_fsctl_bans_add_refuses_the_address_at_the_edge_until_lifted(cluster: Cluster) -> None:
+    cluster.kumo.fsctl("bans", "add", BANNED_BY_KUMO, "--seconds", "120", "--reason", "e2e")
+    phone = cluster.phone(BETA.domain, "101", BETA.password("101"), source=BANNED_BY_KUMO)
+    run = phone.register_forbidden()
+    assert run.ok and run.responses("REGISTER") == [403], run.responses()
+    assert BANNED_BY_KUMO not in _kamailio_bans(cluster)  # refused by kumo's ban (kamailio_bans)
+    cluster.kumo.fsctl("bans", "lift", "--ip", BANNED_BY_KUMO)
+    phone.register()  # the very next request: no cache at the edge
+    cluster.registered.append(phone)
 
 
 def test_a_node_added_or_removed_is_probed_or_dropped_by_kamailio_within_seconds(cluster: Cluster) -> None:

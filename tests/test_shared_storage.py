@@ -3,9 +3,10 @@ recordings, faxes and uploaded audio, so a tenant moved to another node keeps it
 
 from __future__ import annotations
 
+import pytest
 from lxml import etree
 
-from fsctl.config import Settings
+from fsctl.config import SettingError, Settings
 from fsctl.devrun import plan_switch, site_vars
 from fsctl.fax.intake import DEFAULT_FAX_DIR, fax_settings_from_env
 from fsctl.media.settings import MediaSettings, media_settings_from_env
@@ -54,3 +55,25 @@ def test_the_local_switch_gets_the_shared_folders_through_its_vars(tmp_path):
     # Unset: kumo's own folders beside the local switch.
     plain = plan_switch(settings, {}).service_env()
     assert plain["FSCTL_VOICEMAIL_DIR"].endswith("storage/voicemail/default")
+
+
+def odbc_dsn_param(settings: MediaSettings) -> str | None:
+    params = etree.fromstring(render_voicemail_conf(settings)).findall(".//profile/param")
+    return next((p.get("value") for p in params if p.get("name") == "odbc-dsn"), None)
+
+
+def test_the_shared_folder_holds_one_voicemail_message_list_for_every_node(tmp_path):
+    """mod_voicemail's list of messages is its own database, not the files: without one list for all
+    nodes, a moved tenant's phone would find an empty mailbox on its new node."""
+    shared = tmp_path / "nodes-storage"
+    media = media_settings_from_env({"FSCTL_SHARED_STORAGE_DIR": str(shared)})
+    assert odbc_dsn_param(media) == f"sqlite://{shared.resolve() / 'voicemail-index.sqlite3'}"
+    # One switch: its own local database, as before.
+    assert odbc_dsn_param(media_settings_from_env({})) is None
+    # An operator's DSN wins (ODBC or mod_pgsql across hosts); a relative SQLite path is refused.
+    pg = media_settings_from_env(
+        {"FSCTL_SHARED_STORAGE_DIR": str(shared), "FSCTL_VOICEMAIL_INDEX": "pgsql://x"}
+    )
+    assert odbc_dsn_param(pg) == "pgsql://x"
+    with pytest.raises(SettingError, match="FSCTL_VOICEMAIL_INDEX"):
+        media_settings_from_env({"FSCTL_VOICEMAIL_INDEX": "sqlite://relative.db"})

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fsctl.config import PROJECT_ROOT, storage_dir
+from fsctl.config import PROJECT_ROOT, SettingError, storage_dir
 from fsctl.mail import SmtpSettings, smtp_settings_from_env
 
 __all__ = ["MediaSettings", "SmtpSettings", "media_settings_from_env"]
@@ -22,6 +22,11 @@ class MediaSettings:
     # mod_voicemail profile storage-dir: messages land in <voicemail_root>/<domain>/<extension>/.
     # Empty = the switch's default ($${storage_dir}/voicemail/default/<domain>/<extension>).
     voicemail_root: str = ""
+    # Where mod_voicemail keeps its own list of messages and mailbox preferences (greeting and name
+    # paths): its profile's `odbc-dsn`. Empty = the switch's local core database (its db dir), which
+    # is right for one switch. In a cluster every node must read the same list, or a tenant moved to
+    # another node finds its mailbox empty on the phone although the files are shared.
+    voicemail_index: str = ""
     # record_session files: <recordings_root>/<domain>/<yyyy>/<mm>/<dd>/<uuid>.wav
     recordings_root: str = "/var/lib/kumo/recordings"
     # Uploaded tenant audio: <audio_root>/<domain>/<rate>/<name>.wav
@@ -44,6 +49,7 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
     smtp = smtp_settings_from_env(env)
     return MediaSettings(
         voicemail_root=storage_dir("FSCTL_VOICEMAIL_DIR", d.voicemail_root, env),
+        voicemail_index=voicemail_index_from_env(env),
         recordings_root=storage_dir("FSCTL_RECORDINGS_DIR", d.recordings_root, env),
         audio_root=storage_dir("FSCTL_AUDIO_DIR", d.audio_root, env),
         sounds_root=env.get("FSCTL_SOUNDS_DIR", d.sounds_root),
@@ -54,6 +60,30 @@ def media_settings_from_env(environ: dict[str, str] | None = None) -> MediaSetti
         storage_quota_bytes=int(env.get("FSCTL_STORAGE_QUOTA_MB", "500")) * 1024 * 1024,
         smtp=smtp,
     )
+
+
+# The SQLite file of mod_voicemail's message list in the shared folder (FSCTL_SHARED_STORAGE_DIR).
+SHARED_VOICEMAIL_INDEX = "voicemail-index.sqlite3"
+
+
+def voicemail_index_from_env(env: dict[str, str] | os._Environ) -> str:
+    """FSCTL_VOICEMAIL_INDEX (a DSN the switch's core database layer takes), else, with a shared
+    folder, one SQLite file there that every node opens, else "" (each switch's own database).
+
+    FreeSWITCH's switch_cache_db_get_db_handle_dsn reads `sqlite://<path>` as a core (SQLite)
+    database at that path (switch_core_sqldb.c); an absolute path is used as given, not under the
+    node's db dir (db_pick_path in switch_core_db.c). SQLite locks the file for the nodes of one
+    host or a filesystem with working POSIX locks; across hosts name an ODBC DSN or `pgsql://...`
+    (FreeSWITCH's mod_pgsql) in FSCTL_VOICEMAIL_INDEX instead."""
+    own = env.get("FSCTL_VOICEMAIL_INDEX", "").strip()
+    if own:
+        if own.startswith("sqlite://") and not own[len("sqlite://") :].startswith("/"):
+            raise SettingError(f"FSCTL_VOICEMAIL_INDEX: {own!r} must name an absolute path (sqlite:///...)")
+        return own
+    shared = env.get("FSCTL_SHARED_STORAGE_DIR")
+    if shared:
+        return f"sqlite://{Path(shared).resolve() / SHARED_VOICEMAIL_INDEX}"
+    return ""
 
 
 def inside(root: str | Path, path: str | Path) -> bool:

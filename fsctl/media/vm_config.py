@@ -55,6 +55,9 @@ def profile_params(settings: MediaSettings) -> list[tuple[str, str]]:
     if settings.voicemail_root:
         # <storage-dir>/<domain>/<id>: one tree per tenant domain (storage_dir_shared false).
         params.append(("storage-dir", settings.voicemail_root))
+    if settings.voicemail_index:
+        # One message list for every node (fsctl.media.settings.voicemail_index_from_env).
+        params.append(("odbc-dsn", settings.voicemail_index))
     return params
 
 

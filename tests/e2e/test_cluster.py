@@ -447,6 +447,44 @@ def test_a_node_that_stops_answering_loses_the_request_to_another_node_at_once(c
     cluster.kamailio.wait_node_state(node_a.sip_uri, active=True, timeout=15)
 
 
+def _messages_in(node, box: str) -> int:
+    """The messages a node's mod_voicemail lists for a mailbox: `vm_boxcount <box>|all` says
+    new:saved:new-urgent:saved-urgent (mod_voicemail.c, BOXCOUNT_SYNTAX)."""
+    return sum(int(count) for count in node.api(f"vm_boxcount {box}|all").strip().split(":"))
+
+
+def test_a_moved_tenant_keeps_its_mailbox_on_the_new_node(cluster: Cluster) -> None:
+    """The message's file is in the shared folder and mod_voicemail's list of messages in the one
+    database every node opens (kumo's voicemail.conf answer, odbc-dsn): the new node's mailbox has
+    the message left on the old one."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    box = f"103@{ACME.domain}"
+    before = _messages_in(node_b, box)
+    mark = node_a.events.mark()
+    # 103 is not registered: the call goes to its voicemail on node A
+    caller = _acme(cluster, "101", registered=False).call_until_hung_up("103", timeout_s=60)
+    started = node_a.events.wait_for(
+        event_is("CHANNEL_EXECUTE", Application="voicemail"), since=mark, what="voicemail on node A"
+    )
+    uuid = started["Unique-ID"]
+    node_a.events.wait_for(event_is("RECORD_START", Unique_ID=uuid), since=mark, timeout=60, what="recording")
+    time.sleep(4)  # longer than the profile's min-record-len (3 s)
+    node_a.api(f"uuid_kill {uuid} NORMAL_CLEARING")
+    assert caller.wait().ok, caller.responses()
+    node_a.events.wait_for(
+        event_is("MESSAGE_WAITING", MWI_Messages_Waiting="yes"), since=mark, timeout=20, what="the message"
+    )
+
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-b")
+    # node B never saw the call, yet lists the message, and its file is the shared one
+    assert _messages_in(node_b, box) == before + 1
+    listed = node_b.api(f"vm_list {box}")
+    assert uuid in listed, listed
+    path = next(part for part in listed.split(":") if part.endswith(".wav"))
+    assert path.startswith(str(cluster.workdir / "common-storage" / "voicemail")), path
+
+
 def test_a_stopped_node_is_dropped_within_seconds_and_its_tenant_works_on_another(cluster: Cluster) -> None:
     """Runs last: node A stays stopped."""
     node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]

@@ -69,13 +69,15 @@ def free_sip_port(host: str) -> int:
 # -- SIPp scenarios that follow the route set ---------------------------------------------------------
 
 _IN_DIALOG = re.compile(r"^([ \t]*)(ACK|BYE) sip:\[to_user\]@\[remote_ip\]:\[remote_port\] SIP/2\.0$", re.M)
+_REFER_TO_PEER = re.compile(r"^([ \t]*)REFER \[\$peer_contact\] SIP/2\.0$", re.M)
 
 
 def routed_scenario(workdir: Path, name: str) -> str:
     """tests/e2e/sipp/<name>.xml with its dialog requests sent the way a proxy's route set wants
     them: the 200's Record-Route kept (rrs), ACK/BYE to [next_url] with [routes]; the answering
     scenarios echo Record-Route in their replies so the switch routes its BYE back through the
-    proxy too. Written once into the run's work folder."""
+    proxy too, and a REFER the answering phone sends follows the INVITE's route set. Written once
+    into the run's work folder."""
     path = workdir / f"routed_{name}.xml"
     if not path.exists():
         source = (Path(__file__).resolve().parent / "sipp" / f"{name}.xml").read_text(encoding="ascii")
@@ -83,6 +85,16 @@ def routed_scenario(workdir: Path, name: str) -> str:
             '<recv response="200" rtd="true"/>', '<recv response="200" rtd="true" rrs="true"/>'
         )
         routed = _IN_DIALOG.sub(lambda m: f"{m[1]}{m[2]} [next_url] SIP/2.0\n{m[1]}[routes]", routed)
+        if _REFER_TO_PEER.search(routed):
+            # a phone that sends its own request in the dialog the switch opened (uas_refer's
+            # REFER): the INVITE's Record-Route kept, kept in order for a request (SIPp's rrs), and
+            # the REFER sent to the INVITE's Contact ([next_url]) through the proxy ([routes])
+            routed = routed.replace(
+                '<recv request="INVITE" crlf="true">', '<recv request="INVITE" crlf="true" rrs="true">'
+            )
+            routed = _REFER_TO_PEER.sub(lambda m: f"{m[1]}REFER [next_url] SIP/2.0\n{m[1]}[routes]", routed)
+            # SIPp refuses a scenario with a variable assigned and never used
+            routed = re.sub(r'^[ \t]*<ereg [^\n]*assign_to="peer_contact"/>\n', "", routed, flags=re.M)
         # replies to the switch's INVITE: the Record-Route the proxy added, back to the switch
         routed = re.sub(
             r"^([ \t]*)\[last_CSeq:\]\n([ \t]*)Contact:",
@@ -99,6 +111,9 @@ class RoutedPhone(Phone):
     """A phone behind Kamailio: registers and calls through it, follows the route set."""
 
     workdir: Path = field(default=Path("."))
+
+    def scenario(self, name: str) -> str:
+        return routed_scenario(self.workdir, name)
 
     def call(self, number: str, talk_ms: int = 1000, timeout_s: int = 30, display: str | None = None):
         keys = self._keys(to_user=number)

@@ -318,6 +318,10 @@ class Phone:
         self.sipp.wait_listening(run, self.port)
         return run
 
+    def scenario(self, name: str) -> str:
+        """The SIPp scenario this phone runs for `name` (a phone behind a proxy rewrites it)."""
+        return name
+
     def answer_and_transfer(self, refer_to: str, timeout_s: int = 30, replaces: str = "") -> SippRun:
         """Answer the next call, then transfer the caller to `refer_to` (REFER): blind, or attended
         when `replaces` names the dialog to replace ("call-id;to-tag=..;from-tag=..")."""
@@ -326,7 +330,7 @@ class Phone:
             uri += "?Replaces=" + urllib.parse.quote(replaces, safe="")
         keys = self._keys(refer_uri=uri)
         run = self.sipp.start(
-            "uas_refer", "", self.port, keys, duration_ms=200, timeout_s=timeout_s, server=True
+            self.scenario("uas_refer"), "", self.port, keys, duration_ms=200, timeout_s=timeout_s, server=True
         )
         self.sipp.wait_listening(run, self.port)
         return run

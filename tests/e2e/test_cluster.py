@@ -13,11 +13,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from e2e.cluster import Cluster, build_cluster, kamailio_unavailable
+from e2e.cluster import Cluster, build_cluster, kamailio_unavailable, routed_scenario
 from e2e.conftest import throwaway_database
 from e2e.esl import event_is
 from e2e.phones import free_udp_port
 from e2e.tenants import ACME, BETA, Tenant
+from e2e.test_pickup import bridge_between
+from e2e.test_transfer import replaces_of
 
 REQUIRED = os.environ.get("KUMO_E2E_REQUIRED") == "1"
 # Kamailio's brute-force bans, short for the test: 3 failures within 60 s ban for 120 s (kumo's
@@ -483,6 +485,79 @@ def test_a_moved_tenant_keeps_its_mailbox_on_the_new_node(cluster: Cluster) -> N
     assert uuid in listed, listed
     path = next(part for part in listed.split(":") if part.endswith(".wav"))
     assert path.startswith(str(cluster.workdir / "common-storage" / "voicemail")), path
+
+
+def test_an_attended_transfer_to_another_tenants_number_crosses_to_its_node(cluster: Cluster) -> None:
+    """A blind transfer may only reach the tenant's own extensions (fsctl/routing/blind_transfer.py),
+    so another tenant's number is reached by an attended one: acme 102's consultation of beta's number
+    is an ordinary outgoing call (node A -> Kamailio -> node B, which rings beta's 101), then 102's
+    REFER with Replaces, sent along the route set Kamailio recorded, joins the caller 101 to it on
+    node A."""
+    node_a, node_b = cluster.nodes["node-a"], cluster.nodes["node-b"]
+    cluster.kumo.fsctl("nodes", "move", ACME.domain, "node-a")
+    transferor = _acme(cluster, "102")
+    consulted = _beta(cluster, "101")
+    assert cluster.node_of_registration(ACME.domain, "102") == ["node-a"]
+    assert cluster.node_of_registration(BETA.domain, "101") == ["node-b"]
+    number = BETA.doc["numbers"][0]["number"]  # routed to beta's 101 (tests/e2e/tenants.py)
+
+    # 102 consults beta's number from a second line (another port of the same phone)
+    mark_a, mark_b = node_a.events.mark(), node_b.events.mark()
+    answering = consulted.answer(timeout_s=40)
+    consult_call_id = f"consult-{transferor.port}@kumo-e2e"
+    consult = cluster.sipp.start(
+        routed_scenario(cluster.workdir, "uac_until_bye"),
+        cluster.kamailio.address,
+        free_udp_port(),
+        transferor._keys(to_user=number),
+        (transferor.extension, transferor.password, transferor.domain),
+        timeout_s=40,
+        call_id=consult_call_id,
+    )
+    node_a.events.wait_for(
+        bridge_between("sofia/internal/102@", "sofia/carrier/"),
+        since=mark_a,
+        what="the consultation leaving node A",
+    )
+    arriving = node_b.events.wait_for(
+        bridge_between("sofia/carrier/", "sofia/internal/101@"),
+        since=mark_b,
+        what="beta 101 answering on node B",
+    )
+    assert arriving["FreeSWITCH-Switchname"] == "node-b"
+
+    # 101 calls 102, and 102 transfers 101 onto the consultation
+    transferring = transferor.answer_and_transfer(
+        number, timeout_s=40, replaces=replaces_of(consult, consult_call_id)
+    )
+    mark_a = node_a.events.mark()
+    call = _acme(cluster, "101", registered=False).call("102", talk_ms=6000, timeout_s=40)
+    assert transferring.wait().ok, transferring.responses("REFER")
+    assert transferring.responses("REFER") == [202]
+    # the REFER went along the route set Kamailio recorded, not straight to node A
+    refer = next(m for m in transferring.messages("sent") if m.startswith("REFER "))
+    assert f"Route: <sip:{cluster.kamailio.address};lr>" in refer, refer
+    joined = node_a.events.wait_for(
+        bridge_between("sofia/internal/101@", "sofia/carrier/"),
+        since=mark_a,
+        what="101 joined to the consultation",
+    )
+    assert "+81" + number[1:] in joined["Channel-Name"] + joined["Other-Leg-Channel-Name"]
+    assert consult.wait().ok, consult.responses()  # node A ended 102's consultation leg
+    # 101 hangs up after talking to beta's phone: its BYE crosses to node B and ends beta's 101
+    assert call.wait().ok, call.responses()
+    assert answering.wait().ok, answering.responses()
+    carrier_side = (
+        arriving["Unique-ID"]
+        if arriving["Channel-Name"].startswith("sofia/carrier/")
+        else arriving["Other-Leg-Unique-ID"]
+    )
+    ended = node_b.events.wait_for(
+        event_is("CHANNEL_HANGUP_COMPLETE", Unique_ID=carrier_side),
+        since=mark_b,
+        what="the carrier-side leg on node B hung up",
+    )
+    assert ended["Hangup-Cause"] == "NORMAL_CLEARING"
 
 
 def test_a_stopped_node_is_dropped_within_seconds_and_its_tenant_works_on_another(cluster: Cluster) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from e2e.tenants import ACME
 
 
-def joined(e2e, mark: int, one: str, other: str):
-    """The CHANNEL_BRIDGE that joined a channel named like `one` with one named like `other`."""
+def bridge_between(one: str, other: str):
+    """Matches the CHANNEL_BRIDGE joining a channel named like `one` with one named like `other`."""
 
     def check(e) -> bool:
         names = (e.get("Channel-Name", ""), e.get("Other-Leg-Channel-Name", ""))
@@ -14,7 +14,12 @@ def joined(e2e, mark: int, one: str, other: str):
             a.startswith(one) and b.startswith(other) for a, b in (names, names[::-1])
         )
 
-    return e2e.events.wait_for(check, since=mark, what=f"bridge {one} <-> {other}")
+    return check
+
+
+def joined(e2e, mark: int, one: str, other: str):
+    """The CHANNEL_BRIDGE that joined a channel named like `one` with one named like `other`."""
+    return e2e.events.wait_for(bridge_between(one, other), since=mark, what=f"bridge {one} <-> {other}")
 
 
 def test_directed_pickup_answers_the_call_ringing_on_that_extension(e2e) -> None:

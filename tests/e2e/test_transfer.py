@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from e2e.esl import event_is
-from e2e.phones import free_udp_port
+from e2e.phones import SippRun, free_udp_port
 from e2e.tenants import ACME
 from e2e.test_pickup import joined
 from e2e.test_restrictions import no_carrier_leg
@@ -45,6 +45,16 @@ def _tag(header_line: str) -> str:
     return header_line.split("tag=", 1)[1].split(";")[0].strip()
 
 
+def replaces_of(consult: SippRun, call_id: str) -> str:
+    """The Replaces value naming the answered consultation `consult` (a uac run with `call_id`)
+    from the transferor's side: "call-id;to-tag=..;from-tag=.." (RFC 3891)."""
+    ok = next(m for m in consult.messages("received") if m.startswith("SIP/2.0 200") and "INVITE" in m)
+    sent = consult.messages("sent")[0]
+    to_tag = _tag(next(line for line in ok.splitlines() if line.lower().startswith("to:")))
+    from_tag = _tag(next(line for line in sent.splitlines() if line.lower().startswith("from:")))
+    return f"{call_id};to-tag={to_tag};from-tag={from_tag}"
+
+
 def test_attended_transfer_joins_the_caller_to_the_consulted_party(e2e) -> None:
     transferor = e2e.registered_phone(ACME.domain, "102")
     consulted = e2e.registered_phone(ACME.domain, "104")
@@ -60,14 +70,10 @@ def test_attended_transfer_joins_the_caller_to_the_consulted_party(e2e) -> None:
     e2e.events.wait_for(
         event_is("CHANNEL_BRIDGE", Caller_Destination_Number="104"), since=mark, what="consult"
     )
-    ok = next(m for m in consult.messages("received") if m.startswith("SIP/2.0 200") and "INVITE" in m)
-    sent = consult.messages("sent")[0]
-    to_tag = _tag(next(line for line in ok.splitlines() if line.lower().startswith("to:")))
-    from_tag = _tag(next(line for line in sent.splitlines() if line.lower().startswith("from:")))
 
     # Then 101 calls 102, and 102 transfers 101 onto the consultation (REFER with Replaces).
     transferring = transferor.answer_and_transfer(
-        "104", timeout_s=40, replaces=f"{consult_call_id};to-tag={to_tag};from-tag={from_tag}"
+        "104", timeout_s=40, replaces=replaces_of(consult, consult_call_id)
     )
     mark = e2e.events.mark()
     call = e2e.phone(ACME.domain, "101").call("102", talk_ms=6000, timeout_s=40)

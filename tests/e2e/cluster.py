@@ -85,6 +85,13 @@ def routed_scenario(workdir: Path, name: str) -> str:
             '<recv response="200" rtd="true"/>', '<recv response="200" rtd="true" rrs="true"/>'
         )
         routed = _IN_DIALOG.sub(lambda m: f"{m[1]}{m[2]} [next_url] SIP/2.0\n{m[1]}[routes]", routed)
+        # Kamailio's UDP workers may relay a node's 180/183 after the 200 of the same INVITE (tm
+        # sends a provisional reply after releasing the transaction's reply lock, so another worker's
+        # 200 can leave first); a phone ignores such a late provisional reply, SIPp would abort the
+        # call on it. optional="global" lets SIPp match it at any later point of the scenario.
+        routed = re.sub(
+            r'<recv response="(18[03])" optional="true"/>', r'<recv response="\1" optional="global"/>', routed
+        )
         if _REFER_TO_PEER.search(routed):
             # a phone that sends its own request in the dialog the switch opened (uas_refer's
             # REFER): the INVITE's Record-Route kept, kept in order for a request (SIPp's rrs), and

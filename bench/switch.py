@@ -37,20 +37,17 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from e2e import esl  # noqa: E402
 from e2e import switch as fs  # noqa: E402
+from e2e.conftest import throwaway_database  # noqa: E402
 from e2e.phones import free_udp_port, reserve_ports  # noqa: E402
 
 from fsctl.media import beep_budget  # noqa: E402
@@ -156,23 +153,10 @@ def _postgresql() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith("postgresql")
 
 
-@contextmanager
-def _database(workdir: Path) -> Iterator[str]:
-    """A throw-away database for one variant: SQLite in `workdir`, or one on DATABASE_URL's server."""
-    if not _postgresql():
-        yield f"sqlite:///{workdir / 'kumo.sqlite3'}"
-        return
-    url = make_url(os.environ["DATABASE_URL"])
-    name = f"kumo_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _database(workdir: Path):
+    """A throw-away database for one variant, as the end-to-end tests make theirs: SQLite in
+    `workdir`, or one on DATABASE_URL's server, dropped after."""
+    return contextmanager(throwaway_database)(workdir, "kumo_bench")
 
 
 def _kumo_env(

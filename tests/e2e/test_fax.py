@@ -120,8 +120,14 @@ def test_a_g711_fax_is_recorded_converted_and_mailed(e2e, office: Tenant, fax_pa
     attachments = [part for part in message.walk() if part.get_content_type() == "application/pdf"]
     assert len(attachments) == 1 and attachments[0].get_payload(decode=True) == body
     assert SENDER in message["Subject"]
-    row = _faxes(e2e, office.domain)[before]
-    assert row.mailed_at is not None and row.mailed_to == MAILBOX and not row.mail_error
+    # The fax is marked mailed in the transaction that sent it, which commits just after the
+    # SMTP server has the message: wait for the commit rather than race it.
+    row = e2e.wait_until(
+        lambda: [r for r in _faxes(e2e, office.domain)[before : before + 1] if r.mailed_at is not None],
+        timeout=10,
+        what="the fax marked mailed",
+    )[0]
+    assert row.mailed_to == MAILBOX and not row.mail_error
     # The other tenant, with a fax number of its own, received nothing and was mailed nothing.
     assert _faxes(e2e, "fax2.e2e.test") == []
     assert not _mails_for(e2e, "other@fax2.e2e.test")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fsctl.db import make_session_factory
 from fsctl.esl.events import NODE_HEADER
-from fsctl.security.bans import BanListener, Failure, mark_trusted, record_failures
+from fsctl.security.bans import BanListener, Failure, mark_trusted_many, record_failures
 from fsctl.security.settings import SecuritySettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,10 @@ FAILURE = "sofia::register_failure"
 REGISTER = "sofia::register"
 # A trusted pair's last_seen is written at most this often (phones re-register every few minutes).
 TRUST_REFRESH_SECONDS = 600
+# Successful registrations are trusted in one transaction per this many seconds, not one per phone:
+# after a restart every phone registers anew within a minute, and a commit per pair was most of the
+# event socket's CPU per REGISTER (bench.switch, py-spy).
+TRUST_FLUSH_SECONDS = 1.0
 _PROFILE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CALL_ID = re.compile(r"^[A-Za-z0-9@._:+!%*~'()-]{1,200}$")
 
@@ -65,6 +69,8 @@ class AuthEventHandler:
 
     events: tuple[str, ...] = (ATTEMPT, FAILURE, REGISTER)
     name = "security.auth"
+    # Trust marks are held and written together (flush_due / flush, fsctl.esl.dispatch.Handler).
+    buffered = True
 
     def __init__(
         self,
@@ -72,6 +78,8 @@ class AuthEventHandler:
         settings: SecuritySettings | None = None,
         on_ban: BanListener | None = None,
         send_api: Callable[[str, str], object] | None = None,
+        trust_flush_seconds: float = TRUST_FLUSH_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.session_factory = session_factory
         self.settings = settings or SecuritySettings()
@@ -82,6 +90,11 @@ class AuthEventHandler:
         # (ip, port, Event-Date-Timestamp) of counted attempts, to skip their register_failure twin.
         self._counted: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._trusted_at: dict[tuple[str, str, str], float] = {}
+        self.trust_flush_seconds = trust_flush_seconds
+        self.clock = clock
+        # (ip, domain, username) of successful registrations not written yet, and by when they must be.
+        self._pending_trust: dict[tuple[str, str, str], None] = {}
+        self._trust_due: float | None = None
 
     def handle(self, event: Mapping[str, str] | Any) -> None:
         self.handle_batch([event])
@@ -111,11 +124,35 @@ class AuthEventHandler:
         # what sofia reports from a proxy's address is no one's (SecuritySettings.trusted_proxies)
         failures = [f for f in failures if not self.settings.is_proxy(f.ip)]
         if failures:
+            # Successes held from earlier batches come first: trusting a pair forgets its failures,
+            # and these came after them.
+            self.flush()
             with self.session_factory() as session:
                 record_failures(session, failures, self.settings, self.on_ban)
         for ip, domain, username in successes:
             if not self.settings.is_proxy(ip):
                 self._trust(ip, domain, username)
+        if self._trust_due is not None and self.clock() >= self._trust_due:
+            self.flush()
+
+    def flush_due(self) -> float | None:
+        return self._trust_due
+
+    def flush(self) -> None:
+        """Write the held trust marks, all in one transaction; on an error they stay held."""
+        if not self._pending_trust:
+            self._trust_due = None
+            return
+        pairs = list(self._pending_trust)
+        with self.session_factory() as session:
+            mark_trusted_many(session, pairs)
+        now = self.clock()
+        for key in pairs:
+            self._pending_trust.pop(key, None)
+            self._trusted_at[key] = now
+        if len(self._trusted_at) > 100_000:
+            self._trusted_at.clear()
+        self._trust_due = self.clock() + self.trust_flush_seconds if self._pending_trust else None
 
     def _undo_foreign(self, h: Mapping[str, str]) -> list[Failure]:
         """Remove a registration authenticated in another realm than its To host (see _foreign) from
@@ -164,14 +201,13 @@ class AuthEventHandler:
 
     def _trust(self, ip: str, domain: str, username: str) -> None:
         key = (ip, domain, username)
-        now = time.monotonic()
-        if now - self._trusted_at.get(key, -TRUST_REFRESH_SECONDS) < TRUST_REFRESH_SECONDS:
+        now = self.clock()
+        last = self._trusted_at.get(key)
+        if last is not None and now - last < TRUST_REFRESH_SECONDS:
             return
-        with self.session_factory() as session:
-            mark_trusted(session, ip, domain, username)
-        self._trusted_at[key] = now
-        if len(self._trusted_at) > 100_000:
-            self._trusted_at.clear()
+        self._pending_trust[key] = None
+        if self._trust_due is None:
+            self._trust_due = now + self.trust_flush_seconds
 
 
 def _failure(h: Mapping[str, str], ip: str, domain: str, username: str, kind: str = "") -> Failure | None:

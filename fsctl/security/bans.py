@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select, tuple_
+from sqlalchemy import bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -275,32 +275,50 @@ def _tenant_id(session: Session, domain: str) -> int | None:
 
 def mark_trusted(session: Session, ip: str, domain: str, username: str, now: int | None = None) -> None:
     """A successful registration: trust this user+IP pair and forget the pair's failures; commits."""
+    mark_trusted_many(session, [(ip, domain, username)], now)
+
+
+def mark_trusted_many(
+    session: Session, pairs: Iterable[tuple[str, str, str]], now: int | None = None
+) -> None:
+    """Successful registrations, (ip, domain, username) each: trust the pairs and forget their
+    failures, in one transaction (the event handler writes those of a second at once); commits."""
+    rows = [
+        {"ip": ip, "domain": domain, "username": username} for ip, domain, username in dict.fromkeys(pairs)
+    ]
+    if not rows:
+        return
     now = _epoch(now)
     t = models.TrustedSource
     f = models.AuthFailure
+    failures = f.__table__.c
+    forget = delete(f.__table__).where(
+        failures.ip == bindparam("b_ip"),
+        failures.domain == bindparam("b_domain"),
+        failures.username == bindparam("b_username"),
+    )
+    keys = [{"b_ip": r["ip"], "b_domain": r["domain"], "b_username": r["username"]} for r in rows]
     dialect = session.get_bind().dialect.name
     if dialect in ("postgresql", "sqlite"):
         # One upsert on the pair's unique index, as Core: the ORM's select-then-insert-or-update
         # cost ~3 ms on PostgreSQL, paid on every phone's first REGISTER (bench.esl registrations).
-        upsert = (
-            postgresql_insert(t.__table__) if dialect == "postgresql" else sqlite_insert(t.__table__)
-        ).values(ip=ip, domain=domain, username=username, first_seen=now, last_seen=now)
-        session.execute(
-            upsert.on_conflict_do_update(index_elements=["ip", "domain", "username"], set_={"last_seen": now})
+        insert = postgresql_insert(t.__table__) if dialect == "postgresql" else sqlite_insert(t.__table__)
+        upsert = insert.on_conflict_do_update(
+            index_elements=["ip", "domain", "username"], set_={"last_seen": insert.excluded.last_seen}
         )
-        session.execute(
-            delete(f.__table__).where(
-                f.__table__.c.ip == ip, f.__table__.c.domain == domain, f.__table__.c.username == username
-            )
-        )
+        session.execute(upsert, [dict(r, first_seen=now, last_seen=now) for r in rows])
+        session.execute(forget, keys)
         session.commit()
         return
-    row = session.scalar(select(t).where(t.ip == ip, t.domain == domain, t.username == username))
-    if row is None:
-        session.add(t(ip=ip, domain=domain, username=username, first_seen=now, last_seen=now))
-    else:
-        row.last_seen = now
-    session.execute(delete(f).where(f.ip == ip, f.domain == domain, f.username == username))
+    for r in rows:
+        row = session.scalar(
+            select(t).where(t.ip == r["ip"], t.domain == r["domain"], t.username == r["username"])
+        )
+        if row is None:
+            session.add(t(first_seen=now, last_seen=now, **r))
+        else:
+            row.last_seen = now
+    session.execute(forget, keys)
     try:
         session.commit()
     except IntegrityError:

@@ -7,7 +7,7 @@ import gzip
 
 import pytest
 from kumo_support import FIXTURES, read_fixture
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from fsctl import models
 from fsctl.esl.events import make_event
@@ -65,6 +65,7 @@ def test_captured_wrong_password_counts_once_and_successes_are_trusted(handler, 
         ]
     for event in events[failure_at + 1 :]:
         handler.handle(event)
+    handler.flush()  # what the dispatcher does within TRUST_FLUSH_SECONDS
     with session_factory() as session:
         trusted = session.execute(select(models.TrustedSource.domain, models.TrustedSource.username)).all()
         # 1001 then registered with the right password: trusted, and its failure is forgotten.
@@ -94,8 +95,50 @@ def test_typed_events_are_accepted_like_header_mappings(session_factory):
     handler.handle_batch(events[:11])
     assert count(session_factory, models.AuthFailure) == 1
     handler.handle_batch(events[11:])
+    handler.flush()
     assert count(session_factory, models.AuthFailure) == 0
     assert count(session_factory, models.TrustedSource) == 5
+
+
+def test_trust_marks_are_held_and_written_together(session_factory):
+    """Successful registrations are trusted in one transaction per TRUST_FLUSH_SECONDS (a commit per
+    phone was most of the event socket's cost per REGISTER), before any later failure is counted, and
+    a held mark survives a failed write."""
+    clock = [100.0]
+    handler = AuthEventHandler(session_factory, trust_flush_seconds=1.0, clock=lambda: clock[0])
+    registered = sofia(captured_events("plain"), "sofia::register")
+    handler.handle_batch(registered[:2])
+    assert count(session_factory, models.TrustedSource) == 0
+    assert handler.flush_due() == 101.0
+    clock[0] = 100.5
+    handler.handle_batch(registered[2:3])
+    assert count(session_factory, models.TrustedSource) == 0 and handler.flush_due() == 101.0
+    clock[0] = 101.0
+    handler.handle_batch(registered[3:])  # due: everything held so far is written now
+    assert count(session_factory, models.TrustedSource) == 5 and handler.flush_due() is None
+    # Within the refresh interval a pair is not written again.
+    handler.handle_batch(registered)
+    assert handler.flush_due() is None
+
+    # A pair trusted and then failing: its success is written first, so the failure stays counted.
+    fresh = AuthEventHandler(session_factory, clock=lambda: clock[0])
+    with session_factory() as session:
+        session.execute(delete(models.TrustedSource))
+        session.commit()
+    fresh.handle_batch(registered)
+    fresh.handle_batch(forbidden_attempts(1, start=60_000, username="1002", **{"from-user": "1002"}))
+    assert fresh.flush_due() is None and count(session_factory, models.TrustedSource) == 5
+    assert count(session_factory, models.AuthFailure) == 1
+
+    # A write that fails keeps the marks for the next flush.
+    broken = AuthEventHandler(lambda: (_ for _ in ()).throw(OSError("database down")), clock=lambda: clock[0])
+    broken.handle_batch(registered[:1])
+    with pytest.raises(OSError):
+        broken.flush()
+    assert broken.flush_due() is not None
+    broken.session_factory = session_factory
+    broken.flush()
+    assert broken.flush_due() is None
 
 
 def test_the_same_event_from_two_instances_is_stored_once(session_factory):
@@ -422,6 +465,7 @@ def test_a_registration_authenticated_in_another_realm_is_removed_at_once(sessio
 
     handler = AuthEventHandler(session_factory, SecuritySettings(), send_api=send_api)
     handler.handle(captured)
+    handler.flush()
     assert sent == [] and count(session_factory, models.TrustedSource) == 1
 
     crafted = dict(captured, realm="beta.example", **{"Event-Sequence": "999999"})

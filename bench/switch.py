@@ -77,6 +77,18 @@ def _family(pid: int) -> list[int]:
     return pids
 
 
+def _counters(url: str) -> dict[str, float]:
+    """kumo's Prometheus counters (/metrics), by name with labels."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    counters = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            counters[name] = float(value)
+    return counters
+
+
 def _users(n: int) -> list[tuple[str, str]]:
     return [(str(1000 + i), f"Bench-{1000 + i}-pass") for i in range(n)]
 
@@ -230,6 +242,8 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
         # Warm-up (first lookups, module caches), not measured.
         _load(workdir, f"127.0.0.1:{sip}", users, args.rate, min(50, args.count))
         pids = [switch.pid] + (_family(kumo.pid) if kumo else [])
+        metrics_url = f"http://127.0.0.1:{ports['http']}/metrics"
+        counted_before = _counters(metrics_url) if kumo else {}
         before = {pid: _cpu_seconds(pid) for pid in pids}
         started = time.monotonic()
         ok = _load(workdir, f"127.0.0.1:{sip}", users, args.rate, args.count)
@@ -238,6 +252,9 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
         kumo_cpu = sum(_cpu_seconds(pid) - before[pid] for pid in pids[1:])
         # kumo's parent runs the event socket (register events, live state); its children answer lookups.
         kumo_parent_cpu = _cpu_seconds(pids[1]) - before[pids[1]] if kumo else 0.0
+        counted = (
+            {k: v - counted_before.get(k, 0.0) for k, v in _counters(metrics_url).items()} if kumo else {}
+        )
     finally:
         switch.stop()
         if kumo is not None:
@@ -253,6 +270,12 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
         "kumo_events_ms_per_register": round(1000 * kumo_parent_cpu / per, 3),
         "kumo_lookups_ms_per_register": round(1000 * (kumo_cpu - kumo_parent_cpu) / per, 3),
         "total_ms_per_register": round(1000 * (switch_cpu + kumo_cpu) / per, 3),
+        # What kumo was asked per REGISTER: directory lookups and events from the switch.
+        "lookups_per_register": round(
+            sum(v for k, v in counted.items() if k.startswith("kumo_xml_lookups_total")) / per, 2
+        ),
+        "events_per_register": round(counted.get("kumo_esl_events_total", 0.0) / per, 2),
+        "kumo_lookups": {k: v for k, v in counted.items() if k.startswith("kumo_xml_lookups_total") and v},
     }
 
 

@@ -63,8 +63,10 @@ class Settings:
     # other and refused. Limit: sofia accepts an answer in any realm, and a crafted client answering
     # in its own realm is refused by kumo's lookup only, which a cached user skips (a registration
     # so made is removed when sofia reports it, fsctl.security.auth_events; a busy-lamp subscription
-    # raises no such event): so caching stays off by default and an operator who trusts the phones
-    # on the network may turn it on (60000 measured at static XML's cost per REGISTER).
+    # raises no such event): so caching stays off by default. Behind kumo's Kamailio, which refuses
+    # an answer in another realm than the To's domain before any node sees it (kamailio/README.md),
+    # with the nodes reachable only through it, an operator may turn it on (60000 measured at
+    # 1.1-1.3x static XML's cost per REGISTER, bench/README.md), or where the phones are trusted.
     directory_cache_ms: int = 0
     # Tenant routing snapshots kept per worker (~37 KiB for 100 users, so ~370 MiB per worker when
     # 10,000 tenants are all cached); a miss costs ~0.4-0.7 ms of CPU. Lookups pick tenants at random,

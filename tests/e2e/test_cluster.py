@@ -18,6 +18,7 @@ from e2e.conftest import throwaway_database
 from e2e.esl import event_is
 from e2e.phones import free_udp_port
 from e2e.tenants import ACME, BETA, Tenant
+from e2e.test_isolation import crafted_register
 from e2e.test_pickup import bridge_between
 from e2e.test_transfer import replaces_of
 
@@ -35,6 +36,7 @@ BAN_OPTIONS = (
 )
 GUESSER, NEIGHBOUR, SHARED_NAT, BANNED_BY_KUMO = "127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8"
 CALL_GUESSER = "127.0.0.9"
+REALM_CROSSER = "127.0.0.10"
 
 
 @pytest.fixture(scope="module")
@@ -402,6 +404,27 @@ def test_wrong_passwords_on_calls_ban_the_caller_at_the_edge(cluster: Cluster) -
     assert f"name: {CALL_GUESSER}\n" in _kamailio_bans(cluster)
     right = cluster.phone(BETA.domain, "101", BETA.password("101"), source=CALL_GUESSER)
     assert right.register_forbidden().responses("REGISTER") == [403]
+
+
+def test_a_digest_answered_in_another_tenants_realm_is_refused_at_the_edge(cluster: Cluster) -> None:
+    """beta's 101, with its own password, registers as acme's 101 and answers the node's challenge
+    (realm acme) in its own realm: sofia would check it against beta's 101 and, were that user in
+    the node's cache, accept it. Kamailio refuses it before any node sees the answer, and counts a
+    failure of the account used; honest phones answer in the To's realm (every other test)."""
+    replies: list[str] = []
+    statuses = crafted_register(
+        cluster.kamailio.address,
+        "101",
+        BETA.domain,
+        BETA.password("101"),
+        ACME.domain,
+        source=REALM_CROSSER,
+        replies=replies,
+    )
+    assert statuses == [401, 403], replies
+    assert replies[-1].startswith("SIP/2.0 403 Forbidden: wrong realm"), replies[-1]
+    assert not any(REALM_CROSSER in node.registrations() for node in cluster.nodes.values())
+    assert f"{REALM_CROSSER}|101@{BETA.domain}" in cluster.kamailio.rpc("htable.dump", "kumo_fail")
 
 
 def test_fsctl_bans_add_refuses_the_address_at_the_edge_until_lifted(cluster: Cluster) -> None:

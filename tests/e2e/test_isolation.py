@@ -75,13 +75,22 @@ def test_busy_lamp_of_another_tenant_learns_nothing(e2e) -> None:
         assert other.requests("NOTIFY") == []
 
 
-def _crafted_register(registrar: str, user: str, own_domain: str, password: str, to_domain: str) -> list[int]:
+def crafted_register(
+    registrar: str,
+    user: str,
+    own_domain: str,
+    password: str,
+    to_domain: str,
+    source: str = "127.0.0.1",
+    replies: list[str] | None = None,
+) -> list[int]:
     """A client that registers as `user`@`to_domain` but answers the switch's challenge (issued in
     to_domain's realm) in its own realm with its own password, as no honest phone does; the status
-    of each answer (the last is the final one)."""
+    of each answer (the last is the final one), from address `source`. The final replies themselves
+    are added to `replies` when given."""
     host, port = registrar.rsplit(":", 1)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((source, 0))
     sock.settimeout(5)
     local = sock.getsockname()[1]
     call_id, tag, uri = uuid.uuid4().hex, uuid.uuid4().hex[:8], f"sip:{to_domain}"
@@ -89,11 +98,11 @@ def _crafted_register(registrar: str, user: str, own_domain: str, password: str,
     def send(cseq: int, authorization: str = "") -> int:
         request = (
             f"REGISTER {uri} SIP/2.0\r\n"
-            f"Via: SIP/2.0/UDP 127.0.0.1:{local};rport;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
+            f"Via: SIP/2.0/UDP {source}:{local};rport;branch=z9hG4bK{uuid.uuid4().hex}\r\n"
             "Max-Forwards: 70\r\n"
             f"From: <sip:{user}@{to_domain}>;tag={tag}\r\nTo: <sip:{user}@{to_domain}>\r\n"
             f"Call-ID: {call_id}\r\nCSeq: {cseq} REGISTER\r\n"
-            f"Contact: <sip:{user}@127.0.0.1:{local}>\r\nExpires: 120\r\n{authorization}"
+            f"Contact: <sip:{user}@{source}:{local}>\r\nExpires: 120\r\n{authorization}"
             "Content-Length: 0\r\n\r\n"
         )
         sock.sendto(request.encode(), (host, int(port)))
@@ -102,6 +111,8 @@ def _crafted_register(registrar: str, user: str, own_domain: str, password: str,
             status = int(reply.split(" ", 2)[1])
             if status >= 200:
                 send.last = reply  # type: ignore[attr-defined]
+                if replies is not None:
+                    replies.append(reply)
                 return status
 
     def md5(text: str) -> str:
@@ -137,12 +148,12 @@ def test_a_crafted_client_cannot_register_as_another_tenants_user(e2e) -> None:
     password = ACME.password("101")
     # Not cached: the switch asks kumo, which refuses a REGISTER for beta authenticated as acme.
     e2e.switch.api(f"xml_flush_cache id 101 {ACME.domain}")
-    assert _crafted_register(e2e.registrar, "101", ACME.domain, password, BETA.domain)[-1] == 403
+    assert crafted_register(e2e.registrar, "101", ACME.domain, password, BETA.domain)[-1] == 403
     assert "127.0.0.1" not in _contacts(e2e, "101", BETA.domain)
 
     # Cached: acme's 101 registered honestly a moment ago, so the switch accepts from its cache...
     e2e.registered_phone(ACME.domain, "101")
-    _crafted_register(e2e.registrar, "101", ACME.domain, password, BETA.domain)
+    crafted_register(e2e.registrar, "101", ACME.domain, password, BETA.domain)
     # ...and kumo removes it at once (sofia::register with realm acme for beta's 101).
     deadline = time.monotonic() + 5
     while "127.0.0.1" in _contacts(e2e, "101", BETA.domain) and time.monotonic() < deadline:

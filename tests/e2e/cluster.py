@@ -138,7 +138,7 @@ class RoutedPhone(Phone):
 
     def call_until_hung_up(self, number: str, timeout_s: int = 40):
         return self.sipp.start(
-            routed_scenario(self.workdir, "uac_until_bye"),
+            self.natted(routed_scenario(self.workdir, "uac_until_bye")),
             self.registrar,
             free_udp_port(),
             self._keys(to_user=number),
@@ -148,7 +148,7 @@ class RoutedPhone(Phone):
 
     def answer(self, ring_ms: int = 200, timeout_s: int = 30, scenario: str = "uas"):
         run = self.sipp.start(
-            routed_scenario(self.workdir, scenario),
+            self.natted(routed_scenario(self.workdir, scenario)),
             "",
             self.port,
             duration_ms=ring_ms,

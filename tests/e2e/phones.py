@@ -263,6 +263,19 @@ class SippFactory:
         raise AssertionError(f"SIPp did not bind 127.0.0.1:{port}")
 
 
+def natted_scenario(workdir: Path, scenario: str, private_address: str) -> str:
+    """`scenario` (a name in tests/e2e/sipp or a file) as a phone behind a NAT router sends it: its
+    Via and Contact name `private_address` (host:port on the office LAN) instead of the address its
+    packets come from, which only the router knows. Written once into the run's work folder."""
+    path = Path(scenario) if scenario.endswith(".xml") else SCENARIOS / f"{scenario}.xml"
+    natted = workdir / f"{path.stem}-nat-{private_address.replace(':', '-')}.xml"
+    if not natted.exists():
+        text = path.read_text(encoding="ascii")
+        # [local_ip]:[local_port] is used exactly in Via and Contact lines; the SDP names [media_ip].
+        natted.write_text(text.replace("[local_ip]:[local_port]", private_address), encoding="ascii")
+    return str(natted)
+
+
 @dataclass
 class Phone:
     """A SIP account on one UDP port: registers, calls, answers."""
@@ -277,10 +290,19 @@ class Phone:
     call_id: str = ""
     # The phone's own address: brute-force bans are per source address (127.0.0.0/8 is all local).
     source: str = "127.0.0.1"
+    # A phone behind a NAT router: the host:port it believes it has (on the office LAN), which its
+    # Via and Contact name while its packets come from `source`:`port` (natted_scenario).
+    private_address: str = ""
 
     def __post_init__(self) -> None:
         self.call_id = f"reg-{self.extension}-{self.port}@kumo-e2e"
         self._cseq = 1
+
+    def natted(self, scenario: str) -> str:
+        """`scenario` as this phone sends it: rewritten when it is behind a NAT router."""
+        if not self.private_address:
+            return scenario
+        return natted_scenario(self.sipp.workdir, scenario, self.private_address)
 
     def _keys(self, **more: str) -> dict[str, str]:
         keys = {"user": self.extension, "domain": self.domain, "display": self.display or self.extension}
@@ -292,7 +314,13 @@ class Phone:
         self._cseq += 2
         auth = (self.extension, password or self.password, self.domain)
         return self.sipp.start(
-            scenario, self.registrar, self.port, keys, auth, call_id=self.call_id, local_ip=self.source
+            self.natted(scenario),
+            self.registrar,
+            self.port,
+            keys,
+            auth,
+            call_id=self.call_id,
+            local_ip=self.source,
         ).wait()
 
     def register(self, expires: int = 3600) -> SippRun:
@@ -314,7 +342,9 @@ class Phone:
 
     def answer(self, ring_ms: int = 200, timeout_s: int = 30, scenario: str = "uas") -> SippRun:
         """Start answering the next call on this phone's port (in the background)."""
-        run = self.sipp.start(scenario, "", self.port, duration_ms=ring_ms, timeout_s=timeout_s, server=True)
+        run = self.sipp.start(
+            self.natted(scenario), "", self.port, duration_ms=ring_ms, timeout_s=timeout_s, server=True
+        )
         self.sipp.wait_listening(run, self.port)
         return run
 
@@ -351,7 +381,7 @@ class Phone:
         """Call `number`, expect an answer, stay on until the switch hangs up (background)."""
         auth = (self.extension, self.password, self.domain)
         return self.sipp.start(
-            "uac_until_bye",
+            self.natted("uac_until_bye"),
             self.registrar,
             free_udp_port(),
             self._keys(to_user=number),

@@ -406,6 +406,39 @@ def test_wrong_passwords_on_calls_ban_the_caller_at_the_edge(cluster: Cluster) -
     assert right.register_forbidden().responses("REGISTER") == [403]
 
 
+def test_a_phone_behind_a_nat_router_is_reached_through_kamailio(cluster: Cluster) -> None:
+    """A phone whose Via and Contact name its office LAN address (10.255.255.x, which nothing here
+    answers) while its packets come from the router's (127.0.0.1 and its port). Kamailio's Path
+    carries the received address to the node, and its Contact alias brings in-dialog requests back
+    to the router: its calls, and the BYE of the call it made, reach it (tests/e2e/test_nat.py
+    proves the same on a single switch)."""
+    lan_phone = cluster.phone(BETA.domain, "101", BETA.password("101"))
+    lan_phone.private_address = "10.255.255.23:5060"
+    lan_phone.register()
+    cluster.registered.append(lan_phone)
+    assert cluster.node_of_registration(BETA.domain, "101") == ["node-b"]
+    answering = lan_phone.answer()
+    caller = _beta(cluster, "102", registered=False).call("101", talk_ms=1000)
+    assert caller.wait().ok, caller.responses()
+    assert answering.wait().ok and answering.requests("BYE"), answering.errors()
+
+    node_b = cluster.nodes["node-b"]
+    callee = _beta(cluster, "102")
+    answering = callee.answer(timeout_s=40)
+    calling = cluster.phone(BETA.domain, "101", BETA.password("101"))
+    calling.private_address = "10.255.255.23:5062"
+    mark = node_b.events.mark()
+    call = calling.call_until_hung_up("102")
+    bridged = node_b.events.wait_for(
+        event_is("CHANNEL_BRIDGE", Caller_Caller_ID_Number="101"), since=mark, timeout=20, what="the call up"
+    )
+    # the node ends the call: its BYE goes through Kamailio to the router's address
+    node_b.api(f"uuid_kill {bridged['Unique-ID']} NORMAL_CLEARING")
+    assert call.wait().ok, call.errors()
+    assert call.requests("BYE")
+    assert answering.wait().ok
+
+
 def test_a_digest_answered_in_another_tenants_realm_is_refused_at_the_edge(cluster: Cluster) -> None:
     """beta's 101, with its own password, registers as acme's 101 and answers the node's challenge
     (realm acme) in its own realm: sofia would check it against beta's 101 and, were that user in

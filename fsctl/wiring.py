@@ -37,6 +37,7 @@ from fsctl.gateways.config import GatewaySection
 from fsctl.gateways.events import GatewayEvents
 from fsctl.gateways.routing import route_emergency, route_external
 from fsctl.gateways.snapshot import gateway_snap_fields
+from fsctl.mail_retry import mail_retry
 from fsctl.media.esl_handlers import media_handlers
 from fsctl.media.snapshot import hold_music_snapshot_part
 from fsctl.numbering import default_plan
@@ -172,8 +173,9 @@ def switch_jobs(engine: Engine, send_api: Callable[[str, str], object]) -> list[
 
 def database_jobs(engine: Engine) -> list[BackgroundJob]:
     """Periodic jobs on the database alone: spend anomaly alerts every 15 s (suspending external calls
-    where the tenant asked for it), purge of old auth failures and expired bans every hour."""
-    return [SecurityJobs(engine, security_settings_from_env())]
+    where the tenant asked for it), purge of old auth failures and expired bans every hour, voicemail
+    and fax mails the SMTP server did not take sent again every 5 minutes."""
+    return [SecurityJobs(engine, security_settings_from_env()), mail_retry(engine)]
 
 
 class SwitchWatcher(BackgroundJob, Protocol):

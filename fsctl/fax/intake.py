@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 DEFAULT_FAX_DIR = "/var/lib/kumo/fax"
 NOT_MAILED_NO_SMTP = "SMTP is not configured (FSCTL_SMTP_HOST): stored, not mailed"
 NOT_MAILED_NO_ADDRESS = "the fax number has no e-mail address: stored, not mailed"
+# The start of the note of a fax whose mail the SMTP server did not take: mailed again later
+# (FaxFollower.mail_pending, fsctl.mail_retry).
+MAIL_FAILED = "not mailed: "
 
 
 @dataclass(frozen=True)
@@ -167,12 +170,29 @@ class FaxFollower:
             )
             return message.id
 
-    def deliver(self, message_id: int) -> None:
-        """Mail the fax's PDF to its number's addresses, or say on the fax why it was not mailed."""
+    def mail_pending(self, now: dt.datetime, within: dt.timedelta = dt.timedelta(days=1)) -> int:
+        """Mail again the faxes of the last `within` whose mail failed (the SMTP server away or
+        refusing); returns how many went. Faxes not mailed for want of SMTP settings or addresses
+        keep their note: nothing to retry until someone changes those."""
+        with self.session_factory() as session:
+            pending = session.scalars(
+                select(models.FaxMessage.id)
+                .where(
+                    models.FaxMessage.mailed_at.is_(None),
+                    models.FaxMessage.mail_error.startswith(MAIL_FAILED),
+                    models.FaxMessage.received_at >= now - within,
+                )
+                .order_by(models.FaxMessage.id)
+            ).all()
+        return sum(self.deliver(message_id) for message_id in pending)
+
+    def deliver(self, message_id: int) -> bool:
+        """Mail the fax's PDF to its number's addresses, or say on the fax why it was not mailed;
+        True when it was mailed now."""
         with self.session_factory() as session, session.begin():
             message = session.get(models.FaxMessage, message_id)
             if message is None or message.mailed_at is not None:
-                return
+                return False
             tenant = session.get(models.Tenant, message.tenant_id)
             row = session.scalar(
                 select(models.FaxNumber).where(
@@ -182,10 +202,10 @@ class FaxFollower:
             addresses = tuple(split_emails(row.emails)) if row is not None else ()
             if not self.settings.smtp.enabled:
                 message.mail_error = NOT_MAILED_NO_SMTP
-                return
+                return False
             if not addresses:
                 message.mail_error = NOT_MAILED_NO_ADDRESS
-                return
+                return False
             mail = FaxMail(
                 to=addresses,
                 tenant_name=tenant.name if tenant else "",
@@ -203,8 +223,9 @@ class FaxFollower:
                 smtp_mail.send(compose(mail, self.settings.smtp.sender), self.settings.smtp)
             except Exception as exc:  # any SMTP or network failure is the fax's note, not a crash
                 log.warning("fax %s not mailed: %s", message.call_uuid, exc)
-                message.mail_error = f"not mailed: {exc}"[:500]
-                return
+                message.mail_error = f"{MAIL_FAILED}{exc}"[:500]
+                return False
             message.mailed_to = " ".join(addresses)[:1000]
             message.mailed_at = dt.datetime.now(dt.UTC)
             message.mail_error = ""
+            return True

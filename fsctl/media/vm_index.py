@@ -141,8 +141,16 @@ class VoicemailEventHandler:
             audio=self.audio_path(tenant.domain, message.file_path) if user.voicemail_attach_audio else None,
         )
 
-    def mail_pending(self, now: dt.datetime, within: dt.timedelta = dt.timedelta(days=1)) -> int:
-        """Send the e-mails that failed (SMTP down) for messages of the last `within`; returns how many went."""
+    def mail_pending(
+        self,
+        now: dt.datetime,
+        within: dt.timedelta = dt.timedelta(days=1),
+        settle: dt.timedelta = dt.timedelta(0),
+    ) -> int:
+        """Send the e-mails that failed (SMTP down) for messages of the last `within`; returns how many went.
+
+        `settle`: only messages older than that, whose first e-mail (sent as the message is indexed)
+        has had its chance, so a periodic retry never mails a message twice."""
         with self.session_factory() as session:
             rows = session.execute(
                 select(models.VoicemailMessage, models.Tenant)
@@ -150,6 +158,7 @@ class VoicemailEventHandler:
                 .where(
                     models.VoicemailMessage.emailed_at.is_(None),
                     models.VoicemailMessage.received_at >= now - within,
+                    models.VoicemailMessage.received_at <= now - settle,
                 )
                 .order_by(models.VoicemailMessage.received_at)
             ).all()

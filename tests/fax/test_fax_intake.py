@@ -4,6 +4,7 @@ was not mailed kept; a failed fax recorded with its reason; a file outside the t
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,38 @@ def test_a_refused_mail_is_the_faxs_note(session_factory, fax_tenant, tmp_path, 
     FaxFollower(session_factory, settings)(_received(tmp_path)[0], fax_tenant)
     [fax] = _messages(session_factory)
     assert fax.mailed_at is None and fax.mail_error.startswith("not mailed:")
+
+
+def test_a_refused_mail_is_sent_again_later_and_only_once(session_factory, fax_tenant, tmp_path, smtp):
+    smtp.refuse.add("soumu@acme.example")
+    settings = FaxSettings(str(tmp_path / "fax"), SmtpSettings(host="127.0.0.1", port=smtp.port))
+    follower = FaxFollower(session_factory, settings)
+    follower(_received(tmp_path)[0], fax_tenant)
+    [fax] = _messages(session_factory)
+    received = fax.received_at.replace(tzinfo=fax.received_at.tzinfo or dt.UTC)
+    # still refused: the note is renewed, nothing mailed
+    assert follower.mail_pending(received + dt.timedelta(minutes=5)) == 0
+    assert smtp.messages == [] and _messages(session_factory)[0].mail_error.startswith("not mailed:")
+    smtp.refuse.clear()
+    # a day later it is no longer tried; within the day it goes, once
+    assert follower.mail_pending(received + dt.timedelta(days=2)) == 0
+    assert follower.mail_pending(received + dt.timedelta(minutes=10)) == 1
+    assert follower.mail_pending(received + dt.timedelta(minutes=15)) == 0
+    [fax] = _messages(session_factory)
+    assert fax.mailed_at is not None and fax.mail_error == "" and fax.mailed_to == "soumu@acme.example"
+    assert len(smtp.messages) == 1
+
+
+def test_a_fax_not_mailed_for_want_of_settings_or_addresses_is_not_retried(
+    session_factory, fax_tenant, tmp_path, smtp
+):
+    follower = FaxFollower(session_factory, FaxSettings(str(tmp_path / "fax")))  # no SMTP settings
+    follower(_received(tmp_path)[0], fax_tenant)
+    [fax] = _messages(session_factory)
+    assert fax.mail_error == NOT_MAILED_NO_SMTP
+    received = fax.received_at.replace(tzinfo=fax.received_at.tzinfo or dt.UTC)
+    assert follower.mail_pending(received + dt.timedelta(minutes=5)) == 0
+    assert _messages(session_factory)[0].mail_error == NOT_MAILED_NO_SMTP
 
 
 def test_a_failed_fax_is_recorded_with_its_reason(session_factory, fax_tenant, tmp_path):

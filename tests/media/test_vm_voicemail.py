@@ -282,3 +282,30 @@ def test_mail_that_failed_is_sent_later(make_tenant, session_factory, fixtures_d
     assert later.mail_pending(received + dt.timedelta(minutes=6)) == 0  # not twice
     assert later.mail_pending(received + dt.timedelta(days=2)) == 0
     assert [m.to for m in sent] == ["bob@acme.example"]
+
+
+def test_the_periodic_retry_leaves_a_message_whose_first_mail_may_still_be_going(
+    make_tenant, session_factory, fixtures_dir
+):
+    """The service retries with `settle` (fsctl.mail_retry): a message indexed moments ago is its
+    first mail's, not the retry's, so it is never mailed twice."""
+    lab_tenant(make_tenant)
+    leave = next(
+        e
+        for e in events(fixtures_dir, "inbound-plain-voicemail.log.gz")
+        if e.get("VM-Action") == "leave-message"
+    )
+
+    def smtp_down(mail):
+        raise ConnectionRefusedError("SMTP down")
+
+    VoicemailEventHandler(session_factory, MediaSettings(), sender=smtp_down).handle(leave)
+    with session_factory() as session:
+        (message,) = list_messages(session, "acme.example")
+    received = message.received_at.replace(tzinfo=message.received_at.tzinfo or dt.UTC)
+    sent: list[vm_mail.NewMessageMail] = []
+    later = VoicemailEventHandler(session_factory, MediaSettings(), sender=sent.append)
+    settle = dt.timedelta(minutes=2)
+    assert later.mail_pending(received + dt.timedelta(seconds=90), settle=settle) == 0
+    assert later.mail_pending(received + dt.timedelta(minutes=3), settle=settle) == 1
+    assert [m.to for m in sent] == ["bob@acme.example"]

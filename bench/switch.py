@@ -239,6 +239,10 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
     (workdir / "sounds" / "music" / "8000").mkdir(parents=True)
     try:
         switch.start()
+        if kumo is not None:
+            # kumo's event socket retries with a growing pause (the switch started after it): until
+            # it is connected kumo serves no cacheable user, and the run would measure that instead.
+            _wait_esl(f"http://127.0.0.1:{ports['http']}/healthz")
         # Warm-up (first lookups, module caches), not measured.
         _load(workdir, f"127.0.0.1:{sip}", users, args.rate, min(50, args.count))
         pids = [switch.pid] + (_family(kumo.pid) if kumo else [])
@@ -422,6 +426,22 @@ def _wait_http(url: str, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer")
+
+
+def _wait_esl(url: str, timeout: float = 60) -> None:
+    """Until kumo's /healthz says its event socket is connected."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if json.loads(response.read()).get("esl") == "connected":
+                    return
+        except OSError:
+            pass
+        except ValueError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"kumo's event socket did not connect ({url})")
 
 
 def main(argv: list[str] | None = None) -> int:

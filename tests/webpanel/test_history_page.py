@@ -25,8 +25,9 @@ def add_call(app, tenant_id: int, uuid: str, extension: str, direction: str, rem
                 call_class="mobile" if direction == "out" else "inbound", direction=direction,
                 caller=extension if direction == "out" else remote,
                 destination=remote if direction == "out" else extension, remote=remote,
-                started_at=started, answered_at=started, ended_at=started + dt.timedelta(seconds=65),
-                duration=65, billsec=60, charge_yen=extra.pop("charge_yen", 1234), **extra,
+                started_at=started, answered_at=extra.pop("answered_at", started),
+                ended_at=started + dt.timedelta(seconds=65), duration=65, billsec=extra.pop("billsec", 60),
+                charge_yen=extra.pop("charge_yen", 1234), **extra,
             )
         )  # fmt: skip
         db.session.commit()
@@ -75,12 +76,27 @@ def test_csv_opens_in_japanese_excel_with_local_times(app, admin):
     assert data.startswith("\ufeff".encode())  # UTF-8 byte-order mark
     text = data.decode("utf-8-sig")
     header = text.splitlines()[0]
-    assert header == "開始日時 (Asia/Tokyo),発着信,内線番号,番号,発信者,宛先,課金秒数,通話料 (円)"
+    assert header == "開始日時 (Asia/Tokyo),発着信,内線番号,番号,発信者,宛先,結果,課金秒数,通話料 (円)"
     assert "2026/11/20 10:00:00,発信,101" in text  # 01:00 UTC is 10:00 in Tokyo
     admin.get("/lang/en")
     english = csv_rows(admin.get("/history/calls.csv"))
     assert english[0]["Started (Asia/Tokyo)"] == "2026/11/20 10:00:00"
     assert english[0]["Direction"] == "Outgoing"
+
+
+def test_csv_says_each_calls_outcome_as_the_page_does(app, admin):
+    tenant = tenant_of(app, "admin@acme.example")
+    add_call(app, tenant.id, "in-answered", "102", "in", "0311112222", charge_yen=0)
+    add_call(
+        app, tenant.id, "in-missed", "102", "in", "0322223333", charge_yen=0, answered_at=None, billsec=0
+    )
+    add_call(app, tenant.id, "in-blocked", "102", "in", "0344445555", charge_yen=0, answered_at=None,
+             billsec=0, screened="blocked")  # fmt: skip
+    outcomes = {r["発信者"]: r["結果"] for r in csv_rows(admin.get("/history/calls.csv"))}
+    assert outcomes == {"0311112222": "応答", "0322223333": "不応答", "0344445555": "着信拒否"}
+    admin.get("/lang/en")
+    outcomes = {r["Caller"]: r["Outcome"] for r in csv_rows(admin.get("/history/calls.csv"))}
+    assert outcomes == {"0311112222": "Answered", "0322223333": "Not answered", "0344445555": "Blocked"}
 
 
 def test_history_is_scoped_to_the_tenant_and_the_user(app, admin):

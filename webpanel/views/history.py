@@ -99,10 +99,24 @@ def export_csv():
         gettext("Number"),
         gettext("Caller"),
         gettext("Destination"),
+        gettext("Outcome"),
         gettext("Billed seconds"),
         gettext("Charge (yen)"),
     ]
     directions = {"in": gettext("Incoming"), "out": gettext("Outgoing"), "internal": gettext("Internal")}
+    # The words of the page's own column (templates/history/index.html).
+    screened = {
+        "blocked": gettext("Blocked"),
+        "withheld": gettext("Refused: number withheld"),
+        "payphone": gettext("Refused: payphone"),
+        "unavailable": gettext("Refused: number unavailable"),
+    }
+    answered, not_answered = gettext("Answered"), gettext("Not answered")
+
+    def outcome(item) -> str:
+        if item.screened:
+            return screened.get(item.screened, item.screened)
+        return answered if item.answered else not_answered
 
     def rows() -> Iterator[str]:
         # A byte-order mark: Japanese Excel otherwise reads UTF-8 as Shift_JIS and garbles the text.
@@ -120,6 +134,7 @@ def export_csv():
                         item.number or "",
                         item.caller,
                         item.destination,
+                        outcome(item),
                         item.billsec,
                         item.charge_yen,
                     ]

@@ -60,7 +60,8 @@ def test_busy_lamp_of_another_tenant_learns_nothing(e2e) -> None:
     assert "dialog-info" in own.requests("NOTIFY")[0]
 
     # The subscriber registered and authenticated moments ago, so the switch holds 101@acme in its
-    # user cache (users are cacheable by default) and need not ask kumo about it.
+    # user cache (the end-to-end service serves users cacheable: FSCTL_DIRECTORY_CACHE_MS=60000) and need
+    # not ask kumo about it.
     e2e.registered_phone(ACME.domain, "101")
     for target in ("101", "102"):
         other = _subscribe(e2e, ACME.domain, "101", target, BETA.domain)

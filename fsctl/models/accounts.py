@@ -126,6 +126,22 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class PhonebookFeed(Base):
+    """The link a tenant's desk phones fetch the company directory from (webpanel.views.phonebook_feed):
+    no sign-in, the token is the key. One per tenant; only its SHA-256 is kept (shown once, replaced
+    or removed by an administrator)."""
+
+    __tablename__ = "phonebook_feeds"
+    __tenant_config__ = False
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class LoginAttempt(Base):
     """Every sign-in attempt; rate limiting counts recent failures here, shared by all panel processes."""
 

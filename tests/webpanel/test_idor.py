@@ -14,8 +14,9 @@ from fsctl.wiring import tenant_file
 from webpanel.extensions import db
 
 # /lang/<code>; /password-reset/<token> names no object: its unguessable token is the whole key.
-# Token routes: the token is the key (tests/webpanel/test_provisioning_links.py, test_password_reset.py).
-NOT_OBJECT_ROUTES = {"auth.language", "reset.choose", "provision.fetch"}
+# Token routes: the token is the key (tests/webpanel/test_provisioning_links.py, test_password_reset.py,
+# test_phonebook_feed.py).
+NOT_OBJECT_ROUTES = {"auth.language", "reset.choose", "provision.fetch", "phonebook_feed.fetch"}
 
 
 def build_tenant(app, email: str, company: str, number: str) -> PanelClient:

@@ -20,6 +20,7 @@ from webpanel.extensions import db
 from webpanel.security import admin_required, tenant_object
 from webpanel.tenantdoc import SaveRefused, current_document
 from webpanel.views.common import save_or_refusal
+from webpanel.views.phonebook_feed import current_feed
 
 bp = Blueprint("phonebook", __name__, url_prefix="/phonebook")
 KEY = "phonebook"
@@ -69,7 +70,9 @@ def index():
     ).all()
     entries = [(i, e) for i, e in zip(ids, doc.get(KEY, []), strict=False) if matches_contact(e, query)]
     entries.sort(key=lambda pair: (pair[1]["company"], pair[1]["name"]))
-    return render_template("phonebook/index.html", entries=entries, query=query, total=len(ids))
+    return render_template(
+        "phonebook/index.html", entries=entries, query=query, total=len(ids), feed=current_feed(g.tenant.id)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])

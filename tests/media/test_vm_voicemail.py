@@ -260,7 +260,8 @@ def test_mailbox_login_events_index_nothing(make_tenant, session_factory, fixtur
         assert list_messages(session, "acme.example") == []
 
 
-def test_mail_that_failed_is_sent_later(make_tenant, session_factory, fixtures_dir):
+def _left_while_smtp_was_down(make_tenant, session_factory, fixtures_dir) -> dt.datetime:
+    """The captured message indexed while its e-mail failed; when it was received."""
     lab_tenant(make_tenant)
     leave = next(
         e
@@ -275,9 +276,13 @@ def test_mail_that_failed_is_sent_later(make_tenant, session_factory, fixtures_d
     with session_factory() as session:
         (message,) = list_messages(session, "acme.example")
         assert message.emailed_at is None
+    return message.received_at.replace(tzinfo=message.received_at.tzinfo or dt.UTC)
+
+
+def test_mail_that_failed_is_sent_later(make_tenant, session_factory, fixtures_dir):
+    received = _left_while_smtp_was_down(make_tenant, session_factory, fixtures_dir)
     sent: list[vm_mail.NewMessageMail] = []
     later = VoicemailEventHandler(session_factory, MediaSettings(), sender=sent.append)
-    received = message.received_at.replace(tzinfo=message.received_at.tzinfo or dt.UTC)
     assert later.mail_pending(received + dt.timedelta(minutes=5)) == 1
     assert later.mail_pending(received + dt.timedelta(minutes=6)) == 0  # not twice
     assert later.mail_pending(received + dt.timedelta(days=2)) == 0
@@ -289,20 +294,7 @@ def test_the_periodic_retry_leaves_a_message_whose_first_mail_may_still_be_going
 ):
     """The service retries with `settle` (fsctl.mail_retry): a message indexed moments ago is its
     first mail's, not the retry's, so it is never mailed twice."""
-    lab_tenant(make_tenant)
-    leave = next(
-        e
-        for e in events(fixtures_dir, "inbound-plain-voicemail.log.gz")
-        if e.get("VM-Action") == "leave-message"
-    )
-
-    def smtp_down(mail):
-        raise ConnectionRefusedError("SMTP down")
-
-    VoicemailEventHandler(session_factory, MediaSettings(), sender=smtp_down).handle(leave)
-    with session_factory() as session:
-        (message,) = list_messages(session, "acme.example")
-    received = message.received_at.replace(tzinfo=message.received_at.tzinfo or dt.UTC)
+    received = _left_while_smtp_was_down(make_tenant, session_factory, fixtures_dir)
     sent: list[vm_mail.NewMessageMail] = []
     later = VoicemailEventHandler(session_factory, MediaSettings(), sender=sent.append)
     settle = dt.timedelta(minutes=2)

@@ -126,33 +126,44 @@ class AuthEventHandler:
         if failures:
             # Successes held from earlier batches come first: trusting a pair forgets its failures,
             # and these came after them.
-            self.flush()
+            self._flush_held()
             with self.session_factory() as session:
                 record_failures(session, failures, self.settings, self.on_ban)
         for ip, domain, username in successes:
             if not self.settings.is_proxy(ip):
                 self._trust(ip, domain, username)
         if self._trust_due is not None and self.clock() >= self._trust_due:
-            self.flush()
+            self._flush_held()
 
     def flush_due(self) -> float | None:
         return self._trust_due
 
     def flush(self) -> None:
-        """Write the held trust marks, all in one transaction; on an error they stay held."""
+        """Write the held trust marks, all in one transaction; on an error they stay held and are
+        tried again one interval later (not at once, in a loop, while the database is away)."""
         if not self._pending_trust:
             self._trust_due = None
             return
-        pairs = list(self._pending_trust)
-        with self.session_factory() as session:
-            mark_trusted_many(session, pairs)
+        try:
+            with self.session_factory() as session:
+                mark_trusted_many(session, list(self._pending_trust))
+        except BaseException:
+            self._trust_due = self.clock() + self.trust_flush_seconds
+            raise
         now = self.clock()
-        for key in pairs:
-            self._pending_trust.pop(key, None)
-            self._trusted_at[key] = now
+        self._trusted_at.update(dict.fromkeys(self._pending_trust, now))
+        self._pending_trust.clear()
+        self._trust_due = None
         if len(self._trusted_at) > 100_000:
             self._trusted_at.clear()
-        self._trust_due = self.clock() + self.trust_flush_seconds if self._pending_trust else None
+
+    def _flush_held(self) -> None:
+        """flush() from within handle_batch: an error must not make the dispatcher apply the batch
+        again one event at a time (its failures would be counted twice); the marks stay held."""
+        try:
+            self.flush()
+        except Exception as exc:  # noqa: BLE001 - logged; flush keeps the marks and retries later
+            log.warning("trusted sources not written (%s); kept and retried", exc)
 
     def _undo_foreign(self, h: Mapping[str, str]) -> list[Failure]:
         """Remove a registration authenticated in another realm than its To host (see _foreign) from

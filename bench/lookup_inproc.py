@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 
 from bench.dataset import parse_sizes
 from bench.dialplan_inproc import OUT, inproc_database
@@ -48,6 +49,23 @@ def _server_cpu_us(server: FsctlServer, bodies: list[bytes]) -> float:
     return (server.cpu_seconds() - before) / len(bodies) * 1e6
 
 
+def _report_rounds(
+    section: str,
+    forms: dict[str, list[bytes]],
+    measure: Callable[[list[bytes]], float],
+    rounds: int,
+    digits: int,
+) -> None:
+    """`measure` each form's bodies `rounds` times, alternating forms; print the best and every round."""
+    figures: dict[str, list[float]] = {label: [] for label in forms}
+    for _ in range(rounds):
+        for label, bodies in forms.items():
+            figures[label].append(measure(bodies))
+    for label, values in figures.items():
+        shown = ", ".join(f"{v:.{digits}f}" for v in values)
+        print(f"  {section:<9} {label:<11} {min(values):>7.{digits}f} µs (rounds: {shown})")
+
+
 def _through_http(url: str, forms_by_section: dict[str, dict[str, list[bytes]]], rounds: int) -> None:
     server = FsctlServer(OUT, url, 1)
     try:
@@ -56,13 +74,7 @@ def _through_http(url: str, forms_by_section: dict[str, dict[str, list[bytes]]],
         for section, forms in forms_by_section.items():
             for bodies in forms.values():
                 _server_cpu_us(server, bodies)  # warm
-            figures: dict[str, list[float]] = {label: [] for label in forms}
-            for _ in range(rounds):
-                for label, bodies in forms.items():
-                    figures[label].append(_server_cpu_us(server, bodies))
-            for label, values in figures.items():
-                shown = ", ".join(f"{v:.0f}" for v in values)
-                print(f"  {section:<9} {label:<11} {min(values):>7.0f} µs (rounds: {shown})")
+            _report_rounds(section, forms, lambda bodies: _server_cpu_us(server, bodies), rounds, 0)
     finally:
         server.stop()
 
@@ -84,13 +96,7 @@ def main() -> int:
         for label, bodies in forms.items():
             mean = sum(map(len, bodies)) / len(bodies)
             print(f"  {section:<9} {label:<11} {mean:>6.0f} bytes, found {_found(app, bodies)}/{len(bodies)}")
-        figures: dict[str, list[float]] = {label: [] for label in forms}
-        for _ in range(rounds):
-            for label, bodies in forms.items():
-                figures[label].append(_cpu_us(app, bodies))
-        for label, values in figures.items():
-            shown = ", ".join(f"{v:.1f}" for v in values)
-            print(f"  {section:<9} {label:<11} {min(values):>7.1f} µs (rounds: {shown})")
+        _report_rounds(section, forms, lambda bodies: _cpu_us(app, bodies), rounds, 1)
     _through_http(url, forms_by_section, rounds)
     return 0
 

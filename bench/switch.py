@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -242,7 +243,7 @@ def _measure_variant(name: str, workdir: Path, database_url: str, located, insta
         if kumo is not None:
             # kumo's event socket retries with a growing pause (the switch started after it): until
             # it is connected kumo serves no cacheable user, and the run would measure that instead.
-            _wait_esl(f"http://127.0.0.1:{ports['http']}/healthz")
+            _wait_http(f"http://127.0.0.1:{ports['http']}/healthz", 60, _esl_connected)
         # Warm-up (first lookups, module caches), not measured.
         _load(workdir, f"127.0.0.1:{sip}", users, args.rate, min(50, args.count))
         pids = [switch.pid] + (_family(kumo.pid) if kumo else [])
@@ -417,31 +418,26 @@ def _measure_beeps(
     return out
 
 
-def _wait_http(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer")
-
-
-def _wait_esl(url: str, timeout: float = 60) -> None:
-    """Until kumo's /healthz says its event socket is connected."""
+def _wait_http(url: str, timeout: float = 30, ready: Callable[[bytes], bool] = lambda _body: True) -> None:
+    """Until `url` answers, with a body `ready` accepts."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                if json.loads(response.read()).get("esl") == "connected":
+                if ready(response.read()):
                     return
         except OSError:
             pass
-        except ValueError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"kumo's event socket did not connect ({url})")
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer (or not as wanted)")
+
+
+def _esl_connected(body: bytes) -> bool:
+    """kumo's /healthz says its event socket is connected."""
+    try:
+        return json.loads(body).get("esl") == "connected"
+    except ValueError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:

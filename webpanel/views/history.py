@@ -59,6 +59,16 @@ def _page_number() -> int:
         return 1
 
 
+def screening_words() -> dict[str, str]:
+    """Why caller screening refused a call, in the panel's language: the page's and the CSV's words."""
+    return {
+        "blocked": gettext("Blocked"),
+        "withheld": gettext("Refused: number withheld"),
+        "payphone": gettext("Refused: payphone"),
+        "unavailable": gettext("Refused: number unavailable"),
+    }
+
+
 @bp.get("/")
 @tenant_required
 def index():
@@ -70,6 +80,7 @@ def index():
         filters=filters,
         directions=DIRECTIONS,
         admin=own_extension() is None,
+        screened_words=screening_words(),
     )
 
 
@@ -104,13 +115,7 @@ def export_csv():
         gettext("Charge (yen)"),
     ]
     directions = {"in": gettext("Incoming"), "out": gettext("Outgoing"), "internal": gettext("Internal")}
-    # The words of the page's own column (templates/history/index.html).
-    screened = {
-        "blocked": gettext("Blocked"),
-        "withheld": gettext("Refused: number withheld"),
-        "payphone": gettext("Refused: payphone"),
-        "unavailable": gettext("Refused: number unavailable"),
-    }
+    screened = screening_words()  # the page's own column's words
     answered, not_answered = gettext("Answered"), gettext("Not answered")
 
     def outcome(item) -> str:

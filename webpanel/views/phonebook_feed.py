@@ -22,6 +22,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from fsctl import models
+from fsctl.schedule_override import aware
 from webpanel.extensions import db
 from webpanel.platform import base_url
 from webpanel.security import admin_required
@@ -98,8 +99,8 @@ def fetch(token: str, dialect: str):
         abort(404)
     body = render(dialect, tenant.name, directory(tenant.id))
     now = dt.datetime.now(dt.UTC)
-    last = feed.last_used_at
-    if last is None or now - (last if last.tzinfo else last.replace(tzinfo=dt.UTC)) > USE_RECORDED_EVERY:
+    last = aware(feed.last_used_at)
+    if last is None or now - last > USE_RECORDED_EVERY:
         feed.last_used_at = now
         db.session.commit()
     return Response(body, mimetype="text/xml", headers={"Cache-Control": "no-store"})
@@ -110,9 +111,7 @@ def fetch(token: str, dialect: str):
 def create():
     """A new link for the desk phones; the one before it stops working."""
     token = secrets.token_urlsafe(24)
-    feed = db.session.scalar(
-        select(models.PhonebookFeed).where(models.PhonebookFeed.tenant_id == g.tenant.id)
-    )
+    feed = current_feed(g.tenant.id)
     if feed is None:
         feed = models.PhonebookFeed(tenant_id=g.tenant.id)
         db.session.add(feed)
@@ -130,9 +129,7 @@ def create():
 @bp.post("/feed/delete")
 @admin_required
 def delete():
-    feed = db.session.scalar(
-        select(models.PhonebookFeed).where(models.PhonebookFeed.tenant_id == g.tenant.id)
-    )
+    feed = current_feed(g.tenant.id)
     if feed is not None:
         db.session.delete(feed)
         audit(actor(), "phonebook.feed_deleted", "desk phone directory link", g.tenant.id)
